@@ -1,0 +1,1 @@
+"""Shared records: the profile Arrow schema, hit records, errors, reference data (taxonomy, places)."""
