@@ -64,6 +64,7 @@ DERIVED_FIELDS = [
     pa.field("skills_normalized", pa.list_(pa.string())),
 ]
 INDEXED_SCHEMA = pa.schema(
-    [pa.field("ord", pa.int64(), nullable=False)] + PROFILE_FIELDS + DERIVED_FIELDS,
+    [pa.field("ord", pa.int64(), nullable=False), pa.field("content_hash", pa.string())]
+    + PROFILE_FIELDS + DERIVED_FIELDS,
     metadata={"talentsearch.schema": "indexed-profile/1"},
 )

@@ -1,0 +1,228 @@
+"""The ``talentsearch`` command-line program."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+
+from records.errors import QuerySyntaxError, TalentSearchError
+
+log = logging.getLogger("talentsearch")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args) or 0
+    except QuerySyntaxError as exc:
+        print(f"error: query syntax: {exc}\n{exc.caret()}", file=sys.stderr)
+        return 2
+    except TalentSearchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="talentsearch", description="Hybrid candidate search engine")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="write a synthetic corpus + judged queries (Parquet, JSONL, TREC qrels)")
+    g.add_argument("--profiles", type=int, required=True)
+    g.add_argument("--seed", type=int, default=42)
+    g.add_argument("--out", type=Path, required=True)
+    g.add_argument("--queries", type=int, default=240)
+    g.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="reference date (default 2026-11-01)")
+    g.add_argument("--no-progress", action="store_true")
+    g.set_defaults(func=_generate)
+
+    i = sub.add_parser("index", help="validate and upsert profiles (Parquet or JSONL) into an index")
+    i.add_argument("paths", nargs="+", type=Path)
+    _index_dir(i)
+    i.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="date for experience/tenure (default today)")
+    i.add_argument("--rebuild", action="store_true", help="build from scratch instead of upserting")
+    i.add_argument("--no-progress", action="store_true")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=_index)
+
+    d = sub.add_parser("delete", help="delete candidates by id")
+    d.add_argument("ids", nargs="*")
+    d.add_argument("--ids-file", type=Path, help="file with one candidate_id per line")
+    _index_dir(d)
+    d.set_defaults(func=_delete)
+
+    s = sub.add_parser("search", help="search an index")
+    s.add_argument("query", help="Boolean query or natural language ('' = filters only)")
+    _index_dir(s)
+    _filter_args(s)
+    s.add_argument("--k", type=int, default=10)
+    s.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid")
+    s.add_argument("--syntax", choices=["auto", "boolean", "keywords"], default="auto")
+    s.add_argument("--fusion", choices=["rrf", "weighted"], default="rrf")
+    s.add_argument("--rrf-k", type=int, default=60)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--debug", action="store_true")
+    s.set_defaults(func=_search)
+
+    v = sub.add_parser("serve", help="serve the HTTP API (FastAPI)")
+    _index_dir(v)
+    v.add_argument("--host", default="127.0.0.1")
+    v.add_argument("--port", type=int, default=8000)
+    v.set_defaults(func=_serve)
+
+    m = sub.add_parser("demo", help="generate a sample corpus, index it, serve the API, print example queries")
+    m.add_argument("--profiles", type=int, default=5000)
+    m.add_argument("--seed", type=int, default=42)
+    m.add_argument("--workdir", type=Path, default=Path("var/demo"))
+    m.add_argument("--host", default="127.0.0.1")
+    m.add_argument("--port", type=int, default=8000)
+    m.add_argument("--no-serve", action="store_true", help="exit after printing the examples")
+    m.set_defaults(func=_demo)
+    return p
+
+
+def _index_dir(p) -> None:
+    p.add_argument("--index-dir", type=Path, default=None, help="index directory (default $TALENTSEARCH_INDEX_DIR or var/index)")
+
+
+def _filter_args(p) -> None:
+    f = p.add_argument_group("filters")
+    f.add_argument("--near", help="city, e.g. Berlin or 'Berlin, DE'")
+    f.add_argument("--lat", type=float)
+    f.add_argument("--lon", type=float)
+    f.add_argument("--radius-km", type=float)
+    f.add_argument("--min-years", type=float)
+    f.add_argument("--max-years", type=float)
+    f.add_argument("--seniority", action="append")
+    f.add_argument("--company", action="append", dest="current_company", help="current company (id or name)")
+    f.add_argument("--not-company", action="append", dest="not_current_company")
+    f.add_argument("--past-company", action="append")
+    f.add_argument("--open-to-work", action="store_true", default=None)
+    f.add_argument("--active-within-days", type=int)
+    f.add_argument("--tenant", help="caller's tenant: also shows this tenant's private candidates")
+
+
+def _settings(args):
+    from api.settings import Settings
+
+    overrides = {}
+    if getattr(args, "index_dir", None):
+        overrides["index_dir"] = args.index_dir
+    if getattr(args, "as_of", None):
+        overrides["as_of"] = args.as_of
+    return Settings(**overrides)
+
+
+def _generate(args) -> int:
+    from benchmarks.synth import generate
+
+    kwargs = {"as_of": args.as_of} if args.as_of else {}
+    report = generate(args.out, profiles=args.profiles, seed=args.seed, queries=args.queries,
+                      progress=not args.no_progress, **kwargs)
+    print(json.dumps(_jsonable(report), indent=2, default=str))
+    return 0
+
+
+def _index(args) -> int:
+    from indexer.build import ingest
+
+    settings = _settings(args)
+    report = ingest(args.paths, settings.index_dir, settings.index_config(), rebuild=args.rebuild,
+                    progress=not args.no_progress)
+    if args.json:
+        print(json.dumps(_jsonable(report), indent=2, default=str))
+    else:
+        print(f"index {settings.index_dir} -> {report.version}: {report.total} profiles "
+              f"(+{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+              f"{report.deleted} deleted, {report.rejected} rejected)")
+        if report.rejects_path:
+            print(f"rejected rows: {report.rejects_path}")
+    return 0
+
+
+def _delete(args) -> int:
+    from indexer.build import ingest
+
+    ids = list(args.ids)
+    if args.ids_file:
+        ids += [line.strip() for line in args.ids_file.read_text().splitlines() if line.strip()]
+    settings = _settings(args)
+    report = ingest([], settings.index_dir, settings.index_config(), delete_ids=ids, progress=False)
+    print(f"deleted {report.deleted} of {len(ids)} ids; index {report.version} has {report.total} profiles")
+    return 0
+
+
+def build_engine(settings):
+    from indexer.encoder import MiniLMEncoder
+    from indexer.reader import IndexReader
+    from ranking.pipeline import SearchEngine
+
+    return SearchEngine(IndexReader(settings.index_dir, vectors=settings.vector_config()),
+                        MiniLMEncoder(settings.encoder_config()))
+
+
+def _search(args) -> int:
+    from query.filters import Filters
+    from ranking.pipeline import SearchRequest
+
+    raw = {k: getattr(args, k) for k in ("near", "lat", "lon", "radius_km", "min_years", "max_years", "seniority",
+                                          "current_company", "not_current_company", "past_company", "open_to_work",
+                                          "active_within_days") if getattr(args, k) is not None}
+    filters = Filters.from_dict(raw, tenant_id=args.tenant)
+    request = SearchRequest(query=args.query, filters=filters, k=args.k, mode=args.mode, syntax=args.syntax,
+                            fusion=args.fusion, rrf_k=args.rrf_k, debug=args.debug)
+    engine = build_engine(_settings(args))
+    res = engine.search(request)
+    if args.json:
+        from api.app import summarize
+
+        out = {"query": res.query, "mode": res.mode, "syntax": res.syntax, "index_version": res.version,
+               "total_lexical": res.total_lexical, "timings_ms": res.timings_ms,
+               "hits": [{"candidate_id": h.candidate_id, "rank": h.rank, "score": h.score,
+                         "retrievers": {n: {"rank": h.ranks[n], "score": h.scores[n]} for n in h.ranks},
+                         "matched_fields": list(h.matched_fields),
+                         "candidate": summarize(h.profile).model_dump()} for h in res.hits]}
+        if res.debug:
+            out["debug"] = res.debug
+        print(json.dumps(out, indent=2, default=str))
+        return 0
+    print(f"{len(res.hits)} hits ({res.mode}, {res.syntax}; {res.timings_ms['total']:.1f} ms)  query: {res.query}")
+    for h in res.hits:
+        p = h.profile or {}
+        loc = (p.get("location") or {}).get("city") or ""
+        via = " ".join(f"{n}#{r}" for n, r in h.ranks.items())
+        print(f"{h.rank:>3}. {h.candidate_id:<14} {p.get('current_title') or '':<38.38} {p.get('current_company_name') or '':<20.20} "
+              f"{loc:<16.16} {float(p.get('years_experience') or 0):4.1f}y  [{via}] {','.join(h.matched_fields)}")
+    return 0
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings(args)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _demo(args) -> int:
+    from api.demo import run_demo
+
+    return run_demo(args)
+
+
+def _jsonable(obj):
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(obj) if is_dataclass(obj) else obj
+
+
+if __name__ == "__main__":
+    sys.exit(main())

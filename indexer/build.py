@@ -1,0 +1,303 @@
+"""Ingest: validate, derive, then publish a new index version atomically.
+
+Layout of an index directory::
+
+    CURRENT                      name of the live version (replaced atomically)
+    versions/v000007/            manifest.json, profiles.parquet, lexical/ (tantivy), dense/ (FAISS)
+    rejects/<time>.jsonl         one line per bad input row: source, row, candidate_id, reason
+
+A new version is assembled in a temporary directory from the previous one (tantivy segments are
+immutable, so they are hard-linked) and only then named in CURRENT; a crash at any point leaves
+the previous version searchable. Re-running the same input changes nothing (content hashes).
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from indexer.derive import derive
+from indexer.documents import dense_text
+from indexer.encoder import EncoderConfig, MiniLMEncoder
+from indexer.lexical import TantivyLexicalIndex
+from indexer.store import ProfileStore
+from indexer.validate import Reject, count_rows, read_profiles
+from indexer.vectors import FaissVectorIndex, VectorIndexConfig
+from records.errors import NotFoundError, ValidationError
+from records.schema import INDEXED_SCHEMA, PROFILE_SCHEMA
+
+log = logging.getLogger(__name__)
+MANIFEST_KIND = "talentsearch-index"
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    as_of: dt.date | None = None          # reference date for experience/tenure; None = today
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    vectors: VectorIndexConfig = field(default_factory=VectorIndexConfig)
+    batch_rows: int = 20_000
+    encode_batch: int = 64
+    keep_versions: int = 2
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    version: str
+    added: int
+    updated: int
+    unchanged: int
+    deleted: int
+    rejected: int
+    total: int
+    rejects_path: str | None
+    seconds: dict
+
+
+def current_version(index_dir: str | Path) -> Path | None:
+    """Directory of the live version, or None for an empty index."""
+    index_dir = Path(index_dir)
+    pointer = index_dir / "CURRENT"
+    if not pointer.exists():
+        return None
+    path = index_dir / "versions" / pointer.read_text().strip()
+    if not (path / "manifest.json").exists():
+        raise NotFoundError(f"index at {index_dir} names version {path.name}, which is missing")
+    return path
+
+
+def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *, delete_ids=(),
+           rebuild: bool = False, progress: bool = True, encoder=None) -> IngestReport:
+    """Upsert the profiles in ``paths`` (Parquet/JSONL) and delete ``delete_ids``; publish a new version."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    with _locked(index_dir):
+        t0 = time.perf_counter()
+        incoming, rejects = _read_all(paths, config, progress)
+        rejects_path = _write_rejects(index_dir, rejects)
+        timings["read_validate"] = time.perf_counter() - t0
+
+        prev_dir = None if rebuild else current_version(index_dir)
+        prev = ProfileStore.load(prev_dir) if prev_dir else ProfileStore.empty()
+        t0 = time.perf_counter()
+        incoming = incoming.append_column("content_hash", _content_hashes(incoming))
+        plan = _plan(prev, incoming, set(delete_ids))
+        timings["plan"] = time.perf_counter() - t0
+        if not plan.changes and prev_dir is not None:
+            return IngestReport(prev_dir.name, 0, 0, plan.unchanged, 0, len(rejects), len(prev), rejects_path, timings)
+
+        t0 = time.perf_counter()
+        as_of = config.as_of or dt.date.today()
+        fresh = derive(plan.upserts, as_of=as_of)
+        ords = pa.array(np.arange(prev.n_ord, prev.n_ord + fresh.num_rows, dtype=np.int64))
+        fresh = fresh.add_column(0, "ord", ords).select(INDEXED_SCHEMA.names).cast(INDEXED_SCHEMA)
+        timings["derive"] = time.perf_counter() - t0
+
+        version = _next_version(index_dir)
+        tmp = index_dir / "versions" / f".{version}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        try:
+            removed_ids = plan.replaced_ids + plan.deleted_ids
+            removed_ords = [prev.ord_of(c) for c in removed_ids]
+            timings["lexical"] = _write_lexical(prev_dir, tmp, fresh, removed_ids, progress)
+            timings["dense"] = _write_dense(prev_dir, tmp, fresh, removed_ords, config, progress, encoder)
+            store = _merge_store(prev, fresh, set(removed_ids))
+            store.save(tmp)
+            manifest = _manifest(version, store, fresh, config, as_of, timings)
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+            _publish(index_dir, tmp, version, config.keep_versions)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return IngestReport(version, plan.added, len(plan.replaced_ids), plan.unchanged, len(plan.deleted_ids),
+                            len(rejects), len(store), rejects_path, timings)
+
+
+@dataclass
+class _Plan:
+    upserts: pa.Table
+    replaced_ids: list[str]
+    deleted_ids: list[str]
+    added: int
+    unchanged: int
+
+    @property
+    def changes(self) -> int:
+        return self.upserts.num_rows + len(self.deleted_ids)
+
+
+def _plan(prev: ProfileStore, incoming: pa.Table, delete_ids: set[str]) -> _Plan:
+    ids = incoming.column("candidate_id").to_pylist()
+    hashes = incoming.column("content_hash").to_pylist()
+    prev_hash = dict(zip(prev.table.column("candidate_id").to_pylist(), prev.table.column("content_hash").to_pylist()))
+    keep, replaced, added, unchanged = [], [], 0, 0
+    for i, (cid, h) in enumerate(zip(ids, hashes)):
+        if cid in delete_ids:
+            continue
+        old = prev_hash.get(cid)
+        if old == h:
+            unchanged += 1
+            continue
+        keep.append(i)
+        if old is None:
+            added += 1
+        else:
+            replaced.append(cid)
+    deleted = sorted(c for c in delete_ids if c in prev_hash)
+    return _Plan(incoming.take(pa.array(keep, pa.int64())), replaced, deleted, added, unchanged)
+
+
+def _read_all(paths, config: IndexConfig, progress: bool) -> tuple[pa.Table, list[Reject]]:
+    from tqdm.auto import tqdm
+
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    tables, rejects = [], []
+    for path in paths:
+        total = count_rows(path)
+        with tqdm(total=total, desc=f"validate {Path(path).name}", unit="row", disable=not progress) as bar:
+            for table, bad in read_profiles(path, batch_rows=config.batch_rows):
+                tables.append(table)
+                rejects.extend(bad)
+                bar.update(table.num_rows + len(bad))
+    table = pa.concat_tables(tables) if tables else PROFILE_SCHEMA.empty_table()
+    # last occurrence of a candidate_id wins, as an upsert would
+    ids = table.column("candidate_id").to_pylist()
+    last = {cid: i for i, cid in enumerate(ids)}
+    if len(last) != len(ids):
+        table = table.take(pa.array(sorted(last.values()), pa.int64()))
+    return table, rejects
+
+
+def _content_hashes(table: pa.Table) -> pa.Array:
+    """A digest of each input row, so an identical re-run is recognised as unchanged."""
+    out = []
+    for batch in table.select(PROFILE_SCHEMA.names).to_batches(10_000):
+        for row in batch.to_pylist():
+            out.append(hashlib.blake2b(json.dumps(row, default=str, sort_keys=True).encode(), digest_size=16).hexdigest())
+    return pa.array(out, pa.string())
+
+
+def _write_lexical(prev_dir, tmp: Path, fresh: pa.Table, removed_ids, progress) -> float:
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    if prev_dir is not None:
+        TantivyLexicalIndex(prev_dir / "lexical").copy_to(tmp / "lexical")
+        lex = TantivyLexicalIndex(tmp / "lexical")
+    else:
+        lex = TantivyLexicalIndex(tmp / "lexical", create=True)
+    lex.delete(removed_ids)
+    with tqdm(total=fresh.num_rows, desc="lexical index", unit="doc", disable=not progress) as bar:
+        for batch in fresh.to_batches(5_000):
+            lex.add(batch.to_pylist())
+            bar.update(batch.num_rows)
+    lex.commit()
+    return time.perf_counter() - t0
+
+
+def _write_dense(prev_dir, tmp: Path, fresh: pa.Table, removed_ords, config: IndexConfig, progress, encoder) -> float:
+    t0 = time.perf_counter()
+    encoder = encoder or MiniLMEncoder(config.encoder)
+    texts = [dense_text(p) for b in fresh.to_batches(10_000) for p in b.to_pylist()]
+    vectors = encoder.encode(texts, batch_size=config.encode_batch, progress=progress)
+    ords = fresh.column("ord").to_numpy()
+    if prev_dir is not None:
+        index = FaissVectorIndex.load(prev_dir / "dense", config.vectors)
+        if removed_ords:
+            index.remove(np.asarray(removed_ords, dtype=np.int64))
+        if len(ords):
+            index.add(ords, vectors)
+    else:
+        index = FaissVectorIndex.build(ords, vectors, config.vectors)
+    index.save(tmp / "dense")
+    return time.perf_counter() - t0
+
+
+def _merge_store(prev: ProfileStore, fresh: pa.Table, removed: set[str]) -> ProfileStore:
+    old = prev.table
+    if removed:
+        keep = pc.invert(pc.is_in(old.column("candidate_id"), value_set=pa.array(sorted(removed), pa.string())))
+        old = old.filter(keep)
+    return ProfileStore(pa.concat_tables([old, fresh]).combine_chunks())
+
+
+def _manifest(version, store: ProfileStore, fresh, config: IndexConfig, as_of, timings) -> dict:
+    digest = hashlib.blake2b(digest_size=16)
+    for h in sorted(store.table.column("content_hash").to_pylist()):
+        digest.update(h.encode())
+    return {
+        "kind": MANIFEST_KIND, "schema_version": SCHEMA_VERSION, "version": version,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "as_of": as_of.isoformat(), "profiles": len(store), "n_ord": store.n_ord,
+        "corpus_fingerprint": digest.hexdigest(), "encoder": asdict(config.encoder),
+        "vectors": asdict(config.vectors), "seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def _next_version(index_dir: Path) -> str:
+    versions = index_dir / "versions"
+    versions.mkdir(exist_ok=True)
+    numbers = [int(p.name[1:]) for p in versions.iterdir() if p.name.startswith("v") and p.name[1:].isdigit()]
+    return f"v{max(numbers, default=0) + 1:06d}"
+
+
+def _publish(index_dir: Path, tmp: Path, version: str, keep: int) -> None:
+    final = index_dir / "versions" / version
+    _fsync_tree(tmp)
+    os.replace(tmp, final)
+    pointer = index_dir / f".CURRENT.tmp-{os.getpid()}"
+    pointer.write_text(version + "\n")
+    with open(pointer, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(pointer, index_dir / "CURRENT")
+    olds = sorted(p for p in (index_dir / "versions").iterdir() if p.name.startswith("v") and p.name != version)
+    for old in olds[: max(0, len(olds) - (keep - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in (index_dir / "versions").glob(".v*.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+
+
+def _write_rejects(index_dir: Path, rejects: list[Reject]) -> str | None:
+    if not rejects:
+        return None
+    folder = index_dir / "rejects"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rejects:
+            fh.write(json.dumps(r.to_dict()) + "\n")
+    return str(path)
+
+
+@contextlib.contextmanager
+def _locked(index_dir: Path):
+    with open(index_dir / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ValidationError(f"another process is writing the index at {index_dir}") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -1,0 +1,61 @@
+"""Which profile fields a query's positive terms matched, for any hit (lexical or dense)."""
+from __future__ import annotations
+
+from indexer.analysis import analyze
+from indexer.documents import FIELD_TO_SCOPE, SCOPES, TEXT_FIELDS, lexical_fields
+from query import ast as qa
+
+
+def matched_fields(node: qa.Node | None, profile: dict) -> tuple[str, ...]:
+    """Query scopes (``title``, ``skill``, ...) in which a positive leaf of ``node`` occurs."""
+    if node is None:
+        return ()
+    values = lexical_fields(profile)
+    tokens: dict[str, list[list[str]]] = {}
+    found: dict[str, None] = {}
+    for leaf, negated in qa.iter_leaves(node):
+        if negated:
+            continue
+        for field, _ in SCOPES[leaf.field]:
+            scope = FIELD_TO_SCOPE.get(field, field)
+            if scope in found:
+                continue
+            if field not in tokens:
+                tokens[field] = [analyze(TEXT_FIELDS[field], v) for v in values.get(field, []) if v]
+            want = analyze(TEXT_FIELDS[field], leaf.text)
+            if want and any(_contains(have, want, leaf) for have in tokens[field]):
+                found[scope] = None
+    return tuple(found)
+
+
+def _contains(have: list[str], want: list[str], leaf) -> bool:
+    if isinstance(leaf, qa.Prefix):
+        if len(want) == 1:
+            return any(tok.startswith(want[0]) for tok in have)
+        want, last = want[:-1], want[-1]
+        return any(have[i:i + len(want)] == want and i + len(want) < len(have) and have[i + len(want)].startswith(last)
+                   for i in range(len(have) - len(want)))
+    if len(want) == 1:
+        return want[0] in have
+    slop = leaf.slop if isinstance(leaf, qa.Phrase) else 0
+    if slop == 0:
+        n = len(want)
+        return any(have[i:i + n] == want for i in range(len(have) - n + 1))
+    return _within_slop(have, want, slop)
+
+
+def _within_slop(have: list[str], want: list[str], slop: int) -> bool:
+    """In order, with at most ``slop`` extra positions in total (tantivy's phrase slop, approximately)."""
+    starts = [i for i, tok in enumerate(have) if tok == want[0]]
+    for s in starts:
+        pos, gaps, ok = s, 0, True
+        for w in want[1:]:
+            nxt = next((j for j in range(pos + 1, min(len(have), pos + 2 + slop - gaps)) if have[j] == w), None)
+            if nxt is None:
+                ok = False
+                break
+            gaps += nxt - pos - 1
+            pos = nxt
+        if ok and gaps <= slop:
+            return True
+    return False

@@ -1,0 +1,274 @@
+"""Embedded lexical retrieval on tantivy: schema, document writing, Boolean AST -> tantivy query.
+
+BM25 here is tantivy's (k1=1.2, b=0.75). Filters are compiled to constant-score clauses so they
+narrow without changing scores; the exact filter mask from ``ProfileStore.mask`` is then applied
+to the hits, which makes lexical, dense and fused results obey identical filter semantics (the
+geo clause is a bounding box; the mask applies the exact great-circle distance).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from indexer.analysis import NAMES, STEMMED, analyze, analyzer
+from indexer.documents import SCOPES, TEXT_FIELDS, lexical_fields
+from query import ast as qa
+from query.filters import Filters
+from records.errors import BackendUnavailableError
+from records.geo import bounding_box
+from records.hits import Hit, RetrieverResult
+from records.schema import SENIORITY_LEVELS
+
+KEYWORD_STOPWORDS = frozenset(
+    "a an and are as at be by for from has have i in into is it of on or our that the their this to we with "
+    "who whose you your looking seeking need needed want wanted candidate candidates someone experience experienced".split()
+)
+DISMAX_TIE = 0.3
+NETWORK = "__network__"
+
+
+def _tantivy():
+    import tantivy
+    return tantivy
+
+
+def build_schema():
+    t = _tantivy()
+    sb = t.SchemaBuilder()
+    sb.add_integer_field("ord", stored=True, indexed=True, fast=True)
+    sb.add_text_field("candidate_id", stored=True, tokenizer_name="raw")
+    for name, analyzer_name in TEXT_FIELDS.items():
+        sb.add_text_field(name, stored=False, tokenizer_name=analyzer_name)
+    for name in ("lat", "lon", "years"):
+        sb.add_float_field(name, indexed=True, fast=True)
+    for name in ("level", "open_to_work", "last_active"):
+        sb.add_integer_field(name, indexed=True, fast=True)
+    for name in ("tenant", "current_company", "past_company"):
+        sb.add_text_field(name, tokenizer_name="raw")
+    return sb.build()
+
+
+class TantivyLexicalIndex:
+    """A tantivy index in ``directory``; ``search`` takes a parsed query AST."""
+
+    name = "tantivy"
+
+    def __init__(self, directory: str | Path, *, create: bool = False):
+        t = _tantivy()
+        self.directory = Path(directory)
+        try:
+            if create:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self.index = t.Index(build_schema(), path=str(self.directory))
+            else:
+                self.index = t.Index.open(str(self.directory))
+        except (OSError, ValueError) as exc:
+            raise BackendUnavailableError(f"lexical index at {self.directory} cannot be opened: {exc}") from exc
+        for name in (STEMMED, NAMES):
+            self.index.register_tokenizer(name, analyzer(name))
+        self.schema = self.index.schema
+        self._writer = None
+
+    # ---- writing ---------------------------------------------------------------------------
+    def writer(self):
+        if self._writer is None:
+            self._writer = self.index.writer(heap_size=256_000_000, num_threads=1)
+        return self._writer
+
+    def add(self, profiles: list[dict]) -> None:
+        t, w = _tantivy(), self.writer()
+        for p in profiles:
+            w.add_document(t.Document(**document_fields(p)))
+
+    def delete(self, candidate_ids) -> None:
+        w = self.writer()
+        for cid in candidate_ids:
+            w.delete_documents("candidate_id", cid)
+
+    def commit(self) -> None:
+        if self._writer is not None:
+            self._writer.commit()
+            self._writer.wait_merging_threads()
+            self._writer = None
+        self.index.reload()
+
+    # ---- searching -------------------------------------------------------------------------
+    def search(self, query: qa.Node | None, *, k: int, filters: Filters, mask: np.ndarray,
+               filter_clauses: list | None = None, keywords: bool = False) -> RetrieverResult:
+        """Top ``k`` hits that match ``query`` and pass ``mask`` (bool over ord space).
+
+        ``keywords=True`` treats the query as a bag of words (any may match, BM25 ranks);
+        otherwise the Boolean structure is a hard constraint. ``query=None`` is filter-only,
+        ordered by most recently active.
+        """
+        t = _tantivy()
+        main = compile_query(query, self.schema, keywords=keywords) if query is not None else None
+        clauses = [(t.Occur.Must, main)] if main is not None else [(t.Occur.Must, t.Query.all_query())]
+        clauses += [(t.Occur.Must, t.Query.const_score_query(c, 0.0)) for c in (filter_clauses or [])]
+        tq = t.Query.boolean_query(clauses)
+        searcher = self.index.searcher()
+        order = None if main is not None else "last_active"
+        limit = max(k, 1) + 16
+        while True:
+            result = searcher.search(tq, limit, count=True, order_by_field=order)
+            addrs = [addr for _, addr in result.hits]
+            ords = np.asarray(searcher.fast_field_values("ord", addrs), dtype=np.int64) if addrs else np.zeros(0, np.int64)
+            keep = (ords < len(mask)) & mask[np.minimum(ords, len(mask) - 1)] if len(mask) else np.zeros(len(ords), bool)
+            if keep.sum() >= k or len(addrs) >= result.count:
+                break
+            limit = min(result.count, limit * 4)   # the exact mask removed some: ask for more
+        scores = [0.0 if order else float(s) for s, _ in result.hits]
+        hits = [Hit(int(o), s) for o, s, ok in zip(ords.tolist(), scores, keep.tolist()) if ok][:k]
+        total = result.count if keep.all() else -1   # exact only when the mask removed nothing
+        return RetrieverResult(hits, total)
+
+    def num_docs(self) -> int:
+        return self.index.searcher().num_docs
+
+    def copy_to(self, directory: Path) -> None:
+        """Copy this index's files (segments are immutable: hard links where possible)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        for f in self.directory.iterdir():
+            target = directory / f.name
+            if f.suffix in (".json", ".lock") or f.name.startswith("."):
+                shutil.copy2(f, target)
+            else:
+                try:
+                    target.hardlink_to(f)
+                except OSError:
+                    shutil.copy2(f, target)
+
+
+def document_fields(p: dict) -> dict:
+    """tantivy document fields (name -> list of values) for one indexed profile."""
+    from indexer.analysis import normalize_symbols
+
+    doc: dict = {"ord": [int(p["ord"])], "candidate_id": [p["candidate_id"]]}
+    for name, values in lexical_fields(p).items():
+        doc[name] = [normalize_symbols(v) for v in values if v]
+    loc = p.get("location") or {}
+    if loc.get("lat") is not None:
+        doc["lat"], doc["lon"] = [float(loc["lat"])], [float(loc["lon"])]
+    doc["years"] = [float(p.get("years_experience") or 0.0)]
+    doc["level"] = [int(p.get("seniority_level", -1))]
+    doc["open_to_work"] = [int(bool(p.get("open_to_work")))]
+    if p.get("last_active") is not None:
+        doc["last_active"] = [(p["last_active"] - dt.date(1970, 1, 1)).days]
+    doc["tenant"] = [p.get("owner_tenant") or NETWORK]
+    if p.get("current_company_id"):
+        doc["current_company"] = [p["current_company_id"]]
+    doc["past_company"] = list(p.get("past_company_ids") or [])
+    return {k: v for k, v in doc.items() if v}
+
+
+# ---- query compilation -------------------------------------------------------------------------
+def compile_query(node: qa.Node, schema, *, keywords: bool = False):
+    """Boolean AST -> tantivy Query. In keywords mode every positive leaf is optional (OR)."""
+    t = _tantivy()
+    if keywords:
+        leaves = [leaf for leaf, negated in qa.iter_leaves(node) if not negated
+                  and not (isinstance(leaf, qa.Term) and leaf.text.casefold() in KEYWORD_STOPWORDS)]
+        negatives = [leaf for leaf, negated in qa.iter_leaves(node) if negated]
+        should = [(t.Occur.Should, q) for q in (_leaf(leaf, schema) for leaf in leaves) if q is not None]
+        must_not = [(t.Occur.MustNot, q) for q in (_leaf(leaf, schema) for leaf in negatives) if q is not None]
+        if not should:
+            return t.Query.boolean_query([(t.Occur.Must, t.Query.all_query())] + must_not) if must_not else t.Query.empty_query()
+        return t.Query.boolean_query(should + must_not)
+    q = _compile(node, schema)
+    return q if q is not None else t.Query.empty_query()
+
+
+def _compile(node, schema):
+    t = _tantivy()
+    if isinstance(node, (qa.Term, qa.Phrase, qa.Prefix)):
+        return _leaf(node, schema)
+    if isinstance(node, qa.Not):
+        inner = _compile(node.child, schema)
+        return t.Query.boolean_query([(t.Occur.Must, t.Query.all_query())] + ([(t.Occur.MustNot, inner)] if inner else []))
+    if isinstance(node, qa.And):
+        clauses = []
+        for child in node.children:
+            if isinstance(child, qa.Not):
+                inner = _compile(child.child, schema)
+                if inner is not None:
+                    clauses.append((t.Occur.MustNot, inner))
+            else:
+                q = _compile(child, schema)
+                if q is not None:
+                    clauses.append((t.Occur.Must, q))
+        if not any(occ == t.Occur.Must for occ, _ in clauses):
+            clauses.append((t.Occur.Must, t.Query.all_query()))
+        return t.Query.boolean_query(clauses)
+    if isinstance(node, qa.Or):
+        parts = [q for q in (_compile(c, schema) for c in node.children) if q is not None]
+        return t.Query.boolean_query([(t.Occur.Should, q) for q in parts]) if parts else None
+    raise TypeError(f"unknown query node {type(node).__name__}")
+
+
+def _leaf(node, schema):
+    """One term/phrase/prefix over its scope's fields; several fields combine with dis_max."""
+    t = _tantivy()
+    per_field = []
+    for field, boost in SCOPES[node.field]:
+        q = _field_query(node, field, schema)
+        if q is not None:
+            per_field.append(t.Query.boost_query(q, boost) if boost != 1.0 else q)
+    if not per_field:
+        return None
+    return per_field[0] if len(per_field) == 1 else t.Query.disjunction_max_query(per_field, DISMAX_TIE)
+
+
+def _field_query(node, field: str, schema):
+    t = _tantivy()
+    tokens = analyze(TEXT_FIELDS[field], node.text)
+    if not tokens:
+        return None
+    if isinstance(node, qa.Prefix):
+        import re
+        head = [t.Query.term_query(schema, field, tok) for tok in tokens[:-1]]
+        if head:   # "machine learn*": treat as a phrase whose last word is a prefix
+            return t.Query.phrase_prefix_query(schema, field, tokens)
+        return t.Query.regex_query(schema, field, re.escape(tokens[-1]) + ".*")
+    if len(tokens) == 1:
+        return t.Query.term_query(schema, field, tokens[0])
+    slop = node.slop if isinstance(node, qa.Phrase) else 0
+    return t.Query.phrase_query(schema, field, tokens, slop)
+
+
+def compile_filters(filters: Filters, schema, *, company_ids, today: dt.date) -> list:
+    """Filters -> tantivy clauses that narrow the candidates (the exact check is the mask)."""
+    t = _tantivy()
+    out = []
+    tenants = [NETWORK] + ([filters.tenant_id] if filters.tenant_id else [])
+    out.append(t.Query.term_set_query(schema, "tenant", tenants))
+    if filters.near is not None:
+        g = filters.near
+        lat0, lat1, lon0, lon1 = bounding_box(g.lat, g.lon, g.radius_km)
+        out.append(t.Query.range_query(schema, "lat", t.FieldType.Float, max(lat0, -90.0), min(lat1, 90.0)))
+        if lon0 >= -180 and lon1 <= 180:
+            out.append(t.Query.range_query(schema, "lon", t.FieldType.Float, lon0, lon1))
+    if filters.min_years is not None or filters.max_years is not None:
+        out.append(t.Query.range_query(schema, "years", t.FieldType.Float, filters.min_years, filters.max_years))
+    if filters.seniority:
+        levels = [SENIORITY_LEVELS.index(s) for s in filters.seniority]
+        out.append(t.Query.boolean_query([(t.Occur.Should, t.Query.term_query(schema, "level", lv)) for lv in levels]))
+    if filters.current_company:
+        ids = company_ids(filters.current_company)
+        out.append(t.Query.term_set_query(schema, "current_company", ids) if ids else t.Query.empty_query())
+    if filters.not_current_company:
+        ids = company_ids(filters.not_current_company)
+        if ids:
+            out.append(t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()),
+                                              (t.Occur.MustNot, t.Query.term_set_query(schema, "current_company", ids))]))
+    if filters.past_company:
+        ids = company_ids(filters.past_company)
+        out.append(t.Query.term_set_query(schema, "past_company", ids) if ids else t.Query.empty_query())
+    if filters.open_to_work is not None:
+        out.append(t.Query.term_query(schema, "open_to_work", int(filters.open_to_work)))
+    if filters.active_within_days is not None:
+        since = (today - dt.date(1970, 1, 1)).days - filters.active_within_days
+        out.append(t.Query.range_query(schema, "last_active", t.FieldType.Integer, since, None))
+    return out

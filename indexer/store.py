@@ -1,0 +1,191 @@
+"""The live profiles of one index version, held column-wise and addressed by ``ord``.
+
+``ord`` is a stable integer per stored profile version: an update gets a new ord and the old one
+dies, so FAISS ids and tantivy docs never need renumbering. Filters become a boolean mask over
+ord space here, once, and both retrievers use that same mask: that is what makes them agree.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from query.filters import Filters
+from records.errors import ValidationError
+from records.geo import haversine_km
+from records.schema import INDEXED_SCHEMA
+
+PROFILES_FILE = "profiles.parquet"
+NETWORK = "__network__"   # tenant key of profiles visible to every tenant
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Numpy views used by filters, each of length ``n_ord`` (dead ords hold neutral values)."""
+    alive: np.ndarray        # bool
+    row: np.ndarray          # int64 row in ``table`` or -1
+    lat: np.ndarray          # float64, NaN when unknown
+    lon: np.ndarray
+    years: np.ndarray        # float32
+    level: np.ndarray        # int8 seniority level
+    open_to_work: np.ndarray  # bool
+    last_active: np.ndarray  # int32 days since epoch, INT32_MIN when unknown
+    tenant: np.ndarray       # int32 code, 0 = network
+    company: np.ndarray      # int32 code of current company, -1 none
+    past_offsets: np.ndarray  # CSR over ord: past company codes
+    past_codes: np.ndarray
+
+
+class ProfileStore:
+    def __init__(self, table: pa.Table):
+        if table.schema.remove_metadata() != INDEXED_SCHEMA.remove_metadata():
+            raise ValidationError("profile store does not match the indexed-profile schema; re-index with this version")
+        ords = table.column("ord").to_numpy()
+        if len(ords) > 1 and not (np.diff(ords) > 0).all():
+            table = table.sort_by("ord")
+        self.table = table
+        self.n_ord = int(pc.max(table.column("ord")).as_py()) + 1 if table.num_rows else 0
+        self._id_to_row = {cid: i for i, cid in enumerate(table.column("candidate_id").to_pylist())}
+        self._build_columns()
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "ProfileStore":
+        return cls(pq.read_table(Path(directory) / PROFILES_FILE, schema=INDEXED_SCHEMA))
+
+    @classmethod
+    def empty(cls) -> "ProfileStore":
+        return cls(INDEXED_SCHEMA.empty_table())
+
+    def save(self, directory: str | Path) -> None:
+        pq.write_table(self.table, Path(directory) / PROFILES_FILE, row_group_size=100_000, compression="zstd")
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def _build_columns(self) -> None:
+        t, n = self.table, self.n_ord
+        ords = t.column("ord").to_numpy()
+        row = np.full(n, -1, dtype=np.int64)
+        row[ords] = np.arange(t.num_rows)
+        alive = row >= 0
+
+        def scatter(values: np.ndarray, fill, dtype) -> np.ndarray:
+            out = np.full(n, fill, dtype=dtype)
+            out[ords] = values
+            return out
+
+        loc = t.column("location").combine_chunks() if t.num_rows else None
+        lat = pc.fill_null(loc.field("lat"), np.nan).to_numpy(zero_copy_only=False) if loc is not None else np.zeros(0)
+        lon = pc.fill_null(loc.field("lon"), np.nan).to_numpy(zero_copy_only=False) if loc is not None else np.zeros(0)
+        if loc is not None and loc.null_count:
+            valid = loc.is_valid().to_numpy(zero_copy_only=False)
+            lat, lon = np.where(valid, lat, np.nan), np.where(valid, lon, np.nan)
+        tenants = pc.fill_null(t.column("owner_tenant"), NETWORK)
+        self.tenant_codes = {NETWORK: 0}
+        for name in pc.unique(tenants).to_pylist():
+            self.tenant_codes.setdefault(name, len(self.tenant_codes))
+        tenant = np.array([self.tenant_codes[x] for x in tenants.to_pylist()], dtype=np.int32)
+        current = t.column("current_company_id").to_pylist()
+        past = t.column("past_company_ids")
+        past_flat = pc.list_flatten(past).to_pylist()
+        self.company_codes: dict[str, int] = {}
+        for cid in (*current, *past_flat):
+            if cid is not None:
+                self.company_codes.setdefault(cid, len(self.company_codes))
+        self._company_by_name: dict[str, set[str]] = {}
+        for cid, name in zip(current, t.column("current_company_name").to_pylist()):
+            if cid and name:
+                self._company_by_name.setdefault(name.casefold(), set()).add(cid)
+        company = np.array([self.company_codes.get(c, -1) if c else -1 for c in current], dtype=np.int32)
+        past_counts = pc.list_value_length(past).to_numpy(zero_copy_only=False).astype(np.int64) if t.num_rows else np.zeros(0, np.int64)
+        counts_by_ord = scatter(past_counts, 0, np.int64)
+        offsets = np.concatenate(([0], np.cumsum(counts_by_ord)))
+        # the table is sorted by ord, so row-order flat codes are already in ord order
+        past_codes = np.array([self.company_codes[c] for c in past_flat], dtype=np.int32)
+        last_active = pc.fill_null(t.column("last_active").cast(pa.int32()), np.iinfo(np.int32).min)
+        self.columns = Columns(
+            alive=alive, row=row,
+            lat=scatter(lat, np.nan, np.float64), lon=scatter(lon, np.nan, np.float64),
+            years=scatter(t.column("years_experience").to_numpy(zero_copy_only=False), 0, np.float32),
+            level=scatter(t.column("seniority_level").to_numpy(zero_copy_only=False), -1, np.int8),
+            open_to_work=scatter(t.column("open_to_work").to_numpy(zero_copy_only=False), False, bool),
+            last_active=scatter(last_active.to_numpy(zero_copy_only=False), np.iinfo(np.int32).min, np.int32),
+            tenant=scatter(tenant, -1, np.int32), company=scatter(company, -1, np.int32),
+            past_offsets=offsets, past_codes=past_codes,
+        )
+
+    # ---- lookups -------------------------------------------------------------------------
+    def row_of(self, candidate_id: str) -> int | None:
+        return self._id_to_row.get(candidate_id)
+
+    def ord_of(self, candidate_id: str) -> int | None:
+        row = self._id_to_row.get(candidate_id)
+        return None if row is None else int(self.table.column("ord")[row].as_py())
+
+    def candidate_ids(self, ords) -> list[str]:
+        rows = self.columns.row[np.asarray(ords, dtype=np.int64)]
+        return self.table.column("candidate_id").take(pa.array(rows)).to_pylist()
+
+    def records(self, ords) -> list[dict]:
+        """Full indexed profiles (dicts) for ``ords``, in that order."""
+        rows = self.columns.row[np.asarray(ords, dtype=np.int64)]
+        return self.table.take(pa.array(rows, type=pa.int64())).to_pylist()
+
+    def resolve_companies(self, values) -> list[str]:
+        """Company ids for user values given as ids or names (case-insensitive)."""
+        out: set[str] = set()
+        for v in values:
+            if v in self.company_codes:
+                out.add(v)
+            out |= self._company_by_name.get(v.casefold(), set())
+        return sorted(out)
+
+    def visible(self, tenant_id: str | None) -> np.ndarray:
+        allowed = [0] + ([self.tenant_codes[tenant_id]] if tenant_id in self.tenant_codes else [])
+        return self.columns.alive & np.isin(self.columns.tenant, allowed)
+
+    # ---- filters -------------------------------------------------------------------------
+    def mask(self, filters: Filters, *, today: dt.date) -> np.ndarray:
+        """Boolean mask over ord space: alive, visible to ``filters.tenant_id`` and passing every filter."""
+        c = self.columns
+        m = self.visible(filters.tenant_id)
+        if filters.near is not None:
+            g = filters.near
+            with np.errstate(invalid="ignore"):
+                d = haversine_km(g.lat, g.lon, c.lat, c.lon)
+                m &= d <= g.radius_km   # NaN (no location) compares False
+        if filters.min_years is not None:
+            m &= c.years >= filters.min_years
+        if filters.max_years is not None:
+            m &= c.years <= filters.max_years
+        if filters.seniority:
+            from records.schema import SENIORITY_LEVELS
+            m &= np.isin(c.level, [SENIORITY_LEVELS.index(s) for s in filters.seniority])
+        if filters.current_company:
+            m &= np.isin(c.company, self._codes(filters.current_company))
+        if filters.not_current_company:
+            m &= ~np.isin(c.company, self._codes(filters.not_current_company))
+        if filters.past_company:
+            m &= self._past_match(self._codes(filters.past_company))
+        if filters.open_to_work is not None:
+            m &= c.open_to_work == filters.open_to_work
+        if filters.active_within_days is not None:
+            since = (today - dt.date(1970, 1, 1)).days - filters.active_within_days
+            m &= c.last_active >= since
+        return m
+
+    def _codes(self, values) -> np.ndarray:
+        return np.array([self.company_codes[i] for i in self.resolve_companies(values)], dtype=np.int32)
+
+    def _past_match(self, codes: np.ndarray) -> np.ndarray:
+        c = self.columns
+        hit = np.isin(c.past_codes, codes)
+        owner = np.repeat(np.arange(self.n_ord), np.diff(c.past_offsets))
+        out = np.zeros(self.n_ord, dtype=bool)
+        out[owner[hit]] = True
+        return out
