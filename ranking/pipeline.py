@@ -11,7 +11,7 @@ import datetime as dt
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from indexer.lexical import compile_filters
 from indexer.reader import IndexReader, IndexSnapshot
 from query import ast as qa
 from query.filters import Filters
+from query.keywords import keywords_to_ast
 from query.parser import parse
 from records.errors import NotFoundError, QueryError
 from records.hits import FusedHit, Hit, RetrieverResult
@@ -96,7 +97,7 @@ class SearchEngine:
         snap = self.reader.snapshot()
         text = req.query.strip()
         syntax = detect_syntax(text) if req.syntax == "auto" else req.syntax
-        node = parse(text) if text else None
+        node = (parse(text) if syntax == "boolean" else keywords_to_ast(text)) if text else None
         t["parse"] = _lap(clock)
         mode = "lexical" if node is None else req.mode
 

@@ -1,0 +1,63 @@
+"""Shared benchmark plumbing: machine/commit stamp, corpus + index preparation, judged query loading."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def stamp() -> dict:
+    """Commit and machine, recorded with every result."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip())
+    except OSError:
+        commit, dirty = "unknown", False
+    cpu = ""
+    try:
+        cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"commit": commit + ("-dirty" if dirty else ""), "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "machine": {"cpu": cpu or platform.processor(), "cores": os.cpu_count(), "python": platform.python_version(),
+                        "platform": platform.platform()}}
+
+
+def prepare(workdir: Path, profiles: int, seed: int, *, progress: bool = True):
+    """Generate (once) and index (once) a synthetic corpus; returns (corpus_dir, index_dir, ingest_report or None)."""
+    from benchmarks.synth import generate
+    from indexer.build import IndexConfig, current_version, ingest
+
+    corpus, index_dir = workdir / "corpus", workdir / "index"
+    if not (corpus / "manifest.json").exists():
+        generate(corpus, profiles=profiles, seed=seed, progress=progress)
+    report = None
+    if current_version(index_dir) is None:
+        as_of = dt.date.fromisoformat(json.loads((corpus / "manifest.json").read_text())["as_of"])
+        report = ingest([corpus / "profiles.parquet"], index_dir, IndexConfig(as_of=as_of), progress=progress)
+    return corpus, index_dir, report
+
+
+def load_queries(corpus: Path) -> list[dict]:
+    return [json.loads(line) for line in (corpus / "queries.jsonl").read_text().splitlines() if line.strip()]
+
+
+def load_qrels(corpus: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    for line in (corpus / "qrels.txt").read_text().splitlines():
+        qid, _, cid, grade = line.split()
+        if int(grade) > 0:
+            qrels.setdefault(qid, {})[cid] = int(grade)
+    return qrels
+
+
+def write_result(name: str, payload: dict) -> Path:
+    out = ROOT / "benchmarks" / "results" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**stamp(), **payload}, indent=2, default=str))
+    return out

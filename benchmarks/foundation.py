@@ -1,0 +1,135 @@
+"""Foundation benchmarks (issue 2): relevance of lexical / dense / hybrid on the judged synthetic
+set, and speed (index build, per-retriever latency, query encoding).
+
+    python -m benchmarks.foundation relevance --profiles 100000
+    python -m benchmarks.foundation speed --profiles 100000
+
+Expected (100k profiles, seed 42): hybrid nDCG@10 >= max(lexical, dense) - 0.005.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import load_qrels, load_queries, prepare, write_result
+
+MODES = ("lexical", "dense", "hybrid")
+METRICS = ["ndcg@10", "recall@100", "mrr@10", "map@100"]
+
+
+def _engine(index_dir: Path, corpus: Path):
+    from indexer.encoder import EncoderConfig, MiniLMEncoder
+    from indexer.reader import IndexReader
+    from ranking.pipeline import SearchEngine
+
+    as_of = dt.date.fromisoformat(json.loads((corpus / "manifest.json").read_text())["as_of"])
+    return SearchEngine(IndexReader(index_dir), MiniLMEncoder(EncoderConfig()), today=lambda: as_of)
+
+
+def _request(q: dict, mode: str, k: int):
+    from query.filters import Filters
+    from ranking.pipeline import SearchRequest
+
+    syntax = "boolean" if q["kind"] == "boolean" else "keywords"
+    return SearchRequest(query=q["query"], filters=Filters.from_dict(q.get("filters")), k=k, mode=mode, syntax=syntax)
+
+
+def relevance(args) -> dict:
+    from ranx import Qrels, Run, compare, evaluate
+
+    corpus, index_dir, _ = prepare(Path(args.workdir), args.profiles, args.seed)
+    engine = _engine(index_dir, corpus)
+    queries, qrels = load_queries(corpus), load_qrels(corpus)
+    queries = [q for q in queries if q["query_id"] in qrels]
+    runs = {}
+    for mode in MODES:
+        run = {}
+        for q in queries:
+            res = engine.search(_request(q, mode, 100))
+            run[q["query_id"]] = {h.candidate_id: float(len(res.hits) - h.rank + 1) for h in res.hits} or {"__none__": 0.0}
+        runs[mode] = run
+    ranx_qrels = Qrels(qrels)
+    results = {mode: {m: float(v) for m, v in evaluate(ranx_qrels, Run(run, name=mode), METRICS).items()} for mode, run in runs.items()}
+    by_kind = {}
+    for kind in ("boolean", "natural"):
+        ids = {q["query_id"] for q in queries if q["kind"] == kind}
+        sub = Qrels({k: v for k, v in qrels.items() if k in ids})
+        by_kind[kind] = {mode: {m: float(v) for m, v in evaluate(sub, Run({k: v for k, v in run.items() if k in ids}), METRICS).items()}
+                         for mode, run in runs.items()}
+    report = compare(ranx_qrels, [Run(r, name=m) for m, r in runs.items()], metrics=["ndcg@10"], max_p=0.05)
+    best_single = max(results["lexical"]["ndcg@10"], results["dense"]["ndcg@10"])
+    payload = {"benchmark": "foundation-relevance", "profiles": args.profiles, "seed": args.seed,
+               "queries": len(queries), "metrics": results, "by_kind": by_kind,
+               "significance_ndcg@10": str(report),
+               "check": {"hybrid_ndcg@10": results["hybrid"]["ndcg@10"], "best_single": best_single,
+                         "hybrid_at_least_best_single": results["hybrid"]["ndcg@10"] >= best_single - 0.005}}
+    out = write_result(f"foundation-relevance-{args.profiles}", payload)
+    _print_table(results, by_kind)
+    print(f"written {out}")
+    return payload
+
+
+def speed(args) -> dict:
+    corpus, index_dir, report = prepare(Path(args.workdir), args.profiles, args.seed)
+    manifest = json.loads((index_dir / "versions" / (index_dir / "CURRENT").read_text().strip() / "manifest.json").read_text())
+    engine = _engine(index_dir, corpus)
+    queries = load_queries(corpus)
+    for q in queries[:20]:           # warm-up: caches, ONNX session, mmap
+        engine.search(_request(q, "hybrid", 10))
+    lat: dict[str, list[float]] = {m: [] for m in MODES}
+    stage: dict[str, list[float]] = {}
+    for q in queries[: args.queries]:
+        for mode in MODES:
+            t0 = time.perf_counter()
+            res = engine.search(_request(q, mode, 10))
+            lat[mode].append((time.perf_counter() - t0) * 1000)
+            if mode == "hybrid":
+                for name, ms in res.timings_ms.items():
+                    stage.setdefault(name, []).append(ms)
+    enc = []
+    for q in queries[: args.queries]:
+        t0 = time.perf_counter()
+        engine.encoder.encode_query(q["query"])
+        enc.append((time.perf_counter() - t0) * 1000)
+    pct = lambda xs: {"p50": float(np.percentile(xs, 50)), "p95": float(np.percentile(xs, 95)),
+                      "p99": float(np.percentile(xs, 99)), "mean": statistics.fmean(xs)}
+    payload = {"benchmark": "foundation-speed", "profiles": args.profiles, "queries_timed": len(lat["hybrid"]),
+               "index_build_seconds": manifest.get("seconds"), "latency_ms": {m: pct(v) for m, v in lat.items()},
+               "hybrid_stage_ms": {k: pct(v) for k, v in stage.items()}, "query_encode_ms": pct(enc),
+               "targets": {"hybrid_p95_ms<=50": pct(lat["hybrid"])["p95"] <= 50, "encode_p50_ms<=10": pct(enc)["p50"] <= 10}}
+    out = write_result(f"foundation-speed-{args.profiles}", payload)
+    print(json.dumps({k: payload[k] for k in ("index_build_seconds", "latency_ms", "query_encode_ms", "targets")}, indent=2))
+    print(f"written {out}")
+    return payload
+
+
+def _print_table(results: dict, by_kind: dict) -> None:
+    print(f"{'mode':<10}" + "".join(f"{m:>12}" for m in METRICS))
+    for mode, vals in results.items():
+        print(f"{mode:<10}" + "".join(f"{vals[m]:>12.4f}" for m in METRICS))
+    for kind, res in by_kind.items():
+        print(f"-- {kind} queries: " + ", ".join(f"{m} nDCG@10={v['ndcg@10']:.4f}" for m, v in res.items()))
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.foundation")
+    p.add_argument("what", choices=["relevance", "speed"])
+    p.add_argument("--profiles", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--workdir", default=None)
+    p.add_argument("--queries", type=int, default=200, help="queries timed (speed)")
+    args = p.parse_args(argv)
+    args.workdir = args.workdir or f"var/bench/synthetic-{args.profiles}-{args.seed}"
+    (relevance if args.what == "relevance" else speed)(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
