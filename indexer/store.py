@@ -98,7 +98,9 @@ class ProfileStore:
             if cid is not None:
                 self.company_codes.setdefault(cid, len(self.company_codes))
         self._company_by_name: dict[str, set[str]] = {}
-        for cid, name in zip(current, t.column("current_company_name").to_pylist()):
+        positions = pc.list_flatten(t.column("positions"))
+        pairs = pa.table({"id": pc.struct_field(positions, "company_id"), "name": pc.struct_field(positions, "company_name")})
+        for cid, name in zip(*(c.to_pylist() for c in pairs.group_by(["id", "name"]).aggregate([]).columns)):
             if cid and name:
                 self._company_by_name.setdefault(name.casefold(), set()).add(cid)
         company = np.array([self.company_codes.get(c, -1) if c else -1 for c in current], dtype=np.int32)
