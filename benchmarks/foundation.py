@@ -38,7 +38,8 @@ def _request(q: dict, mode: str, k: int):
     from ranking.pipeline import SearchRequest
 
     syntax = "boolean" if q["kind"] == "boolean" else "keywords"
-    return SearchRequest(query=q["query"], filters=Filters.from_dict(q.get("filters")), k=k, mode=mode, syntax=syntax)
+    filters = Filters.from_dict(q.get("filters"), tenant_id=q.get("tenant_id"))
+    return SearchRequest(query=q["query"], filters=filters, k=k, mode=mode, syntax=syntax)
 
 
 def relevance(args) -> dict:

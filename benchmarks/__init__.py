@@ -1,0 +1,1 @@
+"""Relevance harness (judgments, runs, metrics, reports), speed benchmarks and the synthetic corpus generator."""
