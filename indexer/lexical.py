@@ -86,7 +86,7 @@ class TantivyLexicalIndex:
     def delete(self, candidate_ids) -> None:
         w = self.writer()
         for cid in candidate_ids:
-            w.delete_documents("candidate_id", cid)
+            w.delete_documents_by_term("candidate_id", cid)
 
     def commit(self) -> None:
         if self._writer is not None:
