@@ -1,0 +1,1 @@
+"""Indexing: ingest and validate profiles, lexical and dense indexes, the text encoder."""
