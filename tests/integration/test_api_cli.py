@@ -99,3 +99,6 @@ def test_cli_index_reports_rejects_and_keeps_good_rows(tmp_path, capsys):
     rejects = [json.loads(x) for x in open(report["rejects_path"])]
     assert [(r["row"], r["candidate_id"]) for r in rejects] == [(2, "bad-1"), (3, None)]
     assert "positions[0].start: required date" in rejects[0]["reason"] and "invalid JSON" in rejects[1]["reason"]
+    assert main(["search", "", "--index-dir", str(index_dir), "--json"]) == 0       # every good row is searchable
+    found = {h["candidate_id"] for h in json.loads(capsys.readouterr().out)["hits"]}
+    assert found == {json.loads(x)["candidate_id"] for x in (good[0], good[1], good[2])}
