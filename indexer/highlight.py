@@ -8,24 +8,35 @@ from query import ast as qa
 
 def matched_fields(node: qa.Node | None, profile: dict) -> tuple[str, ...]:
     """Query scopes (``title``, ``skill``, ...) in which a positive leaf of ``node`` occurs."""
+    return matched_fields_many(node, [profile])[0]
+
+
+def matched_fields_many(node: qa.Node | None, profiles: list[dict]) -> list[tuple[str, ...]]:
+    """``matched_fields`` for several profiles, analysing the query's leaves once."""
     if node is None:
-        return ()
-    values = lexical_fields(profile)
-    tokens: dict[str, list[list[str]]] = {}
-    found: dict[str, None] = {}
+        return [() for _ in profiles]
+    wanted = []   # (scope, field, leaf, tokens)
     for leaf, negated in qa.iter_leaves(node):
         if negated:
             continue
         for field, _ in SCOPES[leaf.field]:
-            scope = FIELD_TO_SCOPE.get(field, field)
+            tokens = analyze(TEXT_FIELDS[field], leaf.text)
+            if tokens:
+                wanted.append((FIELD_TO_SCOPE.get(field, field), field, leaf, tokens))
+    out = []
+    for profile in profiles:
+        values = lexical_fields(profile)
+        analysed: dict[str, list[list[str]]] = {}
+        found: dict[str, None] = {}
+        for scope, field, leaf, want in wanted:
             if scope in found:
                 continue
-            if field not in tokens:
-                tokens[field] = [analyze(TEXT_FIELDS[field], v) for v in values.get(field, []) if v]
-            want = analyze(TEXT_FIELDS[field], leaf.text)
-            if want and any(_contains(have, want, leaf) for have in tokens[field]):
+            if field not in analysed:
+                analysed[field] = [analyze(TEXT_FIELDS[field], v) for v in values.get(field, []) if v]
+            if any(_contains(have, want, leaf) for have in analysed[field]):
                 found[scope] = None
-    return tuple(found)
+        out.append(tuple(found))
+    return out
 
 
 def _contains(have: list[str], want: list[str], leaf) -> bool:

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from query.filters import Filters
 from records.errors import ValidationError
-from records.geo import haversine_km
+from records.geo import bounding_box, haversine_km
 from records.schema import INDEXED_SCHEMA
 
 PROFILES_FILE = "profiles.parquet"
@@ -50,6 +50,7 @@ class ProfileStore:
             table = table.sort_by("ord")
         self.table = table
         self.n_ord = int(pc.max(table.column("ord")).as_py()) + 1 if table.num_rows else 0
+        self._visible: dict[str | None, np.ndarray] = {}
         self._id_to_row = {cid: i for i, cid in enumerate(table.column("candidate_id").to_pylist())}
         self._build_columns()
 
@@ -148,8 +149,27 @@ class ProfileStore:
         return sorted(out)
 
     def visible(self, tenant_id: str | None) -> np.ndarray:
-        allowed = [0] + ([self.tenant_codes[tenant_id]] if tenant_id in self.tenant_codes else [])
-        return self.columns.alive & np.isin(self.columns.tenant, allowed)
+        """Alive and visible to ``tenant_id`` (network profiles + its own); a fresh copy, cached per tenant."""
+        cached = self._visible.get(tenant_id)
+        if cached is None:
+            allowed = [0] + ([self.tenant_codes[tenant_id]] if tenant_id in self.tenant_codes else [])
+            cached = self.columns.alive & np.isin(self.columns.tenant, allowed)
+            if len(self._visible) < 1024:
+                self._visible[tenant_id] = cached
+        return cached.copy()
+
+    def _within(self, g) -> np.ndarray:
+        """Exact great-circle test, computed only inside the bounding box (NaN locations never match)."""
+        c = self.columns
+        lat0, lat1, lon0, lon1 = bounding_box(g.lat, g.lon, g.radius_km)
+        with np.errstate(invalid="ignore"):
+            box = (c.lat >= lat0) & (c.lat <= lat1)
+            if lon0 >= -180 and lon1 <= 180:
+                box &= (c.lon >= lon0) & (c.lon <= lon1)
+            idx = np.flatnonzero(box)
+            out = np.zeros(self.n_ord, dtype=bool)
+            out[idx] = haversine_km(g.lat, g.lon, c.lat[idx], c.lon[idx]) <= g.radius_km
+        return out
 
     # ---- filters -------------------------------------------------------------------------
     def mask(self, filters: Filters, *, today: dt.date) -> np.ndarray:
@@ -157,10 +177,7 @@ class ProfileStore:
         c = self.columns
         m = self.visible(filters.tenant_id)
         if filters.near is not None:
-            g = filters.near
-            with np.errstate(invalid="ignore"):
-                d = haversine_km(g.lat, g.lon, c.lat, c.lon)
-                m &= d <= g.radius_km   # NaN (no location) compares False
+            m &= self._within(filters.near)
         if filters.min_years is not None:
             m &= c.years >= filters.min_years
         if filters.max_years is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.highlight import matched_fields
+from indexer.highlight import matched_fields_many
 from indexer.lexical import compile_filters
 from indexer.reader import IndexReader, IndexSnapshot
 from query import ast as qa
@@ -160,11 +160,12 @@ class SearchEngine:
         records = snap.store.records(ords)
         positions = {name: {h.ord: (r, h.score) for r, h in enumerate(hs, start=1)} for name, hs in runs.items()}
         out = []
-        for rank, ((o, score), rec) in enumerate(zip(fused, records), start=1):
+        matched = matched_fields_many(node, records)
+        for rank, ((o, score), rec, fields) in enumerate(zip(fused, records, matched), start=1):
             ranks = {name: pos[o][0] for name, pos in positions.items() if o in pos}
             scores = {name: pos[o][1] for name, pos in positions.items() if o in pos}
             out.append(FusedHit(rec["candidate_id"], o, float(score), rank, ranks, scores,
-                                matched_fields(node, rec), profile=rec))
+                                fields, profile=rec))
         return out
 
     def get(self, candidate_id: str, *, tenant_id: str | None = None) -> dict:
