@@ -72,6 +72,7 @@ def relevance(args) -> dict:
                "check": {"hybrid_ndcg@10": results["hybrid"]["ndcg@10"], "best_single": best_single,
                          "hybrid_at_least_best_single": results["hybrid"]["ndcg@10"] >= best_single - 0.005}}
     out = write_result(f"foundation-relevance-{args.profiles}", payload)
+    plot_relevance(out)
     _print_table(results, by_kind)
     print(f"written {out}")
     return payload
@@ -109,6 +110,32 @@ def speed(args) -> dict:
     print(json.dumps({k: payload[k] for k in ("index_build_seconds", "latency_ms", "query_encode_ms", "targets")}, indent=2))
     print(f"written {out}")
     return payload
+
+
+def plot_relevance(result_json: Path) -> Path:
+    """Grouped bars: each metric for lexical, dense and hybrid (PNG beside the JSON)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = json.loads(Path(result_json).read_text())
+    metrics = data["metrics"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.25
+    for i, mode in enumerate(MODES):
+        vals = [metrics[mode][m] for m in METRICS]
+        bars = ax.bar(np.arange(len(METRICS)) + (i - 1) * width, vals, width, label=mode)
+        ax.bar_label(bars, fmt="%.3f", fontsize=7)
+    ax.set_xticks(np.arange(len(METRICS)), METRICS)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"Synthetic judged set, {data['profiles']:,} profiles, {data['queries']} queries ({data['commit']})")
+    ax.legend()
+    fig.tight_layout()
+    out = Path(result_json).with_suffix(".png")
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
 
 
 def _print_table(results: dict, by_kind: dict) -> None:
