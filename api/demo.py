@@ -53,7 +53,8 @@ def run_demo(args) -> int:
             print(f"  -> {len(data['hits'])} hits, {data['mode']}/{data['syntax']}, {data['timings_ms']['total']:.1f} ms")
             for h in data["hits"]:
                 c = h["candidate"]
-                print(f"     {h['rank']}. {h['candidate_id']}  {c['current_title']} @ {c['current_company']}, "
+                at = f"@ {c['current_company']}" if c["current_company"] else "(between jobs)"
+                print(f"     {h['rank']}. {h['candidate_id']}  {c['current_title']} {at}, "
                       f"{c['location']}, {c['years_experience']}y  matched={h['matched_fields']}")
             print()
     if args.no_serve:
