@@ -50,6 +50,7 @@ class IndexConfig:
     vectors: VectorIndexConfig = field(default_factory=VectorIndexConfig)
     batch_rows: int = 20_000
     encode_batch: int = 64
+    dense_max_chars: int = 700            # profile text cut for the encoder (max_seq_length truncates too)
     keep_versions: int = 2
 
 
@@ -212,7 +213,7 @@ def _write_lexical(prev_dir, tmp: Path, fresh: pa.Table, removed_ids, progress) 
 def _write_dense(prev_dir, tmp: Path, fresh: pa.Table, removed_ords, config: IndexConfig, progress, encoder) -> float:
     t0 = time.perf_counter()
     encoder = encoder or MiniLMEncoder(config.encoder)
-    texts = [dense_text(p) for b in fresh.to_batches(10_000) for p in b.to_pylist()]
+    texts = [dense_text(p, max_chars=config.dense_max_chars) for b in fresh.to_batches(10_000) for p in b.to_pylist()]
     vectors = encoder.encode(texts, batch_size=config.encode_batch, progress=progress)
     ords = fresh.column("ord").to_numpy()
     if prev_dir is not None:
