@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -79,36 +77,13 @@ def relevance(args) -> dict:
 
 
 def speed(args) -> dict:
-    corpus, index_dir, report = prepare(Path(args.workdir), args.profiles, args.seed)
-    manifest = json.loads((index_dir / "versions" / (index_dir / "CURRENT").read_text().strip() / "manifest.json").read_text())
-    engine = _engine(index_dir, corpus)
-    queries = load_queries(corpus)
-    for q in queries[:20]:           # warm-up: caches, ONNX session, mmap
-        engine.search(_request(q, "hybrid", 10))
-    lat: dict[str, list[float]] = {m: [] for m in MODES}
-    stage: dict[str, list[float]] = {}
-    for q in queries[: args.queries]:
-        for mode in MODES:
-            t0 = time.perf_counter()
-            res = engine.search(_request(q, mode, 10))
-            lat[mode].append((time.perf_counter() - t0) * 1000)
-            if mode == "hybrid":
-                for name, ms in res.timings_ms.items():
-                    stage.setdefault(name, []).append(ms)
-    enc = []
-    for q in queries[: args.queries]:
-        t0 = time.perf_counter()
-        engine.encoder.encode_query(q["query"])
-        enc.append((time.perf_counter() - t0) * 1000)
-    pct = lambda xs: {"p50": float(np.percentile(xs, 50)), "p95": float(np.percentile(xs, 95)),
-                      "p99": float(np.percentile(xs, 99)), "mean": statistics.fmean(xs)}
-    payload = {"benchmark": "foundation-speed", "profiles": args.profiles, "queries_timed": len(lat["hybrid"]),
-               "index_build_seconds": manifest.get("seconds"), "latency_ms": {m: pct(v) for m, v in lat.items()},
-               "hybrid_stage_ms": {k: pct(v) for k, v in stage.items()}, "query_encode_ms": pct(enc),
-               "targets": {"hybrid_p95_ms<=50": pct(lat["hybrid"])["p95"] <= 50, "encode_p50_ms<=10": pct(enc)["p50"] <= 10}}
-    out = write_result(f"foundation-speed-{args.profiles}", payload)
+    """Issue-2 speed figures: the in-process part of ``benchmarks.speed`` (no HTTP load)."""
+    from benchmarks.speed import run
+
+    payload = run(args.profiles, args.seed, workdir=args.workdir, queries=args.queries, api=False,
+                  name=f"foundation-speed-{args.profiles}")
     print(json.dumps({k: payload[k] for k in ("index_build_seconds", "latency_ms", "query_encode_ms", "targets")}, indent=2))
-    print(f"written {out}")
+    print(f"written {payload['path']}")
     return payload
 
 
