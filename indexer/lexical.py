@@ -97,15 +97,17 @@ class TantivyLexicalIndex:
 
     # ---- searching -------------------------------------------------------------------------
     def search(self, query: qa.Node | None, *, k: int, filters: Filters, mask: np.ndarray,
-               filter_clauses: list | None = None, keywords: bool = False) -> RetrieverResult:
+               filter_clauses: list | None = None, keywords: bool = False,
+               field_boosts: dict[str, float] | None = None) -> RetrieverResult:
         """Top ``k`` hits that match ``query`` and pass ``mask`` (bool over ord space).
 
         ``keywords=True`` treats the query as a bag of words (any may match, BM25 ranks);
         otherwise the Boolean structure is a hard constraint. ``query=None`` is filter-only,
-        ordered by most recently active.
+        ordered by most recently active. ``field_boosts`` overrides the boosts of unscoped terms
+        per lexical field (0 drops a field), e.g. ``{"headline": 1.0, "summary": 1.0}`` for documents.
         """
         t = _tantivy()
-        main = compile_query(query, self.schema, keywords=keywords) if query is not None else None
+        main = compile_query(query, self.schema, keywords=keywords, boosts=field_boosts) if query is not None else None
         clauses = [(t.Occur.Must, main)] if main is not None else [(t.Occur.Must, t.Query.all_query())]
         clauses += [(t.Occur.Must, t.Query.const_score_query(c, 0.0)) for c in (filter_clauses or [])]
         tq = t.Query.boolean_query(clauses)
@@ -165,54 +167,66 @@ def document_fields(p: dict) -> dict:
 
 
 # ---- query compilation -------------------------------------------------------------------------
-def compile_query(node: qa.Node, schema, *, keywords: bool = False):
-    """Boolean AST -> tantivy Query. In keywords mode every positive leaf is optional (OR)."""
+def compile_query(node: qa.Node, schema, *, keywords: bool = False, boosts: dict[str, float] | None = None):
+    """Boolean AST -> tantivy Query. In keywords mode every positive leaf is optional (OR).
+
+    ``boosts`` replaces the default per-field boosts of unscoped leaves (``SCOPES[None]``).
+    """
     t = _tantivy()
+    if boosts:
+        unknown = set(boosts) - set(TEXT_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown lexical field(s) {sorted(unknown)}; known: {sorted(TEXT_FIELDS)}")
     if keywords:
         leaves = [leaf for leaf, negated in qa.iter_leaves(node) if not negated
                   and not (isinstance(leaf, qa.Term) and leaf.text.casefold() in KEYWORD_STOPWORDS)]
         negatives = [leaf for leaf, negated in qa.iter_leaves(node) if negated]
-        should = [(t.Occur.Should, q) for q in (_leaf(leaf, schema) for leaf in leaves) if q is not None]
-        must_not = [(t.Occur.MustNot, q) for q in (_leaf(leaf, schema) for leaf in negatives) if q is not None]
+        should = [(t.Occur.Should, q) for q in (_leaf(leaf, schema, boosts) for leaf in leaves) if q is not None]
+        must_not = [(t.Occur.MustNot, q) for q in (_leaf(leaf, schema, boosts) for leaf in negatives) if q is not None]
         if not should:
             return t.Query.boolean_query([(t.Occur.Must, t.Query.all_query())] + must_not) if must_not else t.Query.empty_query()
         return t.Query.boolean_query(should + must_not)
-    q = _compile(node, schema)
+    q = _compile(node, schema, boosts)
     return q if q is not None else t.Query.empty_query()
 
 
-def _compile(node, schema):
+def _compile(node, schema, boosts=None):
     t = _tantivy()
     if isinstance(node, (qa.Term, qa.Phrase, qa.Prefix)):
-        return _leaf(node, schema)
+        return _leaf(node, schema, boosts)
     if isinstance(node, qa.Not):
-        inner = _compile(node.child, schema)
+        inner = _compile(node.child, schema, boosts)
         return t.Query.boolean_query([(t.Occur.Must, t.Query.all_query())] + ([(t.Occur.MustNot, inner)] if inner else []))
     if isinstance(node, qa.And):
         clauses = []
         for child in node.children:
             if isinstance(child, qa.Not):
-                inner = _compile(child.child, schema)
+                inner = _compile(child.child, schema, boosts)
                 if inner is not None:
                     clauses.append((t.Occur.MustNot, inner))
             else:
-                q = _compile(child, schema)
+                q = _compile(child, schema, boosts)
                 if q is not None:
                     clauses.append((t.Occur.Must, q))
         if not any(occ == t.Occur.Must for occ, _ in clauses):
             clauses.append((t.Occur.Must, t.Query.all_query()))
         return t.Query.boolean_query(clauses)
     if isinstance(node, qa.Or):
-        parts = [q for q in (_compile(c, schema) for c in node.children) if q is not None]
+        parts = [q for q in (_compile(c, schema, boosts) for c in node.children) if q is not None]
         return t.Query.boolean_query([(t.Occur.Should, q) for q in parts]) if parts else None
     raise TypeError(f"unknown query node {type(node).__name__}")
 
 
-def _leaf(node, schema):
+def _leaf(node, schema, boosts=None):
     """One term/phrase/prefix over its scope's fields; several fields combine with dis_max."""
     t = _tantivy()
     per_field = []
-    for field, boost in SCOPES[node.field]:
+    pairs = SCOPES[node.field]
+    if node.field is None and boosts:
+        pairs = [(field, boosts.get(field, boost)) for field, boost in pairs]
+    for field, boost in pairs:
+        if boost <= 0:
+            continue
         q = _field_query(node, field, schema)
         if q is not None:
             per_field.append(t.Query.boost_query(q, boost) if boost != 1.0 else q)

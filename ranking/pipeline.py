@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from indexer.documents import TEXT_FIELDS
 from indexer.highlight import matched_fields_many
 from indexer.lexical import compile_filters
 from indexer.reader import IndexReader, IndexSnapshot
@@ -44,6 +45,7 @@ class SearchRequest:
     lexical_k: int = 200          # budget each retriever passes to fusion
     dense_k: int = 200
     boolean_pool: int = 10_000    # most Boolean matches the dense retriever may rank
+    field_boosts: tuple[tuple[str, float], ...] = ()   # override unscoped-term field boosts (lexical)
     debug: bool = False
 
     def validate(self) -> "SearchRequest":
@@ -57,6 +59,9 @@ class SearchRequest:
             raise QueryError(f"k: must be between 1 and 1000, got {self.k}")
         if self.rrf_k < 0:
             raise QueryError(f"rrf_k: must be >= 0, got {self.rrf_k}")
+        bad = [name for name, boost in self.field_boosts if name not in TEXT_FIELDS or boost < 0]
+        if bad:
+            raise QueryError(f"field_boosts: unknown field or negative boost {bad}; fields: {sorted(TEXT_FIELDS)}")
         return self
 
 
@@ -114,7 +119,7 @@ class SearchEngine:
             clock = time.perf_counter()
             need_pool = boolean and mode in ("dense", "hybrid")
             limit = max(req.lexical_k, req.k) if not need_pool else max(req.boolean_pool, req.lexical_k, req.k)
-            lex = self._lexical(snap, node, req.filters, mask, limit, keywords=not boolean, today=today)
+            lex = self._lexical(snap, node, req, mask, limit, keywords=not boolean, today=today)
             total = lex.total
             if mode in ("lexical", "hybrid"):
                 runs["lexical"] = lex.hits[: max(req.lexical_k, req.k)]
@@ -149,9 +154,10 @@ class SearchEngine:
                      "dense_text": dense_query_text(node) if (node is not None and boolean) else text}
         return SearchResponse(hits, snap.version, mode, syntax, qa.to_query_string(node) if node else None, total, t, debug)
 
-    def _lexical(self, snap: IndexSnapshot, node, filters: Filters, mask, limit: int, *, keywords: bool, today) -> RetrieverResult:
-        clauses = compile_filters(filters, snap.lexical.schema, company_ids=snap.store.resolve_companies, today=today)
-        return snap.lexical.search(node, k=limit, filters=filters, mask=mask, filter_clauses=clauses, keywords=keywords)
+    def _lexical(self, snap: IndexSnapshot, node, req: SearchRequest, mask, limit: int, *, keywords: bool, today) -> RetrieverResult:
+        clauses = compile_filters(req.filters, snap.lexical.schema, company_ids=snap.store.resolve_companies, today=today)
+        return snap.lexical.search(node, k=limit, filters=req.filters, mask=mask, filter_clauses=clauses,
+                                   keywords=keywords, field_boosts=dict(req.field_boosts) or None)
 
     def _hydrate(self, snap: IndexSnapshot, fused, runs, node) -> list[FusedHit]:
         if not fused:

@@ -1,0 +1,96 @@
+"""Named pipeline configurations ("conditions") compared by the relevance harness.
+
+A condition is a frozen template of ``SearchRequest`` knobs; the runner fills in the query,
+syntax, filters and ``k``. Add a condition by adding an entry to ``CONDITIONS``: a factory that
+takes the text after ``:`` in the name (``hybrid-weighted:0.3``) or None.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from records.errors import QueryError
+
+
+@dataclass(frozen=True)
+class Condition:
+    name: str
+    description: str
+    mode: str = "hybrid"                     # SearchRequest.mode
+    fusion: str = "rrf"
+    rrf_k: int = 60
+    weights: tuple[tuple[str, float], ...] = (("lexical", 0.5), ("dense", 0.5))
+    lexical_k: int = 200                     # budget each retriever passes to fusion
+    dense_k: int = 200
+
+    def request(self, query: str, *, syntax: str, filters=None, k: int = 100):
+        """The SearchRequest for one query under this condition."""
+        from query.filters import Filters
+        from ranking.pipeline import SearchRequest
+
+        return SearchRequest(query=query, filters=filters if filters is not None else Filters(), k=k, mode=self.mode,
+                             syntax=syntax, fusion=self.fusion, rrf_k=self.rrf_k, weights=self.weights,
+                             lexical_k=max(self.lexical_k, k), dense_k=max(self.dense_k, k))
+
+
+def _no_arg(cond: Condition) -> Callable[[str | None], Condition]:
+    def make(arg: str | None) -> Condition:
+        if arg is not None:
+            raise QueryError(f"condition {cond.name!r} takes no parameter, got {cond.name}:{arg}")
+        return cond
+    return make
+
+
+def _hybrid_rrf(arg: str | None) -> Condition:
+    k = 60 if arg is None else _number(arg, "hybrid-rrf", int)
+    if k < 0:
+        raise QueryError(f"condition hybrid-rrf: rrf_k must be >= 0, got {k}")
+    name = "hybrid-rrf" if arg is None else f"hybrid-rrf:{k}"
+    return Condition(name, f"lexical + dense, reciprocal rank fusion (rrf_k={k})", fusion="rrf", rrf_k=k)
+
+
+def _hybrid_weighted(arg: str | None) -> Condition:
+    w = 0.5 if arg is None else _number(arg, "hybrid-weighted", float)
+    if not 0.0 <= w <= 1.0:
+        raise QueryError(f"condition hybrid-weighted: the lexical weight must be in [0, 1], got {w}")
+    name = "hybrid-weighted" if arg is None else f"hybrid-weighted:{arg}"
+    return Condition(name, f"lexical + dense, min-max scores weighted {w:g}/{1 - w:g}", fusion="weighted",
+                     weights=(("lexical", w), ("dense", round(1.0 - w, 6))))
+
+
+def _number(text: str, name: str, kind):
+    try:
+        return kind(text)
+    except ValueError:
+        raise QueryError(f"condition {name}: parameter {text!r} is not a {kind.__name__}") from None
+
+
+CONDITIONS: dict[str, Callable[[str | None], Condition]] = {
+    "lexical": _no_arg(Condition("lexical", "BM25 on the embedded tantivy index", mode="lexical")),
+    "dense": _no_arg(Condition("dense", "all-MiniLM-L6-v2 + FAISS, exact inner product", mode="dense")),
+    "hybrid-rrf": _hybrid_rrf,
+    "hybrid-weighted": _hybrid_weighted,
+}
+DEFAULT_CONDITIONS = ("lexical", "dense", "hybrid-rrf", "hybrid-weighted")
+
+
+def get_condition(name: str) -> Condition:
+    """``name`` or ``name:param`` from ``CONDITIONS``; raises QueryError naming the known ones."""
+    base, _, arg = name.strip().partition(":")
+    if base not in CONDITIONS:
+        raise QueryError(f"unknown condition {name!r}; known: {', '.join(CONDITIONS)} (e.g. hybrid-weighted:0.3)")
+    return CONDITIONS[base](arg if arg else None)
+
+
+def parse_conditions(spec: str | None) -> list[Condition]:
+    """A comma-separated list (None: ``DEFAULT_CONDITIONS``); duplicate names are an error."""
+    names = [s for s in (spec.split(",") if spec else DEFAULT_CONDITIONS) if s.strip()]
+    conds = [get_condition(n) for n in names]
+    seen = [c.name for c in conds]
+    dupes = sorted({n for n in seen if seen.count(n) > 1})
+    if dupes:
+        raise QueryError(f"condition(s) listed twice: {', '.join(dupes)}")
+    return conds
+
+
+__all__ = ["Condition", "CONDITIONS", "DEFAULT_CONDITIONS", "get_condition", "parse_conditions"]
