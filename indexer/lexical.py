@@ -98,17 +98,26 @@ class TantivyLexicalIndex:
     # ---- searching -------------------------------------------------------------------------
     def search(self, query: qa.Node | None, *, k: int, filters: Filters, mask: np.ndarray,
                filter_clauses: list | None = None, keywords: bool = False,
-               field_boosts: dict[str, float] | None = None) -> RetrieverResult:
+               field_boosts: dict[str, float] | None = None,
+               expansions: list[tuple[str, str, float]] = ()) -> RetrieverResult:
         """Top ``k`` hits that match ``query`` and pass ``mask`` (bool over ord space).
 
         ``keywords=True`` treats the query as a bag of words (any may match, BM25 ranks);
         otherwise the Boolean structure is a hard constraint. ``query=None`` is filter-only,
         ordered by most recently active. ``field_boosts`` overrides the boosts of unscoped terms
         per lexical field (0 drops a field), e.g. ``{"headline": 1.0, "summary": 1.0}`` for documents.
+        ``expansions`` are ``(field, text, boost)`` phrases (e.g. the normalised occupation): for
+        keyword queries they are one more optional clause (recall and score); for Boolean queries
+        they only add score, so the match set stays the query's.
         """
         t = _tantivy()
         main = compile_query(query, self.schema, keywords=keywords, boosts=field_boosts) if query is not None else None
+        extra = [q for q in (_expansion(self.schema, *e) for e in expansions) if q is not None]
+        if main is not None and extra and keywords:
+            main = t.Query.boolean_query([(t.Occur.Should, main)] + [(t.Occur.Should, q) for q in extra])
+            extra = []
         clauses = [(t.Occur.Must, main)] if main is not None else [(t.Occur.Must, t.Query.all_query())]
+        clauses += [(t.Occur.Should, q) for q in extra]
         clauses += [(t.Occur.Must, t.Query.const_score_query(c, 0.0)) for c in (filter_clauses or [])]
         tq = t.Query.boolean_query(clauses)
         searcher = self.index.searcher()
@@ -250,6 +259,15 @@ def _field_query(node, field: str, schema):
         return t.Query.term_query(schema, field, tokens[0])
     slop = node.slop if isinstance(node, qa.Phrase) else 0
     return t.Query.phrase_query(schema, field, tokens, slop)
+
+
+def _expansion(schema, field: str, text: str, boost: float):
+    t = _tantivy()
+    tokens = analyze(TEXT_FIELDS[field], text)
+    if not tokens or boost <= 0:
+        return None
+    q = t.Query.term_query(schema, field, tokens[0]) if len(tokens) == 1 else t.Query.phrase_query(schema, field, tokens, 0)
+    return t.Query.boost_query(q, boost)
 
 
 def compile_filters(filters: Filters, schema, *, company_ids, today: dt.date) -> list:

@@ -21,6 +21,7 @@ from indexer.lexical import compile_filters
 from indexer.reader import IndexReader, IndexSnapshot
 from query import ast as qa
 from query.filters import Filters
+from query.expansion import title_expansions
 from query.keywords import keywords_to_ast
 from query.parser import parse
 from records.errors import NotFoundError, QueryError
@@ -46,6 +47,8 @@ class SearchRequest:
     dense_k: int = 200
     boolean_pool: int = 10_000    # most Boolean matches the dense retriever may rank
     field_boosts: tuple[tuple[str, float], ...] = ()   # override unscoped-term field boosts (lexical)
+    title_normalization: bool = False   # match query titles to O*NET occupations (query.expansion)
+    title_boost: float = 1.0            # weight of the normalised-occupation clause (lexical)
     debug: bool = False
 
     def validate(self) -> "SearchRequest":
@@ -105,6 +108,9 @@ class SearchEngine:
         node = (parse(text) if syntax == "boolean" else keywords_to_ast(text)) if text else None
         t["parse"] = _lap(clock)
         mode = "lexical" if node is None else req.mode
+        boolean = node is not None and syntax == "boolean"
+        expansions = title_expansions(node, boolean=boolean) if req.title_normalization else []
+        t["expand"] = _lap(clock) - t["parse"]
 
         clock = time.perf_counter()
         today = self.today()
@@ -113,13 +119,13 @@ class SearchEngine:
 
         runs: dict[str, list[Hit]] = {}
         total = -1
-        boolean = node is not None and syntax == "boolean"
         dense_mask = mask
         if mode in ("lexical", "hybrid") or boolean:
             clock = time.perf_counter()
             need_pool = boolean and mode in ("dense", "hybrid")
             limit = max(req.lexical_k, req.k) if not need_pool else max(req.boolean_pool, req.lexical_k, req.k)
-            lex = self._lexical(snap, node, req, mask, limit, keywords=not boolean, today=today)
+            lex = self._lexical(snap, node, req, mask, limit, keywords=not boolean, today=today,
+                                expansions=[("occupation", e.occupation_title, req.title_boost) for e in expansions])
             total = lex.total
             if mode in ("lexical", "hybrid"):
                 runs["lexical"] = lex.hits[: max(req.lexical_k, req.k)]
@@ -129,6 +135,8 @@ class SearchEngine:
             t["lexical"] = _lap(clock)
         if mode in ("dense", "hybrid"):
             clock = time.perf_counter()
+            # expansions stay out of the dense text: appending the occupation title cost 0.04
+            # nDCG@10 on talentclef-en (0.670 -> 0.630); the embedding already places synonyms together
             qvec = self.encoder.encode_query(dense_query_text(node) if boolean else text)
             t["encode"] = _lap(clock)
             clock = time.perf_counter()
@@ -151,13 +159,15 @@ class SearchEngine:
         if req.debug:
             debug = {"runs": {name: [(h.ord, h.score) for h in hs] for name, hs in runs.items()},
                      "filtered_candidates": int(mask.sum()), "dense_pool": int(dense_mask.sum()) if "dense" in runs else None,
-                     "dense_text": dense_query_text(node) if (node is not None and boolean) else text}
+                     "dense_text": dense_query_text(node) if (node is not None and boolean) else text,
+                     "title_expansions": [e.reason for e in expansions]}
         return SearchResponse(hits, snap.version, mode, syntax, qa.to_query_string(node) if node else None, total, t, debug)
 
-    def _lexical(self, snap: IndexSnapshot, node, req: SearchRequest, mask, limit: int, *, keywords: bool, today) -> RetrieverResult:
+    def _lexical(self, snap: IndexSnapshot, node, req: SearchRequest, mask, limit: int, *, keywords: bool, today,
+                 expansions=()) -> RetrieverResult:
         clauses = compile_filters(req.filters, snap.lexical.schema, company_ids=snap.store.resolve_companies, today=today)
         return snap.lexical.search(node, k=limit, filters=req.filters, mask=mask, filter_clauses=clauses,
-                                   keywords=keywords, field_boosts=dict(req.field_boosts) or None)
+                                   keywords=keywords, field_boosts=dict(req.field_boosts) or None, expansions=expansions)
 
     def _hydrate(self, snap: IndexSnapshot, fused, runs, node) -> list[FusedHit]:
         if not fused:

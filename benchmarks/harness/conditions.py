@@ -6,7 +6,7 @@ takes the text after ``:`` in the name (``hybrid-weighted:0.3``) or None.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from records.errors import QueryError
@@ -22,6 +22,8 @@ class Condition:
     weights: tuple[tuple[str, float], ...] = (("lexical", 0.5), ("dense", 0.5))
     lexical_k: int = 200                     # budget each retriever passes to fusion
     dense_k: int = 200
+    title_normalization: bool = False        # query titles -> O*NET occupation (query.expansion)
+    field_boosts: tuple[tuple[str, float], ...] = ()
 
     def request(self, query: str, *, syntax: str, filters=None, k: int = 100):
         """The SearchRequest for one query under this condition."""
@@ -30,7 +32,8 @@ class Condition:
 
         return SearchRequest(query=query, filters=filters if filters is not None else Filters(), k=k, mode=self.mode,
                              syntax=syntax, fusion=self.fusion, rrf_k=self.rrf_k, weights=self.weights,
-                             lexical_k=max(self.lexical_k, k), dense_k=max(self.dense_k, k))
+                             lexical_k=max(self.lexical_k, k), dense_k=max(self.dense_k, k),
+                             title_normalization=self.title_normalization, field_boosts=self.field_boosts)
 
 
 def _no_arg(cond: Condition) -> Callable[[str | None], Condition]:
@@ -70,16 +73,27 @@ CONDITIONS: dict[str, Callable[[str | None], Condition]] = {
     "dense": _no_arg(Condition("dense", "all-MiniLM-L6-v2 + FAISS, exact inner product", mode="dense")),
     "hybrid-rrf": _hybrid_rrf,
     "hybrid-weighted": _hybrid_weighted,
+    # title normalisation ablation: without the ingest-time O*NET occupation field
+    "lexical-raw": _no_arg(Condition("lexical-raw", "BM25 without the normalised O*NET occupation field",
+                                     mode="lexical", field_boosts=(("occupation", 0.0),))),
 }
+TITLES_SUFFIX = "+titles"   # any condition + query-side title normalisation, e.g. hybrid-rrf+titles
 DEFAULT_CONDITIONS = ("lexical", "dense", "hybrid-rrf", "hybrid-weighted")
 
 
 def get_condition(name: str) -> Condition:
     """``name`` or ``name:param`` from ``CONDITIONS``; raises QueryError naming the known ones."""
-    base, _, arg = name.strip().partition(":")
+    name = name.strip()
+    titles = name.endswith(TITLES_SUFFIX)
+    base, _, arg = name.removesuffix(TITLES_SUFFIX).partition(":")
     if base not in CONDITIONS:
-        raise QueryError(f"unknown condition {name!r}; known: {', '.join(CONDITIONS)} (e.g. hybrid-weighted:0.3)")
-    return CONDITIONS[base](arg if arg else None)
+        raise QueryError(f"unknown condition {name!r}; known: {', '.join(CONDITIONS)} "
+                         f"(e.g. hybrid-weighted:0.3, lexical{TITLES_SUFFIX})")
+    cond = CONDITIONS[base](arg if arg else None)
+    if titles:
+        cond = replace(cond, name=cond.name + TITLES_SUFFIX, title_normalization=True,
+                       description=cond.description + "; query titles normalised to O*NET occupations")
+    return cond
 
 
 def parse_conditions(spec: str | None) -> list[Condition]:

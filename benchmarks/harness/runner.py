@@ -104,8 +104,9 @@ def run_condition(engine, suite: Suite, cond: Condition, *, k: int, progress: bo
         try:
             filters = Filters.from_dict(q.filters, tenant_id=q.tenant_id) if (q.filters or q.tenant_id) else None
             req = cond.request(q.query, syntax=q.syntax, filters=filters, k=k)
-            if suite.field_boosts:
-                req = dataclasses.replace(req, field_boosts=suite.field_boosts)
+            if suite.field_boosts:   # the suite's defaults, then the condition's own overrides
+                merged = {**dict(suite.field_boosts), **dict(req.field_boosts)}
+                req = dataclasses.replace(req, field_boosts=tuple(merged.items()))
             res = engine.search(req)
             hits = res.hits
         except QueryError as exc:          # a bad judged query scores 0; the run goes on

@@ -190,3 +190,13 @@ def test_synthetic_smoke_suite_passes_its_check(tmp_path, capsys):
     assert code == 0, captured.err
     assert "all expectations met" in captured.out
     assert {p.suffix for p in out.parent.iterdir()} >= {".json", ".csv", ".md", ".png"}
+
+
+def test_titles_suffix_turns_on_query_title_normalisation():
+    from benchmarks.harness.conditions import get_condition
+
+    cond = get_condition("hybrid-rrf+titles")
+    req = cond.request("sr data engineer", syntax="keywords")
+    assert cond.name == "hybrid-rrf+titles" and req.title_normalization and req.fusion == "rrf"
+    raw = get_condition("lexical-raw").request("x", syntax="keywords")
+    assert dict(raw.field_boosts) == {"occupation": 0.0} and raw.mode == "lexical"
