@@ -39,7 +39,7 @@ def run_demo(args) -> int:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://{args.host}:{args.port}"
-    _wait_ready(base)
+    wait_ready(base)
     print(f"== API up at {base} (OpenAPI: {base}/docs)\n")
     with httpx.Client(base_url=base, timeout=30) as client:
         for body in EXAMPLES:
@@ -71,11 +71,14 @@ def run_demo(args) -> int:
     return 0
 
 
-def _wait_ready(base: str, timeout: float = 60) -> None:
+def wait_ready(base: str, timeout: float = 60, *, proc=None) -> None:
+    """Poll ``base``/readyz until it answers 200; fail early if the server process ``proc`` exited."""
     import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with status {proc.returncode}")
         try:
             if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
                 return

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from api.demo import wait_ready
 from benchmarks.common import load_queries, prepare, write_result
 
 MODES = ("lexical", "dense", "hybrid")
@@ -78,7 +79,7 @@ def measure_api(index_dir: Path, queries: list[dict], *, levels=(1, 4, 16), requ
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, server)
+        wait_ready(base, 120, proc=server)
         bodies = [({"query": q["query"], "filters": q.get("filters") or {}, "k": 10,
                     "syntax": "boolean" if q.get("kind") == "boolean" else "keywords"},
                    {"X-Tenant-Id": q["tenant_id"]} if q.get("tenant_id") else {}) for q in queries]
@@ -123,22 +124,6 @@ async def _load(base: str, bodies, concurrency: int, total: int, max_seconds: fl
     return {"concurrency": concurrency, "requests": len(latencies), "seconds": wall,
             "throughput_rps": len(latencies) / wall if wall else 0.0, "errors": errors,
             "status_counts": {str(k): v for k, v in statuses.items()}, "latency_ms": percentiles(latencies)}
-
-
-def _wait_ready(base: str, proc, timeout: float = 120) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with status {proc.returncode}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"server at {base} not ready after {timeout:.0f} s")
 
 
 def _free_port() -> int:
