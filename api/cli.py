@@ -104,12 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-progress", action="store_true")
     r.set_defaults(func=_bench_relevance)
     sp = b.add_parser("speed", help="ingest throughput, per-stage latency, API throughput at concurrency 1/4/16, peak memory")
-    sp.add_argument("--profiles", type=int, default=100_000)
-    sp.add_argument("--seed", type=int, default=42)
-    sp.add_argument("--workdir", default=None)
-    sp.add_argument("--queries", type=int, default=200, help="queries timed in process")
-    sp.add_argument("--requests", type=int, default=300, help="requests per concurrency level")
-    sp.add_argument("--no-api", action="store_true", help="skip the HTTP throughput part")
+    from benchmarks.speed import add_arguments as speed_arguments
+
+    speed_arguments(sp)
     sp.set_defaults(func=_bench_speed)
     return p
 
@@ -246,11 +243,9 @@ def _demo(args) -> int:
 
 
 def _bench_speed(args) -> int:
-    from benchmarks.speed import main as speed_main
+    from benchmarks.speed import run_args
 
-    argv = ["--profiles", str(args.profiles), "--seed", str(args.seed), "--queries", str(args.queries),
-            "--requests", str(args.requests)] + (["--workdir", args.workdir] if args.workdir else []) + (["--no-api"] if args.no_api else [])
-    return speed_main(argv)
+    return run_args(args)
 
 
 def _bench_relevance(args) -> int:

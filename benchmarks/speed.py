@@ -207,15 +207,23 @@ def run(profiles: int, seed: int = 42, *, workdir: str | None = None, queries: i
     return {**payload, "path": str(out)}
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="talentsearch bench speed")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The speed benchmark's options (shared by ``python -m benchmarks.speed`` and ``talentsearch bench speed``)."""
     p.add_argument("--profiles", type=int, default=100_000)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--workdir", default=None)
     p.add_argument("--queries", type=int, default=200, help="queries timed in process")
     p.add_argument("--requests", type=int, default=300, help="requests per concurrency level")
     p.add_argument("--no-api", action="store_true", help="skip the HTTP throughput part")
-    args = p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="talentsearch bench speed")
+    add_arguments(p)
+    return run_args(p.parse_args(argv))
+
+
+def run_args(args) -> int:
     res = run(args.profiles, args.seed, workdir=args.workdir, queries=args.queries, api=not args.no_api,
               requests=args.requests)
     summary = {k: res[k] for k in ("latency_ms", "query_encode_ms", "ingest_profiles_per_s", "targets")}
