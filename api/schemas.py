@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from typing import Annotated
+
+
+def _one_or_many(value):
+    """A single string is accepted where a list of strings is expected ("Acme" == ["Acme"])."""
+    return [value] if isinstance(value, str) else value
+
+
+Names = Annotated[list[str] | None, BeforeValidator(_one_or_many)]
 
 
 class FilterBody(BaseModel):
@@ -14,10 +23,10 @@ class FilterBody(BaseModel):
     radius_km: float | None = Field(None, gt=0, examples=[50])
     min_years: float | None = Field(None, ge=0)
     max_years: float | None = Field(None, ge=0)
-    seniority: list[str] | None = Field(None, examples=[["senior", "lead"]])
-    current_company: list[str] | None = None
-    not_current_company: list[str] | None = None
-    past_company: list[str] | None = None
+    seniority: Names = Field(None, examples=[["senior", "lead"]])
+    current_company: Names = Field(None, description="One name or a list", examples=[["Acme"]])
+    not_current_company: Names = None
+    past_company: Names = None
     open_to_work: bool | None = None
     active_within_days: int | None = Field(None, ge=0)
 

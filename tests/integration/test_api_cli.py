@@ -38,6 +38,14 @@ def test_tenant_header_scopes_private_candidates(client):
     assert client.get("/v1/candidates/pv-001", headers={"X-Tenant-Id": "acme-talent"}).json()["candidate_id"] == "pv-001"
 
 
+def test_company_filters_take_one_name_or_a_list(client):
+    one = client.post("/v1/search", json={"query": "engineer", "filters": {"not_current_company": "Acme"}, "k": 50})
+    many = client.post("/v1/search", json={"query": "engineer", "filters": {"not_current_company": ["Acme"]}, "k": 50})
+    assert one.status_code == many.status_code == 200, one.text
+    assert [h["candidate_id"] for h in one.json()["hits"]] == [h["candidate_id"] for h in many.json()["hits"]]
+    assert all((h["candidate"]["current_company"] or "").lower() != "acme" for h in one.json()["hits"])
+
+
 def test_syntax_error_is_422_naming_the_column(client):
     r = client.post("/v1/search", json={"query": "title:(data AND"})
     assert r.status_code == 422
