@@ -173,6 +173,7 @@ class Occupation:
     skills: tuple[TechSkill, ...]
     related: tuple[tuple[str, str, int], ...]   # (code, tier, index), index order; tier Primary-Short|Primary-Long|Supplemental
     tasks: tuple[str, ...]                      # Core tasks first, at most 8
+    esco_titles: tuple[str, ...] = ()           # ESCO v1.2 labels placed on this occupation (extra aliases)
 
     @property
     def major_group(self) -> str:
@@ -191,7 +192,8 @@ class TitleMatch:
 # ---------------------------------------------------------------------------------------------
 # Indexes
 # ---------------------------------------------------------------------------------------------
-_KIND_RANK = {"title": 0, "reported": 1, "alternate": 2, "short": 3, "parenthetical": 4}
+# ESCO labels rank last: they fill gaps in O*NET's aliases and never take a key O*NET names.
+_KIND_RANK = {"title": 0, "reported": 1, "alternate": 2, "short": 3, "parenthetical": 4, "esco": 5}
 
 
 def _title_variants(text: str) -> list[tuple[str, str]]:
@@ -211,6 +213,7 @@ class _TitleIndex:
         for occ in occupations.values():
             named = [(occ.title, "title", 3)] + [(t, "reported", 2) for t in occ.reported_titles]
             named += [(t, "alternate", 1) for t in occ.alternate_titles] + [(t, "short", 1) for t in occ.short_titles]
+            named += [(t, "esco", 0) for t in occ.esco_titles]
             for text, kind, weight in named:
                 for variant, sub in _title_variants(text):
                     key = normalize_title(variant)
@@ -230,6 +233,14 @@ class _TitleIndex:
                 demoted = (cand[0] + 10,) + cand[1:]
                 if stripped not in exact or demoted < exact[stripped]:
                     exact[stripped] = demoted
+        # An ESCO label never overrides what O*NET says of its seniority-stripped form: "junior accountant"
+        # (an ESCO label of bookkeeping clerks) stays an Accountant, as "jr accountant" always was.
+        esco_rank = _KIND_RANK["esco"]
+        for key, cand in list(exact.items()):
+            if cand[0] == esco_rank:
+                stripped = strip_seniority(key)
+                if stripped != key and stripped in exact and exact[stripped][0] < esco_rank:
+                    exact[key] = exact[stripped]
         self.exact = {k: (c[3], c[4]) for k, c in exact.items()}
         order = sorted(exact, key=lambda k: (exact[k][0], k))   # better-ranked aliases get lower ids
         self.keys = order
@@ -427,6 +438,9 @@ class Taxonomy:
         extra: dict[str, list] = {}
         for code, s, hot, c in data.get("supplement", {}).get("skills", []):
             extra.setdefault(code, []).append([s, hot, c])
+        esco: dict[str, list[str]] = {}
+        for code, _isco, labels, _how in data.get("esco", {}).get("titles", []):
+            esco.setdefault(code, []).extend(labels)
         occupations = {}
         for o in data["occupations"]:
             seen = {s[0] for s in o["skills"]}
@@ -441,8 +455,12 @@ class Taxonomy:
                 skills=tuple(TechSkill(skills[i], bool(hot), commodities[c]) for i, hot, c in links),
                 related=tuple((r[0], r[1], int(r[2])) for r in o["related"]),
                 tasks=tuple(o["tasks"]),
+                esco_titles=tuple(dict.fromkeys(esco.get(o["code"], []))),
             )
-        return cls(occupations=occupations, attribution=data.get("attribution", ATTRIBUTION),
+        attribution = data.get("attribution", ATTRIBUTION)
+        if "esco" in data:
+            attribution += "; " + data["esco"]["attribution"]
+        return cls(occupations=occupations, attribution=attribution,
                    source=data.get("source", ""))
 
     # -- lookups ------------------------------------------------------------------------------

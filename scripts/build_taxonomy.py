@@ -14,6 +14,12 @@ A handful of technology skills that O*NET 27.0 (August 2022) does not list yet b
 and software profiles name constantly (Airflow, Kubernetes, ...) are added for a few occupations, and
 Data Scientists (15-2051.00, which O*NET 27.0 gives no technology skills) get the usual ones; these
 links are kept apart under ``supplement`` so that the O*NET-derived part stays a faithful subset.
+
+ESCO v1.2 occupation labels (preferred + alternative, English) are added as extra title aliases under
+``esco``, each attached to an O*NET occupation: through the ESCO/O*NET crosswalk (Nesta, Nov 2020) when
+its code still exists in O*NET 27.0; when the crosswalk names a retired 2010 SOC code, through an exact
+match of that O*NET title in today's taxonomy; otherwise through an exact match of the ESCO preferred
+label. ESCO occupations none of these place are left out. ``--esco ''`` builds without ESCO.
 """
 from __future__ import annotations
 
@@ -221,6 +227,68 @@ def build(onet: Path) -> dict:
     }
 
 
+ESCO_ATTRIBUTION = ("ESCO classification v1.2, European Commission (free reuse with attribution, Decision "
+                    "2011/833/EU); ESCO-O*NET crosswalk by Nesta (Nov 2020, MIT)")
+ESCO_MIN_CONFIDENCE = 1.0      # crosswalk rows at 0.5 were judged doubtful by its authors
+
+
+def _esco_labels(row: dict[str, str]) -> list[str]:
+    """Preferred + alternative labels; "waiter/waitress" also yields "waiter" and "waitress"."""
+    labels = [row["preferredLabel"]] + row["altLabels"].split("\n")
+    out: list[str] = []
+    for label in labels:
+        label = " ".join(label.split())
+        if not label:
+            continue
+        out.append(label)
+        if "/" in label and " " not in label.replace("/", ""):
+            out += [part for part in label.split("/") if part]
+        elif re.fullmatch(r"[\w\- ]+ \w+/\w+", label):          # "sales man/woman" -> "sales man", "sales woman"
+            head, _, tail = label.rpartition(" ")
+            out += [f"{head} {part}" for part in tail.split("/") if part]
+    return list(dict.fromkeys(out))
+
+
+def build_esco(esco: Path, onet_data: dict) -> dict:
+    """ESCO occupation labels attached to O*NET codes (see the module docstring for the mapping)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from records.taxonomy import Taxonomy     # the O*NET-only taxonomy matches titles for the fallbacks
+
+    onet = Taxonomy.from_dict(onet_data)
+
+    def exact(title: str) -> str | None:
+        m = onet.match_title(title)
+        return m.code if m is not None and m.score == 1.0 else None
+
+    with open(esco / "occupations_en.csv", newline="", encoding="utf-8") as fh:
+        occupations = {r["conceptUri"]: r for r in csv.DictReader(fh)}
+    with open(esco / "esco_onet_crosswalk_Nov2020.csv", newline="", encoding="utf-8") as fh:
+        crosswalk = {r["concept_uri"]: r for r in csv.DictReader(fh)}
+    titles: list[list] = []
+    via = Counter()
+    for uri in sorted(occupations):
+        row = occupations[uri]
+        cw = crosswalk.get(uri)
+        code, how = None, None
+        if cw is not None and float(cw["confidence"]) >= ESCO_MIN_CONFIDENCE:
+            if cw["onet_code"] in onet.occupations:
+                code, how = cw["onet_code"], "crosswalk"
+            else:
+                code, how = exact(cw["onet_occupation"]), "crosswalk-retitled"
+        if code is None and (cw is None or float(cw["confidence"]) >= ESCO_MIN_CONFIDENCE):
+            code, how = exact(row["preferredLabel"]), "preferred-label"
+        if code is None:
+            via["unplaced"] += 1
+            continue
+        via[how] += 1
+        titles.append([code, row["code"], _esco_labels(row), how])
+    titles.sort()
+    return {"source": "ESCO v1.2 occupations (English) + ESCO-O*NET crosswalk (Nesta, Nov 2020)",
+            "attribution": ESCO_ATTRIBUTION, "placed_by": dict(sorted(via.items())),
+            "note": "ESCO labels as extra title aliases of O*NET occupations; not O*NET data",
+            "titles": titles}
+
+
 def write(data: dict, out: Path) -> int:
     """Write gzip-compressed JSON with a fixed header (mtime 0, no file name); returns the size in bytes."""
     raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False).encode("utf-8")
@@ -237,18 +305,29 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--onet", type=Path, default=repo.parent / "shared" / "data" / "onet",
                     help="folder with the O*NET 27.0 text files (default: ../shared/data/onet)")
+    ap.add_argument("--esco", type=str, default=str(repo.parent / "shared" / "data" / "esco"),
+                    help="folder with the ESCO v1.2 CSV files and the crosswalk ('' = build without ESCO)")
     ap.add_argument("--out", type=Path, default=repo / "records" / "data" / "taxonomy.json.gz")
     args = ap.parse_args(argv)
     if not (args.onet / "Occupation Data.txt").is_file():
         print(f"error: {args.onet} does not hold the O*NET text files (Occupation Data.txt missing)", file=sys.stderr)
         return 2
     data = build(args.onet)
+    if args.esco:
+        esco = Path(args.esco)
+        if not (esco / "occupations_en.csv").is_file():
+            print(f"error: {esco} does not hold the ESCO CSV files (occupations_en.csv missing); "
+                  "pass --esco '' to build without ESCO", file=sys.stderr)
+            return 2
+        data["esco"] = build_esco(esco, data)
     size = write(data, args.out)
     n_skills = sum(len(o["skills"]) for o in data["occupations"])
     zones = Counter(o["job_zone_inferred"] for o in data["occupations"])
     print(f"wrote {args.out} ({size / 1e6:.2f} MB): {len(data['occupations'])} occupations, "
           f"{len(data['skills'])} distinct skills, {n_skills} occupation-skill links, "
-          f"{zones[True]} job zones inferred")
+          f"{zones[True]} job zones inferred"
+          + (f", {sum(len(t[2]) for t in data['esco']['titles'])} ESCO labels placed {data['esco']['placed_by']}"
+             if "esco" in data else ""))
     return 0
 
 

@@ -156,8 +156,11 @@ def _require(*paths: Path, what: str) -> None:
 
 
 def _digest(*parts) -> str:
+    """Fingerprint of a suite's inputs; the shipped taxonomy is always one (ingest derives occupations with it)."""
+    from records.taxonomy import DEFAULT_PATH as TAXONOMY
+
     h = hashlib.blake2b(digest_size=12)
-    for part in parts:
+    for part in (TAXONOMY, *parts):
         if isinstance(part, Path):
             with open(part, "rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):

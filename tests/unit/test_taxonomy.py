@@ -18,6 +18,7 @@ from records.taxonomy import (
 
 REPO = Path(__file__).resolve().parents[2]
 ONET = REPO.parent / "shared" / "data" / "onet"
+ESCO = REPO.parent / "shared" / "data" / "esco"
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +29,39 @@ def tax() -> Taxonomy:
 # -- contents -------------------------------------------------------------------------------------
 def test_shipped_file_is_compact_and_attributed(tax):
     assert DEFAULT_PATH.stat().st_size < 3_000_000
-    assert tax.attribution == ATTRIBUTION
+    assert tax.attribution.startswith(ATTRIBUTION + "; ESCO classification v1.2, European Commission")
     assert "O*NET 27.0" in ATTRIBUTION and "CC BY 4.0" in ATTRIBUTION and "USDOL/ETA" in ATTRIBUTION
     with gzip.open(DEFAULT_PATH, "rt", encoding="utf-8") as fh:
-        assert json.load(fh)["attribution"] == ATTRIBUTION
+        data = json.load(fh)
+    assert data["attribution"] == ATTRIBUTION
+    assert "Nesta" in data["esco"]["attribution"] and "not O*NET data" in data["esco"]["note"]
+
+
+# -- ESCO labels ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("raw, code", [
+    ("brand development manager", "11-2021.00"),  # ESCO label, placed through the crosswalk
+    ("vehicle glazier", "49-3022.00"),
+    ("head of technical", "27-2012.05"),          # ESCO alt label of "technical director" (placed by its preferred label)
+])
+def test_esco_labels_are_title_aliases(tax, raw, code):
+    occ = tax.occupation(code)
+    assert raw not in {t.lower() for t in occ.alternate_titles + occ.reported_titles}    # not an O*NET alias
+    m = tax.match_title(raw)
+    assert m is not None and (m.code, m.score) == (code, 1.0), m
+    assert raw in {t.lower() for t in occ.esco_titles}
+
+
+def test_esco_never_overrides_onet(tax):
+    """Every key O*NET names keeps its O*NET occupation; ESCO labels only fill gaps."""
+    onet_only = Taxonomy.from_dict({**_raw(), "esco": {"titles": [], "attribution": ""}})
+    for raw in ("Jr. Accountant", "Data Engineer", "Software Engineer", "Nurse", "Truck Driver", "Chef"):
+        a, b = tax.match_title(raw), onet_only.match_title(raw)
+        assert (a.code if a else None) == (b.code if b else None), raw
+
+
+def _raw() -> dict:
+    with gzip.open(DEFAULT_PATH, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
 
 
 def test_load_is_cached(tax):
@@ -97,16 +127,17 @@ def test_missing_and_corrupt_files(tmp_path):
         Taxonomy.load(wrong)
 
 
-@pytest.mark.skipif(not ONET.is_dir(), reason="../shared/data/onet is not available")
+@pytest.mark.skipif(not (ONET.is_dir() and ESCO.is_dir()), reason="../shared/data/onet or esco is not available")
 def test_build_script_is_deterministic_and_shipped_file_is_current(tmp_path):
     spec = importlib.util.spec_from_file_location("build_taxonomy", REPO / "scripts" / "build_taxonomy.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     a, b = tmp_path / "a.json.gz", tmp_path / "b.json.gz"
-    assert mod.main(["--onet", str(ONET), "--out", str(a)]) == 0
-    assert mod.main(["--onet", str(ONET), "--out", str(b)]) == 0
+    assert mod.main(["--onet", str(ONET), "--esco", str(ESCO), "--out", str(a)]) == 0
+    assert mod.main(["--onet", str(ONET), "--esco", str(ESCO), "--out", str(b)]) == 0
     assert a.read_bytes() == b.read_bytes() == DEFAULT_PATH.read_bytes()
     assert mod.main(["--onet", str(tmp_path), "--out", str(a)]) == 2
+    assert mod.main(["--onet", str(ONET), "--esco", str(tmp_path), "--out", str(a)]) == 2
 
 
 # -- titles ---------------------------------------------------------------------------------------
