@@ -52,6 +52,7 @@ class IndexConfig:
     encode_batch: int = 64
     dense_max_chars: int = 700            # profile text cut for the encoder (max_seq_length truncates too)
     keep_versions: int = 2
+    opensearch: object | None = None      # an OpenSearchConfig: lexical side on a cluster (None = tantivy)
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,12 @@ def current_version(index_dir: str | Path) -> Path | None:
 
 
 def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *, delete_ids=(),
-           rebuild: bool = False, progress: bool = True, encoder=None) -> IngestReport:
-    """Upsert the profiles in ``paths`` (Parquet/JSONL) and delete ``delete_ids``; publish a new version."""
+           rebuild: bool = False, progress: bool = True, encoder=None, on_bulk_progress=None) -> IngestReport:
+    """Upsert the profiles in ``paths`` (Parquet/JSONL) and delete ``delete_ids``; publish a new version.
+
+    With ``config.opensearch`` the lexical side goes to the cluster; ``on_bulk_progress(n)`` is
+    called with the running count of documents it acknowledged.
+    """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
@@ -114,12 +119,27 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
         try:
             removed_ids = plan.replaced_ids + plan.deleted_ids
             removed_ords = [prev.ord_of(c) for c in removed_ids]
-            timings["lexical"] = _write_lexical(prev_dir, tmp, fresh, removed_ids, progress)
-            timings["dense"] = _write_dense(prev_dir, tmp, fresh, removed_ords, config, progress, encoder)
             store = _merge_store(prev, fresh, set(removed_ids))
+            if config.opensearch is not None:
+                from indexer.opensearch.sync import write_version
+
+                lexical = write_version(config.opensearch, version, prev_dir.name if prev_dir else None, fresh=fresh,
+                                        removed_ids=removed_ids, store_table=store.table,
+                                        rejects_dir=index_dir / "rejects", progress=progress, on_progress=on_bulk_progress)
+                timings["lexical"] = lexical["seconds"]
+            else:
+                lexical = {"backend": "tantivy"}
+                timings["lexical"] = _write_lexical(prev_dir, tmp, fresh, removed_ids, progress, prev_store=prev)
+            timings["dense"] = _write_dense(prev_dir, tmp, fresh, removed_ords, config, progress, encoder)
             store.save(tmp)
             manifest = _manifest(version, store, fresh, config, as_of, timings)
+            manifest["lexical"] = {"backend": "opensearch", "index": lexical["index"]} if config.opensearch is not None else lexical
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+            if config.opensearch is not None:
+                from indexer.opensearch.sync import publish
+
+                kept = sorted(p.name for p in (index_dir / "versions").iterdir() if p.name.startswith("v"))
+                publish(config.opensearch, version, kept[-(config.keep_versions - 1):] if config.keep_versions > 1 else [])
             _publish(index_dir, tmp, version, config.keep_versions)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -192,15 +212,21 @@ def _content_hashes(table: pa.Table) -> pa.Array:
     return pa.array(out, pa.string())
 
 
-def _write_lexical(prev_dir, tmp: Path, fresh: pa.Table, removed_ids, progress) -> float:
+def _write_lexical(prev_dir, tmp: Path, fresh: pa.Table, removed_ids, progress, prev_store=None) -> float:
     from tqdm.auto import tqdm
 
     t0 = time.perf_counter()
-    if prev_dir is not None:
+    if prev_dir is not None and (prev_dir / "lexical").exists():
         TantivyLexicalIndex(prev_dir / "lexical").copy_to(tmp / "lexical")
         lex = TantivyLexicalIndex(tmp / "lexical")
     else:
         lex = TantivyLexicalIndex(tmp / "lexical", create=True)
+        if prev_dir is not None and prev_store is not None:
+            # the previous version lives on OpenSearch only: load its surviving profiles here
+            gone = set(removed_ids)
+            survivors = [p for b in prev_store.table.to_batches(5_000) for p in b.to_pylist() if p["candidate_id"] not in gone]
+            lex.add(survivors)
+            removed_ids = []
     lex.delete(removed_ids)
     with tqdm(total=fresh.num_rows, desc="lexical index", unit="doc", disable=not progress) as bar:
         for batch in fresh.to_batches(5_000):

@@ -51,6 +51,9 @@ def build_schema():
     return sb.build()
 
 
+NARROW_MASK = 4096      # masks allowing at most this many documents become an ord term-set clause
+
+
 class TantivyLexicalIndex:
     """A tantivy index in ``directory``; ``search`` takes a parsed query AST."""
 
@@ -119,6 +122,10 @@ class TantivyLexicalIndex:
         clauses = [(t.Occur.Must, main)] if main is not None else [(t.Occur.Must, t.Query.all_query())]
         clauses += [(t.Occur.Should, q) for q in extra]
         clauses += [(t.Occur.Must, t.Query.const_score_query(c, 0.0)) for c in (filter_clauses or [])]
+        allowed = int(np.count_nonzero(mask)) if len(mask) else 0
+        if 0 < allowed <= NARROW_MASK:   # a short candidate list (re-ranking): only look at those documents
+            ords_ok = np.flatnonzero(mask).tolist()
+            clauses.append((t.Occur.Must, t.Query.const_score_query(t.Query.term_set_query(self.schema, "ord", ords_ok), 0.0)))
         tq = t.Query.boolean_query(clauses)
         searcher = self.index.searcher()
         order = None if main is not None else "last_active"
@@ -135,6 +142,72 @@ class TantivyLexicalIndex:
         hits = [Hit(int(o), s) for o, s, ok in zip(ords.tolist(), scores, keep.tolist()) if ok][:k]
         total = result.count if keep.all() else -1   # exact only when the mask removed nothing
         return RetrieverResult(hits, total)
+
+    # ---- the LexicalIndex protocol (indexer.backend) ---------------------------------------
+    def _compiled(self, lq):
+        clauses = compile_filters(lq.filters, self.schema, company_ids=lq.company_ids, today=lq.today)
+        return dict(filters=lq.filters, filter_clauses=clauses, keywords=lq.keywords,
+                    field_boosts=lq.boosts, expansions=list(lq.expansions))
+
+    def retrieve(self, lq, *, k: int, mask: np.ndarray) -> RetrieverResult:
+        return self.search(lq.node, k=k, mask=mask, **self._compiled(lq))
+
+    def _all_hits(self, lq, mask: np.ndarray) -> list[Hit]:
+        """Every hit of ``lq`` that passes ``mask`` (score 0 for filter-only queries)."""
+        n = max(int(mask.sum()), 1)
+        return self.search(lq.node, k=n, mask=mask, **self._compiled(lq)).hits
+
+    def facets(self, lq, *, mask: np.ndarray, names, size: int, store) -> dict:
+        from indexer.backend import facet_counts
+
+        ords = np.fromiter((h.ord for h in self._all_hits(lq, mask)), dtype=np.int64)
+        return facet_counts(store, ords, names, size)
+
+    def page(self, lq, *, size: int, mask: np.ndarray, cursor: str | None = None):
+        """Scan order: (score desc, ord asc), filter-only (ord asc). Re-ranks the prefix on each
+        page (cost grows with depth; fine embedded, where a scan of 100k ords takes milliseconds)."""
+        from indexer.backend import Page, after, decode_cursor, encode_cursor
+
+        state = decode_cursor(cursor, backend=self.name) if cursor else {"b": self.name, "v": str(self.directory), "after": None}
+        if state.get("v") != str(self.directory):
+            from records.errors import QueryError
+            raise QueryError("cursor: the index changed since the scan started; start a new scan")
+        scored = lq.node is not None
+        hits = self._all_hits(lq, mask)
+        hits.sort(key=lambda h: (-h.score, h.ord) if scored else h.ord)
+        rest = [h for h in hits if after((h.score, h.ord), state["after"], scored=scored)]
+        page = rest[:size]
+        nxt = None
+        if len(rest) > size:
+            nxt = encode_cursor({**state, "after": [page[-1].score, page[-1].ord]})
+        return Page(page, nxt, len(hits))
+
+    def highlight(self, lq, records: list[dict]) -> list[dict[str, list[str]]]:
+        """Per record, the analysed tokens each field matched (tantivy stores no text: the
+        records' own field values are analysed, exactly as they were indexed)."""
+        from indexer.highlight import matched_tokens_many
+
+        return matched_tokens_many(lq.node, records)
+
+    def _doc_address(self, ord_: int):
+        t = _tantivy()
+        searcher = self.index.searcher()
+        result = searcher.search(t.Query.term_query(self.schema, "ord", int(ord_)), 1)
+        if not result.hits:
+            from records.errors import NotFoundError
+            raise NotFoundError(f"ord {ord_} is not in the lexical index")
+        return searcher, result.hits[0][1]
+
+    def explain(self, lq, ord_: int) -> dict:
+        import json
+
+        t = _tantivy()
+        main = compile_query(lq.node, self.schema, keywords=lq.keywords, boosts=lq.boosts) if lq.node is not None else t.Query.all_query()
+        searcher, addr = self._doc_address(ord_)
+        try:
+            return json.loads(main.explain(searcher, addr).to_json())
+        except ValueError:   # tantivy: "document does not match"
+            return {"value": 0.0, "description": "no match", "details": []}
 
     def num_docs(self) -> int:
         return self.index.searcher().num_docs

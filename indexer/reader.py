@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.backend import LexicalIndex
 from indexer.build import current_version
 from indexer.lexical import TantivyLexicalIndex
 from indexer.store import ProfileStore
@@ -18,15 +19,19 @@ class IndexSnapshot:
     version: str
     manifest: dict
     store: ProfileStore
-    lexical: TantivyLexicalIndex
+    lexical: LexicalIndex          # TantivyLexicalIndex, or OpenSearchLexicalIndex on a cluster
     vectors: FaissVectorIndex
 
 
 class IndexReader:
     """Opens the version named in CURRENT and re-opens when a newer one is published."""
 
-    def __init__(self, index_dir: str | Path, *, vectors: VectorIndexConfig = VectorIndexConfig()):
+    def __init__(self, index_dir: str | Path, *, vectors: VectorIndexConfig = VectorIndexConfig(), opensearch=None):
+        """``opensearch`` (an OpenSearchConfig) reads the lexical side from the cluster's index of
+        the live version, ``<prefix>-vNNNNNN``; None reads the embedded tantivy index."""
         self.index_dir = Path(index_dir)
+        self._opensearch = opensearch
+        self._client = None
         self._vectors_config = vectors
         self._lock = threading.Lock()
         self._snapshot: IndexSnapshot | None = None
@@ -53,8 +58,17 @@ class IndexReader:
             manifest = json.loads((path / "manifest.json").read_text())
             return IndexSnapshot(
                 version=path.name, manifest=manifest, store=ProfileStore.load(path),
-                lexical=TantivyLexicalIndex(path / "lexical"),
+                lexical=self._lexical(path),
                 vectors=FaissVectorIndex.load(path / "dense", self._vectors_config),
             )
         except (OSError, ValueError) as exc:
             raise BackendUnavailableError(f"index version {path.name} cannot be opened: {exc}") from exc
+
+    def _lexical(self, path: Path) -> LexicalIndex:
+        if self._opensearch is None:
+            return TantivyLexicalIndex(path / "lexical")
+        from indexer.opensearch.index import OpenSearchLexicalIndex
+
+        if self._client is None:
+            self._client = self._opensearch.client()
+        return OpenSearchLexicalIndex(self._opensearch, self._opensearch.index_name(path.name), client=self._client)
