@@ -1,0 +1,138 @@
+"""``talentsearch events import`` / ``train`` / ``models``: the learning-to-rank commands."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+
+def add_parsers(sub) -> None:
+    e = sub.add_parser("events", help="engagement events").add_subparsers(dest="events", required=True)
+    i = e.add_parser("import", help="import events from a JSON Lines file (idempotent by event_id)")
+    i.add_argument("file", type=Path)
+    i.add_argument("--tenant", default=None, help="store events for this tenant (default: each event's tenant_id)")
+    _ltr_dir(i)
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=_import)
+
+    t = sub.add_parser("train", help="train a LightGBM lambdarank model from a tenant's events, gate and promote")
+    who = t.add_mutually_exclusive_group(required=True)
+    who.add_argument("--tenant", help="train this tenant's model from its own events only")
+    who.add_argument("--global", dest="global_", action="store_true",
+                     help="train the cold-start model from the tenants named in --from-tenants")
+    who.add_argument("--all-tenants", action="store_true", help="retraining job: every tenant with enough new events")
+    t.add_argument("--from-tenants", default="", help="comma-separated tenants that share events with the global model")
+    t.add_argument("--min-new-events", type=int, default=100, help="--all-tenants: retrain only with this many new events")
+    t.add_argument("--debias", choices=["position", "none"], default="position")
+    t.add_argument("--rounds", type=int, default=150, help="boosting rounds")
+    t.add_argument("--rollback", action="store_true", help="instead of training: roll --tenant back to its previous model")
+    _ltr_dir(t)
+    t.set_defaults(func=_train)
+
+    m = sub.add_parser("models", help="list a tenant's model versions ('__global__' for the global model)")
+    m.add_argument("--tenant", required=True)
+    _ltr_dir(m)
+    m.set_defaults(func=_models)
+
+
+def _ltr_dir(p) -> None:
+    p.add_argument("--ltr-dir", type=Path, default=None, help="events, feature logs, models (default $TALENTSEARCH_LTR_DIR or var/ltr)")
+
+
+def _dir(args) -> Path:
+    from api.settings import Settings
+
+    return args.ltr_dir or Settings().ltr_dir
+
+
+def _import(args) -> int:
+    from ranking.events import EventStore, read_event_file
+
+    stores: dict[str, EventStore] = {}
+    accepted = duplicates = 0
+    rejected: list[dict] = []
+    batch: dict[str, list[tuple[int, dict]]] = {}
+
+    def flush(tenant: str) -> None:
+        nonlocal accepted, duplicates
+        items = batch.pop(tenant, [])
+        if not items:
+            return
+        store = stores.get(tenant) or stores.setdefault(tenant, EventStore(_dir(args), tenant))
+        report = store.add([raw for _, raw in items], tenant_id=args.tenant)
+        accepted += report.accepted
+        duplicates += report.duplicates
+        rejected.extend({"line": items[r.index][0] + 1, "event_id": r.event_id, "reason": r.reason} for r in report.rejected)
+
+    from ranking.events import check_tenant
+    from records.errors import ValidationError
+
+    for line, raw, error in tqdm(read_event_file(args.file), desc="events", unit="ev", disable=args.json):
+        if error:
+            rejected.append({"line": line + 1, "event_id": None, "reason": error})
+            continue
+        tenant = args.tenant or (raw.get("tenant_id") if isinstance(raw, dict) else None)
+        try:
+            check_tenant(tenant)
+        except ValidationError as exc:
+            rejected.append({"line": line + 1, "event_id": raw.get("event_id") if isinstance(raw, dict) else None,
+                             "reason": str(exc)})
+            continue
+        batch.setdefault(tenant, []).append((line, raw))
+        if len(batch[tenant]) >= 5000:
+            flush(tenant)
+    for tenant in list(batch):
+        flush(tenant)
+    for store in stores.values():
+        store.close()
+    summary = {"accepted": accepted, "duplicates": duplicates, "rejected": len(rejected), "errors": rejected[:50]}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"accepted {accepted}, duplicates {duplicates}, rejected {len(rejected)}")
+        for r in rejected[:50]:
+            print(f"  line {r['line']}: {r['reason']}", file=sys.stderr)
+    return 0
+
+
+def _train(args) -> int:
+    from ranking.ltr import LtrConfig, TrainReport, retrain_job, train_scope
+    from ranking.registry import GLOBAL, ModelRegistry
+
+    if args.rollback:
+        if not args.tenant:
+            print("error: --rollback needs --tenant", file=sys.stderr)
+            return 2
+        mv = ModelRegistry(_dir(args)).rollback(args.tenant)
+        print(f"{args.tenant}: now serving {mv.version if mv else 'the hybrid order (no model)'}")
+        return 0
+    config = LtrConfig(debias=args.debias, num_boost_round=args.rounds)
+    if args.all_tenants:
+        reports = retrain_job(_dir(args), min_new_events=args.min_new_events, config=config)
+    else:
+        scope = GLOBAL if args.global_ else args.tenant
+        tenants = tuple(t for t in args.from_tenants.split(",") if t)
+        reports = [train_scope(_dir(args), scope, config, from_tenants=tenants)]
+    for r in reports:
+        if isinstance(r, TrainReport):
+            state = "promoted" if r.promoted else "NOT promoted"
+            print(f"{r.scope} {r.version}: {state} ({r.reason}); {r.requests} requests, {r.rows} rows; "
+                  f"metrics {json.dumps(r.metrics)}")
+        else:
+            print(r)
+    return 0
+
+
+def _models(args) -> int:
+    from ranking.registry import ModelRegistry
+
+    reg = ModelRegistry(_dir(args))
+    current = reg.current(args.tenant)
+    for mv in reg.versions(args.tenant):
+        mark = "*" if current and mv.version == current.version else " "
+        m = mv.manifest
+        print(f"{mark} {mv.version}  {m['created_at']}  window {m['training_window']['from']} .. {m['training_window']['to']}"
+              f"  holdout nDCG@10 {m['metrics'].get('holdout_ndcg@10')}  {m['gate']}")
+    return 0

@@ -1,0 +1,1 @@
+"""Closed-loop learning-to-rank simulator (see README.md)."""

@@ -1,0 +1,96 @@
+"""What the LTR stage adds to a search: featurize + LightGBM predict + explanations for N fused candidates.
+
+    python -m benchmarks.simulator.latency --index-dir var/sim/index --ltr-dir var/sim/runs/ltr-position \
+        --tenant acme-talent --queries var/bench/synthetic-100000-42/corpus/queries.jsonl --candidates 300
+
+Times ``LtrStage.rerank`` alone (the stage the pipeline adds after fusion) on the fused top N of each
+query, in two passes: ``cold`` (first time the index version's candidates are seen: their text statistics
+are built) and ``warm`` (the steady state of a serving process, whose per-candidate cache is filled).
+Writes JSON with p50/p95/p99 per pass, the commit and the machine.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from benchmarks.common import stamp
+from indexer.encoder import EncoderConfig, MiniLMEncoder
+from indexer.reader import IndexReader
+from query.filters import Filters
+from query.keywords import keywords_to_ast
+from query.parser import parse
+from ranking.features import FeatureSet, graph_loader
+from ranking.ltr import LtrSettings, LtrStage
+from ranking.pipeline import SearchEngine, SearchRequest
+from ranking.registry import ModelRegistry
+from records.hits import Hit
+
+AS_OF = dt.date(2026, 11, 1)
+
+
+def measure(index_dir: str, ltr_dir: str, tenant: str, queries: list[dict], candidates: int, *, progress: bool = True,
+            graph: bool = True) -> dict:
+    reader = IndexReader(index_dir)
+    engine = SearchEngine(reader, MiniLMEncoder(EncoderConfig()), today=lambda: AS_OF)
+    stage = LtrStage(ModelRegistry(ltr_dir), None, FeatureSet(graph_loader=graph_loader(index_dir) if graph else None),
+                     LtrSettings(budget=candidates, log_features=False))
+    if stage.model_for(tenant) is None:
+        raise SystemExit(f"no model serves {tenant!r} in {ltr_dir}: run the simulator or `talentsearch train` first")
+    work = []
+    for q in queries:
+        syntax = "boolean" if q.get("kind") == "boolean" else "keywords"
+        filters = Filters.from_dict(q.get("filters") or {}, tenant_id=tenant)
+        req = SearchRequest(query=q["query"], filters=filters, k=candidates, syntax=syntax, lexical_k=candidates,
+                            dense_k=candidates, rerank=False, debug=True)
+        res = engine.search(req)
+        if len(res.hits) < candidates:
+            continue
+        node = parse(q["query"]) if syntax == "boolean" else keywords_to_ast(q["query"])
+        runs = {n: [Hit(o, s) for o, s in hs] for n, hs in res.debug["runs"].items()}
+        work.append((node, filters, syntax == "boolean", [(h.ord, h.score) for h in res.hits], runs))
+    snap = reader.snapshot()
+    out = {}
+    for label in ("cold", "warm"):
+        times = []
+        for node, filters, boolean, fused, runs in tqdm(work, desc=label, disable=not progress):
+            t = time.perf_counter()
+            stage.rerank(snap, node, filters, boolean=boolean, today=AS_OF, fused=fused, runs=runs, k=10)
+            times.append((time.perf_counter() - t) * 1000)
+        a = np.asarray(times)
+        out[label] = {"n": len(a), "p50_ms": round(float(np.percentile(a, 50)), 3), "p95_ms": round(float(np.percentile(a, 95)), 3),
+                      "p99_ms": round(float(np.percentile(a, 99)), 3), "mean_ms": round(float(a.mean()), 3)}
+    return {"benchmark": "ltr-rerank-latency", **stamp(), "candidates": candidates, "tenant": tenant, "graph_features": graph,
+            "model": stage.model_for(tenant).version, "index_profiles": len(snap.store), "queries": len(work), **out,
+            "target": {"warm_p95_ms_at_most": 10.0}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--index-dir", required=True)
+    p.add_argument("--ltr-dir", required=True)
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--queries", required=True, help="queries.jsonl of a generated corpus")
+    p.add_argument("--candidates", type=int, default=300)
+    p.add_argument("--limit", type=int, default=120, help="queries used")
+    p.add_argument("--out", default="benchmarks/results/ltr-rerank-latency.json")
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+    qs = [json.loads(line) for line in Path(args.queries).read_text().splitlines() if line.strip()][: args.limit]
+    result = measure(args.index_dir, args.ltr_dir, args.tenant, qs, args.candidates, progress=not args.no_progress)
+    # the same stage with the graph features left at 0: what graph.features.GraphFeaturizer adds
+    without = measure(args.index_dir, args.ltr_dir, args.tenant, qs, args.candidates, progress=not args.no_progress, graph=False)
+    result["without_graph_features"] = {k: without[k] for k in ("cold", "warm")}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

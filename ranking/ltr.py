@@ -1,0 +1,273 @@
+"""LightGBM lambdarank: training per tenant with a promotion gate, and the serve-time re-rank stage.
+
+Position bias: with ``debias="position"`` the training Dataset gets each row's page position and
+LightGBM's position-debiased lambdarank learns a per-position bias factor jointly with the ranker
+(Wang et al. 2018 style unbiased LTR), so clicks that happened only because a hit sat at the top do
+not teach the model to copy the old order. ``debias="none"`` is the ablation.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ranking.events import EventStore, EventStores, feature_set_id, tenants
+from ranking.features import FEATURE_NAMES, FeatureSet, build_context, pool_from_runs
+from ranking.labels import LabelConfig, TrainingSet, build_training_set
+from ranking.registry import GLOBAL, ModelRegistry, ModelVersion
+from records.errors import MissingDependencyError, ValidationError
+
+DEBIAS = ("position", "none")
+
+
+def _lgb():
+    try:
+        import lightgbm
+    except ImportError as exc:   # a core dependency; this only fires in a broken install
+        raise MissingDependencyError("lightgbm", "ltr") from exc
+    return lightgbm
+
+
+@dataclass(frozen=True)
+class LtrConfig:
+    debias: str = "position"
+    num_leaves: int = 7                # small trees: engagement logs are small and noisy
+    learning_rate: float = 0.05
+    num_boost_round: int = 150
+    min_data_in_leaf: int = 50
+    holdout_fraction: float = 0.2      # requests held out (by hash of request_id) for the gate
+    min_requests: int = 20             # fewer usable requests: refuse to train
+    seed: int = 0
+    threads: int = 2
+
+    def __post_init__(self) -> None:
+        if self.debias not in DEBIAS:
+            raise ValueError(f"debias: one of {DEBIAS}, got {self.debias!r}")
+
+    def params(self) -> dict:
+        return {"objective": "lambdarank", "metric": "ndcg", "eval_at": [10], "num_leaves": self.num_leaves,
+                "learning_rate": self.learning_rate, "min_data_in_leaf": self.min_data_in_leaf, "verbosity": -1,
+                "seed": self.seed, "deterministic": True, "num_threads": self.threads, "force_row_wise": True}
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    scope: str
+    version: str
+    promoted: bool
+    reason: str
+    metrics: dict
+    rows: int
+    requests: int
+
+
+class LtrModel:
+    """A loaded model.txt with its manifest; refuses a model whose features are not FEATURE_NAMES."""
+
+    def __init__(self, mv: ModelVersion):
+        names = tuple(mv.manifest.get("feature_names", ()))
+        if names != FEATURE_NAMES:
+            raise ValidationError(f"{mv.path}: model features differ from this engine's FeatureSet; retrain")
+        self.version = f"{mv.scope}/{mv.version}"
+        self.booster = _lgb().Booster(model_file=str(mv.path / "model.txt"))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.booster.predict(X, num_threads=1)
+
+    def explain(self, X: np.ndarray, top: int = 3) -> list[list[tuple[str, float]]]:
+        """Top ``top`` features by |contribution| per row (LightGBM pred_contrib, SHAP values)."""
+        contrib = self.booster.predict(X, pred_contrib=True, num_threads=1)[:, :-1]
+        order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
+        return [[(FEATURE_NAMES[j], round(float(contrib[i, j]), 4)) for j in row] for i, row in enumerate(order)]
+
+
+def ndcg_at(scores: np.ndarray, labels: np.ndarray, group: np.ndarray, k: int = 10) -> float:
+    """Mean nDCG@k over groups (gain 2^label - 1); groups without a positive gain are skipped."""
+    out, start = [], 0
+    for size in group:
+        s, y = scores[start:start + size], labels[start:start + size].astype(np.float64)
+        start += size
+        ideal = np.sort(y)[::-1][:k]
+        disc = 1 / np.log2(np.arange(2, min(k, size) + 2))
+        idcg = ((2 ** ideal - 1) * disc[: len(ideal)]).sum()
+        if idcg <= 0:
+            continue
+        top = y[np.argsort(-s, kind="stable")][:k]
+        out.append(((2 ** top - 1) * disc[: len(top)]).sum() / idcg)
+    return float(np.mean(out)) if out else 0.0
+
+
+def _split(ts: TrainingSet, fraction: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row masks (train, holdout) and the per-request holdout mask, by a stable hash of the request id."""
+    starts = np.concatenate(([0], np.cumsum(ts.group)))
+    hold_group = np.array([int(hashlib.sha1(str(ts.request_ids[s]).encode()).hexdigest()[:8], 16) % 1000 < fraction * 1000
+                           for s in starts[:-1]], dtype=bool)
+    if fraction > 0 and (hold_group.all() or not hold_group.any()) and len(hold_group) > 1:
+        hold_group[:] = False
+        hold_group[-max(1, int(len(hold_group) * fraction)):] = True
+    rows = np.repeat(hold_group, ts.group)
+    return ~rows, rows, hold_group
+
+
+def fit(ts: TrainingSet, config: LtrConfig):
+    """Train on the non-holdout requests; returns (booster, metrics)."""
+    lgb = _lgb()
+    train_rows, hold_rows, hold_group = _split(ts, config.holdout_fraction)
+    train_group = ts.group[~hold_group]
+    data = lgb.Dataset(ts.X[train_rows], ts.y[train_rows], group=train_group, feature_name=list(FEATURE_NAMES),
+                       position=ts.position[train_rows] if config.debias == "position" else None, free_raw_data=False)
+    booster = lgb.train(config.params(), data, num_boost_round=config.num_boost_round)
+    metrics = {"train_requests": int(len(train_group)), "holdout_requests": int(hold_group.sum())}
+    if hold_group.any():
+        metrics["holdout_ndcg@10"] = round(ndcg_at(booster.predict(ts.X[hold_rows]), ts.y[hold_rows], ts.group[hold_group]), 5)
+        metrics["holdout_ndcg@10_fused_order"] = round(ndcg_at(-ts.X[hold_rows][:, FEATURE_NAMES.index("fused_rank")],
+                                                               ts.y[hold_rows], ts.group[hold_group]), 5)
+    return booster, metrics, (hold_rows, hold_group)
+
+
+def train_scope(ltr_dir, scope: str, config: LtrConfig = LtrConfig(), labels: LabelConfig = LabelConfig(), *,
+                from_tenants: tuple[str, ...] = (), until: dt.datetime | None = None) -> TrainReport:
+    """Train one tenant's model (``scope`` = tenant id) from ITS store only, or the global model from the
+    tenants that opted in (``from_tenants``); gate, and promote when the holdout nDCG@10 does not fall below
+    the current model's on the same holdout."""
+    sources = from_tenants if scope == GLOBAL else (scope,)
+    if scope == GLOBAL and not sources:
+        raise ValidationError("global model: name the tenants whose events may be pooled (--from-tenants)")
+    sets = []
+    for tenant in sources:
+        store = EventStore(ltr_dir, tenant)
+        try:
+            sets.append(build_training_set(store, FEATURE_NAMES, labels, until=until))
+        finally:
+            store.close()
+    ts = _concat(sets)
+    if ts.requests < config.min_requests:
+        raise ValidationError(f"{scope}: {ts.requests} usable requests (served pages with varied labels); "
+                              f"need at least {config.min_requests}")
+    booster, metrics, (hold_rows, hold_group) = fit(ts, config)
+    registry = ModelRegistry(ltr_dir)
+    current = registry.current(scope)
+    new_score = metrics.get("holdout_ndcg@10", 0.0)
+    reason = "no current model"
+    if current is not None:
+        try:
+            old = LtrModel(current)
+            old_score = ndcg_at(old.predict(ts.X[hold_rows]), ts.y[hold_rows], ts.group[hold_group])
+            metrics["current_holdout_ndcg@10"] = round(old_score, 5)
+            reason = f"holdout nDCG@10 {new_score:.4f} vs current {current.version} {old_score:.4f}"
+        except ValidationError:
+            old_score, reason = -1.0, f"current {current.version} uses another feature set"
+    promote = current is None or new_score >= metrics.get("current_holdout_ndcg@10", -1.0)
+    manifest = {"feature_names": list(FEATURE_NAMES), "feature_set": feature_set_id(FEATURE_NAMES),
+                "training_window": {"from": ts.window[0], "to": ts.window[1]}, "trained_on_tenants": list(sources),
+                "events": ts.events, "rows": int(len(ts.y)), "requests": ts.requests, "metrics": metrics,
+                "params": config.params() | {"num_boost_round": config.num_boost_round, "debias": config.debias},
+                "label_grades": labels.grades, "promoted": bool(promote), "gate": reason}
+    manifest["lightgbm_version"] = _lgb().__version__
+    mv = registry.add(scope, booster.model_to_string(), manifest)
+    if promote:
+        registry.promote(scope, mv.version, reason=reason)
+    return TrainReport(scope, mv.version, bool(promote), reason, metrics, int(len(ts.y)), ts.requests)
+
+
+def retrain_job(ltr_dir, *, min_new_events: int = 100, config: LtrConfig = LtrConfig()) -> list[TrainReport | str]:
+    """Retrain every tenant with at least ``min_new_events`` events newer than its current model's window."""
+    out: list[TrainReport | str] = []
+    registry = ModelRegistry(ltr_dir)
+    for tenant in tenants(ltr_dir):
+        current = registry.current(tenant)
+        since = None
+        if current and current.manifest.get("training_window", {}).get("to"):
+            since = dt.datetime.fromisoformat(current.manifest["training_window"]["to"]) + dt.timedelta(microseconds=1)
+        store = EventStore(ltr_dir, tenant)
+        try:
+            new = store.count_events(since=since)
+        finally:
+            store.close()
+        if new < min_new_events:
+            out.append(f"{tenant}: {new} new events < {min_new_events}, skipped")
+            continue
+        try:
+            out.append(train_scope(ltr_dir, tenant, config))
+        except ValidationError as exc:
+            out.append(f"{tenant}: {exc}")
+    return out
+
+
+def _concat(sets: list[TrainingSet]) -> TrainingSet:
+    if len(sets) == 1:
+        return sets[0]
+    froms = [s.window[0] for s in sets if s.window[0]]
+    tos = [s.window[1] for s in sets if s.window[1]]
+    return TrainingSet(np.concatenate([s.X for s in sets]), np.concatenate([s.y for s in sets]),
+                       np.concatenate([s.group for s in sets]), np.concatenate([s.position for s in sets]),
+                       np.concatenate([s.request_ids for s in sets]), np.concatenate([s.candidate_ids for s in sets]),
+                       (min(froms) if froms else None, max(tos) if tos else None), sum(s.events for s in sets))
+
+
+# -- serving --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LtrSettings:
+    budget: int = 200          # fused candidates the model re-ranks
+    explain_top: int = 3       # feature contributions returned per hit
+    log_features: bool = True  # log served feature vectors (needs a tenant)
+
+
+@dataclass(frozen=True)
+class RerankResult:
+    fused: list[tuple[int, float]]       # new order: re-ranked pool, then the rest in fused order
+    features: np.ndarray                 # float32 (len(fused[:k]), F): features of the returned hits
+    model_version: str | None
+    explanations: list[list[tuple[str, float]]] | None = None
+
+
+@dataclass
+class LtrStage:
+    """Featurize + re-rank after fusion. Without a model for the tenant the fused order is kept."""
+    registry: ModelRegistry | None
+    stores: EventStores | None
+    features: FeatureSet = field(default_factory=FeatureSet)
+    settings: LtrSettings = LtrSettings()
+
+    def __post_init__(self) -> None:
+        self._models: dict[str, LtrModel] = {}
+        self._lock = threading.Lock()
+
+    def model_for(self, tenant_id: str | None) -> LtrModel | None:
+        mv = self.registry.resolve(tenant_id) if self.registry else None
+        if mv is None:
+            return None
+        key = f"{mv.scope}/{mv.version}"
+        with self._lock:
+            model = self._models.get(key)
+            if model is None:
+                model = self._models[key] = LtrModel(mv)
+            return model
+
+    def rerank(self, snap, node, filters, *, boolean: bool, today, fused, runs, k: int, budget: int | None = None,
+               use_model: bool = True) -> RerankResult | None:
+        tenant = filters.tenant_id
+        model = self.model_for(tenant) if use_model else None
+        logging = self.settings.log_features and self.stores is not None and tenant is not None
+        if model is None and not logging:
+            return None
+        ctx = build_context(node, filters, boolean=boolean, today=today)
+        n = min(len(fused), max(budget or self.settings.budget, k)) if model else min(len(fused), k)
+        X = self.features.compute(snap, ctx, pool_from_runs(fused[:n], runs))
+        if model is None:
+            return RerankResult(fused, X[:k], None)
+        scores = model.predict(X)
+        order = np.argsort(-scores, kind="stable")
+        new = [(fused[i][0], float(scores[i])) for i in order] + list(fused[n:])
+        top = X[order[:k]]
+        return RerankResult(new, top, model.version, model.explain(top, self.settings.explain_top))
+
+    def log(self, tenant_id: str | None, request_id: str, candidate_ids: list[str], X: np.ndarray,
+            model_version: str | None, query: str | None) -> None:
+        if self.stores is None or tenant_id is None or not self.settings.log_features:
+            return
+        self.stores.get(tenant_id).log_features(request_id, candidate_ids, X, feature_set=feature_set_id(FEATURE_NAMES),
+                                                model_version=model_version, query=query)

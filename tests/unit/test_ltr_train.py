@@ -1,0 +1,156 @@
+"""Training from per-tenant stores: opposite tenants, isolation, promotion gate, rollback, global fallback."""
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from ranking.events import EventStore, feature_set_id
+from ranking.features import FEATURE_NAMES
+from ranking.labels import build_training_set
+from ranking.ltr import LtrConfig, LtrModel, ndcg_at, retrain_job, train_scope
+from ranking.registry import GLOBAL, ModelRegistry
+from records.errors import NotFoundError, ValidationError
+
+YEARS = FEATURE_NAMES.index("pair_years_experience")
+CONFIG = LtrConfig(num_boost_round=20, min_data_in_leaf=5, min_requests=10, threads=1)
+
+
+def simulate(ltr_dir, tenant, *, likes_senior: bool, requests=40, page=10, seed=0, day=1):
+    """Served pages with random features; the tenant's recruiters click the most (or least) experienced."""
+    rng = np.random.default_rng(seed)
+    store = EventStore(ltr_dir, tenant)
+    events, t0 = [], dt.datetime(2026, 11, day, tzinfo=dt.timezone.utc)
+    for r in range(requests):
+        request = f"{tenant}-req{r}-{seed}"
+        cands = [f"{tenant}-c{r}-{i}" for i in range(page)]
+        X = rng.random((page, len(FEATURE_NAMES))).astype(np.float32)
+        X[:, YEARS] = rng.uniform(0, 30, page)
+        store.log_features(request, cands, X, feature_set=feature_set_id(FEATURE_NAMES))
+        best = np.argsort(-X[:, YEARS] if likes_senior else X[:, YEARS])[:2]
+        for pos, c in enumerate(cands, start=1):
+            events.append({"event_id": f"{request}-i{pos}", "type": "impression", "recruiter_id": "r", "candidate_id": c,
+                           "request_id": request, "position": pos, "timestamp": (t0 + dt.timedelta(minutes=r)).isoformat()})
+        for j, i in enumerate(best):
+            events.append({"event_id": f"{request}-v{j}", "type": "shortlist" if j == 0 else "view", "recruiter_id": "r",
+                           "candidate_id": cands[i], "request_id": request,
+                           "timestamp": (t0 + dt.timedelta(minutes=r, seconds=5)).isoformat()})
+    report = store.add(events, tenant_id=tenant)
+    assert not report.rejected
+    store.close()
+
+
+@pytest.fixture
+def two_tenants(tmp_path):
+    simulate(tmp_path, "acme", likes_senior=True, seed=1)
+    simulate(tmp_path, "globex", likes_senior=False, seed=2)
+    return tmp_path
+
+
+def test_opposite_tenants_get_models_that_rank_opposite_ways(two_tenants):
+    a = train_scope(two_tenants, "acme", CONFIG)
+    b = train_scope(two_tenants, "globex", CONFIG)
+    assert a.promoted and b.promoted
+    reg = ModelRegistry(two_tenants)
+    probe = np.full((30, len(FEATURE_NAMES)), 0.5, dtype=np.float32)
+    probe[:, YEARS] = np.linspace(0, 30, 30)
+    sa, sb = LtrModel(reg.current("acme")).predict(probe), LtrModel(reg.current("globex")).predict(probe)
+    assert np.corrcoef(sa, probe[:, YEARS])[0, 1] > 0.8
+    assert np.corrcoef(sb, probe[:, YEARS])[0, 1] < -0.8
+    assert a.metrics["holdout_ndcg@10"] > a.metrics["holdout_ndcg@10_fused_order"]
+
+
+def test_no_event_of_one_tenant_reaches_the_others_training_data(two_tenants):
+    for me, other in (("acme", "globex"), ("globex", "acme")):
+        store = EventStore(two_tenants, me)
+        ts = build_training_set(store, FEATURE_NAMES)
+        events = store.events()
+        store.close()
+        assert ts.requests > 0 and len(events) > 0
+        assert all(e.tenant_id == me for e in events)
+        assert all(r.startswith(f"{me}-") for r in ts.request_ids)
+        assert all(c.startswith(f"{me}-") for c in ts.candidate_ids)
+        assert not any(other in str(x) for x in (*ts.request_ids, *ts.candidate_ids))
+    report = train_scope(two_tenants, "acme", CONFIG)
+    manifest = ModelRegistry(two_tenants).get("acme", report.version).manifest
+    assert manifest["trained_on_tenants"] == ["acme"]
+    assert manifest["events"] == 40 * 12   # acme's own: 10 impressions + 2 actions per request
+
+
+def test_manifest_gate_rollback_and_model_text(two_tenants):
+    reg = ModelRegistry(two_tenants)
+    first = train_scope(two_tenants, "acme", CONFIG)
+    mv = reg.get("acme", first.version)
+    assert mv.manifest["feature_names"] == list(FEATURE_NAMES)
+    assert mv.manifest["training_window"]["from"].startswith("2026-11-01")
+    assert "holdout_ndcg@10" in mv.manifest["metrics"] and mv.manifest["promoted"]
+    assert (mv.path / "model.txt").read_text().startswith("tree")          # LightGBM text, not a pickle
+    second = train_scope(two_tenants, "acme", CONFIG)                      # same data: not worse -> promoted
+    assert second.promoted and reg.current("acme").version == second.version
+    assert "current_holdout_ndcg@10" in second.metrics
+    assert reg.rollback("acme").version == first.version
+    assert reg.current("acme").version == first.version
+    assert reg.rollback("acme") is None and reg.current("acme") is None   # back to hybrid order
+    with pytest.raises(NotFoundError):
+        reg.rollback("acme")
+    actions = [h["action"] for h in reg.history("acme")]
+    assert actions == ["promote", "promote", "rollback", "rollback"]
+
+
+def test_gate_refuses_a_worse_model(tmp_path):
+    simulate(tmp_path, "acme", likes_senior=True, seed=1)
+    good = train_scope(tmp_path, "acme", CONFIG)
+    simulate(tmp_path, "acme", likes_senior=False, seed=3, requests=120, day=5)   # taste flips, new data dominates
+    reg = ModelRegistry(tmp_path)
+    weak = train_scope(tmp_path, "acme", LtrConfig(num_boost_round=1, num_leaves=2, min_data_in_leaf=5, min_requests=10, threads=1))
+    current = reg.current("acme")
+    if weak.metrics["holdout_ndcg@10"] < weak.metrics["current_holdout_ndcg@10"]:
+        assert not weak.promoted and current.version == good.version
+    else:
+        assert weak.promoted and current.version == weak.version
+    assert reg.get("acme", weak.version).manifest["promoted"] == weak.promoted
+
+
+def test_global_model_is_the_cold_start_fallback_and_needs_opt_in(two_tenants):
+    reg = ModelRegistry(two_tenants)
+    assert reg.resolve("newcomer") is None
+    with pytest.raises(ValidationError, match="from-tenants"):
+        train_scope(two_tenants, GLOBAL, CONFIG)
+    g = train_scope(two_tenants, GLOBAL, CONFIG, from_tenants=("acme",))
+    assert reg.resolve("newcomer").version == g.version and reg.resolve("newcomer").scope == GLOBAL
+    assert reg.get(GLOBAL, g.version).manifest["trained_on_tenants"] == ["acme"]
+    own = train_scope(two_tenants, "globex", CONFIG)
+    assert reg.resolve("globex").scope == "globex" and reg.resolve("globex").version == own.version
+
+
+def test_too_little_data_is_refused_with_a_reason(tmp_path):
+    simulate(tmp_path, "acme", likes_senior=True, requests=3)
+    with pytest.raises(ValidationError, match="usable requests"):
+        train_scope(tmp_path, "acme", CONFIG)
+
+
+def test_retrain_job_trains_only_tenants_with_new_events(two_tenants):
+    first = retrain_job(two_tenants, min_new_events=10, config=CONFIG)
+    assert sorted(r.scope for r in first) == ["acme", "globex"]
+    again = retrain_job(two_tenants, min_new_events=10, config=CONFIG)
+    assert all(isinstance(r, str) and "skipped" in r for r in again)
+    simulate(two_tenants, "acme", likes_senior=True, seed=9, day=9)
+    third = retrain_job(two_tenants, min_new_events=10, config=CONFIG)
+    assert [getattr(r, "scope", None) for r in third] == ["acme", None]
+
+
+def test_explanations_name_features_and_ndcg_arithmetic(two_tenants):
+    train_scope(two_tenants, "acme", CONFIG)
+    model = LtrModel(ModelRegistry(two_tenants).current("acme"))
+    X = np.random.default_rng(0).random((4, len(FEATURE_NAMES))).astype(np.float32)
+    X[:, YEARS] = [0, 10, 20, 30]
+    ex = model.explain(X, top=3)
+    assert len(ex) == 4 and all(len(e) == 3 for e in ex)
+    assert ex[3][0][0] == "pair_years_experience" and ex[3][0][1] > 0
+    # sum of contributions + bias = prediction (SHAP additivity)
+    contrib = model.booster.predict(X, pred_contrib=True)
+    assert np.allclose(contrib.sum(axis=1), model.predict(X), atol=1e-6)
+    # nDCG: perfect order 1.0; reversed order of gains (3, 0) -> 1 / (3 / 1) ... exact arithmetic
+    assert ndcg_at(np.array([2.0, 1.0]), np.array([2, 0]), np.array([2])) == 1.0
+    assert ndcg_at(np.array([1.0, 2.0]), np.array([2, 0]), np.array([2])) == pytest.approx(1 / np.log2(3))
+    assert json.loads(json.dumps(ex))   # explanations are plain JSON
