@@ -1,0 +1,325 @@
+"""Intake: a job description (free text) or structured fields -> ``HiringRequirements``.
+
+Titles are normalised to O*NET occupations (``Taxonomy.match_title``, which also knows the ESCO
+labels the taxonomy ships), skills to canonical O*NET technology-skill names
+(``Taxonomy.normalize_skill`` through ``query.skills.SkillExtractor``), places to coordinates
+(``records.geo``). Text intake is rule-based and deliberately literal: it reads what is written
+("5+ years", "within 30 km of Lyon", "nice to have: ...", "not from Acme") and records in
+``notes`` what it inferred. Every error names the field it concerns.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, replace
+
+from query.skills import SkillExtractor
+from records.errors import FilterError, QueryError
+from records.geo import resolve_place
+from records.schema import SENIORITY_LEVELS
+from records.taxonomy import Taxonomy, seniority_hint
+
+DEFAULT_RADIUS_KM = 50.0
+_MILES = 1.609344
+
+
+class IntakeError(QueryError):
+    """Requirements that cannot be understood; ``field`` names the offending one (HTTP 422)."""
+
+    def __init__(self, message: str, *, field: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+@dataclass(frozen=True)
+class Location:
+    name: str                    # as resolved, e.g. "Berlin, DE"
+    radius_km: float = DEFAULT_RADIUS_KM
+
+
+@dataclass(frozen=True)
+class HiringRequirements:
+    titles: tuple[str, ...] = ()                 # job titles as the hiring manager wrote them
+    occupation_code: str | None = None           # O*NET-SOC of the first title that matched
+    occupation_title: str | None = None
+    seniority: tuple[str, ...] = ()              # SENIORITY_LEVELS
+    locations: tuple[Location, ...] = ()
+    must_have: tuple[str, ...] = ()              # canonical skill names (or the text when unknown)
+    nice_to_have: tuple[str, ...] = ()
+    competencies: tuple[str, ...] = ()           # soft skills / knowledge areas (semantic text only)
+    min_years: float | None = None
+    max_years: float | None = None
+    exclude_companies: tuple[str, ...] = ()      # never worked there (Boolean NOT company:)
+    current_company: tuple[str, ...] = ()
+    past_company: tuple[str, ...] = ()
+    not_current_company: tuple[str, ...] = ()
+    open_to_work: bool | None = None
+    notes: tuple[str, ...] = ()                  # what intake inferred or ignored, one line each
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.titles or self.must_have or self.nice_to_have or self.competencies)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["locations"] = [asdict(loc) for loc in self.locations]
+        return d
+
+    def filters_dict(self, *, radius_scale: float = 1.0) -> dict:
+        """``Filters.from_dict`` input for the hard constraints (first location, years, companies)."""
+        out: dict = {}
+        if self.locations:
+            loc = self.locations[0]
+            out.update(near=loc.name, radius_km=round(loc.radius_km * radius_scale, 1))
+        for name in ("min_years", "max_years", "open_to_work"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        for name in ("current_company", "past_company", "not_current_company"):
+            if getattr(self, name):
+                out[name] = list(getattr(self, name))
+        return out
+
+
+# ------------------------------------------------------------------------------------------ text
+_LEAD_IN = re.compile(
+    r"(?:looking for|hiring|seeking|searching for|recruiting|we need|in need of|position:|role:|job title:|title:|"
+    r"vacancy:|opening for|join us as|join our team as)\s+(?:an?\s+|one\s+|two\s+|several\s+|experienced\s+)?"
+    r"(?P<title>[A-Za-z][\w.+#/&'’ -]{1,80}?)(?=\s+(?:with|who|to|in|near|for|at|based|within|that|having|"
+    r"and\s+(?:must|should))\b|[,.;:()\n!]|$)", re.IGNORECASE)
+_RADIUS = re.compile(r"\b(?:within|up to|max(?:imum)?|radius of)\s+(\d{1,4})\s*(km|kms|kilomet(?:er|re)s?|mi|miles?)\b",
+                     re.IGNORECASE)
+_PLACE = re.compile(r"\b(?:in|near|around|based in|located in|of|from the|close to|commutable to)\s+"
+                    r"(?P<place>[A-Z][\w'’.-]*(?:[ -][A-Z][\w'’.-]*){0,3}(?:,\s*[A-Z]{2}\b)?)")
+_YEARS_RANGE = re.compile(r"\b(\d{1,2})\s*(?:-|–|to)\s*(\d{1,2})\s*\+?\s*(?:years?|yrs?)\b", re.IGNORECASE)
+_YEARS_MIN = re.compile(r"\b(?:at least|minimum(?: of)?|min\.?|over|more than)?\s*(\d{1,2})\s*\+?\s*(?:years?|yrs?)\b"
+                        r"(?:\s+of)?(?:\s+(?:professional|relevant|hands-on|industry|work))?\s+(?:experience|exp\b)",
+                        re.IGNORECASE)
+_YEARS_MAX = re.compile(r"\b(?:at most|no more than|up to|maximum(?: of)?|less than)\s+(\d{1,2})\s*(?:years?|yrs?)",
+                        re.IGNORECASE)
+_NICE = re.compile(r"\b(?:nice[- ]to[- ]have|nice to haves|bonus|a plus|is a plus|are a plus|preferred|ideally|"
+                   r"desirable|advantageous|would be great|optional)\b", re.IGNORECASE)
+_COMPANY = r"(?P<company>[A-Z][\w&.'’-]*(?:\s[A-Z][\w&.'’-]*){0,3})"
+_EXCLUDE = re.compile(r"\b(?:not from|excluding|exclude|except(?: anyone from)?|no one from|nobody from|no candidates from|"
+                      r"never worked at|not (?:have )?worked at|who (?:have|has) worked at)\s+" + _COMPANY)
+_EXCLUDE_AFTER = re.compile(_COMPANY + r"\s+(?:alumni|employees)\s+(?:are|will)\s+(?:excluded|not be considered)")
+_CURRENT = re.compile(r"(?<!not )\b(?:currently (?:at|with|working at|employed at|employed by)|current employer(?: is| must be)?:?)\s+"
+                      + _COMPANY)
+_NOT_CURRENT = re.compile(r"\b(?:not currently (?:at|with|working at|employed at|employed by))\s+" + _COMPANY)
+_PAST = re.compile(r"\b(?:previously (?:at|with|worked at|employed at|employed by)|formerly (?:at|with)|"
+                   r"past experience at|former employees? of|used to work at)\s+" + _COMPANY)
+_OPEN = re.compile(r"\bopen to (?:work|new opportunities)\b|\bactively looking\b", re.IGNORECASE)
+_LEVEL_WORDS = [("intern", r"\bintern(?:ship)?s?\b"), ("junior", r"\b(?:junior|jr\.?|entry[- ]level|graduate role)\b"),
+                ("senior", r"\b(?:senior|sr\.?)\s"), ("lead", r"\b(?:lead|principal|staff)\s"),
+                ("director", r"\bdirector\b"), ("executive", r"\b(?:chief|vp|vice president)\b")]
+_NOT_PLACES = frozenset({"The", "We", "Our", "You", "Your", "This", "Must", "Nice", "Experience", "English", "German",
+                         "Python", "Java", "Remote", "Please", "Candidates", "Apache", "Microsoft"})
+
+
+class Intake:
+    """Turns job descriptions or structured fields into normalised ``HiringRequirements``."""
+
+    def __init__(self, taxonomy: Taxonomy | None = None, extractor: SkillExtractor | None = None):
+        self.taxonomy = taxonomy or Taxonomy.load()
+        self.extractor = extractor or SkillExtractor(self.taxonomy)
+
+    # -------------------------------------------------------------------------------- text
+    def from_text(self, text: str) -> HiringRequirements:
+        if not isinstance(text, str) or not text.strip():
+            raise IntakeError("the job description is empty", field="text")
+        notes: list[str] = []
+        titles = self._titles(text)
+        seniority = self._seniority(titles, text)
+        must, nice, comps = self._skills(text, titles)
+        min_y, max_y = self._years(text)
+        req = HiringRequirements(
+            titles=tuple(titles), seniority=tuple(seniority), locations=tuple(self._locations(text, notes)),
+            must_have=tuple(must), nice_to_have=tuple(nice), competencies=tuple(comps),
+            min_years=min_y, max_years=max_y,
+            exclude_companies=tuple(_all(_EXCLUDE, text) + _all(_EXCLUDE_AFTER, text)),
+            current_company=tuple(_all(_CURRENT, text)), past_company=tuple(_all(_PAST, text)),
+            not_current_company=tuple(_all(_NOT_CURRENT, text)),
+            open_to_work=True if _OPEN.search(text) else None)
+        return self._normalise(req, notes)
+
+    def _titles(self, text: str) -> list[str]:
+        titles = []
+        for m in _LEAD_IN.finditer(text):
+            t = _clean_title(m.group("title"))
+            if t and self.taxonomy.match_title(t) is not None:
+                titles.append(t)
+        first = text.strip().splitlines()[0].strip(" #*-:")
+        first = re.split(r"\s+(?:in|with|for|at|near|who|to|based)\s+|[,.;:(!?]", first)[0].strip()
+        if not titles and 0 < len(first.split()) <= 8 and self.taxonomy.match_title(first) is not None:
+            titles.append(_clean_title(first))
+        return list(dict.fromkeys(titles))
+
+    def _seniority(self, titles: list[str], text: str) -> list[str]:
+        levels = [lv for lv in (seniority_hint(t) for t in titles) if lv]
+        if not levels:
+            head = " ".join(titles) or text[:200]
+            levels = [lv for lv, rx in _LEVEL_WORDS if re.search(rx, head + " ", re.IGNORECASE)][:1]
+        return list(dict.fromkeys(levels))
+
+    def _skills(self, text: str, titles: list[str]) -> tuple[list[str], list[str], list[str]]:
+        must: list[str] = []
+        nice: list[str] = []
+        comps: list[str] = []
+        title_words = {w.lower() for t in titles for w in t.split()}
+        nice_mode = False
+        for line in re.split(r"\n+", text):
+            if re.match(r"\s*(?:must[- ]haves?|requirements?|required|what you bring)\b", line, re.IGNORECASE):
+                nice_mode = False
+            if re.match(r"\s*(?:nice[- ]to[- ]have|bonus|preferred|plus)\b", line, re.IGNORECASE):
+                nice_mode = True
+            for sentence in re.split(r"(?<=[.!?;])\s+", line):
+                bucket = nice if (nice_mode or _NICE.search(sentence)) else must
+                for m in self.extractor.extract(sentence):
+                    if m.kind == "competency":
+                        comps.append(m.canonical)
+                    elif m.text.lower() not in title_words:      # "Data Engineer" is not the skill "Data"
+                        bucket.append(m.canonical)
+        must = list(dict.fromkeys(must))
+        nice = [s for s in dict.fromkeys(nice) if s not in must]
+        return must, nice, list(dict.fromkeys(comps))
+
+    @staticmethod
+    def _years(text: str) -> tuple[float | None, float | None]:
+        m = _YEARS_RANGE.search(text)
+        if m and "experience" in text[m.end(): m.end() + 40].lower():
+            lo, hi = sorted((float(m.group(1)), float(m.group(2))))
+            return lo, hi
+        lo = _YEARS_MIN.search(text)
+        hi = _YEARS_MAX.search(text)
+        return (float(lo.group(1)) if lo else None), (float(hi.group(1)) if hi else None)
+
+    def _locations(self, text: str, notes: list[str]) -> list[Location]:
+        radius = DEFAULT_RADIUS_KM
+        r = _RADIUS.search(text)
+        if r:
+            radius = float(r.group(1)) * (_MILES if r.group(2).lower().startswith("mi") else 1.0)
+        for m in _PLACE.finditer(text):
+            place = self._place(m.group("place"))
+            if place is not None:
+                if not r:
+                    notes.append(f"no radius given for {place}: {DEFAULT_RADIUS_KM:g} km assumed")
+                return [Location(place, round(radius, 1))]
+        return []
+
+    @staticmethod
+    def _place(raw: str) -> str | None:
+        words = raw.split()
+        for n in range(len(words), 0, -1):      # "Berlin Germany Office" -> "Berlin Germany" -> "Berlin"
+            cand = " ".join(words[:n]).rstrip(".,")
+            if cand.split()[0] in _NOT_PLACES:
+                return None
+            try:
+                p = resolve_place(cand, field="location")
+            except FilterError:
+                continue
+            return f"{p.name}, {p.country}"
+        return None
+
+    # ------------------------------------------------------------------------------- fields
+    def from_fields(self, data: dict) -> HiringRequirements:
+        """Structured intake. Keys: titles, seniority, locations ([{near, radius_km}]) or near + radius_km,
+        must_have, nice_to_have, min_years, max_years, exclude_companies, current_company, past_company,
+        not_current_company, open_to_work."""
+        if not isinstance(data, dict):
+            raise IntakeError(f"expected an object, got {type(data).__name__}", field="requirements")
+        unknown = set(data) - _FIELD_KEYS
+        if unknown:
+            raise IntakeError(f"unknown field(s) {sorted(unknown)}; known: {sorted(_FIELD_KEYS)}", field=sorted(unknown)[0])
+        seniority = [s.lower() for s in _strings(data, "seniority")]
+        bad = [s for s in seniority if s not in SENIORITY_LEVELS]
+        if bad:
+            raise IntakeError(f"unknown level(s) {bad}; one of {list(SENIORITY_LEVELS)}", field="seniority")
+        locs = data.get("locations") or ([{"near": data["near"], "radius_km": data.get("radius_km")}]
+                                         if data.get("near") else [])
+        locations = []
+        for i, loc in enumerate(locs):
+            if not isinstance(loc, dict) or not isinstance(loc.get("near"), str):
+                raise IntakeError("each location needs 'near' (a city)", field=f"locations[{i}]")
+            try:
+                p = resolve_place(loc["near"], field=f"locations[{i}].near")
+            except FilterError as exc:
+                raise IntakeError(str(exc), field=f"locations[{i}].near") from None
+            radius = loc.get("radius_km") or DEFAULT_RADIUS_KM
+            if not isinstance(radius, (int, float)) or radius <= 0:
+                raise IntakeError(f"radius_km must be a positive number, got {radius!r}", field=f"locations[{i}].radius_km")
+            locations.append(Location(f"{p.name}, {p.country}", float(radius)))
+        years = {}
+        for name in ("min_years", "max_years"):
+            v = data.get(name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0):
+                raise IntakeError(f"must be a non-negative number, got {v!r}", field=name)
+            years[name] = float(v) if v is not None else None
+        if years["min_years"] is not None and years["max_years"] is not None and years["min_years"] > years["max_years"]:
+            raise IntakeError("min_years is greater than max_years", field="min_years")
+        otw = data.get("open_to_work")
+        if otw is not None and not isinstance(otw, bool):
+            raise IntakeError(f"must be true or false, got {otw!r}", field="open_to_work")
+        req = HiringRequirements(
+            titles=tuple(_strings(data, "titles")), seniority=tuple(seniority), locations=tuple(locations),
+            must_have=tuple(_strings(data, "must_have")), nice_to_have=tuple(_strings(data, "nice_to_have")),
+            min_years=years["min_years"], max_years=years["max_years"],
+            exclude_companies=tuple(_strings(data, "exclude_companies")),
+            current_company=tuple(_strings(data, "current_company")), past_company=tuple(_strings(data, "past_company")),
+            not_current_company=tuple(_strings(data, "not_current_company")), open_to_work=otw)
+        return self._normalise(req, [])
+
+    # -------------------------------------------------------------------------- normalise
+    def _normalise(self, req: HiringRequirements, notes: list[str]) -> HiringRequirements:
+        """Titles -> O*NET occupation; skills -> canonical names; seniority from titles when unset."""
+        code = occ_title = None
+        for t in req.titles:
+            m = self.taxonomy.match_title(t)
+            if m is not None:
+                code, occ_title = m.code, m.title
+                notes.append(f"title '{t}' -> O*NET {m.code} {m.title} (via '{m.alias}', score {m.score:.2f})")
+                break
+        if req.titles and code is None:
+            notes.append(f"no O*NET occupation matches {list(req.titles)}")
+
+        def canon(skills):
+            out = []
+            for s in skills:
+                c = self.taxonomy.normalize_skill(s)
+                if c is None and s not in out:
+                    notes.append(f"skill '{s}' is not in the taxonomy; kept as written")
+                out.append(c or s)
+            return tuple(dict.fromkeys(out))
+
+        must = canon(req.must_have)
+        nice = tuple(s for s in canon(req.nice_to_have) if s not in must)
+        seniority = req.seniority or tuple(lv for lv in {seniority_hint(t) for t in req.titles} if lv)
+        return replace(req, occupation_code=code, occupation_title=occ_title, must_have=must, nice_to_have=nice,
+                       seniority=seniority, notes=tuple(req.notes) + tuple(notes))
+
+
+_FIELD_KEYS = {"titles", "seniority", "locations", "near", "radius_km", "must_have", "nice_to_have", "min_years",
+               "max_years", "exclude_companies", "current_company", "past_company", "not_current_company",
+               "open_to_work"}
+
+
+def _strings(data: dict, name: str) -> list[str]:
+    v = data.get(name)
+    if v is None:
+        return []
+    if isinstance(v, str):
+        v = [v]
+    if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) and x.strip() for x in v):
+        raise IntakeError(f"must be a string or a list of non-empty strings, got {v!r}", field=name)
+    return [x.strip() for x in v]
+
+
+def _all(rx: re.Pattern, text: str) -> list[str]:
+    return list(dict.fromkeys(m.group("company").strip(" .,") for m in rx.finditer(text)))
+
+
+def _clean_title(raw: str) -> str:
+    words = raw.strip(" -").split()
+    while words and words[-1].lower() in ("role", "position", "job", "the", "a", "an"):
+        words.pop()
+    return " ".join(words)
+
+
+__all__ = ["HiringRequirements", "Location", "Intake", "IntakeError", "DEFAULT_RADIUS_KM"]

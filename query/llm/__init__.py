@@ -1,0 +1,1 @@
+"""LLM query layer: providers behind ``QueryPlanner``, the offline planner, prompts, priors, generation."""

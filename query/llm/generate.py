@@ -1,0 +1,172 @@
+"""Query generation: requirements -> guarded, validated strategies from a provider, or the offline planner.
+
+``QueryGenerator.generate`` runs: guard the text -> intake -> guard the requirements -> context
+(expander neighbours, tenant priors) -> the configured planner -> re-validate and guard every
+strategy (whatever the provider) -> on any provider failure, or when nothing usable is left,
+the offline planner. It never raises for a provider's misbehaviour and never returns a query
+that does not parse; it raises ``PolicyViolationError`` only when the request has no legitimate
+criterion left after the guard, and ``IntakeError`` for input it cannot read.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from query import ast as qa
+from query.guard import GuardFinding, PolicyViolationError, guard_query, guard_text, guard_values
+from query.intake import HiringRequirements, Intake, IntakeError
+from query.llm.base import (OFFLINE_PROVIDER, PlanAnswer, PlanContext, PlannerOutputError, ProviderUnavailableError,
+                            QueryPlanner, QueryStrategy)
+from query.llm.offline import OfflinePlanner
+from query.parser import parse
+from records.errors import QueryError
+from records.taxonomy import Taxonomy
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    requirements: HiringRequirements
+    strategies: tuple[QueryStrategy, ...]
+    provider: str                      # "offline-planner" or "openai-compatible"
+    is_llm: bool
+    model: str | None
+    prompt_version: str | None         # None for the offline planner (no prompt)
+    fallback_reason: str | None = None # why the configured provider's answer was not used
+    guard: tuple[GuardFinding, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"requirements": self.requirements.to_dict(), "strategies": [s.to_dict() for s in self.strategies],
+                "provider": self.provider, "is_llm": self.is_llm, "model": self.model,
+                "prompt_version": self.prompt_version, "fallback_reason": self.fallback_reason,
+                "guard": [g.to_dict() for g in self.guard], "notes": list(self.notes)}
+
+
+@dataclass
+class QueryGenerator:
+    planner: QueryPlanner | None = None          # None: the offline planner only
+    expander: object | None = None               # Expander contract (graph or TaxonomyExpander)
+    history: object | None = None                # HistoryStore
+    taxonomy: Taxonomy = field(default_factory=Taxonomy.load)
+
+    def __post_init__(self):
+        self.intake = Intake(self.taxonomy)
+        self.offline = OfflinePlanner(self.taxonomy)
+
+    # -------------------------------------------------------------------------------- entry
+    def generate(self, *, text: str | None = None, fields: dict | None = None,
+                 tenant_id: str | None = None) -> GenerationResult:
+        findings: list[GuardFinding] = []
+        if (text is None) == (fields is None):
+            raise IntakeError("give either a job description (text) or structured requirements", field="text")
+        if text is not None:
+            if not isinstance(text, str) or not text.strip():
+                raise IntakeError("the job description is empty", field="text")
+            clean, found = guard_text(text, title_exempt=self.is_title)
+            findings += found
+            if not clean.strip():
+                raise PolicyViolationError("refused: every sentence of the request targets a protected attribute",
+                                           _refused(findings))
+            req = self.intake.from_text(clean)
+        else:
+            req = self.intake.from_fields(fields)
+        req, found = self.guard_requirements(req)
+        findings += found
+        if req.is_empty:
+            if findings:
+                raise PolicyViolationError("refused: no legitimate criterion is left once protected attributes are "
+                                           "removed", _refused(findings))
+            raise IntakeError("found no job title and no skill to search for", field="text" if text else "titles")
+        return self.plan(req, tenant_id=tenant_id, findings=findings)
+
+    def plan(self, req: HiringRequirements, *, tenant_id: str | None = None,
+             findings: list[GuardFinding] | None = None) -> GenerationResult:
+        findings = list(findings or [])
+        ctx = self.context(req, tenant_id)
+        fallback = None
+        answer: PlanAnswer | None = None
+        if self.planner is not None and self.planner.name != OFFLINE_PROVIDER:
+            try:
+                answer = self.planner.plan(req, ctx)
+            except (PlannerOutputError, ProviderUnavailableError) as exc:
+                fallback = f"{self.planner.name}: {exc}"
+        strategies: list[QueryStrategy] = []
+        if answer is not None:
+            strategies, found = self.check(answer.strategies)
+            findings += found
+            if not strategies:
+                fallback = f"{answer.provider}: no usable strategy after validation and the guard"
+                answer = None
+        if answer is None:
+            answer = self.offline.plan(req, ctx)
+            strategies, found = self.check(answer.strategies)
+            findings += found
+        notes = tuple(req.notes) + tuple(answer.notes)
+        return GenerationResult(req, tuple(strategies), answer.provider, answer.provider != OFFLINE_PROVIDER,
+                                answer.model, answer.prompt_version, fallback, tuple(findings), notes)
+
+    # -------------------------------------------------------------------------------- parts
+    def is_title(self, text: str) -> bool:
+        """True when ``text`` is a known occupation title (exempt from the guard as a whole)."""
+        m = self.taxonomy.match_title(text)
+        return m is not None and m.score >= 1.0
+
+    def guard_requirements(self, req: HiringRequirements) -> tuple[HiringRequirements, list[GuardFinding]]:
+        findings: list[GuardFinding] = []
+        changes = {}
+        for name in ("titles", "must_have", "nice_to_have", "competencies", "exclude_companies", "current_company",
+                     "past_company", "not_current_company"):
+            kept, found = guard_values(getattr(req, name), where=name,
+                                       title_exempt=self.is_title if name == "titles" else None)
+            if found:
+                changes[name] = kept
+                findings += found
+        if changes.get("titles") == () and req.titles:
+            changes.update(occupation_code=None, occupation_title=None)
+        return (dataclasses.replace(req, **changes) if changes else req), findings
+
+    def context(self, req: HiringRequirements, tenant_id: str | None) -> PlanContext:
+        titles, skills = (), ()
+        if self.expander is not None and (req.occupation_code or req.titles):
+            titles = tuple(self.expander.related_titles(req.occupation_code or req.titles[0], k=8))
+            if req.must_have:
+                skills = tuple(self.expander.related_skills(req.must_have[0], k=6))
+        history = ()
+        if self.history is not None and tenant_id:
+            history = tuple(self.history.priors(tenant_id, req.occupation_code, req.must_have))
+        return PlanContext(titles, skills, history, tenant_id)
+
+    def check(self, strategies) -> tuple[list[QueryStrategy], list[GuardFinding]]:
+        """Parse, guard and de-duplicate strategies; what is dropped is reported, never sent on."""
+        out: list[QueryStrategy] = []
+        findings: list[GuardFinding] = []
+        seen = set()
+        for i, s in enumerate(strategies):
+            where = f"strategies[{i}:{s.name}].query"
+            try:
+                node = parse(s.query)
+            except QueryError:
+                continue
+            node, found = guard_query(node, where=where, title_exempt=self.is_title)
+            findings += found
+            if node is None:
+                continue
+            query = qa.to_query_string(node) if s.syntax == "boolean" else _keywords(node)
+            filters = {k: v for k, v in s.filters.items() if k != "seniority" or v}
+            key = (query, repr(sorted(filters.items())), s.syntax, s.mode)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(dataclasses.replace(s, query=query, filters=filters))
+        return out, findings
+
+
+def _keywords(node: qa.Node) -> str:
+    return " ".join(dict.fromkeys(leaf.text for leaf, negated in qa.iter_leaves(node) if not negated))
+
+
+def _refused(findings: list[GuardFinding]) -> list[GuardFinding]:
+    return [dataclasses.replace(f, action="refused") for f in findings]
+
+
+__all__ = ["QueryGenerator", "GenerationResult"]

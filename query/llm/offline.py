@@ -1,0 +1,90 @@
+"""The offline planner: taxonomy + graph neighbours + the skill extractor. It is NOT an LLM.
+
+Deterministic rules turn ``HiringRequirements`` into the standard strategies:
+
+* **strict**: every title, the seniority, every must-have skill, the exclusions, the location
+  and experience as filters: what an expert sourcer types first;
+* **broad**: the titles plus related titles from the ``Expander`` (O*NET alternates and related
+  occupations, or graph transitions), any one of the skills, no seniority clause, twice the
+  radius, experience relaxed by two years;
+* **semantic**: keywords for the dense retriever (title, level, skills, competencies);
+* **history**: the tenant's past queries that led to engagement (``PlanContext.history``).
+
+Responses name the provider ``offline-planner`` so nobody mistakes them for model output.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from query.intake import HiringRequirements
+from query.llm import builder
+from query.llm.base import OFFLINE_PROVIDER, PlanAnswer, PlanContext, QueryStrategy
+from records.taxonomy import Taxonomy
+
+VERSION = "offline-planner/1"
+BROAD_TITLES = 4
+BROAD_RADIUS = 2.0
+RELAX_YEARS = 2.0
+
+
+class OfflinePlanner:
+    name = OFFLINE_PROVIDER
+
+    def __init__(self, taxonomy: Taxonomy | None = None):
+        self.taxonomy = taxonomy or Taxonomy.load()
+
+    def plan(self, req: HiringRequirements, context: PlanContext = PlanContext()) -> PlanAnswer:
+        out: list[QueryStrategy] = []
+        strict = self.strict(req)
+        if strict is not None:
+            out.append(strict)
+        broad = self.broad(req, context)
+        if broad is not None and (strict is None or broad.query != strict.query or broad.filters != strict.filters):
+            out.append(broad)
+        semantic = self.semantic(req)
+        if semantic is not None:
+            out.append(semantic)
+        out.extend(context.history)
+        return PlanAnswer(tuple(out), OFFLINE_PROVIDER, None, None, 1, (f"rules {VERSION}",))
+
+    def strict(self, req: HiringRequirements) -> QueryStrategy | None:
+        node = builder.build(builder.Shape(req.titles, req.seniority, req.must_have, (), req.exclude_companies),
+                             self.taxonomy)
+        if node is None:
+            return None
+        bits = [f"{len(req.titles)} title(s)" if req.titles else "no title",
+                f"{len(req.must_have)} must-have skill(s) all required"]
+        if req.seniority:
+            bits.append("seniority in the title")
+        return QueryStrategy("strict", builder.render(node), req.filters_dict(),
+                             "Expert-style Boolean: " + ", ".join(bits) + "; location and experience as filters.")
+
+    def broad(self, req: HiringRequirements, context: PlanContext) -> QueryStrategy | None:
+        related = [e.value for e in context.related_titles if getattr(e, "kind", "title") == "title"][:BROAD_TITLES]
+        titles = tuple(dict.fromkeys([*req.titles, *related]))
+        skills = tuple(dict.fromkeys([*req.must_have, *req.nice_to_have]))
+        node = builder.build(builder.Shape(titles, (), (), skills, req.exclude_companies), self.taxonomy)
+        if node is None:
+            return None
+        relaxed = replace(req, min_years=max(0.0, req.min_years - RELAX_YEARS) if req.min_years else None)
+        filters = relaxed.filters_dict(radius_scale=BROAD_RADIUS)
+        why = [f"+{len(titles) - len(req.titles)} related title(s)" if len(titles) > len(req.titles) else "same titles",
+               "any one skill" if skills else "no skill clause", "no seniority clause"]
+        if req.locations:
+            why.append(f"radius x{BROAD_RADIUS:g}")
+        if req.min_years:
+            why.append(f"experience relaxed by {RELAX_YEARS:g} years")
+        return QueryStrategy("broad", builder.render(node), filters, "Broadened for pool size: " + ", ".join(why) + ".")
+
+    def semantic(self, req: HiringRequirements) -> QueryStrategy | None:
+        words = [*req.seniority, *(builder.strip_level(t) for t in req.titles[:2]), *req.must_have, *req.nice_to_have,
+                 *req.competencies]
+        text = builder.keywords_text(words)
+        if not text:
+            return None
+        return QueryStrategy("semantic", text, req.filters_dict(),
+                             "Natural-language text for the dense retriever: title, level and skills, soft match.",
+                             syntax="keywords", mode="dense")
+
+
+__all__ = ["OfflinePlanner", "VERSION"]
