@@ -130,6 +130,20 @@ class ProfileStore:
         row = self._id_to_row.get(candidate_id)
         return None if row is None else int(self.table.column("ord")[row].as_py())
 
+    def ords_mask(self, candidate_ids) -> np.ndarray:
+        """Bool mask over ord space, True at the given candidate ids (unknown ids are ignored)."""
+        out = np.zeros(self.n_ord, dtype=bool)
+        rows = [r for r in map(self._id_to_row.get, candidate_ids) if r is not None]
+        if rows:
+            out[self._ord_by_row()[np.asarray(rows, dtype=np.int64)]] = True
+        return out
+
+    def _ord_by_row(self) -> np.ndarray:
+        cached = self.__dict__.get("_ords_np")
+        if cached is None:
+            cached = self.__dict__["_ords_np"] = self.table.column("ord").to_numpy().astype(np.int64)
+        return cached
+
     def candidate_ids(self, ords) -> list[str]:
         rows = self.columns.row[np.asarray(ords, dtype=np.int64)]
         return self.table.column("candidate_id").take(pa.array(rows)).to_pylist()
