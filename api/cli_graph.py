@@ -1,0 +1,95 @@
+"""``talentsearch graph build`` and ``talentsearch insights`` (the economic graph, issue 5)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def add_parsers(sub) -> None:
+    from api.cli import _filter_args, _index_dir
+
+    g = sub.add_parser("graph", help="the economic graph").add_subparsers(dest="graph", required=True)
+    b = g.add_parser("build", help="build <index-dir>/graph from the live index version's career histories")
+    _index_dir(b)
+    b.add_argument("--no-progress", action="store_true")
+    b.set_defaults(func=_graph_build)
+
+    i = sub.add_parser("insights", help="talent-pool insights for a query + filters (needs `graph build`)")
+    i.add_argument("query", help="Boolean query or keywords ('' = every profile passing the filters)")
+    _index_dir(i)
+    _filter_args(i)
+    i.add_argument("--vs-company", help="also show the companies this one wins talent from and loses it to")
+    i.add_argument("--top", type=int, default=10)
+    i.add_argument("--window-months", type=int, default=24)
+    i.add_argument("--pool-limit", type=int, default=100_000, help="most matches in the pool (best BM25 first)")
+    i.add_argument("--syntax", choices=["auto", "boolean", "keywords"], default="auto")
+    i.add_argument("--chart", type=Path, help="write a PNG of the pool's flows here")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=_insights)
+
+
+def _graph_build(args) -> int:
+    from api.cli import _settings
+    from graph.build import GraphConfig, build_for_index
+
+    settings = _settings(args)
+    graph, path = build_for_index(settings.index_dir, GraphConfig(progress=not args.no_progress))
+    m = graph.manifest
+    print(f"graph {path}: {m['profiles']:,} profiles, {m['counts']['companies']:,} companies, "
+          f"{m['counts']['moves']:,} moves, {m['counts']['transitions']:,} occupation transitions, "
+          f"{m['counts']['skills']:,} skills; {m['seconds']['total']:.1f} s")
+    companies = graph.table("companies")
+    print(f"  growing: {sum(companies.column('growing').to_pylist())}, "
+          f"with layoffs: {sum(companies.column('layoffs').to_pylist())}")
+    return 0
+
+
+def _insights(args) -> int:
+    from api.cli import _settings, build_engine
+    from query.filters import Filters
+    from ranking.insights import pool_insights
+    from ranking.pipeline import SearchRequest
+
+    raw = {k: getattr(args, k) for k in ("near", "lat", "lon", "radius_km", "min_years", "max_years", "seniority",
+                                          "current_company", "not_current_company", "past_company", "open_to_work",
+                                          "active_within_days") if getattr(args, k) is not None}
+    request = SearchRequest(query=args.query, filters=Filters.from_dict(raw, tenant_id=args.tenant), syntax=args.syntax)
+    engine = build_engine(_settings(args))
+    out = pool_insights(engine, request, vs_company=args.vs_company, top=args.top, window_months=args.window_months,
+                        pool_limit=args.pool_limit)
+    if args.chart:
+        from graph.chart import flows_png
+
+        flows_png(out, args.chart, title=args.query)
+    if args.json:
+        print(json.dumps(out, indent=2, default=str))
+        return 0
+    print(_text(out))
+    if args.chart:
+        print(f"chart: {args.chart}")
+    return 0
+
+
+def _text(out: dict) -> str:
+    s, p = out["supply"], out["pool"]
+    lines = [f"pool: {s['candidates']:,} candidates ({p['matched']:,} matched{', truncated' if p['truncated'] else ''}); "
+             f"open to work {s['open_to_work']:,}, recently hired {s['recently_hired']:,}, likely to move "
+             f"{s['likely_to_move']:,}, median tenure {s['median_tenure_months']} months  [{out['timings_ms']['total']:.0f} ms]"]
+
+    def block(name, items, fmt):
+        lines.append(f"{name}: " + ("; ".join(fmt(d) for d in items) or "-"))
+
+    block("locations", out["top_locations"], lambda d: f"{d['city']}, {d['country']} {d['count']}")
+    block("titles", out["top_titles"], lambda d: f"{d['title']} {d['count']}")
+    block("skills", out["top_skills"], lambda d: f"{d['skill']} {d['count']}")
+    block("companies", out["top_companies"], lambda d: f"{d['company']} {d['count']}")
+    block("schools", out["top_schools"], lambda d: f"{d['school']} {d['count']}")
+    block("came from", out["came_from"], lambda d: f"{d['company']} {d['count']}")
+    block("goes to", out["goes_to"], lambda d: f"{d['company']} {d['share']:.0%}")
+    block("fast growing", out["fast_growing"], lambda d: f"{d['company']} {d['rel_growth_24']:+.0%}/24 mo")
+    block("layoffs", out["layoffs"], lambda d: f"{d['company']} {d.get('layoff_month', '')} ({d['layoff_signal']:.2f})")
+    vs = out.get("vs_company")
+    if vs:
+        block(f"{vs['company']} wins from", vs["wins_from"], lambda d: f"{d['company']} {d['moves']} (net {d['net']:+d})")
+        block(f"{vs['company']} loses to", vs["loses_to"], lambda d: f"{d['company']} {d['moves']} (net {d['net']:+d})")
+    return "\n".join(lines)

@@ -1,0 +1,245 @@
+"""Graph features for ranking: one ordered feature set, used both to log and to serve.
+
+``GraphFeaturizer.features(profiles, target)`` -> float32 ``(len(profiles), len(GRAPH_FEATURES))``,
+0.0 when unknown, never NaN. ``profiles`` are ``ProfileStore.records`` dicts (``FusedHit.profile``).
+
+- ``graph_flow_to_target``: all-time moves from the candidate's current company to the target company,
+  ``log1p(moves) / log1p(max moves from any company to the target)``; 1.0 when already there.
+- ``graph_transition_to_target``: ``P(target | occupation) = (moves occ -> target + ALPHA * r) /
+  (moves out of occ + ALPHA)`` where ``r`` is the O*NET relatedness share of the target among the
+  occupation's related occupations (tiers weighted ``TIER_WEIGHT``); 1.0 for the same occupation.
+- ``graph_skill_proximity``: mean over query skills of the best adjacency weight (skill cosine
+  co-occurrence, 1.0 for the skill itself) to any of the candidate's normalised skills.
+- ``graph_company_growth``: market-relative 12-month headcount growth of the current company
+  (``rel_growth_12``, clipped to [-1, 3]); ``graph_company_layoff``: its layoff signal (0..1).
+- ``graph_propensity_to_move``: ``graph.metrics.propensity`` from the profile's own fields.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from graph import metrics as gm
+from graph.store import Graph, graph_dir
+from records.taxonomy import Taxonomy
+
+GRAPH_FEATURES: tuple[str, ...] = (
+    "graph_flow_to_target",
+    "graph_transition_to_target",
+    "graph_skill_proximity",
+    "graph_company_growth",
+    "graph_company_layoff",
+    "graph_propensity_to_move",
+)
+ALPHA = 5.0
+TIER_WEIGHT = {"Primary-Short": 1.0, "Primary-Long": 0.6, "Supplemental": 0.3}
+
+_CACHE: dict[tuple[str, int], "GraphFeaturizer"] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class GraphTarget:
+    occupation: str | None = None      # O*NET-SOC code, e.g. "15-1252.00"
+    company: str | None = None         # company name (or id) as in profiles
+    skills: tuple[str, ...] = ()       # normalised skill names
+
+
+class GraphFeaturizer:
+    """Graph features over one built graph; thread-safe (per-target caches are immutable arrays)."""
+
+    def __init__(self, graph: Graph, taxonomy: Taxonomy | None = None):
+        self.graph = graph
+        self.taxonomy = taxonomy or Taxonomy.load()
+        self.as_of = dt.date.fromisoformat(graph.manifest["as_of"])
+        ids = graph.table("companies").column("company_id").to_pylist()
+        names = graph.table("companies").column("name").to_pylist()
+        self.company_code = {c: i for i, c in enumerate(ids)}
+        self.company_by_name = {}
+        for i, n in enumerate(names):
+            self.company_by_name.setdefault((n or "").casefold(), i)
+        n_c = len(ids)
+        cm = graph.table("company_moves")
+        self.flow = sp.csc_matrix((graph.col("company_moves", "count").astype(np.float64),
+                                   (graph.col("company_moves", "src"), graph.col("company_moves", "dst"))),
+                                  shape=(n_c, n_c)) if cm.num_rows else sp.csc_matrix((n_c, n_c))
+        self.growth = np.clip(np.nan_to_num(graph.col("companies", "rel_growth_12")), -1.0, 3.0).astype(np.float32)
+        self.layoff = np.nan_to_num(graph.col("companies", "layoff_signal")).astype(np.float32)
+        self.attrition = np.nan_to_num(graph.col("companies", "attrition_12")).astype(np.float32)
+        self.occ_code = {c: i for i, c in enumerate(graph.table("occupations").column("code").to_pylist())}
+        n_o = len(self.occ_code)
+        tr = graph.table("transitions")
+        self.trans = sp.csr_matrix((graph.col("transitions", "count").astype(np.float64),
+                                    (graph.col("transitions", "src"), graph.col("transitions", "dst"))),
+                                   shape=(n_o, n_o)) if tr.num_rows else sp.csr_matrix((n_o, n_o))
+        self.trans_out = np.asarray(self.trans.sum(axis=1)).ravel()
+        self.skill_code = {s.casefold(): i for i, s in enumerate(graph.table("skills").column("name").to_pylist())}
+        n_s = len(self.skill_code)
+        self.adj = sp.csr_matrix((graph.col("skill_adjacency", "weight").astype(np.float32),
+                                  (graph.col("skill_adjacency", "src"), graph.col("skill_adjacency", "dst"))),
+                                 shape=(n_s, n_s))
+        self._lock = threading.Lock()
+        self._target_cache: dict = {}
+
+    @classmethod
+    def load(cls, index_dir) -> "GraphFeaturizer | None":
+        """The featurizer for ``<index_dir>/graph`` (cached until the graph is rebuilt); None when none was built."""
+        manifest = graph_dir(index_dir) / "manifest.json"
+        try:
+            key = (str(Path(manifest).resolve()), manifest.stat().st_mtime_ns)
+        except FileNotFoundError:
+            return None
+        with _LOCK:
+            hit = _CACHE.get(key)
+            if hit is None:
+                hit = cls(Graph.load(manifest.parent))
+                _CACHE.clear()
+                _CACHE[key] = hit
+        return hit
+
+    # -- lookups -----------------------------------------------------------------------------
+    def company_of(self, value: str | None) -> int:
+        if not value:
+            return -1
+        code = self.company_code.get(value)
+        return code if code is not None else self.company_by_name.get(value.casefold(), -1)
+
+    def _flow_column(self, target: int) -> np.ndarray:
+        col = self.flow.getcol(target).toarray().ravel()
+        top = col.max() if col.size else 0.0
+        out = np.log1p(col) / np.log1p(top) if top > 0 else np.zeros_like(col)
+        out[target] = 1.0
+        return out.astype(np.float32)
+
+    def _transition_column(self, code: str) -> dict[str, float]:
+        """P(code | occupation) for every occupation with any evidence."""
+        t = self.occ_code.get(code)
+        out: dict[str, float] = {code: 1.0}
+        counts = self.trans.getcol(t).toarray().ravel() if t is not None else None
+        sources = set(np.flatnonzero(counts).tolist()) if counts is not None else set()
+        codes = list(self.occ_code)
+        related: dict[str, float] = {}
+        for src, occ in self.taxonomy.occupations.items():
+            rel = [(c, TIER_WEIGHT.get(tier, 0.3)) for c, tier, _ in occ.related]
+            total = sum(w for _, w in rel)
+            share = sum(w for c, w in rel if c == code)
+            if share:
+                related[src] = share / total
+        for i in sources:
+            src = codes[i]
+            r = related.pop(src, 0.0)
+            out[src] = float((counts[i] + ALPHA * r) / (self.trans_out[i] + ALPHA))
+        for src, r in related.items():
+            i = self.occ_code.get(src)
+            out_moves = self.trans_out[i] if i is not None else 0.0
+            out[src] = float(ALPHA * r / (out_moves + ALPHA))
+        out[code] = 1.0
+        return out
+
+    def _skill_rows(self, skills: tuple[str, ...]) -> list[np.ndarray]:
+        rows = []
+        for s in skills:
+            canon = self.taxonomy.normalize_skill(s) or s
+            code = self.skill_code.get(canon.casefold(), self.skill_code.get(s.casefold()))
+            row = np.zeros(len(self.skill_code), dtype=np.float32)
+            if code is not None:
+                r = self.adj.getrow(code)
+                row[r.indices] = r.data
+                row[code] = 1.0
+            rows.append(row)
+        return rows
+
+    def _target(self, target: GraphTarget):
+        key = (target.occupation, target.company, target.skills)
+        with self._lock:
+            hit = self._target_cache.get(key)
+        if hit is None:
+            company = self.company_of(target.company)
+            hit = (company, self._flow_column(company) if company >= 0 else None,
+                   self._transition_column(target.occupation) if target.occupation else None,
+                   self._skill_rows(tuple(target.skills)))
+            with self._lock:
+                if len(self._target_cache) > 256:
+                    self._target_cache.clear()
+                self._target_cache[key] = hit
+        return hit
+
+    # -- features ----------------------------------------------------------------------------
+    def features(self, profiles: list[dict], target: GraphTarget) -> np.ndarray:
+        """float32 (len(profiles), len(GRAPH_FEATURES)); 0.0 when unknown, never NaN."""
+        out = np.zeros((len(profiles), len(GRAPH_FEATURES)), dtype=np.float32)
+        if not profiles:
+            return out
+        company_code, flow, trans, skill_rows = self._target(target)
+        comp = np.array([self.company_of(p.get("current_company_id")) if p.get("current_company_id")
+                         else self.company_of(p.get("current_company_name")) for p in profiles], dtype=np.int64)
+        has = comp >= 0
+        c = np.maximum(comp, 0)
+        if flow is not None:
+            out[:, 0] = np.where(has, flow[c], 0.0)
+        if trans is not None:
+            out[:, 1] = [trans.get(p.get("occupation_code") or "", 0.0) for p in profiles]
+        if skill_rows:
+            for i, p in enumerate(profiles):
+                codes = [self.skill_code.get(s.casefold()) for s in (p.get("skills_normalized") or ())]
+                codes = [x for x in codes if x is not None]
+                if codes:
+                    out[i, 2] = float(np.mean([row[codes].max() for row in skill_rows]))
+        if len(self.growth):
+            out[:, 3] = np.where(has, self.growth[c], 0.0)
+            out[:, 4] = np.where(has, self.layoff[c], 0.0)
+        out[:, 5] = gm.propensity(
+            [bool(p.get("open_to_work")) for p in profiles], [bool(p.get("current_company_id")) for p in profiles],
+            [np.nan if p.get("tenure_months") is None else float(p["tenure_months"]) for p in profiles],
+            np.where(has, self.layoff[c], 0.0) if len(self.layoff) else np.zeros(len(profiles)),
+            np.where(has, self.attrition[c], 0.0) if len(self.attrition) else np.zeros(len(profiles)),
+            [moves_per_year(p.get("positions") or (), self.as_of) for p in profiles])
+        return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def moves_per_year(positions, as_of: dt.date) -> float:
+    """Company changes between consecutive positions per career year (at least one year)."""
+    dated = sorted((p["start"], p.get("company_id") or (p.get("company_name") or "").casefold())
+                   for p in positions if p.get("start"))
+    if not dated:
+        return 0.0
+    moves = sum(1 for (_, a), (_, b) in zip(dated, dated[1:]) if a and b and a != b)
+    years = max((as_of - dated[0][0]).days / 365.25, 1.0)
+    return moves / years
+
+
+def target_from_query(node, *, boolean: bool, taxonomy: Taxonomy | None = None) -> GraphTarget:
+    """The occupation the query's titles name (query.expansion) and the skills its words name."""
+    from query import ast as qa
+    from query.expansion import title_expansions
+
+    if node is None:
+        return GraphTarget()
+    taxonomy = taxonomy or Taxonomy.load()
+    occ = title_expansions(node, boolean=boolean, taxonomy=taxonomy)
+    skills: dict[str, None] = {}
+    for leaf, negated in qa.iter_leaves(node):
+        if negated or leaf.field not in (None, "skill"):
+            continue
+        canon = taxonomy.normalize_skill(leaf.text)
+        if canon:
+            skills.setdefault(canon, None)
+    return GraphTarget(occupation=occ[0].code if occ else None, skills=tuple(skills))
+
+
+def blend(head: list[tuple[int, float]], feats: np.ndarray, weights: dict[str, float]) -> list[tuple[int, float]]:
+    """Min-max normalised fused score + sum(weight * feature), re-sorted (stable on ties)."""
+    if not head:
+        return []
+    scores = np.array([s for _, s in head], dtype=np.float64)
+    span = scores.max() - scores.min()
+    base = (scores - scores.min()) / span if span > 0 else np.ones_like(scores)
+    w = np.array([weights.get(name, 0.0) for name in GRAPH_FEATURES], dtype=np.float64)
+    total = base + feats.astype(np.float64) @ w
+    order = np.argsort(-total, kind="stable")
+    return [(head[i][0], float(total[i])) for i in order]
