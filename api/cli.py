@@ -108,6 +108,18 @@ def _parser() -> argparse.ArgumentParser:
 
     speed_arguments(sp)
     sp.set_defaults(func=_bench_speed)
+    from api.cli_ltr import add_parsers as ltr_parsers   # events import, train, models
+
+    ltr_parsers(sub)
+    from api.cli_graph import add_parsers as graph_parsers   # graph build, insights
+
+    graph_parsers(sub)
+    from api.queries import add_cli as _queries_cli   # issue 7: talentsearch queries generate|refine
+
+    _queries_cli(sub, _index_dir)
+    from api.cli_jobs import add_parsers as job_parsers   # rerank (bulk jobs)
+
+    job_parsers(sub)
     return p
 
 
@@ -187,7 +199,7 @@ def build_engine(settings):
     from indexer.reader import IndexReader
     from ranking.pipeline import SearchEngine
 
-    return SearchEngine(IndexReader(settings.index_dir, vectors=settings.vector_config()),
+    return SearchEngine(IndexReader(settings.index_dir, vectors=settings.vector_config(), opensearch=settings.opensearch_config()),
                         MiniLMEncoder(settings.encoder_config()))
 
 

@@ -43,6 +43,14 @@ class SearchBody(BaseModel):
     fusion: Literal["rrf", "weighted"] = "rrf"
     rrf_k: int = Field(60, ge=0, le=10_000)
     debug: bool = False
+    rerank: bool = Field(True, description="re-rank with the tenant's LTR model when one is promoted")
+    rerank_k: int | None = Field(None, ge=1, le=2000, description="fused candidates the model re-ranks (default: server setting)")
+    facets: list[Literal["current_company", "seniority", "location", "skills", "open_to_work"]] = Field(
+        default_factory=list, description="count these over the whole filtered match set", examples=[["location", "skills"]])
+    facet_size: int = Field(10, ge=1, le=1000, description="values per facet")
+    highlight: bool = Field(False, description="mark up the matched words of each hit per field (<em>...</em>)")
+    cursor: str | None = Field(None, max_length=2048, description="next_cursor of the previous page (same request); "
+                               "pages stay consistent while the index and model are unchanged")
 
 
 class RetrieverScore(BaseModel):
@@ -70,6 +78,9 @@ class SearchHit(BaseModel):
     retrievers: dict[str, RetrieverScore]
     matched_fields: list[str]
     candidate: CandidateSummary
+    explanation: list[tuple[str, float]] | None = Field(
+        None, description="LTR: top features by contribution to this hit's score (LightGBM SHAP values)")
+    highlights: dict[str, list[str]] | None = Field(None, description="per field, values with matched words marked up")
 
 
 class SearchResult(BaseModel):
@@ -81,6 +92,16 @@ class SearchResult(BaseModel):
     index_version: str
     timings_ms: dict[str, float]
     debug: dict | None = None
+    request_id: str = Field("", description="keys the served feature log; send it back with impression events")
+    model_version: str | None = Field(None, description="the LTR model that ordered the hits; null = hybrid order")
+    facets: dict[str, list[tuple[str, int]]] | None = Field(None, description="facet -> [(value, count)], count desc")
+    next_cursor: str | None = Field(None, description="send it back as `cursor` for the next k hits; null = no more")
+
+
+class EventsReceipt(BaseModel):
+    accepted: int
+    duplicates: int = Field(description="events whose event_id was already stored (idempotent re-sends)")
+    rejected: list[dict] = Field(description="{index, event_id, reason} per malformed event; the others were kept")
 
 
 class Problem(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from indexer.build import IndexConfig
@@ -27,6 +27,33 @@ class Settings(BaseSettings):
     as_of: dt.date | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # LLM query layer (issue 7): an OpenAI-compatible chat-completions endpoint; unset = the offline planner
+    llm_base_url: str | None = None        # e.g. http://localhost:8001/v1 (vLLM, Ollama, llama.cpp, hosted)
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(30.0, gt=0)
+    llm_retries: int = Field(2, ge=0, le=10)
+    llm_response_format: str = Field("json_schema", pattern="^(json_schema|json_object)$")
+    llm_prompt_version: str = "plan_v1"
+    api_keys_file: Path | None = None      # API keys -> tenants (hashed); unset = trust X-Tenant-Id (development)
+    jobs_dir: Path = Path("var/jobs")      # bulk re-ranking jobs: uploads, work state, results (per tenant)
+    max_upload_bytes: int = Field(2 << 30, ge=1)   # largest Parquet body a bulk job accepts
+    ltr_dir: Path = Path("var/ltr")        # per-tenant events, served feature logs, model registry
+    ltr_rerank_k: int = Field(200, ge=1, le=2000)   # fused candidates the LTR model re-ranks
+    ltr_log_features: bool = True          # log the served feature vectors (tenant searches only)
+    # lexical backend: the embedded tantivy index (default) or an OpenSearch cluster
+    lexical_backend: str = Field("tantivy", pattern="^(tantivy|opensearch)$")
+    opensearch_url: str = "http://localhost:9200"    # comma-separated for several nodes
+    opensearch_username: str | None = None
+    opensearch_password: str | None = None
+    opensearch_verify_certs: bool = True
+    opensearch_ca_certs: Path | None = None
+    opensearch_index_prefix: str = Field("talentsearch", pattern="^[a-z0-9][a-z0-9_-]*$")
+    opensearch_shards: int = Field(1, ge=1)
+    opensearch_replicas: int = Field(1, ge=0)
+    opensearch_timeout_s: float = Field(30.0, gt=0)
+    opensearch_bulk_chunk: int = Field(500, ge=1)
+    opensearch_bulk_retries: int = Field(3, ge=0)
 
     def encoder_config(self) -> EncoderConfig:
         return EncoderConfig(backend=self.encoder_backend,
@@ -37,4 +64,18 @@ class Settings(BaseSettings):
         return VectorIndexConfig(kind=self.vector_kind, hnsw_threshold=self.hnsw_threshold, use_gpu=self.use_gpu)
 
     def index_config(self) -> IndexConfig:
-        return IndexConfig(as_of=self.as_of, encoder=self.encoder_config(), vectors=self.vector_config())
+        return IndexConfig(as_of=self.as_of, encoder=self.encoder_config(), vectors=self.vector_config(),
+                           opensearch=self.opensearch_config())
+
+    def opensearch_config(self):
+        """An OpenSearchConfig when ``lexical_backend`` is opensearch, else None (embedded tantivy)."""
+        if self.lexical_backend != "opensearch":
+            return None
+        from indexer.opensearch.config import OpenSearchConfig
+
+        return OpenSearchConfig(url=self.opensearch_url, username=self.opensearch_username, password=self.opensearch_password,
+                                verify_certs=self.opensearch_verify_certs,
+                                ca_certs=str(self.opensearch_ca_certs) if self.opensearch_ca_certs else None,
+                                index_prefix=self.opensearch_index_prefix, shards=self.opensearch_shards,
+                                replicas=self.opensearch_replicas, timeout_s=self.opensearch_timeout_s,
+                                bulk_chunk=self.opensearch_bulk_chunk, bulk_retries=self.opensearch_bulk_retries)

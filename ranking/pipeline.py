@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,7 +18,8 @@ import numpy as np
 
 from indexer.documents import TEXT_FIELDS
 from indexer.highlight import matched_fields_many
-from indexer.lexical import compile_filters
+from indexer.backend import LexicalQuery, Page, check_facets
+from indexer.highlight import render as render_highlights
 from indexer.reader import IndexReader, IndexSnapshot
 from query import ast as qa
 from query.filters import Filters
@@ -49,7 +51,16 @@ class SearchRequest:
     field_boosts: tuple[tuple[str, float], ...] = ()   # override unscoped-term field boosts (lexical)
     title_normalization: bool = False   # match query titles to O*NET occupations (query.expansion)
     title_boost: float = 1.0            # weight of the normalised-occupation clause (lexical)
+    graph_blend: tuple[tuple[str, float], ...] = ()   # (graph feature, weight) added to min-max fused scores; () = off
+    graph_depth: int = 100              # fused candidates the graph blend re-scores
+    title_expansion: int = 0            # related titles added per query occupation (graph.expansion); 0 = off
+    title_expansion_boost: float = 0.5  # weight of each related-title clause, times the expansion's weight
     debug: bool = False
+    rerank: bool = True                 # LTR re-rank when a model serves the tenant (ranking/ltr.py)
+    rerank_k: int | None = None         # fused candidates the model re-ranks (None = the stage's budget)
+    facets: tuple[str, ...] = ()        # indexer.backend.FACETS counted over the whole filtered match set
+    facet_size: int = 10                # values per facet
+    highlight: bool = False             # mark up the matched words of each hit (lexical backend's highlighter)
 
     def validate(self) -> "SearchRequest":
         if self.mode not in MODES:
@@ -62,6 +73,14 @@ class SearchRequest:
             raise QueryError(f"k: must be between 1 and 1000, got {self.k}")
         if self.rrf_k < 0:
             raise QueryError(f"rrf_k: must be >= 0, got {self.rrf_k}")
+        if self.graph_blend:
+            from graph.features import GRAPH_FEATURES
+            unknown = [n for n, _ in self.graph_blend if n not in GRAPH_FEATURES]
+            if unknown:
+                raise QueryError(f"graph_blend: unknown graph feature(s) {unknown}; known: {list(GRAPH_FEATURES)}")
+        check_facets(self.facets)
+        if not 1 <= self.facet_size <= 1000:
+            raise QueryError(f"facet_size: must be between 1 and 1000, got {self.facet_size}")
         bad = [name for name, boost in self.field_boosts if name not in TEXT_FIELDS or boost < 0]
         if bad:
             raise QueryError(f"field_boosts: unknown field or negative boost {bad}; fields: {sorted(TEXT_FIELDS)}")
@@ -78,10 +97,41 @@ class SearchResponse:
     total_lexical: int            # documents matching lexically (-1 when unknown)
     timings_ms: dict[str, float]
     debug: dict | None = None
+    request_id: str = ""               # keys the served feature log; events refer to it
+    model_version: str | None = None   # the LTR model that ordered the hits (None = fused order)
+    explanations: dict[str, list[tuple[str, float]]] | None = None   # candidate_id -> top feature contributions
+    facets: dict[str, list[tuple[str, int]]] | None = None   # facet -> [(value, count)] over the filtered match set
+    highlights: dict[str, dict[str, list[str]]] | None = None   # candidate_id -> lexical field -> marked-up values
 
 
 def detect_syntax(text: str) -> str:
     return "boolean" if _BOOLEAN_HINT.search(text) else "keywords"
+
+
+# Unambiguous signs of a Boolean query: upper-case operators, quotes, field scopes, +/- prefixes.
+_STRONG_BOOLEAN = re.compile(r'\b(AND|OR|NOT)\b|"|(^|\s)[-+]\S|\b[A-Za-z_]+:\S')
+
+
+def parse_query(text: str, syntax: str) -> tuple[qa.Node | None, str]:
+    """The AST of ``text`` and the syntax it was read with.
+
+    ``auto``: text with Boolean signs is parsed as Boolean. When the only sign was a parenthesis
+    ("data engineer (Spark, Airflow) in Berlin") and the Boolean parse fails, the text is natural
+    language and is read as keywords; with an unambiguous sign (AND/OR/NOT, quotes, ``field:``,
+    ``-term``) the syntax error stands, naming the column.
+    """
+    text = text.strip()
+    if not text:
+        return None, "keywords" if syntax == "auto" else syntax
+    chosen = detect_syntax(text) if syntax == "auto" else syntax
+    if chosen != "boolean":
+        return keywords_to_ast(text), chosen
+    try:
+        return parse(text), "boolean"
+    except QueryError:
+        if syntax == "auto" and not _STRONG_BOOLEAN.search(text):
+            return keywords_to_ast(text), "keywords"
+        raise
 
 
 def dense_query_text(node: qa.Node) -> str:
@@ -93,28 +143,37 @@ def dense_query_text(node: qa.Node) -> str:
 class SearchEngine:
     """Hybrid search over one index directory. Thread-safe for concurrent ``search`` calls."""
 
-    def __init__(self, reader: IndexReader, encoder, *, today: Callable[[], dt.date] = dt.date.today):
+    def __init__(self, reader: IndexReader, encoder, *, today: Callable[[], dt.date] = dt.date.today, ltr=None):
         self.reader = reader
         self.encoder = encoder
         self.today = today
+        self.ltr = ltr   # ranking.ltr.LtrStage or None: featurize + re-rank after fusion, feature logging
 
-    def search(self, request: SearchRequest) -> SearchResponse:
+    def search(self, request: SearchRequest, *, within=None) -> SearchResponse:
+        """``within``: optional candidate ids the hits must come from, ANDed with the filters
+        (re-ranking a given candidate list; see ``ranking.rerank``)."""
         req = request.validate()
         t: dict[str, float] = {}
         clock = time.perf_counter()
         snap = self.reader.snapshot()
         text = req.query.strip()
-        syntax = detect_syntax(text) if req.syntax == "auto" else req.syntax
-        node = (parse(text) if syntax == "boolean" else keywords_to_ast(text)) if text else None
+        node, syntax = parse_query(text, req.syntax)
         t["parse"] = _lap(clock)
         mode = "lexical" if node is None else req.mode
         boolean = node is not None and syntax == "boolean"
-        expansions = title_expansions(node, boolean=boolean) if req.title_normalization else []
+        expansions = title_expansions(node, boolean=boolean) if (req.title_normalization or req.title_expansion) else []
+        lex_expansions = [("occupation", e.occupation_title, req.title_boost) for e in expansions] if req.title_normalization else []
+        if req.title_expansion and expansions:
+            from graph.expansion import lexical_expansions
+            lex_expansions += lexical_expansions(self.reader.index_dir, [e.code for e in expansions], k=req.title_expansion,
+                                                 boost=req.title_expansion_boost)
         t["expand"] = _lap(clock) - t["parse"]
 
         clock = time.perf_counter()
         today = self.today()
         mask = snap.store.mask(req.filters, today=today)
+        if within is not None:
+            mask = mask & snap.store.ords_mask(within)
         t["filter"] = _lap(clock)
 
         runs: dict[str, list[Hit]] = {}
@@ -125,7 +184,7 @@ class SearchEngine:
             need_pool = boolean and mode in ("dense", "hybrid")
             limit = max(req.lexical_k, req.k) if not need_pool else max(req.boolean_pool, req.lexical_k, req.k)
             lex = self._lexical(snap, node, req, mask, limit, keywords=not boolean, today=today,
-                                expansions=[("occupation", e.occupation_title, req.title_boost) for e in expansions])
+                                expansions=lex_expansions)
             total = lex.total
             if mode in ("lexical", "hybrid"):
                 runs["lexical"] = lex.hits[: max(req.lexical_k, req.k)]
@@ -151,8 +210,26 @@ class SearchEngine:
         else:
             fused = FUSERS[req.fusion](runs, rrf_k=req.rrf_k, weights=dict(req.weights))
         t["fuse"] = _lap(clock)
+        if req.graph_blend and fused:
+            clock = time.perf_counter()
+            fused = self._graph_blend(snap, node, boolean, req, fused)
+            t["graph"] = _lap(clock)
+        request_id = uuid.uuid4().hex
+        ranked = None
+        if self.ltr is not None and fused:
+            clock = time.perf_counter()
+            ranked = self.ltr.rerank(snap, node, req.filters, boolean=boolean, today=today, fused=fused, runs=runs,
+                                     k=req.k, budget=req.rerank_k, use_model=req.rerank)
+            fused = ranked.fused if ranked is not None else fused
+            t["rerank"] = _lap(clock)
         clock = time.perf_counter()
         hits = self._hydrate(snap, fused[: req.k], runs, node)
+        explanations = None
+        if ranked is not None:
+            self.ltr.log(req.filters.tenant_id, request_id, [h.candidate_id for h in hits], ranked.features[: len(hits)],
+                         ranked.model_version, text)
+            if ranked.explanations is not None:
+                explanations = {h.candidate_id: e for h, e in zip(hits, ranked.explanations)}
         t["hydrate"] = _lap(clock)
         t["total"] = sum(t.values())
         debug = None
@@ -161,13 +238,74 @@ class SearchEngine:
                      "filtered_candidates": int(mask.sum()), "dense_pool": int(dense_mask.sum()) if "dense" in runs else None,
                      "dense_text": dense_query_text(node) if (node is not None and boolean) else text,
                      "title_expansions": [e.reason for e in expansions]}
-        return SearchResponse(hits, snap.version, mode, syntax, qa.to_query_string(node) if node else None, total, t, debug)
+        return SearchResponse(hits, snap.version, mode, syntax, qa.to_query_string(node) if node else None, total, t, debug,
+                              request_id=request_id, model_version=ranked.model_version if ranked else None,
+                              explanations=explanations, **self._extras(snap, node, req, mask, hits, keywords=not boolean,
+                                                                         today=today, timings=t))
+
+    def pool(self, request: SearchRequest, *, limit: int = 100_000) -> tuple[np.ndarray, int, IndexSnapshot]:
+        """The match set of a query + filters as ords (at most ``limit``, best BM25 first; no query: every
+        profile passing the filters), the number matching (-1 when unknown) and the snapshot used."""
+        req = request.validate()
+        snap = self.reader.snapshot()
+        text = req.query.strip()
+        today = self.today()
+        mask = snap.store.mask(req.filters, today=today)
+        if not text:
+            ords = np.flatnonzero(mask)
+            return ords[:limit], int(len(ords)), snap
+        node, syntax = parse_query(text, req.syntax)
+        lex = self._lexical(snap, node, req, mask, limit, keywords=syntax != "boolean", today=today)
+        return np.array([h.ord for h in lex.hits], dtype=np.int64), lex.total, snap
+
+    def _graph_blend(self, snap: IndexSnapshot, node, boolean: bool, req: SearchRequest, fused):
+        """Fixed linear blend of graph features (graph.features) into the head of the fused list."""
+        from graph.features import GraphFeaturizer, blend, target_from_query
+
+        featurizer = GraphFeaturizer.load(self.reader.index_dir)
+        if featurizer is None:
+            return fused
+        head = fused[: max(req.k, req.graph_depth)]
+        feats = featurizer.features(snap.store.records([o for o, _ in head]), target_from_query(node, boolean=boolean))
+        return blend(head, feats, dict(req.graph_blend)) + list(fused[len(head):])
 
     def _lexical(self, snap: IndexSnapshot, node, req: SearchRequest, mask, limit: int, *, keywords: bool, today,
                  expansions=()) -> RetrieverResult:
-        clauses = compile_filters(req.filters, snap.lexical.schema, company_ids=snap.store.resolve_companies, today=today)
-        return snap.lexical.search(node, k=limit, filters=req.filters, mask=mask, filter_clauses=clauses,
-                                   keywords=keywords, field_boosts=dict(req.field_boosts) or None, expansions=expansions)
+        lq = _lexical_query(snap, node, req, keywords=keywords, today=today, expansions=expansions)
+        return snap.lexical.retrieve(lq, k=limit, mask=mask)
+
+    def _extras(self, snap: IndexSnapshot, node, req: SearchRequest, mask, hits, *, keywords: bool, today, timings) -> dict:
+        """Facets over the whole filtered match set and highlights of the returned hits (when asked)."""
+        out: dict = {}
+        lq = _lexical_query(snap, node, req, keywords=keywords, today=today)
+        if req.facets:
+            clock = time.perf_counter()
+            out["facets"] = snap.lexical.facets(lq, mask=mask, names=req.facets, size=req.facet_size, store=snap.store)
+            timings["facets"] = _lap(clock)
+        if req.highlight and node is not None and hits:
+            clock = time.perf_counter()
+            records = [h.profile for h in hits]
+            tokens = snap.lexical.highlight(lq, records)
+            out["highlights"] = {h.candidate_id: render_highlights(h.profile, tok) for h, tok in zip(hits, tokens)}
+            timings["highlight"] = _lap(clock)
+        return out
+
+    def page(self, request: SearchRequest, *, size: int = 100, cursor: str | None = None) -> tuple[list[FusedHit], str | None]:
+        """Deep paging over the lexical match set (every match, not a top-k): hits in a stable order
+        (score desc then ord; filter-only: ord) and the cursor of the next page, None at the end.
+        OpenSearch holds a point in time for the scan; the embedded backend re-ranks each page."""
+        req = request.validate()
+        if not 1 <= size <= 10_000:
+            raise QueryError(f"size: must be between 1 and 10000, got {size}")
+        snap = self.reader.snapshot()
+        text = req.query.strip()
+        node, syntax = parse_query(text, req.syntax)
+        today = self.today()
+        mask = snap.store.mask(req.filters, today=today)
+        lq = _lexical_query(snap, node, req, keywords=syntax != "boolean", today=today)
+        result: Page = snap.lexical.page(lq, size=size, mask=mask, cursor=cursor)
+        runs = {"lexical": result.hits}
+        return self._hydrate(snap, [(h.ord, h.score) for h in result.hits], runs, node), result.cursor
 
     def _hydrate(self, snap: IndexSnapshot, fused, runs, node) -> list[FusedHit]:
         if not fused:
@@ -191,6 +329,11 @@ class SearchEngine:
         if o is None or not snap.store.visible(tenant_id)[o]:
             raise NotFoundError(f"candidate {candidate_id!r} not found")
         return snap.store.records([o])[0]
+
+
+def _lexical_query(snap: IndexSnapshot, node, req: SearchRequest, *, keywords: bool, today, expansions=()) -> LexicalQuery:
+    return LexicalQuery(node, req.filters, keywords=keywords, field_boosts=tuple(req.field_boosts),
+                        expansions=tuple(expansions), today=today, company_ids=snap.store.resolve_companies)
 
 
 def _lap(start: float) -> float:

@@ -24,6 +24,8 @@ class Condition:
     dense_k: int = 200
     title_normalization: bool = False        # query titles -> O*NET occupation (query.expansion)
     field_boosts: tuple[tuple[str, float], ...] = ()
+    graph_blend: tuple[tuple[str, float], ...] = ()   # graph features blended after fusion (graph.features)
+    title_expansion: int = 0                 # related titles per query occupation (graph.expansion)
 
     def request(self, query: str, *, syntax: str, filters=None, k: int = 100):
         """The SearchRequest for one query under this condition."""
@@ -33,7 +35,8 @@ class Condition:
         return SearchRequest(query=query, filters=filters if filters is not None else Filters(), k=k, mode=self.mode,
                              syntax=syntax, fusion=self.fusion, rrf_k=self.rrf_k, weights=self.weights,
                              lexical_k=max(self.lexical_k, k), dense_k=max(self.dense_k, k),
-                             title_normalization=self.title_normalization, field_boosts=self.field_boosts)
+                             title_normalization=self.title_normalization, field_boosts=self.field_boosts,
+                             graph_blend=self.graph_blend, title_expansion=self.title_expansion)
 
 
 def _no_arg(cond: Condition) -> Callable[[str | None], Condition]:
@@ -77,13 +80,31 @@ CONDITIONS: dict[str, Callable[[str | None], Condition]] = {
     "lexical-raw": _no_arg(Condition("lexical-raw", "BM25 without the normalised O*NET occupation field",
                                      mode="lexical", field_boosts=(("occupation", 0.0),))),
 }
+GRAPH_BLEND = (("graph_transition_to_target", 0.15), ("graph_skill_proximity", 0.15))
+CONDITIONS["hybrid-graph"] = lambda arg: _hybrid_graph(arg)
+EXPAND_SUFFIX = "+expand"   # any condition + related titles (O*NET + learned transitions), e.g. lexical+titles+expand
+EXPAND_K = 5
 TITLES_SUFFIX = "+titles"   # any condition + query-side title normalisation, e.g. hybrid-rrf+titles
 DEFAULT_CONDITIONS = ("lexical", "dense", "hybrid-rrf", "hybrid-weighted")
+
+
+def _hybrid_graph(arg: str | None) -> Condition:
+    scale = 1.0 if arg is None else _number(arg, "hybrid-graph", float)
+    if scale < 0:
+        raise QueryError(f"condition hybrid-graph: the blend scale must be >= 0, got {scale}")
+    blend = tuple((f, round(w * scale, 6)) for f, w in GRAPH_BLEND)
+    return Condition("hybrid-graph" if arg is None else f"hybrid-graph:{arg}",
+                     f"hybrid RRF + graph features in a fixed linear blend {dict(blend)}", graph_blend=blend)
 
 
 def get_condition(name: str) -> Condition:
     """``name`` or ``name:param`` from ``CONDITIONS``; raises QueryError naming the known ones."""
     name = name.strip()
+    if name.endswith(EXPAND_SUFFIX):
+        cond = get_condition(name.removesuffix(EXPAND_SUFFIX))
+        return replace(cond, name=cond.name + EXPAND_SUFFIX, title_expansion=EXPAND_K,
+                       description=cond.description + f"; {EXPAND_K} related titles per query occupation "
+                                                      "(O*NET alternate/related + learned transitions)")
     titles = name.endswith(TITLES_SUFFIX)
     base, _, arg = name.removesuffix(TITLES_SUFFIX).partition(":")
     if base not in CONDITIONS:

@@ -147,6 +147,10 @@ def run_relevance(suite: Suite, config: RunConfig, *, encoder=None) -> dict:
     config.validate()
     t_all = time.perf_counter()
     info = prepare_index(suite, rebuild=config.rebuild, progress=config.progress, encoder=encoder)
+    if any(c.graph_blend or c.title_expansion for c in config.conditions):
+        from graph.build import ensure_graph   # graph conditions need the suite's economic graph
+
+        ensure_graph(suite.index_dir, progress=config.progress)
     engine = make_engine(suite, encoder)
     queries = suite.judged_queries()
     qrels = {q.query_id: suite.qrels[q.query_id] for q in queries}
