@@ -185,11 +185,22 @@ class GraphFeaturizer:
         if trans is not None:
             out[:, 1] = [trans.get(p.get("occupation_code") or "", 0.0) for p in profiles]
         if skill_rows:
+            # mean over query skills of the best adjacency to any of the candidate's skills, for all
+            # candidates at once: one gather of the query rows at every (candidate, skill) pair, then a
+            # per-candidate max (reduceat over each candidate's run of columns)
+            owner, flat = [], []
+            get = self.skill_code.get
             for i, p in enumerate(profiles):
-                codes = [self.skill_code.get(s.casefold()) for s in (p.get("skills_normalized") or ())]
-                codes = [x for x in codes if x is not None]
-                if codes:
-                    out[i, 2] = float(np.mean([row[codes].max() for row in skill_rows]))
+                for s in (p.get("skills_normalized") or ()):
+                    code = get(s.casefold())
+                    if code is not None:
+                        owner.append(i)
+                        flat.append(code)
+            if flat:
+                owner_arr = np.asarray(owner, dtype=np.int64)
+                starts = np.flatnonzero(np.r_[True, owner_arr[1:] != owner_arr[:-1]])
+                best = np.maximum.reduceat(np.stack(skill_rows)[:, flat], starts, axis=1)   # (query skills, candidates with skills)
+                out[owner_arr[starts], 2] = best.mean(axis=0)
         if len(self.growth):
             out[:, 3] = np.where(has, self.growth[c], 0.0)
             out[:, 4] = np.where(has, self.layoff[c], 0.0)

@@ -203,14 +203,29 @@ class FeatureSet:
         out[:, col("pair_tenure_months")] = [d.tenure for d in docs]
 
     def _bm25(self, snap, group: str, terms: tuple[str, ...], docs: list[_Doc]) -> np.ndarray:
+        """BM25 of the query's terms in one field group, per candidate: one pass over the candidates,
+        touching only the terms each one holds (a query term repeated counts as often as it is written)."""
         avgdl = self._avgdl.get(group) or 1.0
-        length = np.fromiter((d.length[group] for d in docs), dtype=np.float64, count=len(docs))
-        norm = K1 * (1 - B + B * length / avgdl)
+        weight: dict[str, float] = {}
+        for t in terms:
+            weight[t] = weight.get(t, 0.0) + 1.0
+        wanted = weight.keys()
         out = np.zeros(len(docs), dtype=np.float64)
-        for t in terms:   # vectorised over candidates, one pass per query term
-            tf = np.fromiter((d.tf[group].get(t, 0) for d in docs), dtype=np.float64, count=len(docs))
-            if tf.any():
-                out += self._idf_of(snap, group, t) * tf * (K1 + 1) / (tf + norm)
+        idf: dict[str, float] = {}
+        for i, d in enumerate(docs):
+            tfd = d.tf[group]
+            common = wanted & tfd.keys()
+            if not common:
+                continue
+            norm = K1 * (1 - B + B * d.length[group] / avgdl)
+            score = 0.0
+            for t in common:
+                w = idf.get(t)
+                if w is None:
+                    w = idf[t] = self._idf_of(snap, group, t) * weight[t]
+                tf = tfd[t]
+                score += w * tf * (K1 + 1) / (tf + norm)
+            out[i] = score
         return out.astype(np.float32)
 
     def _idf_of(self, snap, group: str, term: str) -> float:
