@@ -21,10 +21,15 @@ _SYMBOLS = [
 ]
 
 
+_ANY_SYMBOL = re.compile(r"c\+\+|[cf]#|\.net|node\.js", re.I)   # one cheap test before the five rewrites
+
+
 def normalize_symbols(text: str) -> str:
     """Rewrite symbol-bearing technology names to single word tokens (``c++`` -> ``cplusplus``)."""
     if not text:
         return ""
+    if not _ANY_SYMBOL.search(text):
+        return text
     for pattern, repl in _SYMBOLS:
         if pattern.search(text):
             text = pattern.sub(repl, text)
@@ -45,6 +50,18 @@ def analyzer(name: str):
     return builder.build()
 
 
+SHORT_TEXT = 64     # titles, skills, company and place names repeat across profiles: their tokens are cached
+
+
 def analyze(name: str, text: str) -> list[str]:
     """Tokens of ``text`` as the field analyzer ``name`` indexes them."""
-    return analyzer(name).analyze(normalize_symbols(text)) if text else []
+    if not text:
+        return []
+    if len(text) <= SHORT_TEXT:
+        return list(_analyze_short(name, text))
+    return analyzer(name).analyze(normalize_symbols(text))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _analyze_short(name: str, text: str) -> tuple[str, ...]:
+    return tuple(analyzer(name).analyze(normalize_symbols(text)))
