@@ -21,10 +21,18 @@ SCOPES: dict[str | None, list[tuple[str, float]]] = {
     "location": [("location", 1.0)],
     "summary": [("summary", 1.0)],
     "headline": [("headline", 1.0)],
+    # narrower scopes: the current role only, or earlier roles only
+    "current_title": [("title_current", 1.0)],
+    "past_title": [("title_past", 1.0)],
+    "current_company": [("company_current", 1.0)],
+    "past_company": [("company_past", 1.0)],
     None: [("title_current", 3.0), ("title_past", 1.0), ("occupation", 1.0), ("headline", 1.5), ("skill", 2.0), ("summary", 0.5),
            ("company_current", 1.0), ("company_past", 0.5), ("school", 0.5), ("location", 0.5)],
 }
-FIELD_TO_SCOPE = {field: scope for scope, pairs in SCOPES.items() if scope for field, _ in pairs}
+NARROW_SCOPES = {"current_title": "title", "past_title": "title", "current_company": "company", "past_company": "company"}
+# a matched lexical field is reported under its broad scope ("title", "company"), whichever scope matched it
+FIELD_TO_SCOPE = {field: scope for scope, pairs in SCOPES.items() if scope and scope not in NARROW_SCOPES
+                  for field, _ in pairs}
 FIELD_TO_SCOPE["occupation"] = "title"   # the O*NET title matched at ingest: reported as a title match
 
 

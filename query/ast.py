@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
 
-FIELDS = ("title", "company", "skill", "school", "location", "summary", "headline")
-FIELD_ALIASES = {"skills": "skill", "companies": "company", "employer": "company"}
+FIELDS = ("title", "company", "skill", "school", "location", "summary", "headline",
+          "current_title", "past_title", "current_company", "past_company")
+FIELD_ALIASES = {"skills": "skill", "companies": "company", "employer": "company",
+                 "current_employer": "current_company", "past_employer": "past_company"}
 OPERATORS = frozenset({"AND", "OR", "NOT"})
 MAX_SLOP = 100          # words of proximity allowed in "a b"~N
 MIN_PREFIX_CHARS = 2    # characters before '*'; "a*" would expand to a large share of the index

@@ -36,7 +36,7 @@ def title_expansions(node: qa.Node | None, *, boolean: bool, taxonomy: Taxonomy 
     taxonomy = taxonomy or Taxonomy.load()
     if boolean:
         sources = [leaf.text for leaf, negated in qa.iter_leaves(node)
-                   if not negated and leaf.field == "title" and not isinstance(leaf, qa.Prefix)]
+                   if not negated and leaf.field in ("title", "current_title") and not isinstance(leaf, qa.Prefix)]
     else:
         sources = [" ".join(leaf.text for leaf, negated in qa.iter_leaves(node) if not negated)]
     out: dict[str, TitleExpansion] = {}

@@ -109,7 +109,7 @@ def build_context(node: qa.Node | None, filters: Filters, *, boolean: bool, toda
         skill = taxonomy.normalize_skill(leaf.text) if leaf.field in (None, "skill") else None
         if skill:
             skills[skill.casefold()] = skill
-        elif leaf.field in (None, "title") and not seniority_hint(leaf.text):
+        elif leaf.field in (None, "title", "current_title") and not seniority_hint(leaf.text):
             title.update(analyze(TEXT_FIELDS["title_current"], leaf.text))
     words = [leaf.text for leaf in positive if leaf.field is None]
     for a, b in zip(words, words[1:]):   # two-word skills in keyword queries ("machine learning")

@@ -44,6 +44,12 @@ def test_tenant_sees_its_private_candidates_only(small_engine):
     ("location:london", {"de-006", "rn-001"}),
     ("NOT location:berlin", {"de-003", "de-004", "de-006", "rn-001"}),
     ('"registered nurse" OR title:scientist', {"rn-001", "ds-001"}),
+    # current vs. earlier roles
+    ('past_title:"data engineer"', {"sw-001"}),
+    ('current_title:"data engineer" AND company:globex', {"de-001", "de-004"}),
+    ('company:globex AND NOT current_title:"data engineer"', {"sw-001", "ds-001"}),
+    ("current_company:acme", {"de-002"}),
+    ("past_employer:acme", {"sw-001"}),
 ])
 def test_boolean_semantics(small_engine, query, expected):
     for mode in ("lexical", "hybrid", "dense"):
