@@ -249,20 +249,29 @@ def document_fields(p: dict) -> dict:
 
 
 # ---- query compilation -------------------------------------------------------------------------
+def check_boosts(boosts: dict[str, float] | None) -> None:
+    """Field boosts name lexical fields (both backends compile with them)."""
+    unknown = set(boosts or ()) - set(TEXT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown lexical field(s) {sorted(unknown)}; known: {sorted(TEXT_FIELDS)}")
+
+
+def keyword_leaves(node: qa.Node) -> tuple[list, list]:
+    """A keyword query's optional leaves (stopwords dropped) and its excluded ones, for both backends."""
+    leaves = [leaf for leaf, negated in qa.iter_leaves(node) if not negated
+              and not (isinstance(leaf, qa.Term) and leaf.text.casefold() in KEYWORD_STOPWORDS)]
+    return leaves, [leaf for leaf, negated in qa.iter_leaves(node) if negated]
+
+
 def compile_query(node: qa.Node, schema, *, keywords: bool = False, boosts: dict[str, float] | None = None):
     """Boolean AST -> tantivy Query. In keywords mode every positive leaf is optional (OR).
 
     ``boosts`` replaces the default per-field boosts of unscoped leaves (``SCOPES[None]``).
     """
     t = _tantivy()
-    if boosts:
-        unknown = set(boosts) - set(TEXT_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown lexical field(s) {sorted(unknown)}; known: {sorted(TEXT_FIELDS)}")
+    check_boosts(boosts)
     if keywords:
-        leaves = [leaf for leaf, negated in qa.iter_leaves(node) if not negated
-                  and not (isinstance(leaf, qa.Term) and leaf.text.casefold() in KEYWORD_STOPWORDS)]
-        negatives = [leaf for leaf, negated in qa.iter_leaves(node) if negated]
+        leaves, negatives = keyword_leaves(node)
         should = [(t.Occur.Should, q) for q in (_leaf(leaf, schema, boosts) for leaf in leaves) if q is not None]
         must_not = [(t.Occur.MustNot, q) for q in (_leaf(leaf, schema, boosts) for leaf in negatives) if q is not None]
         if not should:

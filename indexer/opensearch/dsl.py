@@ -17,7 +17,7 @@ import datetime as dt
 
 from indexer.analysis import analyze
 from indexer.documents import SCOPES, TEXT_FIELDS, lexical_fields
-from indexer.lexical import DISMAX_TIE, KEYWORD_STOPWORDS, NETWORK
+from indexer.lexical import DISMAX_TIE, NETWORK, check_boosts, keyword_leaves
 from query import ast as qa
 from query.filters import Filters
 from records.schema import SENIORITY_LEVELS
@@ -83,14 +83,9 @@ def document(p: dict) -> dict:
 # ---- queries -----------------------------------------------------------------------------------
 def compile_query(node: qa.Node, *, keywords: bool = False, boosts: dict[str, float] | None = None) -> dict:
     """Boolean AST -> Query DSL; in keywords mode every positive leaf is optional (as tantivy)."""
-    if boosts:
-        unknown = set(boosts) - set(TEXT_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown lexical field(s) {sorted(unknown)}; known: {sorted(TEXT_FIELDS)}")
+    check_boosts(boosts)
     if keywords:
-        leaves = [leaf for leaf, negated in qa.iter_leaves(node) if not negated
-                  and not (isinstance(leaf, qa.Term) and leaf.text.casefold() in KEYWORD_STOPWORDS)]
-        negatives = [leaf for leaf, negated in qa.iter_leaves(node) if negated]
+        leaves, negatives = keyword_leaves(node)
         should = [q for q in (_leaf(leaf, boosts) for leaf in leaves) if q is not None]
         must_not = [q for q in (_leaf(leaf, boosts) for leaf in negatives) if q is not None]
         if not should:
