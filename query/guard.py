@@ -33,6 +33,9 @@ _PATTERNS: dict[str, list[str]] = {
         r"\b(?:under|over|below|above|younger than|older than|less than|more than|max(?:imum)?|min(?:imum)?)\s+\d{2}"
         r"(?:\s*(?:years? old|yo|y/o|years of age))\b",
         r"\b(?:under|below|younger than|older than)\s+(?:the age of\s+)?\d{2}\b" + _NOT_EXPERIENCE,
+        r"\b(?:no one|nobody|no candidates?|no applicants?|none|not)\s+(?:over|above|older than|under|below|younger than)\s+"
+        r"\d{2}\b" + _NOT_EXPERIENCE,
+        r"\b(?:over|under)[- ]\d0s\b",
         r"\b\d{2}\s*(?:-|to)\s*\d{2}\s*(?:years? old|yo|y/o)\b", r"\byears? old\b", r"\bdate of birth\b", r"\bdob\b",
         r"\bborn (?:in|after|before|since)\s+" + _YEAR,
         r"\b(?:millennials?|gen[- ]?z|gen[- ]?y|zoomers?|boomers?|baby boomers?|digital natives?)\b",
@@ -117,9 +120,23 @@ class GuardFinding:
                 "explanation": self.explanation}
 
 
+# A protected word naming the SUBJECT of the work, not the person: "pregnancy care", "religious studies
+# teacher", "family law", "disability services", "gender equity" are job content, never a criterion.
+_SPECIALTY = re.compile(
+    r"(?:pregnancy|maternity|prenatal|antenatal|religious|religion|gender|disabilit(?:y|ies)|family|elder(?:ly)?|"
+    r"women'?s|ethnic|age)\s+(?:care|studies|law|lawyer|attorney|services?|health|nursing|ward|medicine|rights|"
+    r"policy|research|education|support|counsel(?:l)?ing|counsel(?:l)?or|unit|equity|inclusion|benefits|insurance|"
+    r"claims|therapy|therapist|clinic|programs?)\b", re.IGNORECASE)
+
+
+def _specialty(text: str, start: int) -> bool:
+    return _SPECIALTY.match(text, start) is not None
+
+
 def scan(text: str) -> list[tuple[str, str]]:
     """``(category, matched text)`` for every protected criterion in ``text`` (left to right)."""
-    hits = sorted(((m.start(), -m.end(), cat, m.group(0)) for cat, rx in _COMPILED for m in rx.finditer(text)))
+    hits = sorted(((m.start(), -m.end(), cat, m.group(0)) for cat, rx in _COMPILED for m in rx.finditer(text)
+                   if not _specialty(text, m.start())))
     out, reach = [], -1
     for start, neg_end, cat, matched in hits:      # overlapping matches: the longest, leftmost one
         if -neg_end <= reach:
@@ -142,6 +159,8 @@ def guard_text(text: str, *, where: str = "text", title_exempt=None) -> tuple[st
     findings, spans = [], []
     for cat, rx in _COMPILED:
         for m in rx.finditer(text):
+            if _specialty(text, m.start()):
+                continue      # "pregnancy care", "family law": what the job is about
             if title_exempt is not None and title_exempt(_window(text, m.start(), m.end())):
                 continue      # "Mental Health Counselor", "Women's Health Nurse": a job title, not a criterion
             spans.append((m.start(), m.end(), cat))

@@ -150,6 +150,14 @@ class Intake:
         first = re.split(r"\s+(?:in|with|for|at|near|who|to|based)\s+|[,.;:(!?]", first)[0].strip()
         if not titles and 0 < len(first.split()) <= 8 and self.taxonomy.match_title(first) is not None:
             titles.append(_clean_title(first))
+        if not titles:   # "Mandarin speaking sales manager": the title is the phrase's end, after qualifiers
+            words = first.split()
+            for i in range(1, len(words) - 1):
+                tail = " ".join(words[i:])
+                m = self.taxonomy.match_title(tail)
+                if m is not None and m.score == 1.0:
+                    titles.append(_clean_title(tail))
+                    break
         return list(dict.fromkeys(titles))
 
     def _seniority(self, titles: list[str], text: str) -> list[str]:

@@ -353,17 +353,31 @@ def _vendor_prefixes(names: list[str]) -> set[str]:
             and (" " in p or p.casefold() not in {w.casefold() for w in lower_words})} | {"The"}
 
 
-class _SkillIndex:
-    """Alias table: skill key -> (canonical name, display form). Lower tier wins, then the more common skill."""
+def _role_nouns(occupations: dict[str, "Occupation"], min_titles: int = 3) -> frozenset[str]:
+    """Words that end at least ``min_titles`` O*NET job titles ("manager", "director", "designer")."""
+    heads: Counter = Counter()
+    for occ in occupations.values():
+        for text in (occ.title, *occ.alternate_titles, *occ.reported_titles):
+            toks = re.findall(r"[A-Za-z]+", _PAREN.sub(" ", text))
+            if toks:
+                heads[toks[-1].lower()] += 1
+    return frozenset(h for h, n in heads.items() if n >= min_titles)
 
-    def __init__(self, frequency: Counter):
+
+class _SkillIndex:
+    """Alias table: skill key -> (canonical name, display form). Lower tier wins, then the more common skill.
+
+    A derived one-word alias that is also a job-title head noun is not kept: "Assisi Software Assisi
+    Manager" is not "manager", "Oracle Designer" not "designer" (the full names still match)."""
+
+    def __init__(self, frequency: Counter, role_nouns: frozenset[str] = frozenset()):
         names = sorted(frequency)
         vendors = _vendor_prefixes(names)
         best: dict[str, tuple] = {}
 
         def add(alias: str, canonical: str, tier: int) -> None:
             key = _skill_key(alias)
-            if not key or (tier > 0 and (len(key) < 2 or key in _GENERIC_REMAINDERS)):
+            if not key or (tier > 0 and (len(key) < 2 or key in _GENERIC_REMAINDERS or key in role_nouns)):
                 return
             cand = (tier, -frequency[canonical], canonical, alias)
             if key not in best or cand < best[key]:
@@ -528,7 +542,8 @@ class Taxonomy:
 
     @functools.cached_property
     def _skills(self) -> _SkillIndex:
-        return _SkillIndex(Counter(s.name for o in self.occupations.values() for s in o.skills))
+        return _SkillIndex(Counter(s.name for o in self.occupations.values() for s in o.skills),
+                           role_nouns=_role_nouns(self.occupations))
 
 
 def _remember(cache: dict, key, value) -> None:

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from query import ast as qa
-from query.guard import GuardFinding, PolicyViolationError, guard_query, guard_text, guard_values
+from query.guard import GuardFinding, PolicyViolationError, guard_query, guard_text, guard_values, scan
 from query.intake import HiringRequirements, Intake, IntakeError
 from query.llm.base import (OFFLINE_PROVIDER, PlanAnswer, PlanContext, PlannerOutputError, ProviderUnavailableError,
                             QueryPlanner, QueryStrategy)
@@ -147,7 +147,10 @@ class QueryGenerator:
                 node = parse(s.query)
             except QueryError:
                 continue
-            node, found = guard_query(node, where=where, title_exempt=self.is_title)
+            if s.syntax != "boolean" and not scan(s.query):
+                found = []     # keyword text read whole: "Disability services" is the job's subject, not a criterion
+            else:
+                node, found = guard_query(node, where=where, title_exempt=self.is_title)
             findings += found
             if node is None:
                 continue

@@ -90,3 +90,13 @@ def test_job_ads_come_from_the_ground_truth():
     assert text.startswith("Senior Data engineer\n") and "Must have: Spark." in text and "Nice to have: Airflow." in text
     req = Intake().from_text(text)
     assert req.must_have == ("Apache Spark",) and req.exclude_companies == ("Acme",) and req.min_years == 3
+
+
+@pytest.mark.parametrize("text, title", [
+    ("Mandarin speaking sales manager in London", "sales manager"),
+    ("Experienced bilingual registered nurse in Boston", "registered nurse"),
+])
+def test_a_title_after_qualifiers_is_found(text, title):
+    req = Intake().from_text(text)
+    assert [t.lower() for t in req.titles] == [title]
+    assert not req.must_have          # "manager" is not the skill "Assisi Software Assisi Manager"

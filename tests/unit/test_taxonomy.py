@@ -250,3 +250,15 @@ def test_skill_aliases_round_trip(tax):
         for name, _ in tax.skills_for(code):
             for alias in tax.skill_aliases(name):
                 assert tax.normalize_skill(alias) == name
+
+
+@pytest.mark.parametrize("word", ["manager", "Manager", "designer", "director", "illustrator"])
+def test_job_title_nouns_are_not_skill_aliases(tax, word):
+    assert tax.normalize_skill(word) is None
+
+
+@pytest.mark.parametrize("raw, canonical", [("Assisi Manager", "Assisi Software Assisi Manager"),
+                                            ("Adobe Illustrator", "Adobe Systems Adobe Illustrator"),
+                                            ("Oracle Designer", "Oracle Designer"), ("spark", "Apache Spark")])
+def test_full_product_names_still_normalise(tax, raw, canonical):
+    assert tax.normalize_skill(raw) == canonical
