@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graph.store import Graph, graph_dir
+from graph.store import Graph, cached_view, graph_dir
 from records.taxonomy import Taxonomy
 
 ALTERNATE_WEIGHT = (1.0, 0.9)          # the O*NET title itself; reported/alternate titles decay from 0.9
@@ -49,9 +49,7 @@ class Expander:
     @classmethod
     def load(cls, index_dir=None) -> "Expander":
         """O*NET/taxonomy only when ``index_dir`` is None or has no graph; else also the learned graph."""
-        graph = None
-        if index_dir is not None and (graph_dir(index_dir) / "manifest.json").exists():
-            graph = Graph.load(graph_dir(index_dir))
+        graph = cached_view(index_dir, "graph", lambda g: g) if index_dir is not None else None
         return cls(Taxonomy.load(), graph)
 
     # -- titles ------------------------------------------------------------------------------

@@ -19,13 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 from graph import metrics as gm
-from graph.store import Graph, graph_dir
+from graph.store import Graph, cached_view
 from records.taxonomy import Taxonomy
 
 GRAPH_FEATURES: tuple[str, ...] = (
@@ -39,8 +38,6 @@ GRAPH_FEATURES: tuple[str, ...] = (
 ALPHA = 5.0
 TIER_WEIGHT = {"Primary-Short": 1.0, "Primary-Long": 0.6, "Supplemental": 0.3}
 
-_CACHE: dict[tuple[str, int], "GraphFeaturizer"] = {}
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -89,18 +86,7 @@ class GraphFeaturizer:
     @classmethod
     def load(cls, index_dir) -> "GraphFeaturizer | None":
         """The featurizer for ``<index_dir>/graph`` (cached until the graph is rebuilt); None when none was built."""
-        manifest = graph_dir(index_dir) / "manifest.json"
-        try:
-            key = (str(Path(manifest).resolve()), manifest.stat().st_mtime_ns)
-        except FileNotFoundError:
-            return None
-        with _LOCK:
-            hit = _CACHE.get(key)
-            if hit is None:
-                hit = cls(Graph.load(manifest.parent))
-                _CACHE.clear()
-                _CACHE[key] = hit
-        return hit
+        return cached_view(index_dir, "featurizer", cls)
 
     # -- lookups -----------------------------------------------------------------------------
     def company_of(self, value: str | None) -> int:

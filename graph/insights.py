@@ -210,22 +210,15 @@ def _month_name(month: int) -> str:
     return f"{month // 12:04d}-{month % 12 + 1:02d}"
 
 
-_LOADED: dict[tuple[str, int], TalentInsights] = {}
-_LOAD_LOCK = threading.Lock()
-
-
 def load_insights(index_dir) -> TalentInsights:
     """``TalentInsights`` for ``<index_dir>/graph``, cached until rebuilt; BackendUnavailableError when none."""
-    from graph.store import graph_dir
+    from graph.store import cached_view, graph_dir
+    from records.errors import BackendUnavailableError
 
-    manifest = graph_dir(index_dir) / "manifest.json"
-    key = (str(manifest), manifest.stat().st_mtime_ns if manifest.exists() else 0)
-    with _LOAD_LOCK:
-        hit = _LOADED.get(key)
-        if hit is None:
-            hit = TalentInsights(Graph.load(manifest.parent))
-            _LOADED.clear()
-            _LOADED[key] = hit
+    hit = cached_view(index_dir, "insights", TalentInsights)
+    if hit is None:
+        raise BackendUnavailableError(f"no graph at {graph_dir(index_dir)}: run "
+                                      f"`talentsearch graph build --index-dir {index_dir}`")
     return hit
 
 

@@ -20,8 +20,11 @@ Months are integers ``year * 12 + month - 1``. Every node code is its row in the
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +37,7 @@ KIND = "talentsearch-graph"
 SCHEMA_VERSION = 1
 
 _I32, _F32, _S = pa.int32(), pa.float32(), pa.string()
+T = TypeVar("T")
 TABLES: dict[str, pa.Schema] = {
     "companies": pa.schema([("company_id", _S), ("name", _S)]),   # + metric columns (checked by prefix below)
     "occupations": pa.schema([("code", _S), ("title", _S), ("count", _I32)]),
@@ -136,6 +140,29 @@ def _read_checked(path: Path, schema: pa.Schema) -> pa.Table:
 
 def graph_dir(index_dir: str | Path) -> Path:
     return Path(index_dir) / GRAPH_DIR
+
+
+_VIEWS: dict[tuple[str, int], dict] = {}      # (graph dir, manifest mtime) -> {"graph": Graph, view name: view}
+_VIEWS_LOCK = threading.Lock()
+
+
+def cached_view(index_dir: str | Path, name: str, build: Callable[[Graph], T]) -> T | None:
+    """``build(graph)`` for the graph of ``index_dir``, made once per built graph and shared: the graph
+    is read from disk once however many views (features, insights, expansion) a process uses, and
+    everything is dropped when the graph is rebuilt. None when no graph was built."""
+    manifest = graph_dir(index_dir) / "manifest.json"
+    try:
+        key = (str(manifest.resolve()), manifest.stat().st_mtime_ns)
+    except FileNotFoundError:
+        return None
+    with _VIEWS_LOCK:
+        views = _VIEWS.get(key)
+        if views is None:
+            _VIEWS.clear()
+            views = _VIEWS[key] = {"graph": Graph.load(manifest.parent)}
+        if name not in views:
+            views[name] = build(views["graph"])
+        return views[name]
 
 
 def _rmtree(path: Path) -> None:
