@@ -156,47 +156,72 @@ class GraphFeaturizer:
         return hit
 
     # -- features ----------------------------------------------------------------------------
-    def features(self, profiles: list[dict], target: GraphTarget) -> np.ndarray:
-        """float32 (len(profiles), len(GRAPH_FEATURES)); 0.0 when unknown, never NaN."""
-        out = np.zeros((len(profiles), len(GRAPH_FEATURES)), dtype=np.float32)
+    def candidates(self, profiles: list[dict]) -> list["CandidateGraph"]:
+        """The query-independent graph inputs of each profile, computed once per candidate: a serving
+        process caches them (``ranking.features.FeatureSet``) so a re-rank does no per-profile work."""
         if not profiles:
-            return out
-        company_code, flow, trans, skill_rows = self._target(target)
+            return []
         comp = np.array([self.company_of(p.get("current_company_id")) if p.get("current_company_id")
                          else self.company_of(p.get("current_company_name")) for p in profiles], dtype=np.int64)
+        has = comp >= 0
+        c = np.maximum(comp, 0)
+        layoff = np.where(has, self.layoff[c], 0.0) if len(self.layoff) else np.zeros(len(profiles))
+        attrition = np.where(has, self.attrition[c], 0.0) if len(self.attrition) else np.zeros(len(profiles))
+        propensity = gm.propensity(
+            [bool(p.get("open_to_work")) for p in profiles], [bool(p.get("current_company_id")) for p in profiles],
+            [np.nan if p.get("tenure_months") is None else float(p["tenure_months"]) for p in profiles],
+            layoff, attrition, [moves_per_year(p.get("positions") or (), self.as_of) for p in profiles])
+        get = self.skill_code.get
+        out = []
+        for p, code, prop in zip(profiles, comp.tolist(), np.nan_to_num(propensity).tolist()):
+            skills = [get(s.casefold()) for s in (p.get("skills_normalized") or ())]
+            out.append(CandidateGraph(code, p.get("occupation_code") or "",
+                                      np.array([k for k in skills if k is not None], dtype=np.int64), prop))
+        return out
+
+    def features(self, profiles: list[dict], target: GraphTarget) -> np.ndarray:
+        """float32 (len(profiles), len(GRAPH_FEATURES)); 0.0 when unknown, never NaN."""
+        return self.features_of(self.candidates(profiles), target)
+
+    def features_of(self, cands: list["CandidateGraph"], target: GraphTarget) -> np.ndarray:
+        """``features`` from cached ``candidates``: array arithmetic only."""
+        n = len(cands)
+        out = np.zeros((n, len(GRAPH_FEATURES)), dtype=np.float32)
+        if not n:
+            return out
+        company_code, flow, trans, skill_rows = self._target(target)
+        comp = np.fromiter((k.company for k in cands), dtype=np.int64, count=n)
         has = comp >= 0
         c = np.maximum(comp, 0)
         if flow is not None:
             out[:, 0] = np.where(has, flow[c], 0.0)
         if trans is not None:
-            out[:, 1] = [trans.get(p.get("occupation_code") or "", 0.0) for p in profiles]
+            out[:, 1] = [trans.get(k.occupation, 0.0) for k in cands]
         if skill_rows:
             # mean over query skills of the best adjacency to any of the candidate's skills, for all
             # candidates at once: one gather of the query rows at every (candidate, skill) pair, then a
             # per-candidate max (reduceat over each candidate's run of columns)
-            owner, flat = [], []
-            get = self.skill_code.get
-            for i, p in enumerate(profiles):
-                for s in (p.get("skills_normalized") or ()):
-                    code = get(s.casefold())
-                    if code is not None:
-                        owner.append(i)
-                        flat.append(code)
-            if flat:
-                owner_arr = np.asarray(owner, dtype=np.int64)
-                starts = np.flatnonzero(np.r_[True, owner_arr[1:] != owner_arr[:-1]])
+            counts = np.fromiter((len(k.skills) for k in cands), dtype=np.int64, count=n)
+            if counts.any():
+                flat = np.concatenate([k.skills for k in cands])
+                holders = np.flatnonzero(counts)
+                starts = np.concatenate(([0], np.cumsum(counts[holders])[:-1]))
                 best = np.maximum.reduceat(np.stack(skill_rows)[:, flat], starts, axis=1)   # (query skills, candidates with skills)
-                out[owner_arr[starts], 2] = best.mean(axis=0)
+                out[holders, 2] = best.mean(axis=0)
         if len(self.growth):
             out[:, 3] = np.where(has, self.growth[c], 0.0)
             out[:, 4] = np.where(has, self.layoff[c], 0.0)
-        out[:, 5] = gm.propensity(
-            [bool(p.get("open_to_work")) for p in profiles], [bool(p.get("current_company_id")) for p in profiles],
-            [np.nan if p.get("tenure_months") is None else float(p["tenure_months"]) for p in profiles],
-            np.where(has, self.layoff[c], 0.0) if len(self.layoff) else np.zeros(len(profiles)),
-            np.where(has, self.attrition[c], 0.0) if len(self.attrition) else np.zeros(len(profiles)),
-            [moves_per_year(p.get("positions") or (), self.as_of) for p in profiles])
+        out[:, 5] = np.fromiter((k.propensity for k in cands), dtype=np.float32, count=n)
         return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+@dataclass(frozen=True)
+class CandidateGraph:
+    """What the graph features need of one candidate, independent of the query."""
+    company: int             # company code in the graph, -1 when none or unknown
+    occupation: str          # O*NET-SOC code, "" when none
+    skills: np.ndarray       # int64 codes of the normalised skills the graph knows
+    propensity: float
 
 
 def moves_per_year(positions, as_of: dt.date) -> float:

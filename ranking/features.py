@@ -25,7 +25,7 @@ import datetime as dt
 import math
 import threading
 from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -57,6 +57,7 @@ FEATURE_NAMES: tuple[str, ...] = (*(f"lex_bm25_{g}" for g in LEX_GROUPS), "lex_s
 _INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _FIELD_GROUP = {f: g for g, fs in LEX_GROUPS.items() for f in fs}
 K1, B = 1.2, 0.75
+_BUCKETS = 1 << 16
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -86,13 +87,15 @@ class Pool:
 
 @dataclass
 class _Doc:
-    tf: dict[str, Counter]
-    length: dict[str, int]
+    """What the features need of one candidate, independent of the query (cached per index version)."""
+    keys: np.ndarray          # int64 ``_term_key(group index, term)`` of each distinct token of each group
+    tf: np.ndarray            # float64 count of each of those tokens
+    length: np.ndarray        # float64 (len(LEX_GROUPS),) tokens per group
     skills: frozenset[str]
     title: frozenset[str]
     occupation: str | None
     tenure: float
-    profile: dict = field(repr=False)
+    graph: object = None      # graph.features.CandidateGraph when a graph is loaded
 
 
 def build_context(node: qa.Node | None, filters: Filters, *, boolean: bool, today, taxonomy: Taxonomy | None = None) -> QueryContext:
@@ -139,7 +142,7 @@ class FeatureSet:
         self._version: str | None = None
         self._docs: OrderedDict[int, _Doc] = OrderedDict()
         self._idf: dict[tuple[str, str], float] = {}
-        self._avgdl: dict[str, float] = {}
+        self._avgdl = np.ones(len(LEX_GROUPS))
         self._graph = None
 
     def compute(self, snap, ctx: QueryContext, pool: Pool) -> np.ndarray:
@@ -148,21 +151,19 @@ class FeatureSet:
         out = np.zeros((n, len(FEATURE_NAMES)), dtype=np.float32)
         if n == 0:
             return out
-        self._switch(snap)
-        docs = self._docs_for(snap, pool.ords)
-        for g, terms in ctx.terms.items():
-            if terms:
-                out[:, _INDEX[f"lex_bm25_{g}"]] = self._bm25(snap, g, terms, docs)
+        graph = self._switch(snap)
+        docs = self._docs_for(snap, pool.ords, graph)
+        self._bm25(snap, ctx, docs, out)
         out[:, _INDEX["lex_score"]] = pool.lex_score
         dense = np.asarray(pool.dense_cos, dtype=np.float64)
         known = ~np.isnan(dense)
         out[:, _INDEX["dense_cos"]] = np.where(known, dense, dense[known].min() if known.any() else 0.0)
         out[:, _INDEX["fused_rank"]] = np.arange(1, n + 1)
         out[:, _INDEX["fused_score"]] = pool.fused_score
-        if self._graph is not None and GraphTarget is not None:
+        if graph is not None and GraphTarget is not None:
             target = GraphTarget(occupation=next(iter(sorted(ctx.occupations)), None), company=ctx.company, skills=ctx.skill_names)
             g0 = _INDEX[GRAPH_FEATURES[0]]
-            out[:, g0:g0 + len(GRAPH_FEATURES)] = np.nan_to_num(self._graph.features([d.profile for d in docs], target))
+            out[:, g0:g0 + len(GRAPH_FEATURES)] = np.nan_to_num(graph.features_of([d.graph for d in docs], target))
         self._pair(snap, ctx, pool.ords, docs, out)
         return out
 
@@ -202,31 +203,48 @@ class FeatureSet:
         out[:, col("pair_open_to_work")] = cols.open_to_work[ords]
         out[:, col("pair_tenure_months")] = [d.tenure for d in docs]
 
-    def _bm25(self, snap, group: str, terms: tuple[str, ...], docs: list[_Doc]) -> np.ndarray:
-        """BM25 of the query's terms in one field group, per candidate: one pass over the candidates,
-        touching only the terms each one holds (a query term repeated counts as often as it is written)."""
-        avgdl = self._avgdl.get(group) or 1.0
-        weight: dict[str, float] = {}
-        for t in terms:
-            weight[t] = weight.get(t, 0.0) + 1.0
-        wanted = weight.keys()
-        out = np.zeros(len(docs), dtype=np.float64)
-        idf: dict[str, float] = {}
-        for i, d in enumerate(docs):
-            tfd = d.tf[group]
-            common = wanted & tfd.keys()
-            if not common:
-                continue
-            norm = K1 * (1 - B + B * d.length[group] / avgdl)
-            score = 0.0
-            for t in common:
-                w = idf.get(t)
-                if w is None:
-                    w = idf[t] = self._idf_of(snap, group, t) * weight[t]
-                tf = tfd[t]
-                score += w * tf * (K1 + 1) / (tf + norm)
-            out[i] = score
-        return out.astype(np.float32)
+    def _bm25(self, snap, ctx: QueryContext, docs: list[_Doc], out: np.ndarray) -> None:
+        """``lex_bm25_<group>`` for every group the query has terms in, all candidates at once: the
+        candidates' (group, token) keys are matched against the query's in one sorted lookup and the
+        per-token BM25 parts summed per (candidate, group). A query term repeated counts as often as it
+        is written."""
+        weight: dict[int, list] = {}                  # key -> [idf * repetitions, group index]
+        for gi, group in enumerate(LEX_GROUPS):
+            for t in ctx.terms.get(group, ()):
+                key = _term_key(gi, t)
+                if key in weight:
+                    weight[key][0] += self._idf_of(snap, group, t)
+                else:
+                    weight[key] = [self._idf_of(snap, group, t), gi]
+        n = len(docs)
+        if not weight or not n:
+            return
+        wanted = np.fromiter(weight, dtype=np.int64, count=len(weight))
+        order = np.argsort(wanted)
+        wanted = wanted[order]
+        w = np.array([weight[k][0] for k in wanted.tolist()], dtype=np.float64)
+        wg = np.array([weight[k][1] for k in wanted.tolist()], dtype=np.int64)
+        sizes = np.fromiter((len(d.keys) for d in docs), dtype=np.int64, count=n)
+        keys = np.concatenate([d.keys for d in docs])
+        bucket = np.zeros(_BUCKETS, dtype=bool)       # a 16-bit prefilter, then the exact sorted lookup
+        bucket[wanted & (_BUCKETS - 1)] = True
+        maybe = np.flatnonzero(bucket[keys & (_BUCKETS - 1)])
+        pos = np.minimum(np.searchsorted(wanted, keys[maybe]), len(wanted) - 1)
+        hit = wanted[pos] == keys[maybe]
+        sel, p = maybe[hit], pos[hit]
+        if not len(sel):
+            return
+        owner = np.repeat(np.arange(n), sizes)[sel]
+        g = wg[p]
+        tf = np.concatenate([d.tf for d in docs])[sel]
+        length = np.stack([d.length for d in docs])[owner, g]
+        norm = K1 * (1 - B + B * length / self._avgdl[g])
+        parts = w[p] * tf * (K1 + 1) / (tf + norm)
+        groups = len(LEX_GROUPS)
+        scores = np.bincount(owner * groups + g, weights=parts, minlength=n * groups).reshape(n, groups)
+        for gi, group in enumerate(LEX_GROUPS):
+            if ctx.terms.get(group):
+                out[:, _INDEX[f"lex_bm25_{group}"]] = scores[:, gi].astype(np.float32)
 
     def _idf_of(self, snap, group: str, term: str) -> float:
         key = (group, term)
@@ -239,24 +257,31 @@ class FeatureSet:
         return value
 
     # -- per-snapshot caches --------------------------------------------------------------------
-    def _switch(self, snap) -> None:
+    def _switch(self, snap):
+        """Reset the caches when the snapshot's version changes; returns the graph featurizer in use."""
         with self._lock:
             if self._version == snap.version:
-                return
+                return self._graph
             self._version, self._docs, self._idf = snap.version, OrderedDict(), {}
             self._graph = self._graph_loader(snap) if self._graph_loader else None
             n = len(snap.store)
             sample = np.linspace(0, n - 1, num=min(n, 400), dtype=np.int64) if n else np.zeros(0, np.int64)
             alive = np.flatnonzero(snap.store.columns.alive)[sample] if n else np.zeros(0, np.int64)
             docs = [_make_doc(p) for p in snap.store.records(alive.tolist())] if len(alive) else []
-            self._avgdl = {g: (sum(d.length[g] for d in docs) / len(docs) if docs else 1.0) or 1.0 for g in LEX_GROUPS}
+            avg = np.mean([d.length for d in docs], axis=0) if docs else np.ones(len(LEX_GROUPS))
+            self._avgdl = np.where(avg > 0, avg, 1.0)
+            return self._graph
 
-    def _docs_for(self, snap, ords: np.ndarray) -> list[_Doc]:
+    def _docs_for(self, snap, ords: np.ndarray, graph=None) -> list[_Doc]:
         with self._lock:
             found = {o: self._docs.get(o) for o in ords.tolist()}
-            missing = [o for o, d in found.items() if d is None]
+            missing = [o for o, d in found.items() if d is None or (graph is not None and d.graph is None)]
         if missing:
-            made = {o: _make_doc(p) for o, p in zip(missing, snap.store.records(missing))}
+            profiles = snap.store.records(missing)
+            made = {o: _make_doc(p) for o, p in zip(missing, profiles)}
+            if graph is not None:
+                for d, cand in zip(made.values(), graph.candidates(profiles)):
+                    d.graph = cand
             found.update(made)
             with self._lock:
                 for o, d in made.items():
@@ -266,15 +291,25 @@ class FeatureSet:
         return [found[o] for o in ords.tolist()]
 
 
+def _term_key(group: int, term: str) -> int:
+    """One int64 per (field group, token): Python's 64-bit string hash, stable within the process that
+    caches the documents (never persisted, so hash randomisation does not matter)."""
+    return hash((group, term))
+
+
 def _make_doc(p: dict) -> _Doc:
     values = lexical_fields(p)
-    tf, length = {}, {}
-    for g, fields in LEX_GROUPS.items():
+    keys, tfs, length = [], [], []
+    for gi, (g, fields) in enumerate(LEX_GROUPS.items()):
         tokens = [t for f in fields for v in values.get(f, []) if v for t in analyze(TEXT_FIELDS[f], v)]
-        tf[g], length[g] = Counter(tokens), len(tokens)
+        for t, c in Counter(tokens).items():
+            keys.append(_term_key(gi, t))
+            tfs.append(c)
+        length.append(len(tokens))
     skills = frozenset(s.casefold() for s in (p.get("skills_normalized") or []))
     title = frozenset(analyze(TEXT_FIELDS["title_current"], p.get("current_title") or ""))
-    return _Doc(tf, length, skills, title, p.get("occupation_code"), float(p.get("tenure_months") or 0.0), p)
+    return _Doc(np.array(keys, dtype=np.int64), np.array(tfs, dtype=np.float64), np.array(length, dtype=np.float64),
+                skills, title, p.get("occupation_code"), float(p.get("tenure_months") or 0.0))
 
 
 def pool_from_runs(fused: list[tuple[int, float]], runs: dict) -> Pool:

@@ -4,6 +4,8 @@ import math
 import numpy as np
 import pytest
 
+from indexer.analysis import analyze
+from indexer.documents import TEXT_FIELDS, lexical_fields
 from indexer.reader import IndexReader
 from query.filters import Filters
 from query.keywords import keywords_to_ast
@@ -65,8 +67,13 @@ def test_bm25_matches_a_reference_computation(snap):
     X = fs.compute(snap, ctx, pool(snap, ["de-001"]))
     searcher = snap.lexical.index.searcher()
     n, df = searcher.num_docs, searcher.doc_freq("skill", "kafka")
-    doc = fs._docs[snap.store.ord_of("de-001")]
-    tf, length, avgdl = doc.tf["skill"]["kafka"], doc.length["skill"], fs._avgdl["skill"]
+    def skill_tokens(profile):
+        return [t for v in lexical_fields(profile).get("skill", []) if v for t in analyze(TEXT_FIELDS["skill"], v)]
+
+    everyone = snap.store.records(np.flatnonzero(snap.store.columns.alive).tolist())   # < 400: avgdl's sample is all
+    tokens = skill_tokens(snap.store.records([snap.store.ord_of("de-001")])[0])
+    tf, length = tokens.count("kafka"), len(tokens)
+    avgdl = sum(len(skill_tokens(p)) for p in everyone) / len(everyone)
     idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
     expected = idf * tf * 2.2 / (tf + 1.2 * (1 - 0.75 + 0.75 * length / avgdl))
     assert tf >= 1 and X[0, F["lex_bm25_skill"]] == pytest.approx(expected, rel=1e-5)
