@@ -25,6 +25,7 @@ import scipy.sparse as sp
 
 from graph import metrics as gm
 from graph.store import Graph, cached_view
+from indexer.termstats import NO_START, career_moves
 from records.taxonomy import Taxonomy
 
 GRAPH_FEATURES: tuple[str, ...] = (
@@ -37,6 +38,7 @@ GRAPH_FEATURES: tuple[str, ...] = (
 )
 ALPHA = 5.0
 TIER_WEIGHT = {"Primary-Short": 1.0, "Primary-Long": 0.6, "Supplemental": 0.3}
+_EPOCH = dt.date(1970, 1, 1)
 
 
 
@@ -156,83 +158,77 @@ class GraphFeaturizer:
         return hit
 
     # -- features ----------------------------------------------------------------------------
-    def candidates(self, profiles: list[dict]) -> list["CandidateGraph"]:
-        """The query-independent graph inputs of each profile, computed once per candidate: a serving
-        process caches them (``ranking.features.FeatureSet``) so a re-rank does no per-profile work."""
-        if not profiles:
-            return []
-        comp = np.array([self.company_of(p.get("current_company_id")) if p.get("current_company_id")
-                         else self.company_of(p.get("current_company_name")) for p in profiles], dtype=np.int64)
-        has = comp >= 0
-        c = np.maximum(comp, 0)
-        layoff = np.where(has, self.layoff[c], 0.0) if len(self.layoff) else np.zeros(len(profiles))
-        attrition = np.where(has, self.attrition[c], 0.0) if len(self.attrition) else np.zeros(len(profiles))
-        propensity = gm.propensity(
-            [bool(p.get("open_to_work")) for p in profiles], [bool(p.get("current_company_id")) for p in profiles],
-            [np.nan if p.get("tenure_months") is None else float(p["tenure_months"]) for p in profiles],
-            layoff, attrition, [moves_per_year(p.get("positions") or (), self.as_of) for p in profiles])
-        get = self.skill_code.get
-        out = []
-        for p, code, prop in zip(profiles, comp.tolist(), np.nan_to_num(propensity).tolist()):
-            skills = [get(s.casefold()) for s in (p.get("skills_normalized") or ())]
-            out.append(CandidateGraph(code, p.get("occupation_code") or "",
-                                      np.array([k for k in skills if k is not None], dtype=np.int64), prop))
-        return out
-
     def features(self, profiles: list[dict], target: GraphTarget) -> np.ndarray:
         """float32 (len(profiles), len(GRAPH_FEATURES)); 0.0 when unknown, never NaN."""
-        return self.features_of(self.candidates(profiles), target)
+        n = len(profiles)
+        if not n:
+            return np.zeros((0, len(GRAPH_FEATURES)), dtype=np.float32)
+        comp = np.array([self.company_of(p.get("current_company_id")) if p.get("current_company_id")
+                         else self.company_of(p.get("current_company_name")) for p in profiles], dtype=np.int64)
+        owner, codes = [], []
+        get = self.skill_code.get
+        for i, p in enumerate(profiles):
+            for s in (p.get("skills_normalized") or ()):
+                code = get(s.casefold())
+                if code is not None:
+                    owner.append(i)
+                    codes.append(code)
+        moves = [career_moves(p.get("positions") or ()) for p in profiles]
+        propensity = self.propensity_of(
+            np.array([bool(p.get("open_to_work")) for p in profiles]), np.array([bool(p.get("current_company_id")) for p in profiles]),
+            np.array([np.nan if p.get("tenure_months") is None else float(p["tenure_months"]) for p in profiles]), comp,
+            moves_per_year_of(np.array([m[0] for m in moves], dtype=np.int64), np.array([m[1] for m in moves]), self.as_of))
+        return self.features_of(comp, [p.get("occupation_code") or "" for p in profiles],
+                                np.asarray(owner, dtype=np.int64), np.asarray(codes, dtype=np.int64), propensity, target)
 
-    def features_of(self, cands: list["CandidateGraph"], target: GraphTarget) -> np.ndarray:
-        """``features`` from cached ``candidates``: array arithmetic only."""
-        n = len(cands)
+    def propensity_of(self, open_to_work, has_job, tenure_months, company: np.ndarray, moves_per_year) -> np.ndarray:
+        """``graph.metrics.propensity`` for candidates given as arrays (company codes, -1 for none)."""
+        has = company >= 0
+        c = np.maximum(company, 0)
+        layoff = np.where(has, self.layoff[c], 0.0) if len(self.layoff) else np.zeros(len(company))
+        attrition = np.where(has, self.attrition[c], 0.0) if len(self.attrition) else np.zeros(len(company))
+        return gm.propensity(open_to_work, has_job, tenure_months, layoff, attrition, moves_per_year)
+
+    def features_of(self, company: np.ndarray, occupations: list[str], skill_owner: np.ndarray, skill_codes: np.ndarray,
+                    propensity: np.ndarray, target: GraphTarget) -> np.ndarray:
+        """``features`` from arrays: company codes (-1 none), occupation codes, the (candidate, skill code)
+        pairs with candidates non-decreasing, and each candidate's propensity. Array arithmetic only."""
+        n = len(company)
         out = np.zeros((n, len(GRAPH_FEATURES)), dtype=np.float32)
         if not n:
             return out
         company_code, flow, trans, skill_rows = self._target(target)
-        comp = np.fromiter((k.company for k in cands), dtype=np.int64, count=n)
-        has = comp >= 0
-        c = np.maximum(comp, 0)
+        has = company >= 0
+        c = np.maximum(company, 0)
         if flow is not None:
             out[:, 0] = np.where(has, flow[c], 0.0)
         if trans is not None:
-            out[:, 1] = [trans.get(k.occupation, 0.0) for k in cands]
-        if skill_rows:
+            out[:, 1] = [trans.get(o, 0.0) for o in occupations]
+        if skill_rows and len(skill_codes):
             # mean over query skills of the best adjacency to any of the candidate's skills, for all
             # candidates at once: one gather of the query rows at every (candidate, skill) pair, then a
             # per-candidate max (reduceat over each candidate's run of columns)
-            counts = np.fromiter((len(k.skills) for k in cands), dtype=np.int64, count=n)
-            if counts.any():
-                flat = np.concatenate([k.skills for k in cands])
-                holders = np.flatnonzero(counts)
-                starts = np.concatenate(([0], np.cumsum(counts[holders])[:-1]))
-                best = np.maximum.reduceat(np.stack(skill_rows)[:, flat], starts, axis=1)   # (query skills, candidates with skills)
-                out[holders, 2] = best.mean(axis=0)
+            starts = np.flatnonzero(np.r_[True, skill_owner[1:] != skill_owner[:-1]])
+            best = np.maximum.reduceat(np.stack(skill_rows)[:, skill_codes], starts, axis=1)   # (query skills, candidates with skills)
+            out[skill_owner[starts], 2] = best.mean(axis=0)
         if len(self.growth):
             out[:, 3] = np.where(has, self.growth[c], 0.0)
             out[:, 4] = np.where(has, self.layoff[c], 0.0)
-        out[:, 5] = np.fromiter((k.propensity for k in cands), dtype=np.float32, count=n)
+        out[:, 5] = propensity
         return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
-
-
-@dataclass(frozen=True)
-class CandidateGraph:
-    """What the graph features need of one candidate, independent of the query."""
-    company: int             # company code in the graph, -1 when none or unknown
-    occupation: str          # O*NET-SOC code, "" when none
-    skills: np.ndarray       # int64 codes of the normalised skills the graph knows
-    propensity: float
 
 
 def moves_per_year(positions, as_of: dt.date) -> float:
     """Company changes between consecutive positions per career year (at least one year)."""
-    dated = sorted((p["start"], p.get("company_id") or (p.get("company_name") or "").casefold())
-                   for p in positions if p.get("start"))
-    if not dated:
-        return 0.0
-    moves = sum(1 for (_, a), (_, b) in zip(dated, dated[1:]) if a and b and a != b)
-    years = max((as_of - dated[0][0]).days / 365.25, 1.0)
-    return moves / years
+    first, moves = career_moves(positions)
+    return float(moves_per_year_of(np.array([first], dtype=np.int64), np.array([moves]), as_of)[0])
+
+
+def moves_per_year_of(first_start: np.ndarray, moves: np.ndarray, as_of: dt.date) -> np.ndarray:
+    """``moves_per_year`` from ``indexer.termstats.career_moves`` outputs (arrays; 0 without dated positions)."""
+    first = np.asarray(first_start, dtype=np.int64)
+    years = np.maximum(((as_of - _EPOCH).days - first) / 365.25, 1.0)
+    return np.where(first == NO_START, 0.0, np.asarray(moves, dtype=np.float64) / years)
 
 
 def target_from_query(node, *, boolean: bool, taxonomy: Taxonomy | None = None) -> GraphTarget:

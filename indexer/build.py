@@ -33,6 +33,9 @@ from indexer.documents import dense_text
 from indexer.encoder import EncoderConfig, MiniLMEncoder
 from indexer.lexical import TantivyLexicalIndex
 from indexer.store import ProfileStore
+from indexer.termstats import FILE as TERMSTATS_FILE
+from indexer.termstats import TermStats
+from indexer.termstats import build_table as build_termstats
 from indexer.validate import Reject, count_rows, read_profiles
 from indexer.vectors import FaissVectorIndex, VectorIndexConfig
 from records.errors import NotFoundError, ValidationError
@@ -103,6 +106,7 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
         plan = _plan(prev, incoming, set(delete_ids))
         timings["plan"] = time.perf_counter() - t0
         if not plan.changes and prev_dir is not None:
+            ensure_termstats(prev_dir, prev, progress=progress)
             return IngestReport(prev_dir.name, 0, 0, plan.unchanged, 0, len(rejects), len(prev), rejects_path, timings)
 
         t0 = time.perf_counter()
@@ -131,6 +135,9 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
                 lexical = {"backend": "tantivy"}
                 timings["lexical"] = _write_lexical(prev_dir, tmp, fresh, removed_ids, progress, prev_store=prev)
             timings["dense"] = _write_dense(prev_dir, tmp, fresh, removed_ords, config, progress, encoder)
+            t0 = time.perf_counter()
+            _write_termstats(prev_dir, prev, tmp, fresh, removed_ords, progress)
+            timings["termstats"] = time.perf_counter() - t0
             store.save(tmp)
             manifest = _manifest(version, store, fresh, config, as_of, timings)
             manifest["lexical"] = {"backend": "opensearch", "index": lexical["index"]} if config.opensearch is not None else lexical
@@ -252,6 +259,32 @@ def _write_dense(prev_dir, tmp: Path, fresh: pa.Table, removed_ords, config: Ind
         index = FaissVectorIndex.build(ords, vectors, config.vectors)
     index.save(tmp / "dense")
     return time.perf_counter() - t0
+
+
+def _write_termstats(prev_dir, prev: ProfileStore, tmp: Path, fresh: pa.Table, removed_ords, progress) -> None:
+    """The next version's term statistics: the previous file minus the removed ords plus the fresh rows
+    (the whole previous store is analysed once when its version predates the file)."""
+    stats = TermStats.load(prev_dir) if prev_dir is not None else None
+    if stats is None or not stats.aligned_with(prev.table.column("ord").to_numpy()):
+        stats = TermStats(build_termstats(prev.table, progress=progress))
+    stats.merged(build_termstats(fresh, progress=progress), [o for o in removed_ords if o is not None]).save(tmp)
+
+
+def ensure_termstats(version_dir: Path, store: ProfileStore, *, progress: bool = False) -> bool:
+    """Add ``termstats.arrow`` to a published version written before it existed (atomically: a reader
+    sees the whole file or none). Returns whether it wrote one."""
+    stats = TermStats.load(version_dir)
+    if stats is not None and stats.aligned_with(store.table.column("ord").to_numpy()):
+        return False
+    tmp = version_dir / f".termstats.tmp-{os.getpid()}"
+    tmp.mkdir(exist_ok=True)
+    try:
+        TermStats(build_termstats(store.table, progress=progress)).save(tmp)
+        _fsync_tree(tmp)
+        os.replace(tmp / TERMSTATS_FILE, version_dir / TERMSTATS_FILE)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return True
 
 
 def _merge_store(prev: ProfileStore, fresh: pa.Table, removed: set[str]) -> ProfileStore:

@@ -21,6 +21,7 @@ class IndexSnapshot:
     store: ProfileStore
     lexical: LexicalIndex          # TantivyLexicalIndex, or OpenSearchLexicalIndex on a cluster
     vectors: FaissVectorIndex
+    path: Path | None = None       # the version directory (its termstats.arrow and other side files)
 
 
 class IndexReader:
@@ -59,7 +60,7 @@ class IndexReader:
             return IndexSnapshot(
                 version=path.name, manifest=manifest, store=ProfileStore.load(path),
                 lexical=self._lexical(path),
-                vectors=FaissVectorIndex.load(path / "dense", self._vectors_config),
+                vectors=FaissVectorIndex.load(path / "dense", self._vectors_config), path=path,
             )
         except (OSError, ValueError) as exc:
             raise BackendUnavailableError(f"index version {path.name} cannot be opened: {exc}") from exc

@@ -24,13 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from indexer.analysis import analyze
-from indexer.documents import SCOPES, TEXT_FIELDS, lexical_fields
+from indexer.documents import SCOPES, TEXT_FIELDS
+from indexer.termstats import LEX_GROUPS, SKILL_GROUP, TITLE_GROUP, PoolStats, ProfileStats, TermStats, profile_stats, term_key
 from query import ast as qa
 from query.expansion import title_expansions
 from query.filters import Filters
@@ -39,16 +40,12 @@ from records.schema import SENIORITY_LEVELS
 from records.taxonomy import Taxonomy, seniority_hint
 
 try:   # the graph helper's module; the contract fixes these names
-    from graph.features import GRAPH_FEATURES, GraphTarget
+    from graph.features import GRAPH_FEATURES, GraphTarget, moves_per_year_of
 except ImportError:   # graph package not built yet: same names, features 0
     GRAPH_FEATURES = ("graph_flow_to_target", "graph_transition_to_target", "graph_skill_proximity",
                       "graph_company_growth", "graph_company_layoff", "graph_propensity_to_move")
     GraphTarget = None
 
-LEX_GROUPS: dict[str, tuple[str, ...]] = {
-    "title": ("title_current", "title_past"), "occupation": ("occupation",), "skill": ("skill",),
-    "headline": ("headline",), "summary": ("summary",), "company": ("company_current", "company_past"),
-}
 PAIR_FEATURES = ("pair_skill_cover", "pair_title_match", "pair_occupation_match", "pair_distance_km",
                  "pair_seniority_level", "pair_seniority_fit", "pair_years_experience", "pair_experience_fit",
                  "pair_recency_days", "pair_open_to_work", "pair_tenure_months")
@@ -85,19 +82,6 @@ class Pool:
     dense_cos: np.ndarray                # float (n,), NaN when absent (filled with the bound)
 
 
-@dataclass
-class _Doc:
-    """What the features need of one candidate, independent of the query (cached per index version)."""
-    keys: np.ndarray          # int64 ``_term_key(group index, term)`` of each distinct token of each group
-    tf: np.ndarray            # float64 count of each of those tokens
-    length: np.ndarray        # float64 (len(LEX_GROUPS),) tokens per group
-    skills: frozenset[str]
-    title: frozenset[str]
-    occupation: str | None
-    tenure: float
-    graph: object = None      # graph.features.CandidateGraph when a graph is loaded
-
-
 def build_context(node: qa.Node | None, filters: Filters, *, boolean: bool, today, taxonomy: Taxonomy | None = None) -> QueryContext:
     taxonomy = taxonomy or Taxonomy.load()
     terms: dict[str, list[str]] = {g: [] for g in LEX_GROUPS}
@@ -131,7 +115,10 @@ def build_context(node: qa.Node | None, filters: Filters, *, boolean: bool, toda
 
 
 class FeatureSet:
-    """Computes ``FEATURE_NAMES`` for a pool of candidates of one index snapshot. Thread-safe."""
+    """Computes ``FEATURE_NAMES`` for a pool of candidates of one index snapshot. Thread-safe.
+
+    Candidate text statistics come from the version's ``termstats.arrow`` (written at ingest); for an
+    index without it they are computed from the stored profiles and cached (LRU, ``cache_size``)."""
 
     names = FEATURE_NAMES
 
@@ -140,10 +127,8 @@ class FeatureSet:
         self._graph_loader = graph_loader     # callable(snapshot) -> GraphFeaturizer | None
         self._lock = threading.Lock()
         self._version: str | None = None
-        self._docs: OrderedDict[int, _Doc] = OrderedDict()
+        self._view: _SnapshotView | None = None
         self._idf: dict[tuple[str, str], float] = {}
-        self._avgdl = np.ones(len(LEX_GROUPS))
-        self._graph = None
 
     def compute(self, snap, ctx: QueryContext, pool: Pool) -> np.ndarray:
         """float32 (len(pool.ords), len(FEATURE_NAMES)); never NaN."""
@@ -151,32 +136,75 @@ class FeatureSet:
         out = np.zeros((n, len(FEATURE_NAMES)), dtype=np.float32)
         if n == 0:
             return out
-        graph = self._switch(snap)
-        docs = self._docs_for(snap, pool.ords, graph)
-        self._bm25(snap, ctx, docs, out)
+        view = self._switch(snap)
+        stats = view.stats(snap, pool.ords)
+        matched = self._match(snap, ctx, stats, out)
         out[:, _INDEX["lex_score"]] = pool.lex_score
         dense = np.asarray(pool.dense_cos, dtype=np.float64)
         known = ~np.isnan(dense)
         out[:, _INDEX["dense_cos"]] = np.where(known, dense, dense[known].min() if known.any() else 0.0)
         out[:, _INDEX["fused_rank"]] = np.arange(1, n + 1)
         out[:, _INDEX["fused_score"]] = pool.fused_score
-        if graph is not None and GraphTarget is not None:
+        if view.graph is not None and GraphTarget is not None:
             target = GraphTarget(occupation=next(iter(sorted(ctx.occupations)), None), company=ctx.company, skills=ctx.skill_names)
             g0 = _INDEX[GRAPH_FEATURES[0]]
-            out[:, g0:g0 + len(GRAPH_FEATURES)] = np.nan_to_num(graph.features_of([d.graph for d in docs], target))
-        self._pair(snap, ctx, pool.ords, docs, out)
+            out[:, g0:g0 + len(GRAPH_FEATURES)] = view.graph_features(snap, pool.ords, stats, target)
+        self._pair(snap, ctx, view, pool.ords, matched, out)
         return out
 
+    def _match(self, snap, ctx: QueryContext, stats: PoolStats, out: np.ndarray) -> np.ndarray:
+        """BM25 per field group into ``out``, all candidates at once: the pool's (group, token) keys are
+        matched against the query's in one lookup (a 16-bit prefilter, then the exact sorted search) and
+        the per-token BM25 parts summed per (candidate, group). A query term repeated counts as often as
+        it is written. Returns (n, groups + 2) match counts whose last two columns are the distinct query
+        skills and current-title tokens each candidate holds."""
+        n, groups = len(stats.length), len(LEX_GROUPS)
+        weight: dict[int, list] = {}                  # key -> [idf * repetitions, group index]
+        for gi, group in enumerate(LEX_GROUPS):
+            for t in ctx.terms.get(group, ()):
+                key = term_key(gi, t)
+                if key in weight:
+                    weight[key][0] += self._idf_of(snap, group, t)
+                else:
+                    weight[key] = [self._idf_of(snap, group, t), gi]
+        for gi, names in ((SKILL_GROUP, ctx.skills), (TITLE_GROUP, ctx.title_tokens)):
+            for t in names:
+                weight.setdefault(term_key(gi, t), [0.0, gi])
+        matched = np.zeros((n, groups + 2), dtype=np.float64)
+        if not weight or not len(stats.keys):
+            return matched
+        wanted = np.fromiter(weight, dtype=np.int64, count=len(weight))
+        wanted.sort()
+        w = np.array([weight[k][0] for k in wanted.tolist()], dtype=np.float64)
+        wg = np.array([weight[k][1] for k in wanted.tolist()], dtype=np.int64)
+        sel, p = _lookup(wanted, stats.keys)
+        if not len(sel):
+            return matched
+        owner, g, tf = stats.owner[sel], wg[p], stats.tf[sel]
+        cells = owner * (groups + 2) + g
+        matched[:] = np.bincount(cells, minlength=n * (groups + 2)).reshape(n, groups + 2)
+        lex = g < groups
+        if lex.any():
+            o, gl, t = owner[lex], g[lex], tf[lex]
+            norm = K1 * (1 - B + B * stats.length[o, gl] / self._avgdl[gl])
+            parts = w[p[lex]] * t * (K1 + 1) / (t + norm)
+            scores = np.bincount(o * groups + gl, weights=parts, minlength=n * groups).reshape(n, groups)
+            for gi, group in enumerate(LEX_GROUPS):
+                if ctx.terms.get(group):
+                    out[:, _INDEX[f"lex_bm25_{group}"]] = scores[:, gi].astype(np.float32)
+        return matched
+
     # -- pair features (vectorised over the store's columns) ------------------------------------
-    def _pair(self, snap, ctx: QueryContext, ords: np.ndarray, docs: list[_Doc], out: np.ndarray) -> None:
+    def _pair(self, snap, ctx: QueryContext, view: "_SnapshotView", ords: np.ndarray, matched: np.ndarray, out: np.ndarray) -> None:
         cols = snap.store.columns
         col = lambda name: _INDEX[name]   # noqa: E731
         if ctx.skills:
-            out[:, col("pair_skill_cover")] = [len(ctx.skills & d.skills) / len(ctx.skills) for d in docs]
+            out[:, col("pair_skill_cover")] = matched[:, SKILL_GROUP] / len(ctx.skills)
         if ctx.title_tokens:
-            out[:, col("pair_title_match")] = [len(ctx.title_tokens & d.title) / len(ctx.title_tokens) for d in docs]
+            out[:, col("pair_title_match")] = matched[:, TITLE_GROUP] / len(ctx.title_tokens)
         if ctx.occupations:
-            out[:, col("pair_occupation_match")] = [float(d.occupation in ctx.occupations) for d in docs]
+            codes = [view.occupation_names.index(o) for o in ctx.occupations if o in view.occupation_names]
+            out[:, col("pair_occupation_match")] = np.isin(view.occupation[ords], codes)
         if ctx.near is not None:
             dist = haversine_km(ctx.near[0], ctx.near[1], cols.lat[ords], cols.lon[ords])
             out[:, col("pair_distance_km")] = np.nan_to_num(np.minimum(dist, 5000.0), nan=5000.0)
@@ -201,50 +229,7 @@ class FeatureSet:
         days = np.where(last == np.iinfo(np.int32).min, 3650, ctx.today_days - last)
         out[:, col("pair_recency_days")] = np.clip(days, 0, 3650)
         out[:, col("pair_open_to_work")] = cols.open_to_work[ords]
-        out[:, col("pair_tenure_months")] = [d.tenure for d in docs]
-
-    def _bm25(self, snap, ctx: QueryContext, docs: list[_Doc], out: np.ndarray) -> None:
-        """``lex_bm25_<group>`` for every group the query has terms in, all candidates at once: the
-        candidates' (group, token) keys are matched against the query's in one sorted lookup and the
-        per-token BM25 parts summed per (candidate, group). A query term repeated counts as often as it
-        is written."""
-        weight: dict[int, list] = {}                  # key -> [idf * repetitions, group index]
-        for gi, group in enumerate(LEX_GROUPS):
-            for t in ctx.terms.get(group, ()):
-                key = _term_key(gi, t)
-                if key in weight:
-                    weight[key][0] += self._idf_of(snap, group, t)
-                else:
-                    weight[key] = [self._idf_of(snap, group, t), gi]
-        n = len(docs)
-        if not weight or not n:
-            return
-        wanted = np.fromiter(weight, dtype=np.int64, count=len(weight))
-        order = np.argsort(wanted)
-        wanted = wanted[order]
-        w = np.array([weight[k][0] for k in wanted.tolist()], dtype=np.float64)
-        wg = np.array([weight[k][1] for k in wanted.tolist()], dtype=np.int64)
-        sizes = np.fromiter((len(d.keys) for d in docs), dtype=np.int64, count=n)
-        keys = np.concatenate([d.keys for d in docs])
-        bucket = np.zeros(_BUCKETS, dtype=bool)       # a 16-bit prefilter, then the exact sorted lookup
-        bucket[wanted & (_BUCKETS - 1)] = True
-        maybe = np.flatnonzero(bucket[keys & (_BUCKETS - 1)])
-        pos = np.minimum(np.searchsorted(wanted, keys[maybe]), len(wanted) - 1)
-        hit = wanted[pos] == keys[maybe]
-        sel, p = maybe[hit], pos[hit]
-        if not len(sel):
-            return
-        owner = np.repeat(np.arange(n), sizes)[sel]
-        g = wg[p]
-        tf = np.concatenate([d.tf for d in docs])[sel]
-        length = np.stack([d.length for d in docs])[owner, g]
-        norm = K1 * (1 - B + B * length / self._avgdl[g])
-        parts = w[p] * tf * (K1 + 1) / (tf + norm)
-        groups = len(LEX_GROUPS)
-        scores = np.bincount(owner * groups + g, weights=parts, minlength=n * groups).reshape(n, groups)
-        for gi, group in enumerate(LEX_GROUPS):
-            if ctx.terms.get(group):
-                out[:, _INDEX[f"lex_bm25_{group}"]] = scores[:, gi].astype(np.float32)
+        out[:, col("pair_tenure_months")] = np.nan_to_num(view.tenure[ords], nan=0.0)
 
     def _idf_of(self, snap, group: str, term: str) -> float:
         key = (group, term)
@@ -256,60 +241,102 @@ class FeatureSet:
             value = self._idf[key] = math.log(1 + (n - df + 0.5) / (df + 0.5))
         return value
 
-    # -- per-snapshot caches --------------------------------------------------------------------
-    def _switch(self, snap):
-        """Reset the caches when the snapshot's version changes; returns the graph featurizer in use."""
+    # -- per-snapshot state ---------------------------------------------------------------------
+    def _switch(self, snap) -> "_SnapshotView":
+        """The per-version view (column arrays, term statistics, graph); rebuilt when the version changes."""
         with self._lock:
-            if self._version == snap.version:
-                return self._graph
-            self._version, self._docs, self._idf = snap.version, OrderedDict(), {}
-            self._graph = self._graph_loader(snap) if self._graph_loader else None
-            n = len(snap.store)
-            sample = np.linspace(0, n - 1, num=min(n, 400), dtype=np.int64) if n else np.zeros(0, np.int64)
-            alive = np.flatnonzero(snap.store.columns.alive)[sample] if n else np.zeros(0, np.int64)
-            docs = [_make_doc(p) for p in snap.store.records(alive.tolist())] if len(alive) else []
-            avg = np.mean([d.length for d in docs], axis=0) if docs else np.ones(len(LEX_GROUPS))
-            self._avgdl = np.where(avg > 0, avg, 1.0)
-            return self._graph
+            if self._version != snap.version or self._view is None:
+                graph = self._graph_loader(snap) if self._graph_loader else None
+                self._view = _SnapshotView(snap, graph, self.cache_size)
+                self._version, self._idf = snap.version, {}
+                self._avgdl = self._view.avgdl(snap)
+            return self._view
 
-    def _docs_for(self, snap, ords: np.ndarray, graph=None) -> list[_Doc]:
+
+class _SnapshotView:
+    """What the features read per index version: the term statistics (``termstats.arrow`` or a cache
+    of profiles analysed on demand), per-ord occupation and tenure, and the graph's view of each
+    company and skill."""
+
+    def __init__(self, snap, graph, cache_size: int):
+        store = snap.store
+        self.graph = graph
+        self.termstats = TermStats.load(snap.path) if getattr(snap, "path", None) else None
+        if self.termstats is not None and not self.termstats.aligned_with(store.table.column("ord").to_numpy()):
+            self.termstats = None      # a partial write: fall back to analysing profiles
+        self.cache_size = cache_size
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[int, ProfileStats] = OrderedDict()
+        ords = store.table.column("ord").to_numpy()
+        occ = store.table.column("occupation_code").to_pylist()
+        self.occupation_names = sorted({o for o in occ if o})
+        code = {o: i for i, o in enumerate(self.occupation_names)}
+        self.occupation = np.full(store.n_ord, -1, dtype=np.int32)
+        self.occupation[ords] = [code.get(o, -1) if o else -1 for o in occ]
+        self.tenure = np.full(store.n_ord, np.nan, dtype=np.float64)
+        self.tenure[ords] = store.table.column("tenure_months").to_numpy(zero_copy_only=False).astype(np.float64)
+        self.company = None
+        if graph is not None:
+            # graph company code per ord: by current company id, else by the current company's name
+            by_code = np.full(len(store.company_codes) + 1, -1, dtype=np.int64)
+            for cid, c in store.company_codes.items():
+                by_code[c] = graph.company_of(cid)
+            self.company = by_code[store.columns.company]          # -1 (no company) reads the last slot: -1
+            nameless = np.flatnonzero(store.columns.alive & (store.columns.company < 0))
+            if len(nameless):
+                names = store.table.column("current_company_name").take(store.columns.row[nameless]).to_pylist()
+                self.company[nameless] = [graph.company_of(n) if n else -1 for n in names]
+            skills = list(graph.skill_code.items())
+            keys = np.array([term_key(SKILL_GROUP, s) for s, _ in skills], dtype=np.int64)
+            order = np.argsort(keys)
+            self.skill_keys, self.skill_codes = keys[order], np.array([c for _, c in skills], dtype=np.int64)[order]
+
+    def avgdl(self, snap) -> np.ndarray:
+        """Average tokens per field group over a fixed sample of up to 400 live profiles."""
+        n = len(snap.store)
+        if not n:
+            return np.ones(len(LEX_GROUPS))
+        sample = np.linspace(0, n - 1, num=min(n, 400), dtype=np.int64)
+        alive = np.flatnonzero(snap.store.columns.alive)[sample]
+        avg = self.stats(snap, alive, cache=False).length.mean(axis=0)
+        return np.where(avg > 0, avg, 1.0)
+
+    def stats(self, snap, ords: np.ndarray, *, cache: bool = True) -> PoolStats:
+        if self.termstats is not None:
+            return self.termstats.gather(snap.store.columns.row[ords])
         with self._lock:
-            found = {o: self._docs.get(o) for o in ords.tolist()}
-            missing = [o for o, d in found.items() if d is None or (graph is not None and d.graph is None)]
+            found = {o: self._cache.get(o) for o in ords.tolist()}
+        missing = [o for o, s in found.items() if s is None]
         if missing:
-            profiles = snap.store.records(missing)
-            made = {o: _make_doc(p) for o, p in zip(missing, profiles)}
-            if graph is not None:
-                for d, cand in zip(made.values(), graph.candidates(profiles)):
-                    d.graph = cand
+            made = {o: profile_stats(p) for o, p in zip(missing, snap.store.records(missing))}
             found.update(made)
-            with self._lock:
-                for o, d in made.items():
-                    self._docs[o] = d
-                while len(self._docs) > self.cache_size:
-                    self._docs.popitem(last=False)
-        return [found[o] for o in ords.tolist()]
+            if cache:
+                with self._lock:
+                    self._cache.update(made)
+                    while len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
+        return PoolStats.of([found[o] for o in ords.tolist()])
+
+    def graph_features(self, snap, ords: np.ndarray, stats: PoolStats, target) -> np.ndarray:
+        graph, cols = self.graph, snap.store.columns
+        company = self.company[ords]
+        sel, p = _lookup(self.skill_keys, stats.keys)
+        occupation = [self.occupation_names[c] if c >= 0 else "" for c in self.occupation[ords].tolist()]
+        propensity = graph.propensity_of(cols.open_to_work[ords], cols.company[ords] >= 0, self.tenure[ords], company,
+                                         moves_per_year_of(stats.first_start, stats.moves, graph.as_of))
+        return graph.features_of(company, occupation, stats.owner[sel], self.skill_codes[p], propensity, target)
 
 
-def _term_key(group: int, term: str) -> int:
-    """One int64 per (field group, token): Python's 64-bit string hash, stable within the process that
-    caches the documents (never persisted, so hash randomisation does not matter)."""
-    return hash((group, term))
-
-
-def _make_doc(p: dict) -> _Doc:
-    values = lexical_fields(p)
-    keys, tfs, length = [], [], []
-    for gi, (g, fields) in enumerate(LEX_GROUPS.items()):
-        tokens = [t for f in fields for v in values.get(f, []) if v for t in analyze(TEXT_FIELDS[f], v)]
-        for t, c in Counter(tokens).items():
-            keys.append(_term_key(gi, t))
-            tfs.append(c)
-        length.append(len(tokens))
-    skills = frozenset(s.casefold() for s in (p.get("skills_normalized") or []))
-    title = frozenset(analyze(TEXT_FIELDS["title_current"], p.get("current_title") or ""))
-    return _Doc(np.array(keys, dtype=np.int64), np.array(tfs, dtype=np.float64), np.array(length, dtype=np.float64),
-                skills, title, p.get("occupation_code"), float(p.get("tenure_months") or 0.0))
+def _lookup(wanted: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``keys`` holding one of the sorted ``wanted`` keys, and where each sits in ``wanted``."""
+    if not len(wanted) or not len(keys):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    bucket = np.zeros(_BUCKETS, dtype=bool)
+    bucket[wanted & (_BUCKETS - 1)] = True
+    maybe = np.flatnonzero(bucket[keys & (_BUCKETS - 1)])
+    pos = np.minimum(np.searchsorted(wanted, keys[maybe]), len(wanted) - 1)
+    hit = wanted[pos] == keys[maybe]
+    return maybe[hit], pos[hit]
 
 
 def pool_from_runs(fused: list[tuple[int, float]], runs: dict) -> Pool:

@@ -1,0 +1,187 @@
+"""Per-profile term statistics, computed once at ingest so ranking features never re-analyse a profile.
+
+For every profile of a version, ``termstats.arrow`` (Arrow IPC, memory-mapped when read) holds:
+
+* ``keys`` / ``tf``: one stable 64-bit key per distinct token of each ranking field group
+  (``LEX_GROUPS``: title, occupation, skill, headline, summary, company) with its count, plus the
+  profile's casefolded normalised skills (``SKILL_GROUP``) and its current-title tokens
+  (``TITLE_GROUP``) with count 1; a key is ``term_key(group, token)``;
+* ``length``: tokens per LEX_GROUP (BM25 length normalisation);
+* ``first_start`` (days since epoch of the earliest dated position, INT32_MIN when none) and
+  ``moves`` (company changes between consecutive dated positions): the career-mobility inputs.
+
+Rows are in ord order, like ``profiles.parquet``; an upsert filters the removed ords and appends the
+fresh rows, exactly as the store does. ``TermStats.gather(ords)`` returns the pool's entries as flat
+numpy arrays (no Python per candidate). An index written before this file existed has none; the
+ranking features then analyse the profiles themselves (``profile_stats``, the same function).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from indexer.analysis import analyze
+from indexer.documents import TEXT_FIELDS, lexical_fields
+
+FILE = "termstats.arrow"
+LEX_GROUPS: dict[str, tuple[str, ...]] = {
+    "title": ("title_current", "title_past"), "occupation": ("occupation",), "skill": ("skill",),
+    "headline": ("headline",), "summary": ("summary",), "company": ("company_current", "company_past"),
+}
+SKILL_GROUP = len(LEX_GROUPS)
+TITLE_GROUP = SKILL_GROUP + 1
+NO_START = np.iinfo(np.int32).min
+_EPOCH = dt.date(1970, 1, 1)
+SCHEMA = pa.schema([("ord", pa.int64()), ("keys", pa.list_(pa.int64())), ("tf", pa.list_(pa.int32())),
+                    ("length", pa.list_(pa.int32())), ("first_start", pa.int32()), ("moves", pa.int32())])
+_KEYS: dict[tuple[int, str], int] = {}
+
+
+def term_key(group: int, term: str) -> int:
+    """Stable signed 64-bit key of one (group, token): the first 8 bytes of its BLAKE2b digest."""
+    key = _KEYS.get((group, term))
+    if key is None:
+        key = int.from_bytes(hashlib.blake2b(f"{group}\x1f{term}".encode(), digest_size=8).digest(), "little", signed=True)
+        if len(_KEYS) > 2_000_000:
+            _KEYS.clear()
+        _KEYS[(group, term)] = key
+    return key
+
+
+@dataclass(frozen=True)
+class ProfileStats:
+    keys: np.ndarray        # int64
+    tf: np.ndarray          # float64, aligned with keys
+    length: np.ndarray      # float64 (len(LEX_GROUPS),)
+    first_start: int        # days since epoch, NO_START when no dated position
+    moves: int
+
+
+def profile_stats(p: dict) -> ProfileStats:
+    """The term statistics of one indexed profile (a ``ProfileStore.records`` dict)."""
+    values = lexical_fields(p)
+    keys, tfs, length = [], [], []
+    for gi, fields in enumerate(LEX_GROUPS.values()):
+        tokens = [t for f in fields for v in values.get(f, []) if v for t in analyze(TEXT_FIELDS[f], v)]
+        for t, c in Counter(tokens).items():
+            keys.append(term_key(gi, t))
+            tfs.append(c)
+        length.append(len(tokens))
+    for s in dict.fromkeys(s.casefold() for s in (p.get("skills_normalized") or ())):
+        keys.append(term_key(SKILL_GROUP, s))
+        tfs.append(1)
+    for t in dict.fromkeys(analyze(TEXT_FIELDS["title_current"], p.get("current_title") or "")):
+        keys.append(term_key(TITLE_GROUP, t))
+        tfs.append(1)
+    first, moves = career_moves(p.get("positions") or ())
+    return ProfileStats(np.array(keys, dtype=np.int64), np.array(tfs, dtype=np.float64),
+                        np.array(length, dtype=np.float64), first, moves)
+
+
+def career_moves(positions) -> tuple[int, int]:
+    """(days since epoch of the earliest dated position or NO_START, company changes between
+    consecutive dated positions) — what ``graph.features.moves_per_year`` needs."""
+    dated = sorted((p["start"], p.get("company_id") or (p.get("company_name") or "").casefold())
+                   for p in positions if p.get("start"))
+    if not dated:
+        return NO_START, 0
+    moves = sum(1 for (_, a), (_, b) in zip(dated, dated[1:]) if a and b and a != b)
+    return (dated[0][0] - _EPOCH).days, moves
+
+
+def build_table(profiles: pa.Table, *, progress: bool = False) -> pa.Table:
+    """Term statistics of ``profiles`` (indexed-profile rows, any order), as a SCHEMA table."""
+    from tqdm.auto import tqdm
+
+    cols: dict[str, list] = {name: [] for name in SCHEMA.names}
+    with tqdm(total=profiles.num_rows, desc="term stats", unit="doc", disable=not progress) as bar:
+        for batch in profiles.to_batches(5_000):
+            for p in batch.to_pylist():
+                s = profile_stats(p)
+                cols["ord"].append(p["ord"])
+                cols["keys"].append(s.keys)
+                cols["tf"].append(s.tf.astype(np.int32))
+                cols["length"].append(s.length.astype(np.int32))
+                cols["first_start"].append(s.first_start)
+                cols["moves"].append(s.moves)
+            bar.update(batch.num_rows)
+    return pa.table(cols, schema=SCHEMA)
+
+
+class TermStats:
+    """The term statistics of one index version, aligned with its store's rows."""
+
+    def __init__(self, table: pa.Table):
+        table = table.combine_chunks()
+        self.table = table
+        self.ords = table.column("ord").to_numpy()
+        keys = table.column("keys").chunk(0) if table.num_rows else pa.array([], pa.list_(pa.int64()))
+        tf = table.column("tf").chunk(0) if table.num_rows else pa.array([], pa.list_(pa.int32()))
+        self._offsets = keys.offsets.to_numpy().astype(np.int64)
+        self._keys = keys.values.to_numpy()
+        self._tf = tf.values.to_numpy()
+        length = table.column("length").chunk(0).values.to_numpy() if table.num_rows else np.zeros(0, np.int32)
+        self._length = length.reshape(-1, len(LEX_GROUPS))
+        self._first = table.column("first_start").to_numpy()
+        self._moves = table.column("moves").to_numpy()
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "TermStats | None":
+        path = Path(directory) / FILE
+        if not path.exists():
+            return None
+        with pa.memory_map(str(path)) as source:
+            return cls(pa.ipc.open_file(source).read_all())
+
+    def save(self, directory: str | Path) -> None:
+        with pa.OSFile(str(Path(directory) / FILE), "wb") as sink, pa.ipc.new_file(sink, SCHEMA) as writer:
+            writer.write_table(self.table)
+
+    def merged(self, fresh: pa.Table, removed_ords) -> "TermStats":
+        """This version's rows minus ``removed_ords``, then ``fresh`` (a SCHEMA table): the next version."""
+        old = self.table
+        if len(removed_ords):
+            old = old.filter(pc.invert(pc.is_in(old.column("ord"), value_set=pa.array(sorted(removed_ords), pa.int64()))))
+        return TermStats(pa.concat_tables([old, fresh.cast(SCHEMA)]).sort_by("ord"))
+
+    def aligned_with(self, store_ords: np.ndarray) -> bool:
+        return len(store_ords) == len(self.ords) and bool(np.array_equal(store_ords, self.ords))
+
+    def gather(self, rows: np.ndarray) -> "PoolStats":
+        """The entries of the store ``rows`` (same row numbers as the store), flattened in row order."""
+        starts, ends = self._offsets[rows], self._offsets[rows + 1]
+        sizes = ends - starts
+        total = int(sizes.sum())
+        idx = np.repeat(starts - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes) + np.arange(total)
+        return PoolStats(np.repeat(np.arange(len(rows)), sizes), self._keys[idx], self._tf[idx].astype(np.float64),
+                         self._length[rows].astype(np.float64), self._first[rows], self._moves[rows])
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    """Term statistics of a pool of candidates, flattened: entry ``i`` belongs to candidate ``owner[i]``."""
+    owner: np.ndarray         # int64, non-decreasing
+    keys: np.ndarray          # int64
+    tf: np.ndarray            # float64
+    length: np.ndarray        # float64 (n, len(LEX_GROUPS))
+    first_start: np.ndarray   # int32 (n,)
+    moves: np.ndarray         # int32 (n,)
+
+    @classmethod
+    def of(cls, stats: list[ProfileStats]) -> "PoolStats":
+        sizes = np.fromiter((len(s.keys) for s in stats), dtype=np.int64, count=len(stats))
+        cat = (lambda xs, dtype: np.concatenate(xs) if xs else np.zeros(0, dtype))   # noqa: E731
+        return cls(np.repeat(np.arange(len(stats)), sizes), cat([s.keys for s in stats], np.int64),
+                   cat([s.tf for s in stats], np.float64),
+                   np.stack([s.length for s in stats]) if stats else np.zeros((0, len(LEX_GROUPS))),
+                   np.array([s.first_start for s in stats], dtype=np.int32), np.array([s.moves for s in stats], dtype=np.int32))
