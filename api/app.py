@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, engine: SearchEngine | None 
     def search(body: SearchBody, x_tenant_id: str | None = Header(None, description="caller's tenant")) -> SearchResult:
         filters = Filters.from_dict(body.filters.model_dump(exclude_none=True), tenant_id=x_tenant_id)
         req = SearchRequest(query=body.query, filters=filters, k=body.k, mode=body.mode, syntax=body.syntax,
-                            fusion=body.fusion, rrf_k=body.rrf_k, debug=body.debug, rerank=body.rerank, rerank_k=body.rerank_k,
+                            fusion=body.fusion, rrf_k=body.rrf_k, debug=body.debug, rerank=body.rerank, rerank_k=body.rerank_k, explain=body.explain,
                             facets=tuple(body.facets), facet_size=body.facet_size, highlight=body.highlight)
         res, next_cursor = search_page(app.state.engine, req, body.cursor)
         return SearchResult(next_cursor=next_cursor,

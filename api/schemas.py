@@ -45,6 +45,8 @@ class SearchBody(BaseModel):
     debug: bool = False
     rerank: bool = Field(True, description="re-rank with the tenant's LTR model when one is promoted")
     rerank_k: int | None = Field(None, ge=1, le=2000, description="fused candidates the model re-ranks (default: server setting)")
+    explain: bool = Field(True, description="each hit's top feature contributions (LightGBM SHAP) when a model re-ranks; "
+                          "false saves about 0.1-0.4 ms per returned hit")
     facets: list[Literal["current_company", "seniority", "location", "skills", "open_to_work"]] = Field(
         default_factory=list, description="count these over the whole filtered match set", examples=[["location", "skills"]])
     facet_size: int = Field(10, ge=1, le=1000, description="values per facet")

@@ -248,7 +248,7 @@ class LtrStage:
             return model
 
     def rerank(self, snap, node, filters, *, boolean: bool, today, fused, runs, k: int, budget: int | None = None,
-               use_model: bool = True) -> RerankResult | None:
+               use_model: bool = True, explain: bool = True) -> RerankResult | None:
         tenant = filters.tenant_id
         model = self.model_for(tenant) if use_model else None
         logging = self.settings.log_features and self.stores is not None and tenant is not None
@@ -263,7 +263,7 @@ class LtrStage:
         order = np.argsort(-scores, kind="stable")
         new = [(fused[i][0], float(scores[i])) for i in order] + list(fused[n:])
         top = X[order[:k]]
-        return RerankResult(new, top, model.version, model.explain(top, self.settings.explain_top))
+        return RerankResult(new, top, model.version, model.explain(top, self.settings.explain_top) if explain else None)
 
     def log(self, tenant_id: str | None, request_id: str, candidate_ids: list[str], X: np.ndarray,
             model_version: str | None, query: str | None) -> None:

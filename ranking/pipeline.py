@@ -58,6 +58,7 @@ class SearchRequest:
     debug: bool = False
     rerank: bool = True                 # LTR re-rank when a model serves the tenant (ranking/ltr.py)
     rerank_k: int | None = None         # fused candidates the model re-ranks (None = the stage's budget)
+    explain: bool = True                # the model's top feature contributions per returned hit (SHAP)
     facets: tuple[str, ...] = ()        # indexer.backend.FACETS counted over the whole filtered match set
     facet_size: int = 10                # values per facet
     highlight: bool = False             # mark up the matched words of each hit (lexical backend's highlighter)
@@ -219,7 +220,7 @@ class SearchEngine:
         if self.ltr is not None and fused:
             clock = time.perf_counter()
             ranked = self.ltr.rerank(snap, node, req.filters, boolean=boolean, today=today, fused=fused, runs=runs,
-                                     k=req.k, budget=req.rerank_k, use_model=req.rerank)
+                                     k=req.k, budget=req.rerank_k, use_model=req.rerank, explain=req.explain)
             fused = ranked.fused if ranked is not None else fused
             t["rerank"] = _lap(clock)
         clock = time.perf_counter()

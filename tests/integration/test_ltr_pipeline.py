@@ -93,6 +93,8 @@ def test_trained_model_reranks_and_explains(ltr_engine, small_engine):
     for h in res.hits:
         names = [name for name, _ in res.explanations[h.candidate_id]]
         assert len(names) == 3 and set(names) <= set(FEATURE_NAMES)
+    quiet = search(engine, "engineer", explain=False)                    # same order, no SHAP computed
+    assert quiet.explanations is None and [h.candidate_id for h in quiet.hits] == [h.candidate_id for h in res.hits]
     # the most experienced engineer now leads; another tenant (no model, no global) keeps the hybrid order
     assert res.hits[0].profile["years_experience"] == max(h.profile["years_experience"] for h in res.hits)
     other = search(engine, "engineer", tenant="globex-hr")
