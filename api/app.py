@@ -38,6 +38,10 @@ def create_app(settings: Settings | None = None, *, engine: SearchEngine | None 
         if app.state.engine is None:
             reader = IndexReader(settings.index_dir, vectors=settings.vector_config(), opensearch=settings.opensearch_config())
             app.state.engine = SearchEngine(reader, MiniLMEncoder(settings.encoder_config()), ltr=make_ltr_stage(settings))
+        try:
+            app.state.engine.warm()     # the first search should not pay for loading the index, graph and models
+        except (TalentSearchError, OSError) as exc:
+            log.warning("not warmed up at start: %s", exc)
         app.state.jobs.start()          # queued/running jobs of a previous process resume here
         try:
             yield

@@ -130,6 +130,10 @@ class FeatureSet:
         self._view: _SnapshotView | None = None
         self._idf: dict[tuple[str, str], float] = {}
 
+    def prepare(self, snap) -> None:
+        """Build the per-version view now (a server calls this at start-up) rather than on the first search."""
+        self._switch(snap)
+
     def compute(self, snap, ctx: QueryContext, pool: Pool) -> np.ndarray:
         """float32 (len(pool.ords), len(FEATURE_NAMES)); never NaN."""
         n = len(pool.ords)

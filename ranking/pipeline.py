@@ -28,6 +28,7 @@ from query.keywords import keywords_to_ast
 from query.parser import parse
 from records.errors import NotFoundError, QueryError
 from records.hits import FusedHit, Hit, RetrieverResult
+from records.taxonomy import Taxonomy
 from ranking.fusion import FUSERS
 
 MODES = ("hybrid", "lexical", "dense")
@@ -149,6 +150,16 @@ class SearchEngine:
         self.encoder = encoder
         self.today = today
         self.ltr = ltr   # ranking.ltr.LtrStage or None: featurize + re-rank after fusion, feature logging
+
+    def warm(self) -> None:
+        """Load what the first search would otherwise wait for: the live snapshot, the taxonomy, the query
+        encoder and the LTR features' per-version view (graph, term statistics). Raises
+        BackendUnavailableError when there is no index yet."""
+        snap = self.reader.snapshot()
+        Taxonomy.load()
+        self.encoder.encode_query("warm up")
+        if self.ltr is not None:
+            self.ltr.features.prepare(snap)
 
     def search(self, request: SearchRequest, *, within=None) -> SearchResponse:
         """``within``: optional candidate ids the hits must come from, ANDed with the filters
