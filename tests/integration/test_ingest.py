@@ -1,5 +1,4 @@
 """Upsert, delete, idempotent re-runs and atomic publish of index versions."""
-import json
 
 import pytest
 
@@ -8,19 +7,10 @@ from indexer.build import IndexConfig, current_version, ingest
 from indexer.reader import IndexReader
 from query.filters import Filters
 from ranking.pipeline import SearchEngine, SearchRequest
-from tests.conftest import AS_OF, DATA
+from tests.conftest import AS_OF
+from tests.integration.conftest import write
 
 CONFIG = IndexConfig(as_of=AS_OF)
-
-
-@pytest.fixture
-def rows():
-    return [json.loads(x) for x in (DATA / "profiles_small.jsonl").read_text().splitlines()]
-
-
-def write(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
 
 
 def search_ids(index_dir, encoder, query, mode="lexical"):

@@ -1,7 +1,6 @@
 """Term statistics written at ingest: they follow upserts and deletes, the features read from them
 equal the features computed by analysing the profiles, and an older version gets them on the next run."""
 import dataclasses
-import json
 
 import numpy as np
 import pytest
@@ -14,19 +13,10 @@ from query.filters import Filters
 from query.keywords import keywords_to_ast
 from query.parser import parse
 from ranking.features import FeatureSet, Pool, build_context
-from tests.conftest import AS_OF, DATA
+from tests.conftest import AS_OF
+from tests.integration.conftest import write
 
 CONFIG = IndexConfig(as_of=AS_OF)
-
-
-@pytest.fixture
-def rows():
-    return [json.loads(x) for x in (DATA / "profiles_small.jsonl").read_text().splitlines()]
-
-
-def write(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
 
 
 def assert_matches_store(version_dir):
