@@ -63,6 +63,7 @@ def measure(index_dir: str, ltr_dir: str, tenant: str, queries: list[dict], cand
         runs = {n: [Hit(o, s) for o, s in hs] for n, hs in res.debug["runs"].items()}
         work.append((node, filters, syntax == "boolean", [(h.ord, h.score) for h in res.hits], runs))
     snap = reader.snapshot()
+    stage.features.prepare(snap)          # as a server does at start-up (api.app lifespan -> SearchEngine.warm)
     out = {}
     for label, passes in (("cold", 1), ("warm", repeat)):
         times, logged, explained = [], [], []
