@@ -33,19 +33,32 @@ def _lgb():
 
 @dataclass(frozen=True)
 class LtrConfig:
+    """Training settings. With ``select`` (the default) the tree shape is chosen per training run from the
+    grid below on the tenant's own engagement labels (see :func:`fit`); ``num_leaves`` and
+    ``min_data_in_leaf`` are then only the fallback when there are too few requests to select on."""
     debias: str = "position"
     num_leaves: int = 7                # small trees: engagement logs are small and noisy
     learning_rate: float = 0.05
-    num_boost_round: int = 150
+    num_boost_round: int = 150         # with selection: the cap, early stopping picks the number
     min_data_in_leaf: int = 50
     holdout_fraction: float = 0.2      # requests held out (by hash of request_id) for the gate
     min_requests: int = 20             # fewer usable requests: refuse to train
     seed: int = 0
     threads: int = 2
+    select: bool = True                # choose (num_leaves, min_data_in_leaf, rounds) on an inner split
+    grid_num_leaves: tuple[int, ...] = (7, 15, 31)
+    grid_min_data_in_leaf: tuple[int, ...] = (20, 50)
+    inner_fraction: float = 0.2        # of the non-holdout requests (second, salted hash) for selection
+    early_stopping_rounds: int = 30
+    min_select_requests: int = 30      # fewer inner-validation (or inner-train) requests: no selection
 
     def __post_init__(self) -> None:
         if self.debias not in DEBIAS:
             raise ValueError(f"debias: one of {DEBIAS}, got {self.debias!r}")
+        if not (0 <= self.holdout_fraction < 1 and 0 < self.inner_fraction < 1):
+            raise ValueError("holdout_fraction must be in [0, 1) and inner_fraction in (0, 1)")
+        if self.select and not (self.grid_num_leaves and self.grid_min_data_in_leaf):
+            raise ValueError("select: grid_num_leaves and grid_min_data_in_leaf must not be empty")
 
     def params(self) -> dict:
         return {"objective": "lambdarank", "metric": "ndcg", "eval_at": [10], "num_leaves": self.num_leaves,
@@ -100,10 +113,11 @@ def ndcg_at(scores: np.ndarray, labels: np.ndarray, group: np.ndarray, k: int = 
     return float(np.mean(out)) if out else 0.0
 
 
-def _split(ts: TrainingSet, fraction: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row masks (train, holdout) and the per-request holdout mask, by a stable hash of the request id."""
+def _split(ts: TrainingSet, fraction: float, salt: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row masks (kept, held out) and the per-request held-out mask, by a stable hash of ``salt + request_id``.
+    The gate's holdout hashes the bare id; model selection salts it, so its split is independent of the gate's."""
     starts = np.concatenate(([0], np.cumsum(ts.group)))
-    hold_group = np.array([int(hashlib.sha1(str(ts.request_ids[s]).encode()).hexdigest()[:8], 16) % 1000 < fraction * 1000
+    hold_group = np.array([int(hashlib.sha1(f"{salt}{ts.request_ids[s]}".encode()).hexdigest()[:8], 16) % 1000 < fraction * 1000
                            for s in starts[:-1]], dtype=bool)
     if fraction > 0 and (hold_group.all() or not hold_group.any()) and len(hold_group) > 1:
         hold_group[:] = False
@@ -113,19 +127,65 @@ def _split(ts: TrainingSet, fraction: float) -> tuple[np.ndarray, np.ndarray, np
 
 
 def fit(ts: TrainingSet, config: LtrConfig):
-    """Train on the non-holdout requests; returns (booster, metrics)."""
+    """Train on the non-holdout requests; returns (booster, metrics, (holdout rows, holdout request mask)).
+
+    Model selection (``config.select``) happens inside the non-holdout requests only (:func:`_select`); the
+    chosen params and every grid point's score go to ``metrics["params"]`` / ``metrics["selection"]``. The
+    holdout is read only after the final model exists, to score it for the promotion gate."""
     lgb = _lgb()
     train_rows, hold_rows, hold_group = _split(ts, config.holdout_fraction)
+    params, rounds, selection = _select(ts, config, hold_group)
     train_group = ts.group[~hold_group]
     data = lgb.Dataset(ts.X[train_rows], ts.y[train_rows], group=train_group, feature_name=list(FEATURE_NAMES),
                        position=ts.position[train_rows] if config.debias == "position" else None, free_raw_data=False)
-    booster = lgb.train(config.params(), data, num_boost_round=config.num_boost_round)
-    metrics = {"train_requests": int(len(train_group)), "holdout_requests": int(hold_group.sum())}
+    booster = lgb.train(params, data, num_boost_round=rounds)
+    metrics = {"train_requests": int(len(train_group)), "holdout_requests": int(hold_group.sum()),
+               "params": {"num_leaves": params["num_leaves"], "min_data_in_leaf": params["min_data_in_leaf"],
+                          "learning_rate": params["learning_rate"], "num_boost_round": rounds},
+               "selection": selection}
     if hold_group.any():
         metrics["holdout_ndcg@10"] = round(ndcg_at(booster.predict(ts.X[hold_rows]), ts.y[hold_rows], ts.group[hold_group]), 5)
         metrics["holdout_ndcg@10_fused_order"] = round(ndcg_at(-ts.X[hold_rows][:, FEATURE_NAMES.index("fused_rank")],
                                                                ts.y[hold_rows], ts.group[hold_group]), 5)
     return booster, metrics, (hold_rows, hold_group)
+
+
+def _select(ts: TrainingSet, config: LtrConfig, hold_group: np.ndarray) -> tuple[dict, int, dict]:
+    """(params, boosting rounds, record) chosen on the tenant's own engagement labels, never the holdout.
+
+    The non-holdout requests are split again by a salted hash into inner-train and inner-validation; each
+    (num_leaves, min_data_in_leaf) of the grid trains on inner-train with early stopping on the inner
+    validation nDCG@10; the best inner nDCG@10 wins (ties: the earlier grid point, in grid order) and is refit by
+    :func:`fit` on all non-holdout requests for its best number of rounds. Deterministic for a given data set."""
+    base = config.params()
+    if not config.select:
+        return base, config.num_boost_round, {"enabled": False}
+    inner_group = _split(ts, config.inner_fraction, salt="select:")[2] & ~hold_group
+    fit_group = ~hold_group & ~inner_group
+    if min(inner_group.sum(), fit_group.sum()) < config.min_select_requests:
+        return base, config.num_boost_round, {"enabled": True, "skipped": f"{int(inner_group.sum())} inner-validation / "
+                                              f"{int(fit_group.sum())} inner-train requests, need {config.min_select_requests}"}
+    lgb = _lgb()
+    fit_rows, inner_rows = np.repeat(fit_group, ts.group), np.repeat(inner_group, ts.group)
+    grid, best = [], None
+    for leaves in config.grid_num_leaves:
+        for min_leaf in config.grid_min_data_in_leaf:
+            params = base | {"num_leaves": leaves, "min_data_in_leaf": min_leaf}
+            train = lgb.Dataset(ts.X[fit_rows], ts.y[fit_rows], group=ts.group[fit_group], feature_name=list(FEATURE_NAMES),
+                                position=ts.position[fit_rows] if config.debias == "position" else None)
+            valid = lgb.Dataset(ts.X[inner_rows], ts.y[inner_rows], group=ts.group[inner_group], reference=train)
+            booster = lgb.train(params, train, num_boost_round=config.num_boost_round, valid_sets=[valid],
+                                callbacks=[lgb.early_stopping(config.early_stopping_rounds, first_metric_only=True, verbose=False)])
+            rounds = int(booster.best_iteration or config.num_boost_round)
+            score = ndcg_at(booster.predict(ts.X[inner_rows], num_iteration=rounds), ts.y[inner_rows], ts.group[inner_group])
+            grid.append({"num_leaves": leaves, "min_data_in_leaf": min_leaf, "best_iteration": rounds,
+                         "inner_ndcg@10": round(score, 5)})
+            if best is None or score > best[0]:
+                best = (score, params, rounds)
+    record = {"enabled": True, "inner_train_requests": int(fit_group.sum()), "inner_validation_requests": int(inner_group.sum()),
+              "grid": grid, "chosen": {"num_leaves": best[1]["num_leaves"], "min_data_in_leaf": best[1]["min_data_in_leaf"],
+                                       "num_boost_round": best[2], "inner_ndcg@10": round(best[0], 5)}}
+    return best[1], best[2], record
 
 
 def train_scope(ltr_dir, scope: str, config: LtrConfig = LtrConfig(), labels: LabelConfig = LabelConfig(), *,
@@ -164,7 +224,7 @@ def train_scope(ltr_dir, scope: str, config: LtrConfig = LtrConfig(), labels: La
     manifest = {"feature_names": list(FEATURE_NAMES), "feature_set": feature_set_id(FEATURE_NAMES),
                 "training_window": {"from": ts.window[0], "to": ts.window[1]}, "trained_on_tenants": list(sources),
                 "events": ts.events, "rows": int(len(ts.y)), "requests": ts.requests, "metrics": metrics,
-                "params": config.params() | {"num_boost_round": config.num_boost_round, "debias": config.debias},
+                "params": config.params() | metrics["params"] | {"debias": config.debias},
                 "label_grades": labels.grades, "promoted": bool(promote), "gate": reason}
     manifest["lightgbm_version"] = _lgb().__version__
     mv = registry.add(scope, booster.model_to_string(), manifest)

@@ -1,31 +1,58 @@
-"""Closed loop: serve -> simulated recruiters engage -> retrain, per tenant and condition.
+"""Closed loop: serve -> simulated recruiters engage -> retrain, per tenant, condition and seed.
 
     python -m benchmarks.simulator.loop --index-dir var/sim/index \
-        --corpus-dir var/bench/synthetic-100000-42/corpus --rounds 3
+        --corpus-dir var/bench/synthetic-100000-42/corpus --rounds 3 --seeds 42,43,44
 
 Conditions: ``hybrid`` (fused order, never trained), ``ltr-none`` (LightGBM lambdarank without
 position debiasing) and ``ltr-position`` (position-debiased lambdarank). Each LTR condition is its own
 closed loop with its own ltr directory (events, served feature log, registry), driven through the real
 ``SearchEngine`` + ``LtrStage``: every served page logs its features, events go through ``EventStore.add``,
-and ``train_scope`` (with its promotion gate) retrains after each round on all events so far.
-Evaluation (held-out queries, no logging) is nDCG@10 of the served top 10 against the hidden gains,
-normalised by the best order of the re-ranked pool (the top ``budget`` fused candidates).
+and ``train_scope`` (in-product model selection on the tenant's own engagement labels, then the promotion
+gate) retrains after each round on all events so far.
+
+Protocol (fixed before any evaluation number of this version was looked at):
+
+* Queries: the 240 of ``queries.jsonl`` are permuted per seed into three disjoint sets: ``train`` (100,
+  served to the simulated recruiters, ``sessions`` = 5 recruiter sessions per query per round: 500 served
+  pages per tenant, condition and round, about what the earlier 160 x 3 cost), ``validation`` (40) and
+  ``eval`` (100). Both tenants get every query (the tenants differ in hidden taste, not in queries).
+* Knobs: the only set on which any knob may be chosen is ``validation``; its nDCG@10 is reported beside
+  eval's. In this run no simulator knob was tuned: the settings of :class:`SimConfig` are frozen as they
+  were (the exploration settings date from earlier development, see the README's caveats). The model's
+  tree shape and number of rounds are chosen inside ``ranking.ltr.fit`` from a fixed grid on an inner split
+  of the tenant's own training requests, scored with engagement labels only (never the hidden truth,
+  never the gate's holdout).
+* Seeds: a seed changes the query split, the click randomness, the served request ids (so the gate's and
+  the selection's hash splits) and LightGBM's seed. Reported: per seed, condition and tenant nDCG@10 per
+  round; across seeds mean, sd, min and max; the relative gain over hybrid after the last round; a
+  bootstrap 95 % interval of that gain (queries resampled within each seed, seeds pooled).
+* Metric: nDCG@10 of the served top 10 against the hidden gains (``recruiters.gain``), normalised by the
+  best order of the re-ranked pool (the top ``budget`` fused candidates); queries whose pool holds no
+  relevant candidate for the tenant are skipped (the same ones in every condition).
+* Opposite tenants: after the last round, on the eval pools, among RELEVANT candidates (qrels grade > 0),
+  the per-query Spearman correlation of each tenant's final model score with each tenant's hidden taste
+  (``recruiters.preference``) and with the features the tastes disagree on, averaged over queries.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import json
+import random
 import shutil
+import time
+import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from tqdm import tqdm
 
 from benchmarks.common import stamp
-from benchmarks.simulator.recruiters import ClickModel, Truth, gain, judge, ndcg, session_events
+from benchmarks.simulator.recruiters import ClickModel, Truth, gain, judge, ndcg, preference, session_events
 from indexer.encoder import EncoderConfig, MiniLMEncoder
 from indexer.reader import IndexReader
 from query.filters import Filters
@@ -37,6 +64,8 @@ from ranking.registry import ModelRegistry
 from records.hits import Hit
 
 CONDITIONS = ("hybrid", "ltr-none", "ltr-position")
+SPLITS = ("validation", "eval")
+TASTE_FEATURES = ("graph_company_growth", "graph_company_layoff", "pair_years_experience")
 AS_OF = dt.date(2026, 11, 1)
 
 
@@ -48,16 +77,19 @@ class SimConfig:
     out: str = "benchmarks/results/ltr-simulator"
     tenants: tuple[tuple[str, str], ...] = (("acme-talent", "growth"), ("globex-hr", "turnaround"))
     rounds: int = 3
-    train_queries: int = 160
-    eval_queries: int = 60
-    sessions: int = 3              # recruiters running each training query per round
+    train_queries: int = 100
+    validation_queries: int = 40
+    eval_queries: int = 100
+    sessions: int = 5              # recruiters running each training query per round
     page: int = 20
     budget: int = 100              # fused candidates re-ranked (and the pool nDCG is normalised by)
     served: int = 30               # hits requested (and their features logged) per search
     explore_slots: int = 6         # page slots given to hits drawn from served positions page-slots+1..served
     explore: float = 0.5           # probability of swapping each adjacent pair on a served page
     patience: float = 0.9
-    boost_rounds: int = 150
+    boost_rounds: int = 150        # cap; early stopping in the in-product selection picks the number
+    select: bool = True            # in-product model selection (ranking.ltr.fit)
+    threads: int = 1               # LightGBM threads: 2 on a shared 2-core VM spins (same model either way)
     seed: int = 42
 
 
@@ -69,13 +101,25 @@ class _CachedEncoder:
         self.encode_query = functools.lru_cache(maxsize=4096)(encoder.encode_query)
 
 
-def _queries(cfg: SimConfig) -> tuple[list[dict], list[dict]]:
+@contextlib.contextmanager
+def _seeded_request_ids(seed: int):
+    """Served request ids (uuid4 in the pipeline) drawn from the seed, so a run is reproducible: the gate's
+    holdout and the selection's inner split hash them."""
+    rng = random.Random(seed)
+    with mock.patch("ranking.pipeline.uuid.uuid4", lambda: uuid.UUID(int=rng.getrandbits(128), version=4)):
+        yield
+
+
+def _queries(cfg: SimConfig) -> dict[str, list[dict]]:
+    """Disjoint train / validation / eval query sets, a permutation per seed."""
     qs = [json.loads(line) for line in Path(cfg.corpus_dir, "queries.jsonl").read_text().splitlines() if line.strip()]
-    rng = np.random.default_rng([cfg.seed, 7])
-    order = rng.permutation(len(qs))
-    evals = [qs[i] for i in order[: cfg.eval_queries]]
-    train = [qs[i] for i in order[cfg.eval_queries: cfg.eval_queries + cfg.train_queries]]
-    return train, evals
+    need = cfg.train_queries + cfg.validation_queries + cfg.eval_queries
+    if need > len(qs):
+        raise ValueError(f"{need} queries asked for, queries.jsonl has {len(qs)}")
+    order = np.random.default_rng([cfg.seed, 2027]).permutation(len(qs))
+    cut = np.cumsum([cfg.eval_queries, cfg.validation_queries, cfg.train_queries])
+    return {"eval": [qs[i] for i in order[: cut[0]]], "validation": [qs[i] for i in order[cut[0]: cut[1]]],
+            "train": [qs[i] for i in order[cut[1]: cut[2]]]}
 
 
 def _request(q: dict, tenant: str, k: int, *, rerank: bool = True, debug: bool = False) -> SearchRequest:
@@ -87,70 +131,96 @@ def _near(q: dict, filters: Filters):
     return (filters.near.lat, filters.near.lon) if filters.near else None
 
 
-def run(cfg: SimConfig, *, progress: bool = True) -> dict:
-    truth = Truth(cfg.corpus_dir)
-    train_q, eval_q = _queries(cfg)
-    work = Path(cfg.work_dir)
-    shutil.rmtree(work, ignore_errors=True)
+def _engines(cfg: SimConfig):
     reader = IndexReader(cfg.index_dir)
     encoder = _CachedEncoder(MiniLMEncoder(EncoderConfig()))
     features = FeatureSet(graph_loader=graph_loader(cfg.index_dir))
     hybrid = SearchEngine(reader, encoder, today=lambda: AS_OF)
     loops = {}
     for cond in CONDITIONS[1:]:
-        ltr_dir = work / cond
-        registry = ModelRegistry(ltr_dir)
-        stores = EventStores(ltr_dir)
-        settings = LtrSettings(budget=cfg.budget)
+        ltr_dir = Path(cfg.work_dir) / cond
+        registry, stores = ModelRegistry(ltr_dir), EventStores(ltr_dir)
         loops[cond] = {
             "dir": ltr_dir, "stores": stores, "registry": registry,
-            "serve": SearchEngine(reader, encoder, today=lambda: AS_OF, ltr=LtrStage(registry, stores, features, settings)),
+            "serve": SearchEngine(reader, encoder, today=lambda: AS_OF,
+                                  ltr=LtrStage(registry, stores, features, LtrSettings(budget=cfg.budget))),
             "eval": SearchEngine(reader, encoder, today=lambda: AS_OF,
                                  ltr=LtrStage(registry, None, features, LtrSettings(budget=cfg.budget, log_features=False))),
         }
-    pools = _eval_pools(hybrid, truth, eval_q, cfg)
-    results: dict = {t: {c: [] for c in CONDITIONS} for t, _ in cfg.tenants}
+    return hybrid, loops, features
+
+
+def run(cfg: SimConfig, *, progress: bool = True) -> dict:
+    """One seed: rounds of serve -> engage -> retrain; nDCG@10 per round on validation and eval."""
+    with _seeded_request_ids(cfg.seed):
+        return _run(cfg, progress=progress)
+
+
+def _run(cfg: SimConfig, *, progress: bool) -> dict:
+    clock = time.perf_counter()
+    truth = Truth(cfg.corpus_dir)
+    queries = _queries(cfg)
+    shutil.rmtree(cfg.work_dir, ignore_errors=True)
+    hybrid, loops, features = _engines(cfg)
+    pools = {s: _eval_pools(hybrid, truth, queries[s], cfg) for s in SPLITS}
+    # per split, tenant, condition: one {query_id: nDCG@10} per round (round 0 = before any training)
+    per_query: dict = {s: {t: {c: [] for c in CONDITIONS} for t, _ in cfg.tenants} for s in SPLITS}
     training: dict = {t: {c: [] for c in CONDITIONS[1:]} for t, _ in cfg.tenants}
-    for rnd in range(cfg.rounds + 1):
+    for s in SPLITS:
         for tenant, kind in cfg.tenants:
-            results[tenant]["hybrid"].append(_evaluate(hybrid, tenant, kind, eval_q, pools, truth, cfg, rerank=False))
-            for cond, loop in loops.items():
-                results[tenant][cond].append(_evaluate(loop["eval"], tenant, kind, eval_q, pools, truth, cfg))
+            base = _evaluate(hybrid, tenant, kind, queries[s], pools[s], truth, rerank=False)
+            per_query[s][tenant]["hybrid"] = [base] * (cfg.rounds + 1)   # never trained: the same every round
+    for rnd in range(cfg.rounds + 1):
+        for s in SPLITS:
+            for tenant, kind in cfg.tenants:
+                for cond, loop in loops.items():
+                    per_query[s][tenant][cond].append(_evaluate(loop["eval"], tenant, kind, queries[s], pools[s], truth))
         if rnd == cfg.rounds:
             break
         for tenant, kind in cfg.tenants:
             for cond, loop in loops.items():
-                _serve_round(loop, tenant, kind, train_q, truth, cfg, rnd, progress=progress, label=f"round {rnd + 1} {tenant} {cond}")
-                config = LtrConfig(debias=cond.split("-", 1)[1], num_boost_round=cfg.boost_rounds, seed=cfg.seed)
+                _serve_round(loop, tenant, kind, queries["train"], truth, cfg, rnd, progress=progress,
+                             label=f"seed {cfg.seed} round {rnd + 1} {tenant} {cond}")
+                config = LtrConfig(debias=cond.split("-", 1)[1], num_boost_round=cfg.boost_rounds, seed=cfg.seed,
+                                   select=cfg.select, threads=cfg.threads)
+                t0 = time.perf_counter()
                 report = train_scope(loop["dir"], tenant, config)
                 training[tenant][cond].append({"round": rnd + 1, "version": report.version, "promoted": report.promoted,
-                                               "requests": report.requests, "rows": report.rows, "metrics": report.metrics})
-    opposite = _opposite(loops["ltr-position"], hybrid, eval_q, cfg, features)
-    summary = _summarize(results, cfg)
-    return {"benchmark": "ltr-simulator", **stamp(), "config": asdict(cfg), "feature_names": list(FEATURE_NAMES),
-            "ndcg@10_by_round": results, "summary": summary, "training": training, "opposite_tenants": opposite}
+                                               "requests": report.requests, "rows": report.rows,
+                                               "train_s": round(time.perf_counter() - t0, 2), "metrics": report.metrics})
+    opposite = {cond: _opposite(loop, hybrid, truth, queries["eval"], cfg, features) for cond, loop in loops.items()}
+    ndcg_by_round = {s: {t: {c: [round(float(np.mean(list(r.values()))), 5) if r else 0.0 for r in rounds]
+                             for c, rounds in by_c.items()} for t, by_c in by_t.items()} for s, by_t in per_query.items()}
+    return {"seed": cfg.seed, "queries": {k: [q["query_id"] for q in v] for k, v in queries.items()},
+            "ndcg@10_by_round": ndcg_by_round,
+            "final_per_query": {s: {t: {c: rounds[-1] for c, rounds in by_c.items()} for t, by_c in by_t.items()}
+                                for s, by_t in per_query.items()},
+            "training": training, "opposite_tenants": opposite, "wall_s": round(time.perf_counter() - clock, 1)}
 
 
-def _eval_pools(engine, truth, eval_q, cfg) -> dict:
+def _eval_pools(engine, truth, queries, cfg) -> dict:
     """Per (tenant, query): hidden gains of the re-rankable pool (the top ``budget`` fused candidates)."""
     out = {}
     for tenant, kind in cfg.tenants:
-        for q in eval_q:
+        for q in queries:
             req = _request(q, tenant, cfg.budget, rerank=False)
             res = engine.search(req)
             out[(tenant, q["query_id"])] = [gain(truth, kind, q["query_id"], h.candidate_id, _near(q, req.filters)) for h in res.hits]
     return out
 
 
-def _evaluate(engine, tenant, kind, eval_q, pools, truth, cfg, *, rerank: bool = True) -> float:
-    scores = []
-    for q in eval_q:
+def _evaluate(engine, tenant, kind, queries, pools, truth, *, rerank: bool = True) -> dict[str, float]:
+    """{query_id: nDCG@10}, for the queries whose pool holds a relevant candidate."""
+    scores = {}
+    for q in queries:
+        pool = pools[(tenant, q["query_id"])]
+        if max(pool, default=0.0) <= 0:
+            continue
         req = _request(q, tenant, 10, rerank=rerank)
         res = engine.search(req)
         gains = [gain(truth, kind, q["query_id"], h.candidate_id, _near(q, req.filters)) for h in res.hits]
-        if max(pools[(tenant, q["query_id"])], default=0.0) > 0:
-            scores.append(ndcg(gains, pools[(tenant, q["query_id"])]))
-    return round(float(np.mean(scores)), 5) if scores else 0.0
+        scores[q["query_id"]] = round(ndcg(gains, pool), 6)
+    return scores
 
 
 def _serve_round(loop, tenant, kind, train_q, truth, cfg, rnd, *, progress, label) -> None:
@@ -190,9 +260,26 @@ def _page(rng, ranked: list[str], cfg: SimConfig) -> list[str]:
     return page
 
 
-def _opposite(loop, hybrid, eval_q, cfg, features) -> dict:
-    """Score the same pools with each tenant's final model: Spearman between the two tenants' orders,
-    and each model's correlation with the features the tenants disagree on."""
+def _pool_features(hybrid, features, q, tenant, cfg):
+    """(candidate ids, feature matrix) of the re-rankable pool of one query, as the LTR stage computes them."""
+    from query.keywords import keywords_to_ast
+    from query.parser import parse
+    from ranking.features import build_context
+
+    req = _request(q, tenant, cfg.budget, rerank=False, debug=True)
+    res = hybrid.search(req)
+    runs = {name: [Hit(o, s) for o, s in hs] for name, hs in res.debug["runs"].items()}
+    boolean = req.syntax == "boolean"
+    node = parse(q["query"]) if boolean else keywords_to_ast(q["query"])
+    ctx = build_context(node, req.filters, boolean=boolean, today=AS_OF)
+    X = features.compute(hybrid.reader.snapshot(), ctx, pool_from_runs([(h.ord, h.score) for h in res.hits], runs))
+    return [h.candidate_id for h in res.hits], X, req
+
+
+def _opposite(loop, hybrid, truth, eval_q, cfg, features) -> dict:
+    """Each tenant's final model scores the same eval pools. Among RELEVANT candidates (qrels grade > 0) of
+    each query: Spearman of the model score with each tenant's hidden taste and with the taste features;
+    over the whole pool: Spearman between the two tenants' models. All averaged over queries."""
     from scipy.stats import spearmanr
 
     registry = loop["registry"]
@@ -201,70 +288,204 @@ def _opposite(loop, hybrid, eval_q, cfg, features) -> dict:
         return {"error": "a tenant has no promoted model"}
     loaded = {t: LtrModel(m) for t, m in models.items()}
     (ta, _), (tb, _) = cfg.tenants
-    rho, corr = [], {t: {"graph_company_growth": [], "graph_company_layoff": [], "pair_years_experience": []} for t in loaded}
-    snap = hybrid.reader.snapshot()
-    from ranking.features import build_context
-    from query.parser import parse
-    from query.keywords import keywords_to_ast
+    kinds = [k for _, k in cfg.tenants]
+    between, vs_taste = [], {t: {k: [] for k in kinds} for t in loaded}
+    vs_feature = {t: {n: [] for n in TASTE_FEATURES} for t in loaded}
     for q in eval_q:
-        req = _request(q, ta, cfg.budget, rerank=False, debug=True)
-        res = hybrid.search(req)
-        if len(res.hits) < 10:
+        cids, X, req = _pool_features(hybrid, features, q, ta, cfg)
+        if len(cids) < 3:
             continue
-        runs = {name: [Hit(o, s) for o, s in hs] for name, hs in res.debug["runs"].items()}
-        boolean = req.syntax == "boolean"
-        node = parse(q["query"]) if boolean else keywords_to_ast(q["query"])
-        ctx = build_context(node, req.filters, boolean=boolean, today=AS_OF)
-        X = features.compute(snap, ctx, pool_from_runs([(h.ord, h.score) for h in res.hits], runs))
         scores = {t: m.predict(X) for t, m in loaded.items()}
-        rho.append(spearmanr(scores[ta], scores[tb]).statistic)
+        if _varies(scores[ta]) and _varies(scores[tb]):
+            between.append(spearmanr(scores[ta], scores[tb]).statistic)
+        rel = np.array([truth.qrels.get(q["query_id"], {}).get(c, 0) > 0 and c in truth.candidates for c in cids])
+        if rel.sum() < 3:
+            continue
+        near = _near(q, req.filters)
+        for k in kinds:
+            taste = np.array([preference(k, truth.candidates[c], near) for c, r in zip(cids, rel) if r])
+            for t, s in scores.items():
+                if _varies(taste) and _varies(s[rel]):
+                    vs_taste[t][k].append(spearmanr(s[rel], taste).statistic)
         for t, s in scores.items():
-            for name in corr[t]:
-                col = X[:, FEATURE_NAMES.index(name)]
-                if col.std() > 0:
-                    corr[t][name].append(spearmanr(s, col).statistic)
+            for name in TASTE_FEATURES:
+                col = X[rel, FEATURE_NAMES.index(name)]
+                ok = np.isfinite(col)
+                if _varies(col[ok]) and _varies(s[rel][ok]):
+                    vs_feature[t][name].append(spearmanr(s[rel][ok], col[ok]).statistic)
+
+    def mean(v):
+        return {"mean": round(float(np.mean(v)), 4), "queries": len(v)} if v else None
     return {"models": {t: f"{m.scope}/{m.version}" for t, m in models.items()},
-            "mean_spearman_between_tenant_models": round(float(np.nanmean(rho)), 4), "queries": len(rho),
-            "mean_spearman_score_vs_feature": {t: {n: round(float(np.nanmean(v)), 4) for n, v in d.items() if v}
-                                               for t, d in corr.items()}}
+            "spearman_between_tenant_models": mean(between),
+            "relevant_spearman_score_vs_taste": {t: {k: mean(v) for k, v in d.items()} for t, d in vs_taste.items()},
+            "relevant_spearman_score_vs_feature": {t: {n: mean(v) for n, v in d.items()} for t, d in vs_feature.items()}}
 
 
-def _summarize(results: dict, cfg: SimConfig) -> dict:
-    out = {}
-    for tenant, by_cond in results.items():
-        final = {c: v[-1] for c, v in by_cond.items()}
-        base = final["hybrid"] or 1e-9
-        out[tenant] = {"final": final,
-                       "relative_gain_vs_hybrid": {c: round(final[c] / base - 1, 4) for c in CONDITIONS[1:]},
-                       "debias_at_least_as_good": final["ltr-position"] >= final["ltr-none"]}
-    mean = {c: round(float(np.mean([results[t][c][-1] for t in results])), 5) for c in CONDITIONS}
-    out["mean"] = {"final": mean, "relative_gain_vs_hybrid": {c: round(mean[c] / mean["hybrid"] - 1, 4) for c in CONDITIONS[1:]}}
+def _varies(v: np.ndarray) -> bool:
+    """At least three values and not all equal (std() of a constant float32 column can be a tiny positive)."""
+    return len(v) >= 3 and bool(np.ptp(v) > 0)
+
+
+def _stats(values) -> dict:
+    v = np.asarray(values, dtype=np.float64)
+    return {"mean": round(float(v.mean()), 5), "sd": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 5),
+            "min": round(float(v.min()), 5), "max": round(float(v.max()), 5), "n": int(len(v))}
+
+
+def _bootstrap_gain(runs: list[dict], split: str, tenants: list[str], cond: str, base: str = "hybrid",
+                    draws: int = 2000) -> list[float]:
+    """95 % interval of the relative gain (mean over seeds and tenants of mean_q cond / mean_q base - 1),
+    resampling queries within each (seed, tenant), paired across conditions."""
+    rng = np.random.default_rng(0)
+    cells = []
+    for r in runs:
+        for t in tenants:
+            fq = r["final_per_query"][split][t]
+            qids = sorted(fq[base])
+            cells.append((np.array([fq[cond][q] for q in qids]), np.array([fq[base][q] for q in qids])))
+    out = np.empty(draws)
+    for i in range(draws):
+        gains = []
+        for a, b in cells:
+            idx = rng.integers(0, len(a), len(a))
+            gains.append(a[idx].mean() / b[idx].mean() - 1)
+        out[i] = np.mean(gains)
+    return [round(float(x), 4) for x in np.percentile(out, [2.5, 97.5])]
+
+
+def _summarize(runs: list[dict], cfg: SimConfig) -> dict:
+    """Across seeds, per split: nDCG@10 per round and the final relative gains; tenants and their mean."""
+    tenants = [t for t, _ in cfg.tenants]
+    out: dict = {}
+    for split in SPLITS:
+        by = {t: {c: [r["ndcg@10_by_round"][split][t][c] for r in runs] for c in CONDITIONS} for t in tenants}
+        by["mean"] = {c: [list(np.mean([by[t][c][i] for t in tenants], axis=0)) for i in range(len(runs))] for c in CONDITIONS}
+        s = {}
+        for t, conds in by.items():
+            final = {c: [v[-1] for v in conds[c]] for c in CONDITIONS}
+            gain_ = {c: [f / h - 1 for f, h in zip(final[c], final["hybrid"])] for c in CONDITIONS[1:]}
+            debias = [p - n for p, n in zip(final["ltr-position"], final["ltr-none"])]
+            s[t] = {"ndcg@10_by_round": {c: [_stats([v[i] for v in conds[c]]) for i in range(cfg.rounds + 1)] for c in CONDITIONS},
+                    "final": {c: _stats(final[c]) for c in CONDITIONS},
+                    "relative_gain_vs_hybrid": {c: _stats(gain_[c]) | {"per_seed": [round(g, 4) for g in gain_[c]]}
+                                                for c in CONDITIONS[1:]},
+                    "debias_minus_none": _stats(debias) | {"seeds_debias_at_least_as_good": int(sum(d >= 0 for d in debias))}}
+            ts = tenants if t == "mean" else [t]
+            for c in CONDITIONS[1:]:
+                s[t]["relative_gain_vs_hybrid"][c]["bootstrap_95"] = _bootstrap_gain(runs, split, ts, c)
+            s[t]["relative_gain_position_vs_none_bootstrap_95"] = _bootstrap_gain(runs, split, ts, "ltr-position", "ltr-none")
+        out[split] = s
     return out
 
 
+def _summarize_opposite(runs: list[dict], cfg: SimConfig) -> dict:
+    out = {}
+    for cond in CONDITIONS[1:]:
+        ops = [r["opposite_tenants"][cond] for r in runs if "error" not in r["opposite_tenants"][cond]]
+        if not ops:
+            out[cond] = {"error": "no seed with a promoted model for both tenants"}
+            continue
+        cell = {"spearman_between_tenant_models": _stats([o["spearman_between_tenant_models"]["mean"] for o in ops])}
+        for key in ("relevant_spearman_score_vs_taste", "relevant_spearman_score_vs_feature"):
+            cell[key] = {t: {n: _stats([o[key][t][n]["mean"] for o in ops if o[key][t][n]]) for n in ops[0][key][t]}
+                         for t in ops[0][key]}
+        out[cond] = cell
+    return out
+
+
+def run_seeds(cfg: SimConfig, seeds: list[int], *, progress: bool = True, reuse: bool = False) -> dict:
+    """Every seed in its own work directory; a finished seed's result is kept there (``reuse`` loads it when
+    its config is the same)."""
+    runs = []
+    for seed in seeds:
+        scfg = replace(cfg, seed=seed, work_dir=str(Path(cfg.work_dir) / f"seed-{seed}"))
+        cache = Path(cfg.work_dir) / f"seed-{seed}.json"
+        if reuse and cache.exists() and json.loads(cache.read_text()).get("config") == json.loads(json.dumps(asdict(scfg))):
+            result = json.loads(cache.read_text())
+        else:
+            result = run(scfg, progress=progress) | {"config": asdict(scfg)}
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps(result))
+        if progress:   # wall time only: no metric is shown before every seed has run
+            tqdm.write(f"seed {seed}: {result['wall_s']} s")
+        runs.append({k: v for k, v in result.items() if k != "config"})
+    return {"benchmark": "ltr-simulator", **stamp(), "config": asdict(cfg) | {"seeds": list(seeds)},
+            "protocol": _protocol(cfg), "feature_names": list(FEATURE_NAMES),
+            "summary": _summarize(runs, cfg), "opposite_tenants": _summarize_opposite(runs, cfg),
+            "wall_s": round(sum(r["wall_s"] for r in runs), 1), "runs": runs}
+
+
+def _protocol(cfg: SimConfig) -> dict:
+    return {
+        "query_sets": {"train": cfg.train_queries, "validation": cfg.validation_queries, "eval": cfg.eval_queries,
+                       "disjoint": True, "split": "permutation of queries.jsonl per seed"},
+        "knobs_chosen_on": "validation only; none tuned in this run (SimConfig frozen)",
+        "model_selection": "in ranking.ltr.fit: grid num_leaves x min_data_in_leaf, early stopping, on an inner split "
+                           "of the tenant's training requests scored with engagement labels; gate holdout untouched",
+        "seed_changes": ["query split", "click randomness", "request ids (gate and selection hash splits)", "LightGBM seed"],
+        "metric": "nDCG@10 of the served top 10 vs hidden gains, ideal = best order of the top-`budget` fused pool",
+        "interval": "bootstrap 95 %: queries resampled within each (seed, tenant), paired across conditions",
+    }
+
+
 def plot(result: dict, path: Path) -> None:
+    """Top: eval nDCG@10 per round, mean over seeds with a +-1 sd band. Bottom: the paired gain over hybrid
+    (same seed, same eval queries) per round, mean with a +-1 sd band."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    tenants = list(result["ndcg@10_by_round"])
-    fig, axes = plt.subplots(1, len(tenants), figsize=(5.5 * len(tenants), 4), sharey=True)
+    summary = result["summary"]["eval"]
+    kinds = dict(map(tuple, result["config"]["tenants"]))
+    fig, axes = plt.subplots(2, len(kinds), figsize=(5.5 * len(kinds), 7.5), sharex=True, sharey="row", squeeze=False)
     styles = {"hybrid": ("grey", "--"), "ltr-none": ("tab:orange", "-"), "ltr-position": ("tab:blue", "-")}
-    for ax, tenant in zip(np.atleast_1d(axes), tenants):
-        for cond, values in result["ndcg@10_by_round"][tenant].items():
+    for col, tenant in enumerate(kinds):
+        top, bottom = axes[0, col], axes[1, col]
+        for cond, per_round in summary[tenant]["ndcg@10_by_round"].items():
             color, ls = styles[cond]
-            ax.plot(range(len(values)), values, marker="o", color=color, linestyle=ls, label=cond)
-        kind = dict(map(tuple, result["config"]["tenants"]))[tenant]
-        ax.set_title(f"{tenant} (hidden taste: {kind})")
-        ax.set_xlabel("round (serve -> engage -> retrain)")
-        ax.set_xticks(range(len(values)))
-        ax.grid(alpha=0.3)
-    np.atleast_1d(axes)[0].set_ylabel("nDCG@10 vs hidden preferences")
-    np.atleast_1d(axes)[0].legend()
-    fig.suptitle(f"Closed-loop LTR simulation ({result['commit']})")
+            x = np.arange(len(per_round))
+            mean, sd = np.array([r["mean"] for r in per_round]), np.array([r["sd"] for r in per_round])
+            top.plot(x, mean, marker="o", color=color, linestyle=ls, label=cond)
+            top.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.12)
+            per_seed = np.array([r["ndcg@10_by_round"]["eval"][tenant][cond] for r in result["runs"]])
+            base = np.array([r["ndcg@10_by_round"]["eval"][tenant]["hybrid"] for r in result["runs"]])
+            rel = 100 * (per_seed / base - 1)
+            bottom.plot(x, rel.mean(axis=0), marker="o", color=color, linestyle=ls, label=cond)
+            if cond != "hybrid":
+                bottom.fill_between(x, rel.mean(axis=0) - rel.std(axis=0, ddof=1), rel.mean(axis=0) + rel.std(axis=0, ddof=1),
+                                    color=color, alpha=0.12)
+        gain_ = summary[tenant]["relative_gain_vs_hybrid"]["ltr-position"]
+        top.set_title(f"{tenant} (hidden taste: {kinds[tenant]})\nltr-position vs hybrid after {len(x) - 1} rounds: "
+                      f"{gain_['mean']:+.1%} (sd {gain_['sd']:.1%}, 95% CI {gain_['bootstrap_95'][0]:+.1%}..{gain_['bootstrap_95'][1]:+.1%})",
+                      fontsize=9)
+        bottom.axhline(10, color="red", linewidth=0.8, linestyle=":", label="+10 % target")
+        bottom.set_xlabel("round (serve -> engage -> retrain)")
+        bottom.set_xticks(x)
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("eval nDCG@10 vs hidden preferences")
+    axes[1, 0].set_ylabel("gain over hybrid, same seed (%)")
+    axes[0, 0].legend(loc="lower right", fontsize=8)
+    axes[1, 0].legend(loc="upper left", fontsize=8)
+    cfg = result["config"]
+    fig.suptitle(f"Closed-loop LTR simulation: {len(cfg['seeds'])} seeds x {cfg['eval_queries']} eval queries, "
+                 f"bands = mean +- 1 sd over seeds ({result['commit']})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _headline(result: dict) -> str:
+    lines = []
+    for split in SPLITS:
+        for t, s in result["summary"][split].items():
+            f, g = s["final"], s["relative_gain_vs_hybrid"]
+            lines.append(f"{split:10s} {t:12s} " + "  ".join(f"{c} {f[c]['mean']:.4f}±{f[c]['sd']:.4f}" for c in CONDITIONS)
+                         + "  gain " + "  ".join(f"{c} {g[c]['mean']:+.2%}±{g[c]['sd']:.2%} {g[c]['bootstrap_95']}"
+                                                 for c in CONDITIONS[1:])
+                         + f"  position-none {s['debias_minus_none']['mean']:+.4f}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,21 +496,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=SimConfig.out, help="writes OUT.json and OUT.png")
     p.add_argument("--rounds", type=int, default=SimConfig.rounds)
     p.add_argument("--train-queries", type=int, default=SimConfig.train_queries)
+    p.add_argument("--validation-queries", type=int, default=SimConfig.validation_queries)
     p.add_argument("--eval-queries", type=int, default=SimConfig.eval_queries)
     p.add_argument("--sessions", type=int, default=SimConfig.sessions)
-    p.add_argument("--seed", type=int, default=SimConfig.seed)
+    p.add_argument("--seeds", default="42,43,44", help="comma-separated; each changes split, clicks, request ids")
+    p.add_argument("--no-select", action="store_true", help="fixed tree shape instead of in-product selection")
+    p.add_argument("--reuse", action="store_true", help="load a seed's result from WORK_DIR/seed-N.json if its config matches")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     cfg = SimConfig(index_dir=args.index_dir, corpus_dir=args.corpus_dir, work_dir=args.work_dir, out=args.out,
-                    rounds=args.rounds, train_queries=args.train_queries, eval_queries=args.eval_queries,
-                    sessions=args.sessions, seed=args.seed)
-    result = run(cfg, progress=not args.no_progress)
+                    rounds=args.rounds, train_queries=args.train_queries, validation_queries=args.validation_queries,
+                    eval_queries=args.eval_queries, sessions=args.sessions, select=not args.no_select)
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    result = run_seeds(cfg, seeds, progress=not args.no_progress, reuse=args.reuse)
     out = Path(cfg.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(result, indent=2))
+    out.with_suffix(".json").write_text(json.dumps(result, indent=1))
     plot(result, out.with_suffix(".png"))
-    print(json.dumps(result["summary"], indent=2))
-    print(json.dumps(result["opposite_tenants"], indent=2))
+    print(_headline(result))
+    for cond, cell in result["opposite_tenants"].items():
+        for key, by_t in cell.items():
+            if isinstance(by_t, dict) and "mean" not in by_t:
+                for t, d in by_t.items():
+                    print(f"{cond:12s} {key} {t}: " + ", ".join(f"{n} {v['mean']:+.3f}±{v['sd']:.3f}" for n, v in d.items() if v))
+            else:
+                print(f"{cond:12s} {key}: {by_t}")
     return 0
 
 

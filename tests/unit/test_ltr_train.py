@@ -102,7 +102,8 @@ def test_gate_refuses_a_worse_model(tmp_path):
     good = train_scope(tmp_path, "acme", CONFIG)
     simulate(tmp_path, "acme", likes_senior=False, seed=3, requests=120, day=5)   # taste flips, new data dominates
     reg = ModelRegistry(tmp_path)
-    weak = train_scope(tmp_path, "acme", LtrConfig(num_boost_round=1, num_leaves=2, min_data_in_leaf=5, min_requests=10, threads=1))
+    weak = train_scope(tmp_path, "acme", LtrConfig(num_boost_round=1, num_leaves=2, min_data_in_leaf=5, min_requests=10, threads=1,
+                                                    select=False))
     current = reg.current("acme")
     if weak.metrics["holdout_ndcg@10"] < weak.metrics["current_holdout_ndcg@10"]:
         assert not weak.promoted and current.version == good.version
@@ -154,3 +155,19 @@ def test_explanations_name_features_and_ndcg_arithmetic(two_tenants):
     assert ndcg_at(np.array([2.0, 1.0]), np.array([2, 0]), np.array([2])) == 1.0
     assert ndcg_at(np.array([1.0, 2.0]), np.array([2, 0]), np.array([2])) == pytest.approx(1 / np.log2(3))
     assert json.loads(json.dumps(ex))   # explanations are plain JSON
+
+
+def test_selected_params_land_in_the_manifest(tmp_path):
+    simulate(tmp_path, "acme", likes_senior=True, requests=300, seed=4)
+    config = LtrConfig(num_boost_round=40, early_stopping_rounds=10, grid_num_leaves=(3, 7), grid_min_data_in_leaf=(5, 20),
+                       min_select_requests=20, min_requests=10, threads=1)
+    report = train_scope(tmp_path, "acme", config)
+    manifest = ModelRegistry(tmp_path).get("acme", report.version).manifest
+    chosen = manifest["metrics"]["selection"]["chosen"]
+    assert len(manifest["metrics"]["selection"]["grid"]) == 4
+    assert chosen["num_leaves"] in (3, 7) and chosen["min_data_in_leaf"] in (5, 20)
+    for name in ("num_leaves", "min_data_in_leaf", "num_boost_round"):
+        assert manifest["params"][name] == chosen[name] == manifest["metrics"]["params"][name]
+    assert manifest["params"]["debias"] == "position"
+    model = LtrModel(ModelRegistry(tmp_path).current("acme"))
+    assert model.booster.current_iteration() == chosen["num_boost_round"]

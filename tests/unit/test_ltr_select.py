@@ -1,0 +1,81 @@
+"""In-product model selection inside ``fit``: deterministic, never reads the gate's holdout, recorded."""
+import numpy as np
+import pytest
+
+from ranking.features import FEATURE_NAMES
+from ranking.labels import TrainingSet
+from ranking.ltr import LtrConfig, _split, fit
+
+YEARS = FEATURE_NAMES.index("pair_years_experience")
+SELECT = LtrConfig(num_boost_round=40, early_stopping_rounds=10, grid_num_leaves=(3, 7), grid_min_data_in_leaf=(5, 20),
+                   min_select_requests=20, threads=1)
+
+
+def training_set(requests=300, page=10, seed=0) -> TrainingSet:
+    """Served pages with random features; the label rises with experience, plus noise (grades 0-6)."""
+    rng = np.random.default_rng(seed)
+    n = requests * page
+    X = rng.random((n, len(FEATURE_NAMES))).astype(np.float32)
+    X[:, YEARS] = rng.uniform(0, 30, n)
+    y = np.clip(np.round(X[:, YEARS] / 6 + rng.normal(0, 1.0, n)), 0, 6).astype(np.int32)
+    rids = np.repeat([f"acme-req{r}" for r in range(requests)], page).astype(object)
+    cids = np.array([f"acme-c{i}" for i in range(n)], dtype=object)
+    return TrainingSet(X, y, np.full(requests, page, dtype=np.int32), np.tile(np.arange(page, dtype=np.int32), requests),
+                       rids, cids, (None, None), 0)
+
+
+def test_selection_is_deterministic_and_picks_the_best_inner_score():
+    ts = training_set()
+    b1, m1, _ = fit(ts, SELECT)
+    b2, m2, _ = fit(ts, SELECT)
+    assert b1.model_to_string() == b2.model_to_string() and m1 == m2
+    sel = m1["selection"]
+    assert sel["enabled"] and len(sel["grid"]) == 4
+    assert [(g["num_leaves"], g["min_data_in_leaf"]) for g in sel["grid"]] == [(3, 5), (3, 20), (7, 5), (7, 20)]
+    best = max(sel["grid"], key=lambda g: g["inner_ndcg@10"])          # max() keeps the first of ties, as fit does
+    assert sel["chosen"] == {"num_leaves": best["num_leaves"], "min_data_in_leaf": best["min_data_in_leaf"],
+                             "num_boost_round": best["best_iteration"], "inner_ndcg@10": best["inner_ndcg@10"]}
+    assert m1["params"] == {"num_leaves": best["num_leaves"], "min_data_in_leaf": best["min_data_in_leaf"],
+                            "learning_rate": SELECT.learning_rate, "num_boost_round": best["best_iteration"]}
+    assert b1.current_iteration() == best["best_iteration"] <= SELECT.num_boost_round
+
+
+def test_selection_uses_no_holdout_row():
+    """Scramble every holdout row (features and labels): selection and the final model do not change, only the
+    holdout score does; the inner split partitions exactly the non-holdout requests."""
+    ts = training_set()
+    _, hold_rows, hold_group = _split(ts, SELECT.holdout_fraction)
+    assert 0 < hold_group.sum() < len(hold_group)
+    rng = np.random.default_rng(7)
+    X, y = ts.X.copy(), ts.y.copy()
+    X[hold_rows] = rng.random((hold_rows.sum(), X.shape[1])).astype(np.float32) * 1000
+    y[hold_rows] = rng.integers(0, 7, hold_rows.sum())
+    scrambled = TrainingSet(X, y, ts.group, ts.position, ts.request_ids, ts.candidate_ids, ts.window, ts.events)
+    b1, m1, _ = fit(ts, SELECT)
+    b2, m2, _ = fit(scrambled, SELECT)
+    assert m1["selection"] == m2["selection"] and m1["params"] == m2["params"]
+    assert b1.model_to_string() == b2.model_to_string()
+    assert m1["holdout_ndcg@10"] != m2["holdout_ndcg@10"]               # the scrambling did reach the holdout
+    inner = _split(ts, SELECT.inner_fraction, salt="select:")[2]
+    assert not (inner & hold_group).all()                                # the salted hash is not the gate's split
+    sel = m1["selection"]
+    assert sel["inner_validation_requests"] == int((inner & ~hold_group).sum()) > 0
+    assert sel["inner_validation_requests"] + sel["inner_train_requests"] == m1["train_requests"] == int((~hold_group).sum())
+
+
+def test_selection_off_or_too_little_data_keeps_the_configured_shape():
+    ts = training_set()
+    off = LtrConfig(num_boost_round=15, num_leaves=5, min_data_in_leaf=9, select=False, threads=1)
+    booster, m, _ = fit(ts, off)
+    assert m["selection"] == {"enabled": False}
+    assert m["params"] == {"num_leaves": 5, "min_data_in_leaf": 9, "learning_rate": 0.05, "num_boost_round": 15}
+    assert booster.current_iteration() == 15
+    _, small, _ = fit(training_set(requests=60), SELECT)                 # ~10 inner-validation requests < 20
+    assert "skipped" in small["selection"] and small["params"]["num_leaves"] == SELECT.num_leaves
+
+
+def test_bad_selection_config_is_refused():
+    with pytest.raises(ValueError, match="grid"):
+        LtrConfig(grid_num_leaves=())
+    with pytest.raises(ValueError, match="inner_fraction"):
+        LtrConfig(inner_fraction=0.0)
