@@ -30,16 +30,21 @@ class TitleExpansion:
 
 def title_expansions(node: qa.Node | None, *, boolean: bool, taxonomy: Taxonomy | None = None,
                      min_score: float = MIN_SCORE) -> list[TitleExpansion]:
-    """Occupations named by the query: its ``title:`` leaves (Boolean) or all its words (keywords)."""
+    """Occupations named by the query: its ``title:`` leaves (Boolean), or for keywords the exact titles
+    inside its words ("Need a senior software engineer in Berlin" -> "senior software engineer"), else
+    all its words matched as one title ("sr swe")."""
     if node is None:
         return []
     taxonomy = taxonomy or Taxonomy.load()
+    out: dict[str, TitleExpansion] = {}
     if boolean:
         sources = [leaf.text for leaf, negated in qa.iter_leaves(node)
                    if not negated and leaf.field in ("title", "current_title") and not isinstance(leaf, qa.Prefix)]
     else:
-        sources = [" ".join(leaf.text for leaf, negated in qa.iter_leaves(node) if not negated)]
-    out: dict[str, TitleExpansion] = {}
+        words = " ".join(leaf.text for leaf, negated in qa.iter_leaves(node) if not negated)
+        for span, match in taxonomy.titles_in(words):
+            out.setdefault(match.code, TitleExpansion(span, match.code, match.title, match.alias, 1.0))
+        sources = [] if out else [words]
     for text in sources:
         match = taxonomy.match_title(text) if text.strip() else None
         if match is not None and match.score >= min_score and match.code not in out:

@@ -37,7 +37,7 @@ from query.expansion import title_expansions
 from query.filters import Filters
 from records.geo import haversine_km
 from records.schema import SENIORITY_LEVELS
-from records.taxonomy import Taxonomy, seniority_hint
+from records.taxonomy import Taxonomy, seniority_hint, strip_seniority
 
 try:   # the graph helper's module; the contract fixes these names
     from graph.features import GRAPH_FEATURES, GraphTarget, moves_per_year_of
@@ -64,7 +64,7 @@ class QueryContext:
     terms: dict[str, tuple[str, ...]]          # lex group -> analysed positive query tokens
     skills: frozenset[str] = frozenset()       # casefolded O*NET skill names named by the query
     title_tokens: frozenset[str] = frozenset()
-    occupations: frozenset[str] = frozenset()  # O*NET codes the query's title words match
+    occupations: tuple[str, ...] = ()          # O*NET codes the query's titles name, first-named first
     near: tuple[float, float] | None = None
     seniority: tuple[int, ...] = ()            # target levels
     years: tuple[float | None, float | None] = (None, None)
@@ -103,7 +103,10 @@ def build_context(node: qa.Node | None, filters: Filters, *, boolean: bool, toda
         skill = taxonomy.normalize_skill(f"{a} {b}")
         if skill:
             skills[skill.casefold()] = skill
-    occupations = frozenset(e.code for e in title_expansions(node, boolean=boolean, taxonomy=taxonomy)) if node is not None else frozenset()
+    expansions = title_expansions(node, boolean=boolean, taxonomy=taxonomy)
+    occupations = tuple(e.code for e in expansions)
+    if not boolean and expansions:   # a sentence: the title is the words that named the occupation, not all words
+        title = {t for e in expansions for t in analyze(TEXT_FIELDS["title_current"], strip_seniority(e.source))} or title
     levels = tuple(SENIORITY_LEVELS.index(s) for s in filters.seniority)
     if not levels and positive:
         hint = seniority_hint(" ".join(leaf.text for leaf in positive))
@@ -150,7 +153,7 @@ class FeatureSet:
         out[:, _INDEX["fused_rank"]] = np.arange(1, n + 1)
         out[:, _INDEX["fused_score"]] = pool.fused_score
         if view.graph is not None and GraphTarget is not None:
-            target = GraphTarget(occupation=next(iter(sorted(ctx.occupations)), None), company=ctx.company, skills=ctx.skill_names)
+            target = GraphTarget(occupation=ctx.occupations[0] if ctx.occupations else None, company=ctx.company, skills=ctx.skill_names)
             g0 = _INDEX[GRAPH_FEATURES[0]]
             out[:, g0:g0 + len(GRAPH_FEATURES)] = view.graph_features(snap, pool.ords, stats, target)
         self._pair(snap, ctx, view, pool.ords, matched, out)

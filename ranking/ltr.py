@@ -34,7 +34,8 @@ def _lgb():
 @dataclass(frozen=True)
 class LtrConfig:
     """Training settings. With ``select`` (the default) the tree shape is chosen per training run from the
-    grid below on the tenant's own engagement labels (see :func:`fit`); ``num_leaves`` and
+    grid below on the tenant's own engagement labels, simplest within one standard error of the best (see
+    :func:`_select`); ``num_leaves`` and
     ``min_data_in_leaf`` are then only the fallback when there are too few requests to select on."""
     debias: str = "position"
     num_leaves: int = 7                # small trees: engagement logs are small and noisy
@@ -99,6 +100,12 @@ class LtrModel:
 
 def ndcg_at(scores: np.ndarray, labels: np.ndarray, group: np.ndarray, k: int = 10) -> float:
     """Mean nDCG@k over groups (gain 2^label - 1); groups without a positive gain are skipped."""
+    out = ndcg_per_group(scores, labels, group, k)
+    return float(np.mean(out)) if len(out) else 0.0
+
+
+def ndcg_per_group(scores: np.ndarray, labels: np.ndarray, group: np.ndarray, k: int = 10) -> np.ndarray:
+    """nDCG@k of each group with a positive gain, in group order."""
     out, start = [], 0
     for size in group:
         s, y = scores[start:start + size], labels[start:start + size].astype(np.float64)
@@ -110,7 +117,7 @@ def ndcg_at(scores: np.ndarray, labels: np.ndarray, group: np.ndarray, k: int = 
             continue
         top = y[np.argsort(-s, kind="stable")][:k]
         out.append(((2 ** top - 1) * disc[: len(top)]).sum() / idcg)
-    return float(np.mean(out)) if out else 0.0
+    return np.asarray(out, dtype=np.float64)
 
 
 def _split(ts: TrainingSet, fraction: float, salt: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -155,8 +162,11 @@ def _select(ts: TrainingSet, config: LtrConfig, hold_group: np.ndarray) -> tuple
 
     The non-holdout requests are split again by a salted hash into inner-train and inner-validation; each
     (num_leaves, min_data_in_leaf) of the grid trains on inner-train with early stopping on the inner
-    validation nDCG@10; the best inner nDCG@10 wins (ties: the earlier grid point, in grid order) and is refit by
-    :func:`fit` on all non-holdout requests for its best number of rounds. Deterministic for a given data set."""
+    validation nDCG@10. The one-standard-error rule then picks the SIMPLEST grid point (fewest leaves, then
+    most data per leaf) whose inner nDCG@10 is within one standard error (over inner-validation requests) of
+    the best: engagement labels are noisy, and the larger trees that win on them by less than their noise
+    fit the clicks rather than what recruiters want. The choice is refit by :func:`fit` on all non-holdout
+    requests for its best number of rounds. Deterministic for a given data set."""
     base = config.params()
     if not config.select:
         return base, config.num_boost_round, {"enabled": False}
@@ -167,9 +177,9 @@ def _select(ts: TrainingSet, config: LtrConfig, hold_group: np.ndarray) -> tuple
                                               f"{int(fit_group.sum())} inner-train requests, need {config.min_select_requests}"}
     lgb = _lgb()
     fit_rows, inner_rows = np.repeat(fit_group, ts.group), np.repeat(inner_group, ts.group)
-    grid, best = [], None
-    for leaves in config.grid_num_leaves:
-        for min_leaf in config.grid_min_data_in_leaf:
+    grid, fits = [], []
+    for leaves in sorted(config.grid_num_leaves):                       # simplest first
+        for min_leaf in sorted(config.grid_min_data_in_leaf, reverse=True):
             params = base | {"num_leaves": leaves, "min_data_in_leaf": min_leaf}
             train = lgb.Dataset(ts.X[fit_rows], ts.y[fit_rows], group=ts.group[fit_group], feature_name=list(FEATURE_NAMES),
                                 position=ts.position[fit_rows] if config.debias == "position" else None)
@@ -177,15 +187,23 @@ def _select(ts: TrainingSet, config: LtrConfig, hold_group: np.ndarray) -> tuple
             booster = lgb.train(params, train, num_boost_round=config.num_boost_round, valid_sets=[valid],
                                 callbacks=[lgb.early_stopping(config.early_stopping_rounds, first_metric_only=True, verbose=False)])
             rounds = int(booster.best_iteration or config.num_boost_round)
-            score = ndcg_at(booster.predict(ts.X[inner_rows], num_iteration=rounds), ts.y[inner_rows], ts.group[inner_group])
+            per = ndcg_per_group(booster.predict(ts.X[inner_rows], num_iteration=rounds), ts.y[inner_rows], ts.group[inner_group])
+            score = float(per.mean()) if len(per) else 0.0
+            se = float(per.std(ddof=1) / np.sqrt(len(per))) if len(per) > 1 else 0.0
             grid.append({"num_leaves": leaves, "min_data_in_leaf": min_leaf, "best_iteration": rounds,
-                         "inner_ndcg@10": round(score, 5)})
-            if best is None or score > best[0]:
-                best = (score, params, rounds)
-    record = {"enabled": True, "inner_train_requests": int(fit_group.sum()), "inner_validation_requests": int(inner_group.sum()),
-              "grid": grid, "chosen": {"num_leaves": best[1]["num_leaves"], "min_data_in_leaf": best[1]["min_data_in_leaf"],
-                                       "num_boost_round": best[2], "inner_ndcg@10": round(best[0], 5)}}
-    return best[1], best[2], record
+                         "inner_ndcg@10": round(score, 5), "inner_se": round(se, 5)})
+            fits.append((score, se, params, rounds))
+    top = max(range(len(fits)), key=lambda i: fits[i][0])               # the first of ties
+    bar = fits[top][0] - fits[top][1]
+    pick = next(i for i, f in enumerate(fits) if f[0] >= bar)
+    score, _, params, rounds = fits[pick]
+    record = {"enabled": True, "rule": "one standard error", "inner_train_requests": int(fit_group.sum()),
+              "inner_validation_requests": int(inner_group.sum()), "grid": grid,
+              "best": {"num_leaves": fits[top][2]["num_leaves"], "min_data_in_leaf": fits[top][2]["min_data_in_leaf"],
+                       "inner_ndcg@10": round(fits[top][0], 5), "inner_se": round(fits[top][1], 5)},
+              "chosen": {"num_leaves": params["num_leaves"], "min_data_in_leaf": params["min_data_in_leaf"],
+                         "num_boost_round": rounds, "inner_ndcg@10": round(score, 5)}}
+    return params, rounds, record
 
 
 def train_scope(ltr_dir, scope: str, config: LtrConfig = LtrConfig(), labels: LabelConfig = LabelConfig(), *,

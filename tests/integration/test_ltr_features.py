@@ -53,6 +53,17 @@ def test_pair_features_are_exact(snap):
     assert not np.isnan(X).any() and X.dtype == np.float32
 
 
+def test_a_sentence_query_names_its_occupation_and_title(snap):
+    """Natural-language queries: occupation and title matches come from the title inside the sentence, not
+    from all its words (which matched nothing, leaving pair_occupation_match at 0 for every candidate)."""
+    ctx = build_context(keywords_to_ast("Looking for a data engineer in Berlin with Spark, 5+ years"), Filters(),
+                        boolean=False, today=AS_OF)
+    assert ctx.occupations[:1] == ("15-1243.00",) and len(ctx.title_tokens) == 2 and "data" in ctx.title_tokens
+    X = FeatureSet().compute(snap, ctx, pool(snap, ["de-001", "rn-001"]))
+    assert X[0, F["pair_occupation_match"]] == 1.0 and X[1, F["pair_occupation_match"]] == 0.0
+    assert X[0, F["pair_title_match"]] == 1.0 and X[1, F["pair_title_match"]] == 0.0
+
+
 def test_no_targets_give_sentinels(snap):
     ctx = build_context(keywords_to_ast("nurse"), Filters(), boolean=False, today=AS_OF)
     X = FeatureSet().compute(snap, ctx, pool(snap, ["rn-001", "de-001"]))

@@ -15,3 +15,18 @@ def test_keywords_match_the_whole_text_and_garbage_matches_nothing():
     assert exps and exps[0].score >= 0.6
     assert title_expansions(keywords_to_ast("qwzx blorp"), boolean=False) == []
     assert title_expansions(None, boolean=False) == []
+
+
+def test_keywords_find_the_title_inside_a_sentence():
+    """A recruiter's sentence names its occupation in a few of its words; the rest (places, skills, years)
+    must not make the match fail or add occupations."""
+    exps = title_expansions(keywords_to_ast("Need a senior Software Engineer (Oracle Java) in Montréal (7+ years)"),
+                            boolean=False)
+    assert [e.code for e in exps] == ["15-1252.00"]
+    assert exps[0].source == "senior software engineer" and exps[0].score == 1.0
+    # the title that appears first comes first; a one-word title beside a longer one is dropped ("server" of SQL Server)
+    exps = title_expansions(keywords_to_ast("real estate broker with Microsoft SQL Server, or a data engineer"), boolean=False)
+    assert [e.source for e in exps] == ["real estate broker", "data engineer"]
+    # a lone word that is a skill is not read as a title inside a sentence, but a one-word query still matches
+    assert [e.code for e in title_expansions(keywords_to_ast("python"), boolean=False)] == ["15-1252.00"]
+    assert [e.source for e in title_expansions(keywords_to_ast("nurse with acrobat"), boolean=False)] == ["nurse"]

@@ -24,20 +24,38 @@ def training_set(requests=300, page=10, seed=0) -> TrainingSet:
                        rids, cids, (None, None), 0)
 
 
-def test_selection_is_deterministic_and_picks_the_best_inner_score():
+def test_selection_is_deterministic_and_picks_the_simplest_within_one_standard_error():
     ts = training_set()
     b1, m1, _ = fit(ts, SELECT)
     b2, m2, _ = fit(ts, SELECT)
     assert b1.model_to_string() == b2.model_to_string() and m1 == m2
     sel = m1["selection"]
-    assert sel["enabled"] and len(sel["grid"]) == 4
-    assert [(g["num_leaves"], g["min_data_in_leaf"]) for g in sel["grid"]] == [(3, 5), (3, 20), (7, 5), (7, 20)]
+    assert sel["enabled"] and sel["rule"] == "one standard error" and len(sel["grid"]) == 4
+    # simplest first: fewer leaves, then more data per leaf
+    assert [(g["num_leaves"], g["min_data_in_leaf"]) for g in sel["grid"]] == [(3, 20), (3, 5), (7, 20), (7, 5)]
     best = max(sel["grid"], key=lambda g: g["inner_ndcg@10"])          # max() keeps the first of ties, as fit does
-    assert sel["chosen"] == {"num_leaves": best["num_leaves"], "min_data_in_leaf": best["min_data_in_leaf"],
-                             "num_boost_round": best["best_iteration"], "inner_ndcg@10": best["inner_ndcg@10"]}
-    assert m1["params"] == {"num_leaves": best["num_leaves"], "min_data_in_leaf": best["min_data_in_leaf"],
-                            "learning_rate": SELECT.learning_rate, "num_boost_round": best["best_iteration"]}
-    assert b1.current_iteration() == best["best_iteration"] <= SELECT.num_boost_round
+    assert sel["best"]["inner_ndcg@10"] == best["inner_ndcg@10"] and best["inner_se"] > 0
+    bar = best["inner_ndcg@10"] - best["inner_se"]
+    pick = next(g for g in sel["grid"] if g["inner_ndcg@10"] >= bar - 1e-5)
+    assert all(g["inner_ndcg@10"] < bar + 1e-5 for g in sel["grid"][:sel["grid"].index(pick)])
+    assert sel["chosen"] == {"num_leaves": pick["num_leaves"], "min_data_in_leaf": pick["min_data_in_leaf"],
+                             "num_boost_round": pick["best_iteration"], "inner_ndcg@10": pick["inner_ndcg@10"]}
+    assert m1["params"] == {"num_leaves": pick["num_leaves"], "min_data_in_leaf": pick["min_data_in_leaf"],
+                            "learning_rate": SELECT.learning_rate, "num_boost_round": pick["best_iteration"]}
+    assert b1.current_iteration() == pick["best_iteration"] <= SELECT.num_boost_round
+
+
+def test_one_standard_error_rule_prefers_small_trees_when_large_ones_win_by_noise():
+    """Labels from one feature plus heavy noise: the grid's larger trees may score a hair higher on the inner
+    split, but not by a standard error, so the rule keeps the smallest tree."""
+    rng = np.random.default_rng(3)
+    ts = training_set(requests=400, seed=3)
+    y = np.clip(np.round(ts.X[:, YEARS] / 10 + rng.normal(0, 2.0, len(ts.y))), 0, 6).astype(np.int32)
+    noisy = TrainingSet(ts.X, y, ts.group, ts.position, ts.request_ids, ts.candidate_ids, ts.window, ts.events)
+    sel = fit(noisy, SELECT)[1]["selection"]
+    assert sel["best"]["num_leaves"] == 7                                # plain argmax would take the big trees
+    assert sel["chosen"]["num_leaves"] == 3
+    assert sel["best"]["inner_ndcg@10"] - sel["chosen"]["inner_ndcg@10"] <= sel["best"]["inner_se"] + 1e-5
 
 
 def test_selection_uses_no_holdout_row():
