@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from dataclasses import dataclass
 
@@ -111,13 +112,7 @@ class GraphFeaturizer:
         counts = self.trans.getcol(t).toarray().ravel() if t is not None else None
         sources = set(np.flatnonzero(counts).tolist()) if counts is not None else set()
         codes = list(self.occ_code)
-        related: dict[str, float] = {}
-        for src, occ in self.taxonomy.occupations.items():
-            rel = [(c, TIER_WEIGHT.get(tier, 0.3)) for c, tier, _ in occ.related]
-            total = sum(w for _, w in rel)
-            share = sum(w for c, w in rel if c == code)
-            if share:
-                related[src] = share / total
+        related = dict(self._related_share.get(code, {}))
         for i in sources:
             src = codes[i]
             r = related.pop(src, 0.0)
@@ -127,6 +122,24 @@ class GraphFeaturizer:
             out_moves = self.trans_out[i] if i is not None else 0.0
             out[src] = float(ALPHA * r / (out_moves + ALPHA))
         out[code] = 1.0
+        return out
+
+    def warm(self) -> None:
+        """Build now what the first query naming an occupation would otherwise build."""
+        _ = self._related_share
+
+    @functools.cached_property
+    def _related_share(self) -> dict[str, dict[str, float]]:
+        """target code -> {source occupation: the share of the source's O*NET related-occupation weight on the
+        target}: one pass over the taxonomy, instead of one per query occupation."""
+        out: dict[str, dict[str, float]] = {}
+        for src, occ in self.taxonomy.occupations.items():
+            rel = [(c, TIER_WEIGHT.get(tier, 0.3)) for c, tier, _ in occ.related]
+            total = sum(w for _, w in rel)
+            for c in dict.fromkeys(c for c, _ in rel):
+                share = sum(w for d, w in rel if d == c)
+                if share:
+                    out.setdefault(c, {})[src] = share / total
         return out
 
     def _skill_rows(self, skills: tuple[str, ...]) -> list[np.ndarray]:

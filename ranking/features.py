@@ -134,8 +134,12 @@ class FeatureSet:
         self._idf: dict[tuple[str, str], float] = {}
 
     def prepare(self, snap) -> None:
-        """Build the per-version view now (a server calls this at start-up) rather than on the first search."""
-        self._switch(snap)
+        """Build the per-version view and the taxonomy's indexes (query titles and skills) now (a server calls
+        this at start-up) rather than in the first search."""
+        Taxonomy.load().warm()
+        view = self._switch(snap)
+        if view.graph is not None:
+            view.graph.warm()
 
     def compute(self, snap, ctx: QueryContext, pool: Pool) -> np.ndarray:
         """float32 (len(pool.ords), len(FEATURE_NAMES)); never NaN."""

@@ -156,7 +156,7 @@ class SearchEngine:
         encoder and the LTR features' per-version view (graph, term statistics). Raises
         BackendUnavailableError when there is no index yet."""
         snap = self.reader.snapshot()
-        Taxonomy.load()
+        Taxonomy.load().warm()
         self.encoder.encode_query("warm up")
         if self.ltr is not None:
             self.ltr.features.prepare(snap)

@@ -563,6 +563,11 @@ class Taxonomy:
     def seniority_hint(raw_title: str) -> str | None:
         return seniority_hint(raw_title)
 
+    def warm(self) -> "Taxonomy":
+        """Build the title and skill indexes now (seconds) instead of in the first lookup, e.g. a server's first search."""
+        _ = self._titles, self._skills
+        return self
+
     @functools.cached_property
     def _titles(self) -> _TitleIndex:
         return _TitleIndex(self.occupations)
