@@ -30,21 +30,28 @@ class TitleExpansion:
 
 def title_expansions(node: qa.Node | None, *, boolean: bool, taxonomy: Taxonomy | None = None,
                      min_score: float = MIN_SCORE) -> list[TitleExpansion]:
-    """Occupations named by the query: its ``title:`` leaves (Boolean), or for keywords the exact titles
-    inside its words ("Need a senior software engineer in Berlin" -> "senior software engineer"), else
-    all its words matched as one title ("sr swe")."""
+    """Occupations named by the query: its ``title:`` leaves (Boolean). For keywords, in this order, the
+    first that finds any: the exact titles of two words or more inside its words ("Need a senior software
+    engineer in Berlin" -> "senior software engineer"); all its words matched as one title ("front desk
+    supervisor", "sr swe"); exact one-word titles among its words ("a pedorthist in Denver")."""
     if node is None:
         return []
     taxonomy = taxonomy or Taxonomy.load()
-    out: dict[str, TitleExpansion] = {}
     if boolean:
-        sources = [leaf.text for leaf, negated in qa.iter_leaves(node)
-                   if not negated and leaf.field in ("title", "current_title") and not isinstance(leaf, qa.Prefix)]
+        texts = [leaf.text for leaf, negated in qa.iter_leaves(node)
+                 if not negated and leaf.field in ("title", "current_title") and not isinstance(leaf, qa.Prefix)]
+        found = [(t, m) for t, m in ((t, taxonomy.match_title(t) if t.strip() else None) for t in texts)
+                 if m is not None and m.score >= min_score]
     else:
         words = " ".join(leaf.text for leaf, negated in qa.iter_leaves(node) if not negated)
-        for span, match in taxonomy.titles_in(words):
-            out.setdefault(match.code, TitleExpansion(span, match.code, match.title, match.alias, 1.0))
-        sources = [] if out else [words]
+        found = taxonomy.titles_in(words)
+        if not found:
+            whole = taxonomy.match_title(words) if words.strip() else None
+            found = [(words, whole)] if whole is not None and whole.score >= min_score else taxonomy.titles_in(words, min_words=1)
+    out: dict[str, TitleExpansion] = {}
+    for text, m in found:
+        out.setdefault(m.code, TitleExpansion(text, m.code, m.title, m.alias, float(m.score)))
+    return list(out.values())
     for text in sources:
         match = taxonomy.match_title(text) if text.strip() else None
         if match is not None and match.score >= min_score and match.code not in out:

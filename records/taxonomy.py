@@ -506,19 +506,20 @@ class Taxonomy:
             _remember(self._raw_cache, raw_title, hit)
         return hit
 
-    def titles_in(self, text: str, *, max_words: int = 6) -> list[tuple[str, TitleMatch]]:
+    def titles_in(self, text: str, *, max_words: int = 6, min_words: int = 2) -> list[tuple[str, TitleMatch]]:
         """Exact titles named inside free text ("Need a senior software engineer in Berlin with Java"):
         the longest word spans (up to ``max_words``) that are an O*NET title or alias once normalised,
         not overlapping, in the order they appear, each as (span, match). A span that is also a skill name
-        ("acrobat", "python") is not taken for a title here, nor is a one-word span when a longer title was
-        found (the "server" of "SQL Server" beside "financial advisor"). Dictionary lookups only."""
+        ("acrobat", "python") is not taken for a title here. Spans are at least ``min_words`` long (unless the
+        text is shorter): single words ("supervisor", "server", "page") are often part of something else.
+        Dictionary lookups only."""
         if not isinstance(text, str):
             return []
         toks = normalize_title(text).split()
         exact = self._titles.exact
         found: list[tuple[int, str, TitleMatch]] = []
         used = [False] * len(toks)
-        for width in range(min(max_words, len(toks)), 0, -1):
+        for width in range(min(max_words, len(toks)), min(min_words, len(toks)) - 1, -1):
             for i in range(len(toks) - width + 1):
                 if any(used[i:i + width]):
                     continue
@@ -529,8 +530,6 @@ class Taxonomy:
                         found.append((i, span, TitleMatch(code, self.occupations[code].title, 1.0, alias)))
                         used[i:i + width] = [True] * width
                         break
-        if any(" " in span for _, span, _ in found):
-            found = [f for f in found if " " in f[1]]
         return [(span, m) for _, span, m in sorted(found, key=lambda f: f[0])]
 
     def _match_normalized(self, norm: str) -> TitleMatch | None:

@@ -24,9 +24,12 @@ def test_keywords_find_the_title_inside_a_sentence():
                             boolean=False)
     assert [e.code for e in exps] == ["15-1252.00"]
     assert exps[0].source == "senior software engineer" and exps[0].score == 1.0
-    # the title that appears first comes first; a one-word title beside a longer one is dropped ("server" of SQL Server)
+    # titles in the order they appear; one word of a longer text ("server" of SQL Server) is not a title
     exps = title_expansions(keywords_to_ast("real estate broker with Microsoft SQL Server, or a data engineer"), boolean=False)
     assert [e.source for e in exps] == ["real estate broker", "data engineer"]
-    # a lone word that is a skill is not read as a title inside a sentence, but a one-word query still matches
+    # no title of two words inside: the whole text as one title ("front desk supervisor", not the
+    # "supervisor" alias of social workers), then single words, never a skill ("python" alone is a title)
+    assert [e.code for e in title_expansions(keywords_to_ast("front desk supervisor"), boolean=False)] == ["43-4081.00"]
+    exps = title_expansions(keywords_to_ast("Need a pedorthist in Denver with acrobat, 3 years"), boolean=False)
+    assert [(e.source, e.code) for e in exps] == [("pedorthist", "29-2091.00")]
     assert [e.code for e in title_expansions(keywords_to_ast("python"), boolean=False)] == ["15-1252.00"]
-    assert [e.source for e in title_expansions(keywords_to_ast("nurse with acrobat"), boolean=False)] == ["nurse"]
