@@ -26,7 +26,9 @@ def add_parsers(sub) -> None:
     t.add_argument("--from-tenants", default="", help="comma-separated tenants that share events with the global model")
     t.add_argument("--min-new-events", type=int, default=100, help="--all-tenants: retrain only with this many new events")
     t.add_argument("--debias", choices=["position", "none"], default="position")
-    t.add_argument("--rounds", type=int, default=150, help="boosting rounds at most (model selection stops early)")
+    t.add_argument("--rounds", type=int, default=150, help="boosting rounds (with --select: at most)")
+    t.add_argument("--select", action="store_true",
+                   help="choose tree shape and rounds on an inner split of the tenant's requests (one-standard-error rule)")
     t.add_argument("--threads", type=int, default=1, help="LightGBM threads (1 suits engagement-sized data)")
     t.add_argument("--rollback", action="store_true", help="instead of training: roll --tenant back to its previous model")
     _ltr_dir(t)
@@ -109,7 +111,7 @@ def _train(args) -> int:
         mv = ModelRegistry(_dir(args)).rollback(args.tenant)
         print(f"{args.tenant}: now serving {mv.version if mv else 'the hybrid order (no model)'}")
         return 0
-    config = LtrConfig(debias=args.debias, num_boost_round=args.rounds, threads=args.threads)
+    config = LtrConfig(debias=args.debias, num_boost_round=args.rounds, threads=args.threads, select=args.select)
     if args.all_tenants:
         reports = retrain_job(_dir(args), min_new_events=args.min_new_events, config=config)
     else:

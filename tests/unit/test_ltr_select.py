@@ -7,7 +7,7 @@ from ranking.labels import TrainingSet
 from ranking.ltr import LtrConfig, _split, fit
 
 YEARS = FEATURE_NAMES.index("pair_years_experience")
-SELECT = LtrConfig(num_boost_round=40, early_stopping_rounds=10, grid_num_leaves=(3, 7), grid_min_data_in_leaf=(5, 20),
+SELECT = LtrConfig(select=True, num_boost_round=40, early_stopping_rounds=10, grid_num_leaves=(3, 7), grid_min_data_in_leaf=(5, 20),
                    min_select_requests=20, threads=1)
 
 
@@ -94,6 +94,7 @@ def test_selection_off_or_too_little_data_keeps_the_configured_shape():
 
 def test_bad_selection_config_is_refused():
     with pytest.raises(ValueError, match="grid"):
-        LtrConfig(grid_num_leaves=())
+        LtrConfig(select=True, grid_num_leaves=())
+    LtrConfig(grid_num_leaves=())              # without selection the grid is not used
     with pytest.raises(ValueError, match="inner_fraction"):
         LtrConfig(inner_fraction=0.0)

@@ -159,7 +159,7 @@ def test_explanations_name_features_and_ndcg_arithmetic(two_tenants):
 
 def test_selected_params_land_in_the_manifest(tmp_path):
     simulate(tmp_path, "acme", likes_senior=True, requests=300, seed=4)
-    config = LtrConfig(num_boost_round=40, early_stopping_rounds=10, grid_num_leaves=(3, 7), grid_min_data_in_leaf=(5, 20),
+    config = LtrConfig(select=True, num_boost_round=40, early_stopping_rounds=10, grid_num_leaves=(3, 7), grid_min_data_in_leaf=(5, 20),
                        min_select_requests=20, min_requests=10, threads=1)
     report = train_scope(tmp_path, "acme", config)
     manifest = ModelRegistry(tmp_path).get("acme", report.version).manifest
