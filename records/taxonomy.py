@@ -242,6 +242,7 @@ class _TitleIndex:
                 if stripped != key and stripped in exact and exact[stripped][0] < esco_rank:
                     exact[key] = exact[stripped]
         self.exact = {k: (c[3], c[4]) for k, c in exact.items()}
+        self.vocab = frozenset(t for k in self.exact for t in k.split())
         order = sorted(exact, key=lambda k: (exact[k][0], k))   # better-ranked aliases get lower ids
         self.keys = order
         self.codes = [exact[k][3] for k in order]
@@ -516,12 +517,14 @@ class Taxonomy:
         if not isinstance(text, str):
             return []
         toks = normalize_title(text).split()
-        exact = self._titles.exact
+        exact, vocab = self._titles.exact, self._titles.vocab
+        # a span can only match if every token is an alias word or one that stripping removes
+        dead = [not (t in vocab or t in _SENIORITY_WORDS or _LEVEL_TOKEN.match(t) or _LEVEL_L.match(t)) for t in toks]
         found: list[tuple[int, str, TitleMatch]] = []
         used = [False] * len(toks)
         for width in range(min(max_words, len(toks)), min(min_words, len(toks)) - 1, -1):
             for i in range(len(toks) - width + 1):
-                if any(used[i:i + width]):
+                if any(used[i:i + width]) or any(dead[i:i + width]):
                     continue
                 span = " ".join(toks[i:i + width])
                 for key in (span, _strip_leading(span), strip_seniority(span)):
