@@ -18,6 +18,8 @@ from records.errors import NotFoundError, QueryError
 class TrainBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     debias: Literal["position", "none"] = Field("position", description="position-debiased lambdarank, or none (ablation)")
+    select: bool = Field(False, description="choose tree shape and rounds on an inner split of the tenant's requests "
+                                            "(one-standard-error rule) instead of the fixed 7-leaf tree")
 
 
 class ModelInfo(BaseModel):
@@ -82,7 +84,8 @@ def install(app: FastAPI, settings, errors: dict) -> None:
         from ranking.ltr import LtrConfig, train_scope
 
         t = tenant(x_tenant_id)
-        cfg = LtrConfig(debias=(body or TrainBody()).debias)
+        body = body or TrainBody()
+        cfg = LtrConfig(debias=body.debias, select=body.select)
         rep = await run_in_threadpool(train_scope, settings.ltr_dir, t, cfg)
         return TrainResult(version=rep.version, promoted=rep.promoted, reason=rep.reason, metrics=rep.metrics,
                            rows=rep.rows, requests=rep.requests)

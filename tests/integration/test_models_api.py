@@ -40,3 +40,8 @@ def test_train_list_promote_rollback(ltr_engine, small_index, tmp_path):  # noqa
         refused = client.post("/v1/models/train", headers=GLOBEX)          # no events: a clear refusal, not a 500
         assert refused.status_code == 422, refused.text
         assert client.get("/v1/models").status_code == 422                 # no tenant at all
+        # the fixed tree by default; in-product selection on request (recorded in the metrics)
+        assert second["metrics"]["selection"] == {"enabled": False}
+        third = client.post("/v1/models/train", json={"select": True}, headers=ACME).json()
+        assert third["metrics"]["selection"]["enabled"] is True
+        assert client.post("/v1/models/train", json={"select": "sometimes"}, headers=ACME).status_code == 422
