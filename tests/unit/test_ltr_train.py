@@ -171,3 +171,33 @@ def test_selected_params_land_in_the_manifest(tmp_path):
     assert manifest["params"]["debias"] == "position"
     model = LtrModel(ModelRegistry(tmp_path).current("acme"))
     assert model.booster.current_iteration() == chosen["num_boost_round"]
+
+
+def test_first_model_must_not_fall_below_the_hybrid_order(tmp_path):
+    """With no model the tenant is served the hybrid order, so a first model that ranks the holdout worse than
+    the fused order is kept but not promoted (searches stay on the hybrid order)."""
+    fused = FEATURE_NAMES.index("fused_rank")
+    store = EventStore(tmp_path, "acme")
+    rng = np.random.default_rng(5)
+    events, t0 = [], dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    for r in range(60):
+        request, cands = f"acme-req{r}", [f"acme-c{r}-{i}" for i in range(10)]
+        X = rng.random((10, len(FEATURE_NAMES))).astype(np.float32)
+        X[:, fused] = rng.permutation(10) + 1                  # recruiters engage exactly with the fused order's top
+        store.log_features(request, cands, X, feature_set=feature_set_id(FEATURE_NAMES))
+        for pos, c in enumerate(cands, start=1):
+            events.append({"event_id": f"{request}-i{pos}", "type": "impression", "recruiter_id": "r", "candidate_id": c,
+                           "request_id": request, "position": pos, "timestamp": (t0 + dt.timedelta(minutes=r)).isoformat()})
+        for j, i in enumerate(np.argsort(X[:, fused])[:2]):
+            events.append({"event_id": f"{request}-v{j}", "type": "hire" if j == 0 else "reply", "recruiter_id": "r",
+                           "candidate_id": cands[i], "request_id": request,
+                           "timestamp": (t0 + dt.timedelta(minutes=r, seconds=5)).isoformat()})
+    assert not store.add(events, tenant_id="acme").rejected
+    store.close()
+    flat = LtrConfig(num_boost_round=1, num_leaves=2, min_data_in_leaf=10_000, min_requests=10, threads=1)   # no split
+    report = train_scope(tmp_path, "acme", flat)
+    assert report.metrics["holdout_ndcg@10_fused_order"] == 1.0 > report.metrics["holdout_ndcg@10"]
+    assert not report.promoted and "hybrid order" in report.reason
+    assert ModelRegistry(tmp_path).current("acme") is None
+    good = train_scope(tmp_path, "acme", CONFIG)                # a model that learns the order is promoted
+    assert good.promoted and ModelRegistry(tmp_path).current("acme").version == good.version
