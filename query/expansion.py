@@ -52,8 +52,3 @@ def title_expansions(node: qa.Node | None, *, boolean: bool, taxonomy: Taxonomy 
     for text, m in found:
         out.setdefault(m.code, TitleExpansion(text, m.code, m.title, m.alias, float(m.score)))
     return list(out.values())
-    for text in sources:
-        match = taxonomy.match_title(text) if text.strip() else None
-        if match is not None and match.score >= min_score and match.code not in out:
-            out[match.code] = TitleExpansion(text, match.code, match.title, match.alias, float(match.score))
-    return list(out.values())
