@@ -212,8 +212,8 @@ def train_scope(ltr_dir, scope: str, config: LtrConfig = LtrConfig(), labels: La
                 from_tenants: tuple[str, ...] = (), until: dt.datetime | None = None) -> TrainReport:
     """Train one tenant's model (``scope`` = tenant id) from ITS store only, or the global model from the
     tenants that opted in (``from_tenants``); gate, and promote when the holdout nDCG@10 does not fall below
-    the current model's on the same holdout (with no current model: below the hybrid order's, which is
-    what the tenant is served then)."""
+    what serves the scope now, on the same holdout: its current model, else for a tenant the global
+    fallback model, else the hybrid order."""
     sources = from_tenants if scope == GLOBAL else (scope,)
     if scope == GLOBAL and not sources:
         raise ValidationError("global model: name the tenants whose events may be pooled (--from-tenants)")
@@ -231,25 +231,24 @@ def train_scope(ltr_dir, scope: str, config: LtrConfig = LtrConfig(), labels: La
     booster, metrics, (hold_rows, hold_group) = fit(ts, config)
     registry = ModelRegistry(ltr_dir)
     current = registry.current(scope)
+    # what serves the scope now: its own model, else (a tenant) the global fallback, else the hybrid order
+    incumbent = current or (registry.current(GLOBAL) if scope != GLOBAL else None)
     new_score = metrics.get("holdout_ndcg@10", 0.0)
-    reason = "no current model"
-    baseline = None
-    if current is None and "holdout_ndcg@10_fused_order" in metrics:
-        # no model serves the tenant: what it gets is the hybrid order, so that is what the model must not fall below
-        baseline = metrics["holdout_ndcg@10_fused_order"]
-        reason = f"holdout nDCG@10 {new_score:.4f} vs the hybrid order {baseline:.4f} (no current model)"
-    if current is not None:
+    if incumbent is not None:
+        name = f"current {incumbent.version}" if current is not None else f"the global fallback {incumbent.version}"
         try:
-            old = LtrModel(current)
-            old_score = ndcg_at(old.predict(ts.X[hold_rows]), ts.y[hold_rows], ts.group[hold_group])
+            old_score = ndcg_at(LtrModel(incumbent).predict(ts.X[hold_rows]), ts.y[hold_rows], ts.group[hold_group])
             metrics["current_holdout_ndcg@10"] = round(old_score, 5)
-            reason = f"holdout nDCG@10 {new_score:.4f} vs current {current.version} {old_score:.4f}"
+            reason = f"holdout nDCG@10 {new_score:.4f} vs {name} {old_score:.4f}"
         except ValidationError:
-            old_score, reason = -1.0, f"current {current.version} uses another feature set"
-    if current is None:
-        promote = baseline is None or new_score >= baseline
+            old_score, reason = -1.0, f"{name} uses another feature set"
+        promote = new_score >= metrics.get("current_holdout_ndcg@10", -1.0)   # both rounded alike
+    elif "holdout_ndcg@10_fused_order" in metrics:
+        baseline = metrics["holdout_ndcg@10_fused_order"]
+        reason = f"holdout nDCG@10 {new_score:.4f} vs the hybrid order {baseline:.4f} (no model serves {scope} yet)"
+        promote = new_score >= baseline
     else:
-        promote = new_score >= metrics.get("current_holdout_ndcg@10", -1.0)
+        reason, promote = "no current model and no holdout", True
     manifest = {"feature_names": list(FEATURE_NAMES), "feature_set": feature_set_id(FEATURE_NAMES),
                 "training_window": {"from": ts.window[0], "to": ts.window[1]}, "trained_on_tenants": list(sources),
                 "events": ts.events, "rows": int(len(ts.y)), "requests": ts.requests, "metrics": metrics,

@@ -201,3 +201,13 @@ def test_first_model_must_not_fall_below_the_hybrid_order(tmp_path):
     assert ModelRegistry(tmp_path).current("acme") is None
     good = train_scope(tmp_path, "acme", CONFIG)                # a model that learns the order is promoted
     assert good.promoted and ModelRegistry(tmp_path).current("acme").version == good.version
+
+
+def test_first_tenant_model_is_gated_against_the_global_fallback_that_serves_it(two_tenants):
+    """A tenant without its own model is served the global model (cold start), so its first model must not
+    rank the tenant's holdout below the global one."""
+    glob = train_scope(two_tenants, GLOBAL, CONFIG, from_tenants=("acme", "globex"))
+    assert glob.promoted
+    first = train_scope(two_tenants, "acme", CONFIG)
+    assert "global fallback" in first.reason and "current_holdout_ndcg@10" in first.metrics
+    assert first.promoted == (first.metrics["holdout_ndcg@10"] >= first.metrics["current_holdout_ndcg@10"])
