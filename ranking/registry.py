@@ -37,6 +37,7 @@ class ModelRegistry:
     def __init__(self, ltr_dir: str | Path):
         self.ltr_dir = Path(ltr_dir)
         self._lock = threading.Lock()
+        self._cache: dict[str, tuple[tuple[int, int], ModelVersion]] = {}   # manifest path -> (mtime, size), version
 
     def models_dir(self, scope: str) -> Path:
         if scope == GLOBAL:
@@ -118,15 +119,27 @@ class ModelRegistry:
             with open(root / "history.jsonl", "a") as fh:
                 fh.write(json.dumps(entry) + "\n")
 
-    @staticmethod
-    def _read(scope: str, path: Path) -> ModelVersion:
+    def _read(self, scope: str, path: Path) -> ModelVersion:
+        """A version's manifest, parsed once per file state: versions are written whole (renamed into place)
+        and never edited, so a search resolves its model with a stat instead of a JSON parse."""
+        file = path / "manifest.json"
         try:
-            manifest = json.loads((path / "manifest.json").read_text())
+            st = file.stat()
+            key, state = str(file), (st.st_mtime_ns, st.st_size)
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == state and hit[1].scope == scope:
+                return hit[1]
+            manifest = json.loads(file.read_text())
         except (OSError, ValueError) as exc:
-            raise ValidationError(f"{path / 'manifest.json'}: unreadable manifest: {exc}") from exc
+            raise ValidationError(f"{file}: unreadable manifest: {exc}") from exc
         if manifest.get("kind") != MANIFEST_KIND:
-            raise ValidationError(f"{path / 'manifest.json'}: kind {manifest.get('kind')!r} is not {MANIFEST_KIND!r}")
-        return ModelVersion(scope, path.name, path, manifest)
+            raise ValidationError(f"{file}: kind {manifest.get('kind')!r} is not {MANIFEST_KIND!r}")
+        mv = ModelVersion(scope, path.name, path, manifest)
+        with self._lock:
+            if len(self._cache) > 1024:
+                self._cache.clear()
+            self._cache[key] = (state, mv)
+        return mv
 
 
 def _last_index(items: list[str], value: str) -> int:

@@ -211,3 +211,19 @@ def test_first_tenant_model_is_gated_against_the_global_fallback_that_serves_it(
     first = train_scope(two_tenants, "acme", CONFIG)
     assert "global fallback" in first.reason and "current_holdout_ndcg@10" in first.metrics
     assert first.promoted == (first.metrics["holdout_ndcg@10"] >= first.metrics["current_holdout_ndcg@10"])
+
+
+def test_registry_parses_a_manifest_once_and_notices_a_changed_one(tmp_path):
+    reg = ModelRegistry(tmp_path)
+    mv = reg.add("acme", "tree\n", {"feature_names": list(FEATURE_NAMES)})
+    reg.promote("acme", mv.version, reason="test")
+    assert reg.resolve("acme") is reg.resolve("acme")                    # served from the cache: no re-parse
+    manifest = mv.path / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "note": "edited by hand"}))
+    assert reg.resolve("acme").manifest["note"] == "edited by hand"     # a changed file is read again
+    manifest.write_text("{not json")
+    with pytest.raises(ValidationError, match="unreadable manifest"):
+        reg.resolve("acme")
+    manifest.write_text(json.dumps({"kind": "pickle"}))
+    with pytest.raises(ValidationError, match="kind"):
+        reg.get("acme", mv.version)
