@@ -81,6 +81,7 @@ class LoggedRow:
     position: int
     features: np.ndarray           # float32 (n_features,)
     served_at: str
+    query: str | None = None       # the query text served (position propensities pair it with the candidate)
 
 
 def check_tenant(tenant_id) -> str:
@@ -229,14 +230,14 @@ class EventStore:
 
     def logged(self, *, feature_set: str, since: str | None = None) -> list[LoggedRow]:
         """Logged rows of one feature set (rows logged under another feature list are not mixed in)."""
-        sql = "SELECT request_id,candidate_id,position,features,served_at FROM feature_log WHERE feature_set=?"
+        sql = "SELECT request_id,candidate_id,position,features,served_at,query FROM feature_log WHERE feature_set=?"
         args: list = [feature_set]
         if since:
             sql += " AND served_at >= ?"
             args.append(since)
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY served_at, request_id, position", args).fetchall()
-        return [LoggedRow(r[0], r[1], r[2], np.frombuffer(r[3], dtype=np.float32), r[4]) for r in rows]
+        return [LoggedRow(r[0], r[1], r[2], np.frombuffer(r[3], dtype=np.float32), r[4], r[5]) for r in rows]
 
     def logged_requests(self) -> int:
         with self._lock:

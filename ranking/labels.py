@@ -51,6 +51,7 @@ class TrainingSet:
     candidate_ids: np.ndarray     # object (n,)
     window: tuple[str | None, str | None]   # first and last event timestamp used (ISO, UTC)
     events: int                   # events read
+    queries: np.ndarray | None = None   # object (n,) query text served ("" when not logged)
 
     @property
     def requests(self) -> int:
@@ -100,7 +101,8 @@ def build_training_set(store: EventStore, feature_names: tuple[str, ...], config
         group=np.array([len(keys) for keys in keep], dtype=np.int32),
         position=np.array([shown.get(k, logged[k].position) - 1 for k in flat], dtype=np.int32),
         request_ids=np.array([k[0] for k in flat], dtype=object), candidate_ids=np.array([k[1] for k in flat], dtype=object),
-        window=(min(stamps) if stamps else None, max(stamps) if stamps else None), events=len(events))
+        window=(min(stamps) if stamps else None, max(stamps) if stamps else None), events=len(events),
+        queries=np.array([logged[k].query or "" for k in flat], dtype=object))
 
 
 def _attribute(seen: list[tuple[dt.datetime, str]], ts: dt.datetime, window: dt.timedelta) -> str | None:

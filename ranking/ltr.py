@@ -3,7 +3,9 @@
 Position bias: with ``debias="position"`` the training Dataset gets each row's page position and
 LightGBM's position-debiased lambdarank learns a per-position bias factor jointly with the ranker
 (Wang et al. 2018 style unbiased LTR), so clicks that happened only because a hit sat at the top do
-not teach the model to copy the old order. ``debias="none"`` is the ablation.
+not teach the model to copy the old order; and the promotion gate scores the holdout with inverse
+propensity weights (``ranking.propensity``), so it does not favour the model that served the holdout's
+pages. ``debias="none"`` is the ablation (neither); ``gate`` sets the gate's metric on its own.
 """
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ import numpy as np
 from ranking.events import EventStore, EventStores, feature_set_id, tenants
 from ranking.features import FEATURE_NAMES, FeatureSet, build_context, pool_from_runs
 from ranking.labels import LabelConfig, TrainingSet, build_training_set
+from ranking.propensity import Propensities, estimate, ips_dcg
 from ranking.registry import GLOBAL, ModelRegistry, ModelVersion
 from records.errors import MissingDependencyError, ValidationError
 
 DEBIAS = ("position", "none")
+GATES = ("auto", "ips", "raw")
 
 
 def _lgb():
@@ -54,14 +58,25 @@ class LtrConfig:
     inner_fraction: float = 0.2        # of the non-holdout requests (second, salted hash) for selection
     early_stopping_rounds: int = 30
     min_select_requests: int = 30      # fewer inner-validation (or inner-train) requests: no selection
+    gate: str = "auto"                 # holdout metric of the gate: ips (propensity-weighted), raw, auto (ips iff debias)
+    ips_clip: float = 0.1              # smallest propensity used: a weight is at most 1 / ips_clip
+    ips_min_pairs: int = 50            # (query, candidate) pairs shown at >= 2 positions needed to estimate
 
     def __post_init__(self) -> None:
         if self.debias not in DEBIAS:
             raise ValueError(f"debias: one of {DEBIAS}, got {self.debias!r}")
+        if self.gate not in GATES:
+            raise ValueError(f"gate: one of {GATES}, got {self.gate!r}")
+        if not 0 < self.ips_clip <= 1:
+            raise ValueError(f"ips_clip: must be in (0, 1], got {self.ips_clip}")
         if not (0 <= self.holdout_fraction < 1 and 0 < self.inner_fraction < 1):
             raise ValueError("holdout_fraction must be in [0, 1) and inner_fraction in (0, 1)")
         if self.select and not (self.grid_num_leaves and self.grid_min_data_in_leaf):
             raise ValueError("select: grid_num_leaves and grid_min_data_in_leaf must not be empty")
+
+    @property
+    def ips_gate(self) -> bool:
+        return self.gate == "ips" or (self.gate == "auto" and self.debias == "position")
 
     def params(self) -> dict:
         return {"objective": "lambdarank", "metric": "ndcg", "eval_at": [10], "num_leaves": self.num_leaves,
@@ -135,12 +150,14 @@ def _split(ts: TrainingSet, fraction: float, salt: str = "") -> tuple[np.ndarray
     return ~rows, rows, hold_group
 
 
-def fit(ts: TrainingSet, config: LtrConfig):
-    """Train on the non-holdout requests; returns (booster, metrics, (holdout rows, holdout request mask)).
+def fit(ts: TrainingSet, config: LtrConfig, *, engaged_above: int = LabelConfig().grades["impression"]):
+    """Train on the non-holdout requests; returns (booster, metrics, holdout) where ``holdout`` scores any
+    model's predictions on the held-out rows with the gate's metric (:class:`Holdout`).
 
     Model selection (``config.select``) happens inside the non-holdout requests only (:func:`_select`); the
     chosen params and every grid point's score go to ``metrics["params"]`` / ``metrics["selection"]``. The
-    holdout is read only after the final model exists, to score it for the promotion gate."""
+    holdout is read only after the final model exists, to score it for the promotion gate. Labels above
+    ``engaged_above`` (the impression grade) count as engagement for the propensity estimate."""
     lgb = _lgb()
     train_rows, hold_rows, hold_group = _split(ts, config.holdout_fraction)
     params, rounds, selection = _select(ts, config, hold_group)
@@ -152,11 +169,56 @@ def fit(ts: TrainingSet, config: LtrConfig):
                "params": {"num_leaves": params["num_leaves"], "min_data_in_leaf": params["min_data_in_leaf"],
                           "learning_rate": params["learning_rate"], "num_boost_round": rounds},
                "selection": selection}
+    holdout = Holdout(ts, hold_rows, hold_group, _propensities(ts, config, engaged_above, metrics), engaged_above)
     if hold_group.any():
-        metrics["holdout_ndcg@10"] = round(ndcg_at(booster.predict(ts.X[hold_rows]), ts.y[hold_rows], ts.group[hold_group]), 5)
-        metrics["holdout_ndcg@10_fused_order"] = round(ndcg_at(-ts.X[hold_rows][:, FEATURE_NAMES.index("fused_rank")],
-                                                               ts.y[hold_rows], ts.group[hold_group]), 5)
-    return booster, metrics, (hold_rows, hold_group)
+        fused = -ts.X[hold_rows][:, FEATURE_NAMES.index("fused_rank")]
+        new = booster.predict(ts.X[hold_rows])
+        metrics["holdout_ndcg@10"] = round(ndcg_at(new, ts.y[hold_rows], ts.group[hold_group]), 5)
+        metrics["holdout_ndcg@10_fused_order"] = round(ndcg_at(fused, ts.y[hold_rows], ts.group[hold_group]), 5)
+        if holdout.props is not None:
+            metrics["holdout_ips_ndcg@10"] = holdout.ips(new)
+            metrics["holdout_ips_ndcg@10_fused_order"] = holdout.ips(fused)
+    metrics["gate_metric"] = holdout.metric
+    return booster, metrics, holdout
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """The gate's held-out requests and how it scores a model on them: IPS-nDCG@10 when propensities were
+    estimated (``props``), else nDCG@10 of the raw engagement labels."""
+    ts: TrainingSet
+    rows: np.ndarray
+    group_mask: np.ndarray
+    props: Propensities | None
+    engaged_above: int
+
+    @property
+    def metric(self) -> str:
+        return "ips_ndcg@10" if self.props is not None else "ndcg@10"
+
+    def ips(self, scores: np.ndarray) -> float:
+        return round(ips_dcg(scores, self.ts.y[self.rows], self.ts.group[self.group_mask], self.ts.position[self.rows],
+                             self.props, engaged_above=self.engaged_above), 5)
+
+    def score(self, scores: np.ndarray) -> float:
+        if self.props is not None:
+            return self.ips(scores)
+        return round(ndcg_at(scores, self.ts.y[self.rows], self.ts.group[self.group_mask]), 5)
+
+
+def _propensities(ts: TrainingSet, config: LtrConfig, engaged_above: int, metrics: dict) -> Propensities | None:
+    """Position propensities of the tenant's pages for an IPS gate (all its rows: a property of the page and
+    the recruiters, not of a model); recorded in ``metrics["propensities"]``, with the reason when none."""
+    if not config.ips_gate:
+        return None
+    queries = ts.queries if ts.queries is not None else np.full(len(ts.y), "", dtype=object)
+    keys = np.array([f"{q}\x1f{c}" if q else f"\x1e{r}\x1f{c}" for q, r, c in zip(queries, ts.request_ids, ts.candidate_ids)],
+                    dtype=object)
+    props = estimate(ts.position, ts.y > engaged_above, keys, min_pairs=config.ips_min_pairs, clip=config.ips_clip)
+    metrics["propensities"] = props.to_dict() if props is not None else {
+        "skipped": f"fewer than {config.ips_min_pairs} (query, candidate) pairs shown at two or more positions, "
+                   "or no engagement among them: the gate uses raw labels"}
+    return props
 
 
 def _select(ts: TrainingSet, config: LtrConfig, hold_group: np.ndarray) -> tuple[dict, int, dict]:
@@ -228,24 +290,27 @@ def train_scope(ltr_dir, scope: str, config: LtrConfig = LtrConfig(), labels: La
     if ts.requests < config.min_requests:
         raise ValidationError(f"{scope}: {ts.requests} usable requests (served pages with varied labels); "
                               f"need at least {config.min_requests}")
-    booster, metrics, (hold_rows, hold_group) = fit(ts, config)
+    booster, metrics, holdout = fit(ts, config, engaged_above=labels.grades["impression"])
     registry = ModelRegistry(ltr_dir)
     current = registry.current(scope)
     # what serves the scope now: its own model, else (a tenant) the global fallback, else the hybrid order
     incumbent = current or (registry.current(GLOBAL) if scope != GLOBAL else None)
-    new_score = metrics.get("holdout_ndcg@10", 0.0)
+    key = f"holdout_{holdout.metric}"                 # the gate's metric: ips_ndcg@10 or ndcg@10
+    label = "IPS-nDCG@10" if holdout.props is not None else "nDCG@10"
+    new_score = metrics.get(key, 0.0)
     if incumbent is not None:
         name = f"current {incumbent.version}" if current is not None else f"the global fallback {incumbent.version}"
         try:
-            old_score = ndcg_at(LtrModel(incumbent).predict(ts.X[hold_rows]), ts.y[hold_rows], ts.group[hold_group])
-            metrics["current_holdout_ndcg@10"] = round(old_score, 5)
-            reason = f"holdout nDCG@10 {new_score:.4f} vs {name} {old_score:.4f}"
+            old = LtrModel(incumbent).predict(ts.X[holdout.rows])
+            metrics["current_holdout_ndcg@10"] = holdout_raw = round(ndcg_at(old, ts.y[holdout.rows], ts.group[holdout.group_mask]), 5)
+            metrics[f"current_{key}"] = old_score = holdout.score(old) if holdout.props is not None else holdout_raw
+            reason = f"holdout {label} {new_score:.4f} vs {name} {old_score:.4f}"
         except ValidationError:
-            old_score, reason = -1.0, f"{name} uses another feature set"
-        promote = new_score >= metrics.get("current_holdout_ndcg@10", -1.0)   # both rounded alike
-    elif "holdout_ndcg@10_fused_order" in metrics:
-        baseline = metrics["holdout_ndcg@10_fused_order"]
-        reason = f"holdout nDCG@10 {new_score:.4f} vs the hybrid order {baseline:.4f} (no model serves {scope} yet)"
+            reason = f"{name} uses another feature set"
+        promote = new_score >= metrics.get(f"current_{key}", -1.0)   # both rounded alike
+    elif f"{key}_fused_order" in metrics:
+        baseline = metrics[f"{key}_fused_order"]
+        reason = f"holdout {label} {new_score:.4f} vs the hybrid order {baseline:.4f} (no model serves {scope} yet)"
         promote = new_score >= baseline
     else:
         reason, promote = "no current model and no holdout", True
@@ -293,7 +358,8 @@ def _concat(sets: list[TrainingSet]) -> TrainingSet:
     return TrainingSet(np.concatenate([s.X for s in sets]), np.concatenate([s.y for s in sets]),
                        np.concatenate([s.group for s in sets]), np.concatenate([s.position for s in sets]),
                        np.concatenate([s.request_ids for s in sets]), np.concatenate([s.candidate_ids for s in sets]),
-                       (min(froms) if froms else None, max(tos) if tos else None), sum(s.events for s in sets))
+                       (min(froms) if froms else None, max(tos) if tos else None), sum(s.events for s in sets),
+                       np.concatenate([s.queries if s.queries is not None else np.full(len(s.y), "", dtype=object) for s in sets]))
 
 
 # -- serving --------------------------------------------------------------------------------------

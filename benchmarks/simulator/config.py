@@ -4,7 +4,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-CONDITIONS = ("hybrid", "ltr-none", "ltr-position")
+CONDITIONS = ("hybrid", "ltr-none", "ltr-position", "ltr-none-ipsgate")
+# LtrConfig settings per trained condition. "ltr-position" is the product default (debias="position": the
+# position-debiased objective AND the propensity-weighted gate); "ltr-none" has no position correction
+# anywhere; "ltr-none-ipsgate" isolates the gate: the plain objective with the propensity-weighted gate.
+LTR_CONDITIONS = {"ltr-none": {"debias": "none"}, "ltr-position": {"debias": "position"},
+                  "ltr-none-ipsgate": {"debias": "none", "gate": "ips"}}
 SPLITS = ("validation", "eval")
 TASTE_FEATURES = ("graph_company_growth", "graph_company_layoff", "pair_years_experience")
 AS_OF = dt.date(2026, 11, 1)

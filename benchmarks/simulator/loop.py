@@ -3,8 +3,10 @@
     python -m benchmarks.simulator.loop --index-dir var/sim/index \
         --corpus-dir var/bench/synthetic-100000-42/corpus --rounds 3 --seeds 42,43,44,45,46,47,48,49,50,51
 
-Conditions: ``hybrid`` (fused order, never trained), ``ltr-none`` (LightGBM lambdarank without
-position debiasing) and ``ltr-position`` (position-debiased lambdarank). Each LTR condition is its own
+Conditions: ``hybrid`` (fused order, never trained), ``ltr-none`` (LightGBM lambdarank, no position
+correction anywhere), ``ltr-position`` (the product default: position-debiased lambdarank and a promotion
+gate scored with inverse propensity weights) and ``ltr-none-ipsgate`` (the plain objective with the
+propensity-weighted gate: what the gate alone does). Each LTR condition is its own
 closed loop with its own ltr directory (events, served feature log, registry), driven through the real
 ``SearchEngine`` + ``LtrStage``: every served page logs its features, events go through ``EventStore.add``,
 and ``train_scope`` (LightGBM with the product's default tree, then the promotion gate) retrains after each
@@ -55,8 +57,8 @@ import numpy as np
 from tqdm import tqdm
 
 from benchmarks.common import stamp
-from benchmarks.simulator.config import AS_OF, CONDITIONS, SPLITS, TASTE_FEATURES, SimConfig
-from benchmarks.simulator.report import headline, plot, protocol, summarize, summarize_opposite
+from benchmarks.simulator.config import AS_OF, CONDITIONS, LTR_CONDITIONS, SPLITS, TASTE_FEATURES, SimConfig
+from benchmarks.simulator.report import headline, plot, protocol, summarize, summarize_opposite, summarize_promotions
 from benchmarks.simulator.recruiters import ClickModel, Truth, gain, judge, ndcg, preference, session_events
 from indexer.encoder import EncoderConfig, MiniLMEncoder
 from indexer.reader import IndexReader
@@ -156,7 +158,7 @@ def _run(cfg: SimConfig, *, progress: bool) -> dict:
             for cond, loop in loops.items():
                 _serve_round(loop, tenant, kind, queries["train"], truth, cfg, rnd, progress=progress,
                              label=f"seed {cfg.seed} round {rnd + 1} {tenant} {cond}")
-                config = LtrConfig(debias=cond.split("-", 1)[1], num_boost_round=cfg.boost_rounds, seed=cfg.seed,
+                config = LtrConfig(**LTR_CONDITIONS[cond], num_boost_round=cfg.boost_rounds, seed=cfg.seed,
                                    select=cfg.select, threads=cfg.threads)
                 t0 = time.perf_counter()
                 report = train_scope(loop["dir"], tenant, config)
@@ -322,6 +324,7 @@ def run_seeds(cfg: SimConfig, seeds: list[int], *, progress: bool = True, reuse:
     return {"benchmark": "ltr-simulator", **stamp(), "config": asdict(cfg) | {"seeds": list(seeds)},
             "protocol": protocol(cfg), "feature_names": list(FEATURE_NAMES),
             "summary": summarize(runs, cfg), "opposite_tenants": summarize_opposite(runs, cfg),
+            "promotions": summarize_promotions(runs),
             "wall_s": round(sum(r["wall_s"] for r in runs), 1), "runs": runs}
 
 

@@ -60,6 +60,19 @@ def summarize(runs: list[dict], cfg: SimConfig) -> dict:
     return out
 
 
+def summarize_promotions(runs: list[dict]) -> dict:
+    """Per trained condition and round: models the promotion gate promoted, of those trained (tenants x seeds)."""
+    out: dict = {}
+    for r in runs:
+        for by_cond in r["training"].values():
+            for cond, rounds in by_cond.items():
+                for entry in rounds:
+                    cell = out.setdefault(cond, {}).setdefault(f"round {entry['round']}", {"promoted": 0, "trained": 0})
+                    cell["promoted"] += int(entry["promoted"])
+                    cell["trained"] += 1
+    return out
+
+
 def summarize_opposite(runs: list[dict], cfg: SimConfig) -> dict:
     out = {}
     for cond in CONDITIONS[1:]:
@@ -101,7 +114,8 @@ def plot(result: dict, path: Path) -> None:
     summary = result["summary"]["eval"]
     kinds = dict(map(tuple, result["config"]["tenants"]))
     fig, axes = plt.subplots(2, len(kinds), figsize=(5.5 * len(kinds), 7.5), sharex=True, sharey="row", squeeze=False)
-    styles = {"hybrid": ("grey", "--"), "ltr-none": ("tab:orange", "-"), "ltr-position": ("tab:blue", "-")}
+    styles = {"hybrid": ("grey", "--"), "ltr-none": ("tab:orange", "-"), "ltr-position": ("tab:blue", "-"),
+              "ltr-none-ipsgate": ("tab:green", ":")}
     for col, tenant in enumerate(kinds):
         top, bottom = axes[0, col], axes[1, col]
         for cond, per_round in summary[tenant]["ndcg@10_by_round"].items():
