@@ -25,7 +25,11 @@ def add_parsers(sub) -> None:
     who.add_argument("--all-tenants", action="store_true", help="retraining job: every tenant with enough new events")
     t.add_argument("--from-tenants", default="", help="comma-separated tenants that share events with the global model")
     t.add_argument("--min-new-events", type=int, default=100, help="--all-tenants: retrain only with this many new events")
-    t.add_argument("--debias", choices=["position", "none"], default="position")
+    t.add_argument("--debias", choices=["position", "none"], default="position",
+                   help="position: position-debiased lambdarank and a propensity-weighted gate; none: the ablation")
+    t.add_argument("--gate", choices=["auto", "ips", "raw"], default="auto",
+                   help="holdout metric of the promotion gate: ips (inverse propensity weighted), raw labels, "
+                        "or auto (ips with --debias position)")
     t.add_argument("--rounds", type=int, default=150, help="boosting rounds (with --select: at most)")
     t.add_argument("--select", action="store_true",
                    help="choose tree shape and rounds on an inner split of the tenant's requests (one-standard-error rule)")
@@ -111,7 +115,8 @@ def _train(args) -> int:
         mv = ModelRegistry(_dir(args)).rollback(args.tenant)
         print(f"{args.tenant}: now serving {mv.version if mv else 'the hybrid order (no model)'}")
         return 0
-    config = LtrConfig(debias=args.debias, num_boost_round=args.rounds, threads=args.threads, select=args.select)
+    config = LtrConfig(debias=args.debias, num_boost_round=args.rounds, threads=args.threads, select=args.select,
+                       gate=args.gate)
     if args.all_tenants:
         reports = retrain_job(_dir(args), min_new_events=args.min_new_events, config=config)
     else:

@@ -17,7 +17,10 @@ from records.errors import NotFoundError, QueryError
 
 class TrainBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    debias: Literal["position", "none"] = Field("position", description="position-debiased lambdarank, or none (ablation)")
+    debias: Literal["position", "none"] = Field("position", description="position-debiased lambdarank and a propensity-"
+                                                "weighted promotion gate, or none (ablation)")
+    gate: Literal["auto", "ips", "raw"] = Field("auto", description="holdout metric of the promotion gate: ips (inverse "
+                                                "propensity weighted), raw engagement labels, or auto (ips when debiasing)")
     select: bool = Field(False, description="choose tree shape and rounds on an inner split of the tenant's requests "
                                             "(one-standard-error rule) instead of the fixed 7-leaf tree")
 
@@ -80,12 +83,13 @@ def install(app: FastAPI, settings, errors: dict) -> None:
 
     @app.post("/v1/models/train", response_model=TrainResult, responses=errors, tags=["models"])
     async def train(body: TrainBody | None = None, x_tenant_id: str | None = Header(None)) -> TrainResult:
-        """Train on the caller's events; promoted only if holdout nDCG@10 does not fall below the current model's."""
+        """Train on the caller's events; promoted only if the holdout nDCG@10 (propensity-weighted when debiasing)
+        does not fall below that of what serves the tenant now."""
         from ranking.ltr import LtrConfig, train_scope
 
         t = tenant(x_tenant_id)
         body = body or TrainBody()
-        cfg = LtrConfig(debias=body.debias, select=body.select)
+        cfg = LtrConfig(debias=body.debias, select=body.select, gate=body.gate)
         rep = await run_in_threadpool(train_scope, settings.ltr_dir, t, cfg)
         return TrainResult(version=rep.version, promoted=rep.promoted, reason=rep.reason, metrics=rep.metrics,
                            rows=rep.rows, requests=rep.requests)

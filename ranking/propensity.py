@@ -7,13 +7,12 @@ pages, so on raw labels it refuses models that order differently, and more so th
 (whose point is to order differently). In the closed-loop simulator every one of 20 refused debiased
 models was in fact better than the incumbent on the hidden preferences (README, "Learning to rank").
 
-Estimation: a position-based click model (PBM: P(engage) = theta[position] * gamma[query, candidate]), fitted
-by EM (Chuklin et al., "Click Models for Web Search", 2015, ch. 4) on the pairs (query text, candidate) that
-were shown at two or more different positions: what varies a candidate's position without changing the
-candidate (page exploration, swaps, a new model, another recruiter's page) is what identifies theta
-(intervention harvesting, Agarwal et al., WSDM 2019). Pairs shown at one position only carry no
-information on theta and are left out. With too few informative pairs no propensities are returned and
-the caller falls back to raw labels, saying so.
+Estimation: a position-based click model (PBM: P(engage) = theta[position] * gamma[query, candidate]),
+identified by the pairs (query text, candidate) that were shown at two or more different positions: what
+moves a candidate without changing it (page exploration, swaps, a new model, another recruiter's page)
+reveals theta (intervention harvesting, Agarwal et al., WSDM 2019). See :func:`estimate`. Pairs shown at
+one position only carry no information on theta and are left out. With too few informative pairs no
+propensities are returned and the caller falls back to raw labels, saying so.
 
 Metric: IPS-DCG@k (Joachims et al., WSDM 2017): each engaged hit's gain divided by the propensity of the
 position it was SHOWN at, summed at the rank the scored model gives it. Its expectation does not depend on
@@ -33,7 +32,7 @@ class Propensities:
     informative_pairs: int         # (query, candidate) pairs shown at >= 2 positions
     rows: int                      # impressions those pairs contributed
     engaged: int                   # engaged impressions among them
-    iterations: int
+    position_pairs: int            # (k, k') position pairs with a ratio estimate
     clip: float                    # smallest propensity used when weighting (weights <= 1 / clip)
 
     def of(self, position: np.ndarray) -> np.ndarray:
@@ -42,50 +41,64 @@ class Propensities:
         return np.maximum(theta[np.minimum(np.asarray(position), len(theta) - 1)], self.clip)
 
     def to_dict(self) -> dict:
-        return {"method": "pbm-em", "theta": [round(t, 4) for t in self.theta], "informative_pairs": self.informative_pairs,
-                "rows": self.rows, "engaged": self.engaged, "iterations": self.iterations, "clip": self.clip}
+        return {"method": "pbm-ratios", "theta": [round(t, 4) for t in self.theta], "informative_pairs": self.informative_pairs,
+                "rows": self.rows, "engaged": self.engaged, "position_pairs": self.position_pairs, "clip": self.clip}
 
 
 def estimate(position: np.ndarray, engaged: np.ndarray, pair_keys: np.ndarray, *, max_position: int = 50,
-             min_pairs: int = 50, iterations: int = 100, tol: float = 1e-6, clip: float = 0.1) -> Propensities | None:
-    """Fit a PBM by EM on the (query, candidate) pairs shown at two or more positions.
+             min_pairs: int = 50, clip: float = 0.1) -> Propensities | None:
+    """Relative examination probability per position, from (query, candidate) pairs shown at two or more.
 
     ``position`` 0-based shown positions, ``engaged`` booleans (the recruiter acted on the hit), ``pair_keys``
-    one hashable per row naming its (query, candidate). Positions at or past ``max_position`` share one
-    parameter. Returns None with fewer than ``min_pairs`` informative pairs or no engagement among them."""
+    one hashable per row naming its (query, candidate). Under the position-based model the mean engagement
+    of a pair d at position k is theta[k] * gamma[d]; summed over the pairs shown at both k and k', the
+    ratio of their mean engagement at k to that at k' estimates theta[k] / theta[k'] without fitting a
+    gamma per pair (which, with a handful of showings per pair, biases an EM fit). All such ratios are
+    joined by least squares on log theta, weighted by the number of pairs behind each. Positions at or past
+    ``max_position`` share one estimate. Returns None with fewer than ``min_pairs`` informative pairs or no
+    engagement among them."""
     position = np.minimum(np.asarray(position, dtype=np.int64), max_position - 1)
-    engaged = np.asarray(engaged, dtype=bool)
+    engaged = np.asarray(engaged, dtype=np.float64)
     _, doc = np.unique(np.asarray(pair_keys, dtype=object).astype(str), return_inverse=True)
-    # pairs seen at >= 2 distinct positions
-    span = np.full(doc.max() + 1 if len(doc) else 0, -1)
-    lo = np.full_like(span, np.iinfo(np.int64).max)
-    np.maximum.at(span, doc, position)
-    np.minimum.at(lo, doc, position)
-    informative = span > lo
-    keep = informative[doc] if len(doc) else np.zeros(0, dtype=bool)
-    if informative.sum() < min_pairs or not engaged[keep].any():
+    if len(doc) == 0:
         return None
-    p, c = position[keep], engaged[keep].astype(np.float64)
-    _, d = np.unique(doc[keep], return_inverse=True)
-    n_pos, n_doc = int(p.max()) + 1, int(d.max()) + 1
-    per_pos, per_doc = np.bincount(p, minlength=n_pos).astype(np.float64), np.bincount(d, minlength=n_doc).astype(np.float64)
-    theta = np.full(n_pos, 0.5)
-    gamma = np.full(n_doc, 0.5)
-    done = 0
-    for done in range(1, iterations + 1):
-        t, g = theta[p], gamma[d]
-        miss = np.maximum(1.0 - t * g, 1e-12)
-        seen = c + (1 - c) * t * (1 - g) / miss          # P(examined | outcome)
-        liked = c + (1 - c) * (1 - t) * g / miss         # P(relevant | outcome)
-        new_theta = np.bincount(p, weights=seen, minlength=n_pos) / np.maximum(per_pos, 1)
-        gamma = (np.bincount(d, weights=liked, minlength=n_doc) + 1.0) / (per_doc + 2.0)   # Beta(1, 1) prior
-        shift = float(np.abs(new_theta - theta).max())
-        theta = new_theta
-        if shift < tol:
-            break
-    theta = _fill_forward(np.where(per_pos > 0, theta, np.nan))
+    n_pos = int(position.max()) + 1
+    cell = doc * n_pos + position                       # (pair, position) cells
+    cells, inverse = np.unique(cell, return_inverse=True)
+    mean = np.bincount(inverse, weights=engaged) / np.bincount(inverse)
+    cell_doc, cell_pos = cells // n_pos, cells % n_pos
+    starts = np.flatnonzero(np.r_[True, cell_doc[1:] != cell_doc[:-1]])
+    sizes = np.diff(np.r_[starts, len(cells)])
+    informative = sizes >= 2
+    keep_rows = np.isin(doc, cell_doc[starts[informative]])
+    if informative.sum() < min_pairs or not engaged[keep_rows].any():
+        return None
+    num = np.zeros((n_pos, n_pos))                      # num[k, j]: sum over pairs seen at k and j of mean at k
+    shared = np.zeros((n_pos, n_pos))                   # pairs seen at both
+    for st, size in zip(starts[informative], sizes[informative]):
+        p, m = cell_pos[st:st + size], mean[st:st + size]
+        num[np.ix_(p, p)] += m[:, None]
+        shared[np.ix_(p, p)] += 1
+    k, j = np.nonzero(np.triu((num > 0) & (num.T > 0), 1))
+    rows, rhs, w = [], [], []
+    for a, b in zip(k, j):
+        rows.append((a, b))
+        rhs.append(np.log(num[a, b] / num[b, a]))
+        w.append(np.sqrt(shared[a, b]))
+    seen = np.zeros(n_pos, dtype=bool)
+    for a, b in rows:
+        seen[a] = seen[b] = True
+    if not rows or not seen[0]:
+        return None
+    A = np.zeros((len(rows) + 1, n_pos))
+    for i, (a, b) in enumerate(rows):
+        A[i, a], A[i, b] = w[i], -w[i]
+    A[-1, 0] = 1e3                                      # anchor: log theta[0] = 0
+    log_theta = np.linalg.lstsq(A, np.r_[np.array(rhs) * np.array(w), 0.0], rcond=None)[0]
+    theta = _fill_forward(np.where(seen, np.exp(log_theta), np.nan))
     theta = theta / theta.max()
-    return Propensities(tuple(float(x) for x in theta), int(informative.sum()), int(keep.sum()), int(c.sum()), done, clip)
+    return Propensities(tuple(float(x) for x in theta), int(informative.sum()), int(keep_rows.sum()),
+                        int(engaged[keep_rows].sum()), len(rows), clip)
 
 
 def _fill_forward(theta: np.ndarray) -> np.ndarray:
