@@ -227,3 +227,54 @@ def test_registry_parses_a_manifest_once_and_notices_a_changed_one(tmp_path):
     manifest.write_text(json.dumps({"kind": "pickle"}))
     with pytest.raises(ValidationError, match="kind"):
         reg.get("acme", mv.version)
+
+
+def simulate_repeated(ltr_dir, tenant, *, requests=240, queries=12, page=10, seed=0, day=1):
+    """Recruiters re-run the same few queries: each query's candidates come back at shuffled positions, and
+    engagement follows a position-based click model (examination 0.8 ** position x relevance)."""
+    rng = np.random.default_rng(seed)
+    store = EventStore(ltr_dir, tenant)
+    base = {q: rng.random((page, len(FEATURE_NAMES))).astype(np.float32) for q in range(queries)}
+    events, t0 = [], dt.datetime(2026, 11, day, tzinfo=dt.timezone.utc)
+    for r in range(requests):
+        q = r % queries
+        order = rng.permutation(page)
+        request, X = f"{tenant}-rep{r}-{seed}", base[q][order]
+        cands = [f"{tenant}-q{q}-c{i}" for i in order]
+        store.log_features(request, cands, X, feature_set=feature_set_id(FEATURE_NAMES), query=f"query {q}")
+        for pos, c in enumerate(cands, start=1):
+            events.append({"event_id": f"{request}-i{pos}", "type": "impression", "recruiter_id": "r", "candidate_id": c,
+                           "request_id": request, "position": pos, "timestamp": (t0 + dt.timedelta(minutes=r)).isoformat()})
+            if rng.random() < 0.8 ** (pos - 1) * X[pos - 1, YEARS]:
+                events.append({"event_id": f"{request}-v{pos}", "type": "shortlist", "recruiter_id": "r", "candidate_id": c,
+                               "request_id": request, "timestamp": (t0 + dt.timedelta(minutes=r, seconds=pos)).isoformat()})
+    assert not store.add(events, tenant_id=tenant).rejected
+    store.close()
+
+
+def test_debiased_training_gates_on_propensity_weighted_holdout(tmp_path):
+    simulate_repeated(tmp_path, "acme")
+    report = train_scope(tmp_path, "acme", CONFIG)                     # debias="position", gate="auto"
+    props = report.metrics["propensities"]
+    assert report.metrics["gate_metric"] == "ips_ndcg@10" and props["informative_pairs"] == 120
+    theta = np.array(props["theta"])
+    assert theta[0] == 1.0 and theta[0] > theta[4] > theta[9]           # examination falls with position
+    assert np.abs(theta - 0.8 ** np.arange(10)).max() < 0.2
+    assert report.promoted and "IPS-nDCG@10" in report.reason
+    assert report.reason.startswith(f"holdout IPS-nDCG@10 {report.metrics['holdout_ips_ndcg@10']:.4f}")
+    second = train_scope(tmp_path, "acme", CONFIG)
+    assert second.promoted == (second.metrics["holdout_ips_ndcg@10"] >= second.metrics["current_holdout_ips_ndcg@10"])
+    assert "current_holdout_ndcg@10" in second.metrics                 # the raw score stays on record
+    manifest = ModelRegistry(tmp_path).get("acme", second.version).manifest
+    assert manifest["metrics"]["propensities"]["method"] == "pbm-ratios"
+    plain = train_scope(tmp_path, "acme", LtrConfig(debias="none", num_boost_round=20, min_data_in_leaf=5, min_requests=10))
+    assert plain.metrics["gate_metric"] == "ndcg@10" and "propensities" not in plain.metrics
+    assert plain.reason.startswith("holdout nDCG@10")
+
+
+def test_gate_falls_back_to_raw_labels_without_repeated_showings(two_tenants):
+    report = train_scope(two_tenants, "acme", CONFIG)                   # every candidate shown once
+    assert report.metrics["gate_metric"] == "ndcg@10"
+    assert "skipped" in report.metrics["propensities"] and "raw labels" in report.metrics["propensities"]["skipped"]
+    with pytest.raises(ValueError, match="gate"):
+        LtrConfig(gate="maybe")
