@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, *, engine: SearchEngine | None 
             facets=res.facets,
             total_lexical=res.total_lexical, mode=res.mode, syntax=res.syntax, query=res.query,
             index_version=res.version, timings_ms=res.timings_ms, debug=res.debug,
-            request_id=res.request_id, model_version=res.model_version)
+            request_id=res.request_id, model_version=res.model_version, explored=res.explored)
 
     @app.post("/v1/events", response_model=EventsReceipt, responses={422: {"model": Problem}}, tags=["events"])
     def events(body: list[dict] | dict, x_tenant_id: str | None = Header(None, description="caller's tenant")) -> EventsReceipt:
@@ -126,7 +126,8 @@ def make_ltr_stage(settings: Settings) -> LtrStage:
     """The featurize + re-rank stage: per-tenant models from ``ltr_dir``, served features logged there."""
     return LtrStage(ModelRegistry(settings.ltr_dir), EventStores(settings.ltr_dir),
                     FeatureSet(graph_loader=graph_loader(settings.index_dir)),
-                    LtrSettings(budget=settings.ltr_rerank_k, log_features=settings.ltr_log_features))
+                    LtrSettings(budget=settings.ltr_rerank_k, log_features=settings.ltr_log_features,
+                                explore=settings.ltr_explore))
 
 
 def summarize(p: dict | None) -> CandidateSummary:

@@ -96,6 +96,8 @@ class SearchResult(BaseModel):
     debug: dict | None = None
     request_id: str = Field("", description="keys the served feature log; send it back with impression events")
     model_version: str | None = Field(None, description="the LTR model that ordered the hits; null = hybrid order")
+    explored: bool = Field(False, description="some adjacent hits were swapped at random (the tenant's exploration share, "
+                                              "for position-bias estimates); report impressions at the positions shown")
     facets: dict[str, list[tuple[str, int]]] | None = Field(None, description="facet -> [(value, count)], count desc")
     next_cursor: str | None = Field(None, description="send it back as `cursor` for the next k hits; null = no more")
 

@@ -30,7 +30,7 @@ from records.errors import ValidationError
 EVENT_TYPES = ("impression", "view", "shortlist", "message", "reply", "hire", "dismiss")
 _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ID = re.compile(r"^\S{1,128}$")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: feature_log.explored
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS events (
@@ -41,7 +41,7 @@ CREATE INDEX IF NOT EXISTS events_request ON events(request_id, candidate_id);
 CREATE TABLE IF NOT EXISTS feature_log (
     request_id TEXT NOT NULL, candidate_id TEXT NOT NULL, tenant_id TEXT NOT NULL, position INTEGER NOT NULL,
     feature_set TEXT NOT NULL, features BLOB NOT NULL, model_version TEXT, query TEXT, served_at TEXT NOT NULL,
-    PRIMARY KEY (request_id, candidate_id));
+    explored INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (request_id, candidate_id));
 CREATE INDEX IF NOT EXISTS feature_log_served ON feature_log(served_at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -82,6 +82,7 @@ class LoggedRow:
     features: np.ndarray           # float32 (n_features,)
     served_at: str
     query: str | None = None       # the query text served (position propensities pair it with the candidate)
+    explored: bool = False         # shown with random adjacent swaps (position is then the engine's rank)
 
 
 def check_tenant(tenant_id) -> str:
@@ -161,6 +162,9 @@ class EventStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_DDL)
+        if "explored" not in {r[1] for r in self._db.execute("PRAGMA table_info(feature_log)")}:   # a version-1 store
+            self._db.execute("ALTER TABLE feature_log ADD COLUMN explored INTEGER NOT NULL DEFAULT 0")
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('tenant_id', ?), ('schema_version', ?)",
                          (tenant_id, str(SCHEMA_VERSION)))
         owner = self._db.execute("SELECT value FROM meta WHERE key='tenant_id'").fetchone()[0]
@@ -217,27 +221,29 @@ class EventStore:
 
     # -- feature log ----------------------------------------------------------------------------
     def log_features(self, request_id: str, candidate_ids: list[str], features: np.ndarray, *, feature_set: str,
-                     model_version: str | None = None, query: str | None = None) -> None:
-        """Record the served page: row i of ``features`` (float32, (n, F)) is the hit at position i + 1."""
+                     model_version: str | None = None, query: str | None = None, explored: bool = False) -> None:
+        """Record the served page: row i of ``features`` (float32, (n, F)) is the hit at position i + 1 of the
+        engine's order (``explored``: the page was shown with random adjacent swaps of that order)."""
         features = np.ascontiguousarray(features, dtype=np.float32)
         now = _now()
-        rows = [(request_id, cid, self.tenant_id, pos, feature_set, features[pos - 1].tobytes(), model_version, query, now)
-                for pos, cid in enumerate(candidate_ids, start=1)]
+        rows = [(request_id, cid, self.tenant_id, pos, feature_set, features[pos - 1].tobytes(), model_version, query, now,
+                 int(explored)) for pos, cid in enumerate(candidate_ids, start=1)]
         with self._lock:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR IGNORE INTO feature_log VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            self._db.executemany("INSERT OR IGNORE INTO feature_log (request_id, candidate_id, tenant_id, position, feature_set, "
+                                 "features, model_version, query, served_at, explored) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
             self._db.execute("COMMIT")
 
     def logged(self, *, feature_set: str, since: str | None = None) -> list[LoggedRow]:
         """Logged rows of one feature set (rows logged under another feature list are not mixed in)."""
-        sql = "SELECT request_id,candidate_id,position,features,served_at,query FROM feature_log WHERE feature_set=?"
+        sql = "SELECT request_id,candidate_id,position,features,served_at,query,explored FROM feature_log WHERE feature_set=?"
         args: list = [feature_set]
         if since:
             sql += " AND served_at >= ?"
             args.append(since)
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY served_at, request_id, position", args).fetchall()
-        return [LoggedRow(r[0], r[1], r[2], np.frombuffer(r[3], dtype=np.float32), r[4], r[5]) for r in rows]
+        return [LoggedRow(r[0], r[1], r[2], np.frombuffer(r[3], dtype=np.float32), r[4], r[5], bool(r[6])) for r in rows]
 
     def logged_requests(self) -> int:
         with self._lock:

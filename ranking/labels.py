@@ -52,6 +52,8 @@ class TrainingSet:
     window: tuple[str | None, str | None]   # first and last event timestamp used (ISO, UTC)
     events: int                   # events read
     queries: np.ndarray | None = None   # object (n,) query text served ("" when not logged)
+    served_rank: np.ndarray | None = None   # int32 (n,) 0-based rank in the engine's order (the logged position)
+    explored: np.ndarray | None = None      # bool (n,) the page was shown with random swaps (LtrSettings.explore)
 
     @property
     def requests(self) -> int:
@@ -102,7 +104,9 @@ def build_training_set(store: EventStore, feature_names: tuple[str, ...], config
         position=np.array([shown.get(k, logged[k].position) - 1 for k in flat], dtype=np.int32),
         request_ids=np.array([k[0] for k in flat], dtype=object), candidate_ids=np.array([k[1] for k in flat], dtype=object),
         window=(min(stamps) if stamps else None, max(stamps) if stamps else None), events=len(events),
-        queries=np.array([logged[k].query or "" for k in flat], dtype=object))
+        queries=np.array([logged[k].query or "" for k in flat], dtype=object),
+        served_rank=np.array([logged[k].position - 1 for k in flat], dtype=np.int32),
+        explored=np.array([logged[k].explored for k in flat], dtype=bool))
 
 
 def _attribute(seen: list[tuple[dt.datetime, str]], ts: dt.datetime, window: dt.timedelta) -> str | None:

@@ -214,10 +214,17 @@ def _propensities(ts: TrainingSet, config: LtrConfig, engaged_above: int, metric
     queries = ts.queries if ts.queries is not None else np.full(len(ts.y), "", dtype=object)
     keys = np.array([f"{q}\x1f{c}" if q else f"\x1e{r}\x1f{c}" for q, r, c in zip(queries, ts.request_ids, ts.candidate_ids)],
                     dtype=object)
-    props = estimate(ts.position, ts.y > engaged_above, keys, min_pairs=config.ips_min_pairs, clip=config.ips_clip)
+    position, engaged = ts.position, ts.y > engaged_above
+    randomized = np.zeros(len(keys), dtype=bool)
+    if ts.explored is not None and ts.explored.any():   # explored pages: also grouped by the engine's rank
+        m = ts.explored
+        keys = np.concatenate([keys, np.array([f"\x1drank\x1f{r}" for r in ts.served_rank[m]], dtype=object)])
+        position, engaged = np.concatenate([position, position[m]]), np.concatenate([engaged, engaged[m]])
+        randomized = np.concatenate([randomized, np.ones(int(m.sum()), dtype=bool)])
+    props = estimate(position, engaged, keys, min_pairs=config.ips_min_pairs, clip=config.ips_clip, randomized=randomized)
     metrics["propensities"] = props.to_dict() if props is not None else {
-        "skipped": f"fewer than {config.ips_min_pairs} (query, candidate) pairs shown at two or more positions, "
-                   "or no engagement among them: the gate uses raw labels"}
+        "skipped": f"fewer than {config.ips_min_pairs} (query, candidate) pairs shown at two or more positions (or "
+                   "explored rows), or no engagement among them: the gate uses raw labels"}
     return props
 
 
@@ -359,7 +366,9 @@ def _concat(sets: list[TrainingSet]) -> TrainingSet:
                        np.concatenate([s.group for s in sets]), np.concatenate([s.position for s in sets]),
                        np.concatenate([s.request_ids for s in sets]), np.concatenate([s.candidate_ids for s in sets]),
                        (min(froms) if froms else None, max(tos) if tos else None), sum(s.events for s in sets),
-                       np.concatenate([s.queries if s.queries is not None else np.full(len(s.y), "", dtype=object) for s in sets]))
+                       np.concatenate([s.queries if s.queries is not None else np.full(len(s.y), "", dtype=object) for s in sets]),
+                       np.concatenate([s.served_rank if s.served_rank is not None else s.position for s in sets]),
+                       np.concatenate([s.explored if s.explored is not None else np.zeros(len(s.y), bool) for s in sets]))
 
 
 # -- serving --------------------------------------------------------------------------------------
@@ -368,6 +377,14 @@ class LtrSettings:
     budget: int = 200          # fused candidates the model re-ranks
     explain_top: int = 3       # feature contributions returned per hit
     log_features: bool = True  # log served feature vectors (needs a tenant)
+    explore: float = 0.0       # share of logged pages shown with random adjacent swaps (position propensity data)
+    explore_depth: int = 10    # swaps stay among the first explore_depth hits of the page
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.explore <= 1.0:
+            raise ValueError(f"explore: a share in [0, 1], got {self.explore}")
+        if self.explore_depth < 2:
+            raise ValueError(f"explore_depth: at least 2, got {self.explore_depth}")
 
 
 @dataclass(frozen=True)
@@ -405,8 +422,7 @@ class LtrStage:
                use_model: bool = True, explain: bool = True) -> RerankResult | None:
         tenant = filters.tenant_id
         model = self.model_for(tenant) if use_model else None
-        logging = self.settings.log_features and self.stores is not None and tenant is not None
-        if model is None and not logging:
+        if model is None and not self._logging(tenant):
             return None
         ctx = build_context(node, filters, boolean=boolean, today=today)
         n = min(len(fused), max(budget or self.settings.budget, k)) if model else min(len(fused), k)
@@ -419,9 +435,33 @@ class LtrStage:
         top = X[order[:k]]
         return RerankResult(new, top, model.version, model.explain(top, self.settings.explain_top) if explain else None)
 
+    def explore_order(self, tenant_id: str | None, request_id: str, n: int) -> list[int] | None:
+        """The display order of a page chosen for exploration, else None.
+
+        A share ``explore`` of logged pages (drawn from the request id, so a request is reproducible) is shown
+        with adjacent pairs of the first ``explore_depth`` hits swapped by coin flips (pairs start at hit 1 or
+        2, also a coin flip, so every boundary can swap). The served feature log keeps the model's rank and
+        marks the page explored; the impressions report where each hit was shown. Hits the model ranked r
+        then appear at r or r +- 1 at random, which identifies the position propensities without repeated
+        queries (``ranking.propensity``). Swaps stay inside the page: a cursor's next page is unchanged."""
+        if self.settings.explore <= 0 or n < 2 or not self._logging(tenant_id):
+            return None
+        rng = np.random.default_rng(int(hashlib.sha1(f"explore:{request_id}".encode()).hexdigest()[:16], 16))
+        if rng.random() >= self.settings.explore:
+            return None
+        order = list(range(n))
+        for i in range(int(rng.integers(0, 2)), min(n, self.settings.explore_depth) - 1, 2):
+            if rng.random() < 0.5:
+                order[i], order[i + 1] = order[i + 1], order[i]
+        return order
+
+    def _logging(self, tenant_id: str | None) -> bool:
+        return self.stores is not None and tenant_id is not None and self.settings.log_features
+
     def log(self, tenant_id: str | None, request_id: str, candidate_ids: list[str], X: np.ndarray,
-            model_version: str | None, query: str | None) -> None:
-        if self.stores is None or tenant_id is None or not self.settings.log_features:
+            model_version: str | None, query: str | None, *, explored: bool = False) -> None:
+        """Record the served page in the model's order (position = the engine's rank)."""
+        if not self._logging(tenant_id):
             return
         self.stores.get(tenant_id).log_features(request_id, candidate_ids, X, feature_set=feature_set_id(FEATURE_NAMES),
-                                                model_version=model_version, query=query)
+                                                model_version=model_version, query=query, explored=explored)

@@ -7,6 +7,7 @@ Filters are hard for every retriever: both use the same mask from ``ProfileStore
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import time
@@ -60,6 +61,7 @@ class SearchRequest:
     rerank: bool = True                 # LTR re-rank when a model serves the tenant (ranking/ltr.py)
     rerank_k: int | None = None         # fused candidates the model re-ranks (None = the stage's budget)
     explain: bool = True                # the model's top feature contributions per returned hit (SHAP)
+    explore: bool = True                # may be shown with random adjacent swaps when the tenant explores (LtrSettings)
     facets: tuple[str, ...] = ()        # indexer.backend.FACETS counted over the whole filtered match set
     facet_size: int = 10                # values per facet
     highlight: bool = False             # mark up the matched words of each hit (lexical backend's highlighter)
@@ -104,6 +106,7 @@ class SearchResponse:
     explanations: dict[str, list[tuple[str, float]]] | None = None   # candidate_id -> top feature contributions
     facets: dict[str, list[tuple[str, int]]] | None = None   # facet -> [(value, count)] over the filtered match set
     highlights: dict[str, dict[str, list[str]]] | None = None   # candidate_id -> lexical field -> marked-up values
+    explored: bool = False             # hits shown with random adjacent swaps of the ranked order (propensity data)
 
 
 def detect_syntax(text: str) -> str:
@@ -237,9 +240,13 @@ class SearchEngine:
         clock = time.perf_counter()
         hits = self._hydrate(snap, fused[: req.k], runs, node)
         explanations = None
+        order = None
         if ranked is not None:
+            order = self.ltr.explore_order(req.filters.tenant_id, request_id, len(hits)) if req.explore else None
             self.ltr.log(req.filters.tenant_id, request_id, [h.candidate_id for h in hits], ranked.features[: len(hits)],
-                         ranked.model_version, text)
+                         ranked.model_version, text, explored=order is not None)
+            if order is not None:   # rank = where the hit is shown (the log keeps the engine's rank)
+                hits = [dataclasses.replace(hits[i], rank=n) for n, i in enumerate(order, start=1)]
             if ranked.explanations is not None:
                 explanations = {h.candidate_id: e for h, e in zip(hits, ranked.explanations)}
         t["hydrate"] = _lap(clock)
@@ -252,7 +259,7 @@ class SearchEngine:
                      "title_expansions": [e.reason for e in expansions]}
         return SearchResponse(hits, snap.version, mode, syntax, qa.to_query_string(node) if node else None, total, t, debug,
                               request_id=request_id, model_version=ranked.model_version if ranked else None,
-                              explanations=explanations, **self._extras(snap, node, req, mask, hits, keywords=not boolean,
+                              explanations=explanations, explored=order is not None, **self._extras(snap, node, req, mask, hits, keywords=not boolean,
                                                                          today=today, timings=t))
 
     def pool(self, request: SearchRequest, *, limit: int = 100_000) -> tuple[np.ndarray, int, IndexSnapshot]:

@@ -46,7 +46,7 @@ class Propensities:
 
 
 def estimate(position: np.ndarray, engaged: np.ndarray, pair_keys: np.ndarray, *, max_position: int = 50,
-             min_pairs: int = 50, clip: float = 0.1) -> Propensities | None:
+             min_pairs: int = 50, clip: float = 0.1, randomized: np.ndarray | None = None) -> Propensities | None:
     """Relative examination probability per position, from (query, candidate) pairs shown at two or more.
 
     ``position`` 0-based shown positions, ``engaged`` booleans (the recruiter acted on the hit), ``pair_keys``
@@ -55,30 +55,45 @@ def estimate(position: np.ndarray, engaged: np.ndarray, pair_keys: np.ndarray, *
     ratio of their mean engagement at k to that at k' estimates theta[k] / theta[k'] without fitting a
     gamma per pair (which, with a handful of showings per pair, biases an EM fit). All such ratios are
     joined by least squares on log theta, weighted by the number of pairs behind each. Positions at or past
-    ``max_position`` share one estimate. Returns None with fewer than ``min_pairs`` informative pairs or no
-    engagement among them."""
+    ``max_position`` share one estimate.
+
+    ``randomized`` marks rows whose key is a RANK of the engine's order on pages it explored (adjacent
+    pairs swapped at random, ``LtrSettings.explore``): the hit the model ranked r, shown at r or r +- 1 by a
+    coin flip, is the same distribution of candidates either way, so its engagement ratio estimates the
+    propensity ratio across queries (Joachims et al. 2017). Such a group averages many pages, so it weighs
+    by its rows at the rarer position, where a (query, candidate) pair counts once. Returns None with fewer
+    than ``min_pairs`` informative groups (a randomized rank group counts its rows) or no engagement."""
     position = np.minimum(np.asarray(position, dtype=np.int64), max_position - 1)
     engaged = np.asarray(engaged, dtype=np.float64)
     _, doc = np.unique(np.asarray(pair_keys, dtype=object).astype(str), return_inverse=True)
+    randomized = np.zeros(len(doc), dtype=bool) if randomized is None else np.asarray(randomized, dtype=bool)
     if len(doc) == 0:
         return None
     n_pos = int(position.max()) + 1
     cell = doc * n_pos + position                       # (pair, position) cells
     cells, inverse = np.unique(cell, return_inverse=True)
-    mean = np.bincount(inverse, weights=engaged) / np.bincount(inverse)
+    count = np.bincount(inverse)
+    mean = np.bincount(inverse, weights=engaged) / count
+    by_rank = np.bincount(inverse, weights=randomized) > 0
     cell_doc, cell_pos = cells // n_pos, cells % n_pos
     starts = np.flatnonzero(np.r_[True, cell_doc[1:] != cell_doc[:-1]])
     sizes = np.diff(np.r_[starts, len(cells)])
     informative = sizes >= 2
     keep_rows = np.isin(doc, cell_doc[starts[informative]])
-    if informative.sum() < min_pairs or not engaged[keep_rows].any():
+    weight_of = [int(count[st:st + n].sum()) if by_rank[st] else 1 for st, n in zip(starts[informative], sizes[informative])]
+    if sum(weight_of) < min_pairs or not engaged[keep_rows].any():
         return None
     num = np.zeros((n_pos, n_pos))                      # num[k, j]: sum over pairs seen at k and j of mean at k
     shared = np.zeros((n_pos, n_pos))                   # pairs seen at both
     for st, size in zip(starts[informative], sizes[informative]):
         p, m = cell_pos[st:st + size], mean[st:st + size]
-        num[np.ix_(p, p)] += m[:, None]
-        shared[np.ix_(p, p)] += 1
+        if by_rank[st]:                                 # many pages behind each mean: weigh by the rarer side
+            n = count[st:st + size]
+            num[np.ix_(p, p)] += m[:, None] * np.minimum.outer(n, n)
+            shared[np.ix_(p, p)] += np.minimum.outer(n, n)
+        else:
+            num[np.ix_(p, p)] += m[:, None]
+            shared[np.ix_(p, p)] += 1
     k, j = np.nonzero(np.triu((num > 0) & (num.T > 0), 1))
     rows, rhs, w = [], [], []
     for a, b in zip(k, j):

@@ -75,7 +75,7 @@ def rerank(engine: SearchEngine, request: RerankRequest) -> RerankResult:
     n = max(len(known), 1)
     search = SearchRequest(query=req.query, filters=Filters(tenant_id=req.tenant_id), k=n, mode=req.mode,
                            syntax=req.syntax, fusion=req.fusion, rrf_k=req.rrf_k, lexical_k=n, dense_k=n,
-                           boolean_pool=max(n, 1), explain=req.explain)
+                           boolean_pool=max(n, 1), explain=req.explain, explore=False)   # a job's order is not a page
     if known:
         res = engine.search(search, within=known)
         hits, version, model, request_id = res.hits, res.version, res.model_version, res.request_id

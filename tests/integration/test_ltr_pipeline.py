@@ -144,3 +144,40 @@ def test_cli_events_import_train_and_models(tmp_path, capsys):
     assert "usable requests" in capsys.readouterr().err
     assert main(["train", "--tenant", "acme-talent", "--rollback", "--ltr-dir", str(tmp_path / "ltr")]) == 2
     assert "no promoted model" in capsys.readouterr().err
+
+
+def test_exploration_swaps_adjacent_hits_logs_the_engines_rank_and_keeps_pages_whole(small_index, encoder, tmp_path, small_engine):
+    from ranking.ltr import LtrSettings
+    from ranking.paging import search_page
+
+    stage = LtrStage(ModelRegistry(tmp_path), EventStores(tmp_path), FeatureSet(), LtrSettings(explore=1.0, explore_depth=6))
+    engine = SearchEngine(IndexReader(small_index), encoder, today=lambda: AS_OF, ltr=stage)
+    try:
+        swapped = 0
+        for q in QUERIES:
+            plain = [h.candidate_id for h in search(small_engine, q, k=8).hits]
+            res = search(engine, q, k=8)
+            shown = [h.candidate_id for h in res.hits]
+            assert res.explored and sorted(shown) == sorted(plain) and [h.rank for h in res.hits] == list(range(1, len(shown) + 1))
+            assert shown[6:] == plain[6:]                                     # only the first explore_depth move
+            for i, c in enumerate(shown):                                     # ... and each by at most one place
+                assert abs(plain.index(c) - i) <= 1
+            swapped += sum(a != b for a, b in zip(shown, plain))
+            logged = [r for r in stage.stores.get("acme-talent").logged(feature_set=feature_set_id(FEATURE_NAMES))
+                      if r.request_id == res.request_id]
+            assert [r.candidate_id for r in logged] == plain and all(r.explored for r in logged)   # the engine's order
+        assert swapped > 0
+        assert not search(engine, "data engineer", k=8, explore=False).explored
+        # a cursor's pages neither overlap nor skip: swaps stay inside the first page, later pages are not explored
+        req = SearchRequest(query="engineer", filters=Filters(tenant_id="acme-talent"), k=4)
+        first, cursor = search_page(engine, req)
+        second, _ = search_page(engine, req, cursor)
+        plain = [h.candidate_id for h in search(small_engine, "engineer", k=8).hits]
+        assert first.explored and not second.explored
+        assert sorted(h.candidate_id for h in first.hits) == sorted(plain[:4]) and [h.candidate_id for h in second.hits] == plain[4:8]
+    finally:
+        stage.stores.close()
+    off = LtrStage(ModelRegistry(tmp_path), EventStores(tmp_path), FeatureSet())        # the default: no exploration
+    assert off.explore_order("acme-talent", "r1", 10) is None
+    with pytest.raises(ValueError, match="explore"):
+        LtrSettings(explore=1.5)

@@ -110,3 +110,27 @@ def test_actions_outside_the_attribution_window_are_not_attributed(tmp_path):
                ev(3, "hire", cand="b", request=None, ts=(dt.datetime(2026, 11, 1, 10) + dt.timedelta(days=30)).isoformat())])
     ts = build_training_set(store, NAMES, LabelConfig(drop_constant_groups=False))
     assert dict(zip(ts.candidate_ids, ts.y)) == {"a": 1, "b": 1}
+
+
+def test_a_version_1_store_gains_the_explored_column_and_keeps_its_rows(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "tenants" / "acme" / "events.sqlite"
+    path.parent.mkdir(parents=True)
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE feature_log (request_id TEXT NOT NULL, candidate_id TEXT NOT NULL, tenant_id TEXT NOT NULL,
+            position INTEGER NOT NULL, feature_set TEXT NOT NULL, features BLOB NOT NULL, model_version TEXT, query TEXT,
+            served_at TEXT NOT NULL, PRIMARY KEY (request_id, candidate_id));
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('tenant_id', 'acme'), ('schema_version', '1');""")
+    db.execute("INSERT INTO feature_log VALUES ('r0','c0','acme',1,'fs',?,NULL,'q','2026-11-01T00:00:00+00:00')",
+               (np.ones(3, np.float32).tobytes(),))
+    db.commit()
+    db.close()
+    store = EventStore(tmp_path, "acme")
+    store.log_features("r1", ["c1", "c2"], np.zeros((2, 3), np.float32), feature_set="fs", query="q", explored=True)
+    rows = store.logged(feature_set="fs")
+    assert [(r.request_id, r.position, r.explored) for r in rows] == [("r0", 1, False), ("r1", 1, True), ("r1", 2, True)]
+    assert store._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
+    store.close()

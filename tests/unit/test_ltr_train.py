@@ -278,3 +278,36 @@ def test_gate_falls_back_to_raw_labels_without_repeated_showings(two_tenants):
     assert "skipped" in report.metrics["propensities"] and "raw labels" in report.metrics["propensities"]["skipped"]
     with pytest.raises(ValueError, match="gate"):
         LtrConfig(gate="maybe")
+
+
+def test_explored_pages_give_the_gate_propensities_when_no_query_repeats(tmp_path):
+    """Every request has its own query and candidates; the engine explored each page (adjacent swaps), logged
+    its own order, and the impressions carry the positions shown."""
+    rng = np.random.default_rng(4)
+    store = EventStore(tmp_path, "acme")
+    events, t0, page = [], dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc), 10
+    for r in range(600):
+        request = f"acme-x{r}"
+        X = rng.random((page, len(FEATURE_NAMES))).astype(np.float32)
+        X[:, YEARS] = np.sort(rng.random(page))[::-1]                    # the engine ranks the best first
+        cands = [f"acme-x{r}-c{i}" for i in range(page)]
+        store.log_features(request, cands, X, feature_set=feature_set_id(FEATURE_NAMES), query=f"unique query {r}",
+                           explored=True)
+        shown = list(range(page))
+        for i in range(int(rng.integers(0, 2)), page - 1, 2):
+            if rng.random() < 0.5:
+                shown[i], shown[i + 1] = shown[i + 1], shown[i]
+        for pos, i in enumerate(shown, start=1):
+            events.append({"event_id": f"{request}-i{pos}", "type": "impression", "recruiter_id": "r", "candidate_id": cands[i],
+                           "request_id": request, "position": pos, "timestamp": (t0 + dt.timedelta(minutes=r)).isoformat()})
+            if rng.random() < 0.8 ** (pos - 1) * X[i, YEARS]:
+                events.append({"event_id": f"{request}-v{pos}", "type": "view", "recruiter_id": "r", "candidate_id": cands[i],
+                               "request_id": request, "timestamp": (t0 + dt.timedelta(minutes=r, seconds=pos)).isoformat()})
+    assert not store.add(events, tenant_id="acme").rejected
+    ts = build_training_set(store, FEATURE_NAMES)
+    store.close()
+    assert ts.explored.all() and (ts.served_rank != ts.position).any()
+    report = train_scope(tmp_path, "acme", CONFIG)
+    props = report.metrics["propensities"]
+    assert report.metrics["gate_metric"] == "ips_ndcg@10" and props["informative_pairs"] == page   # one group per rank
+    assert np.abs(np.array(props["theta"]) - 0.8 ** np.arange(page)).max() < 0.15
