@@ -108,11 +108,15 @@ def _near(q: dict, filters: Filters):
     return (filters.near.lat, filters.near.lon) if filters.near else None
 
 
-def _engines(cfg: SimConfig):
-    reader = IndexReader(cfg.index_dir)
+def hybrid_engine(cfg: SimConfig):
+    """(the never-trained engine, the one FeatureSet): what evaluation pools and feature checks read."""
     encoder = _CachedEncoder(MiniLMEncoder(EncoderConfig()))
-    features = FeatureSet(graph_loader=graph_loader(cfg.index_dir))
-    hybrid = SearchEngine(reader, encoder, today=lambda: AS_OF)
+    return SearchEngine(IndexReader(cfg.index_dir), encoder, today=lambda: AS_OF), FeatureSet(graph_loader=graph_loader(cfg.index_dir))
+
+
+def _engines(cfg: SimConfig):
+    hybrid, features = hybrid_engine(cfg)
+    reader, encoder = hybrid.reader, hybrid.encoder
     loops = {}
     for cond in CONDITIONS[1:]:
         ltr_dir = Path(cfg.work_dir) / cond

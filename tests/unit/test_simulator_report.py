@@ -44,3 +44,15 @@ def test_interval_widens_with_noise_and_pairs_conditions():
     assert lo < 0.10 < hi and hi - lo > 0.02
     lo_n, hi_n = bootstrap_gain(runs, "eval", TENANTS, "ltr-none")
     assert hi_n - lo_n < 1e-3
+
+
+def test_promotions_are_counted_per_condition_and_round():
+    from benchmarks.simulator.report import summarize_promotions
+
+    runs = [{"training": {t: {"ltr-none": [{"round": 1, "promoted": True}, {"round": 2, "promoted": seed == 0}],
+                              "ltr-position": [{"round": 1, "promoted": True}, {"round": 2, "promoted": True}]}
+                          for t in TENANTS}} for seed in range(3)]
+    out = summarize_promotions(runs)
+    assert out["ltr-none"]["round 1"] == {"promoted": 6, "trained": 6}
+    assert out["ltr-none"]["round 2"] == {"promoted": 2, "trained": 6}
+    assert out["ltr-position"]["round 2"] == {"promoted": 6, "trained": 6}
