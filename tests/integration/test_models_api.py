@@ -45,3 +45,9 @@ def test_train_list_promote_rollback(ltr_engine, small_index, tmp_path):  # noqa
         third = client.post("/v1/models/train", json={"select": True}, headers=ACME).json()
         assert third["metrics"]["selection"]["enabled"] is True
         assert client.post("/v1/models/train", json={"select": "sometimes"}, headers=ACME).status_code == 422
+        # the gate's metric: propensity-weighted when debiasing and the log allows it, raw on request
+        assert third["metrics"]["gate_metric"] in ("ips_ndcg@10", "ndcg@10") and "propensities" in third["metrics"]
+        raw = client.post("/v1/models/train", json={"gate": "raw"}, headers=ACME).json()
+        assert raw["metrics"]["gate_metric"] == "ndcg@10" and "propensities" not in raw["metrics"]
+        bad = client.post("/v1/models/train", json={"gate": "lenient"}, headers=ACME)
+        assert bad.status_code == 422 and "gate" in bad.text

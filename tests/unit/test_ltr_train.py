@@ -311,3 +311,16 @@ def test_explored_pages_give_the_gate_propensities_when_no_query_repeats(tmp_pat
     props = report.metrics["propensities"]
     assert report.metrics["gate_metric"] == "ips_ndcg@10" and props["informative_pairs"] == page   # one group per rank
     assert np.abs(np.array(props["theta"]) - 0.8 ** np.arange(page)).max() < 0.15
+
+
+def test_cli_train_takes_the_gate(tmp_path, capsys):
+    from api.cli import main
+
+    simulate_repeated(tmp_path, "acme")
+    assert main(["train", "--tenant", "acme", "--rounds", "20", "--gate", "raw", "--ltr-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "promoted (holdout nDCG@10" in out and '"gate_metric": "ndcg@10"' in out
+    assert main(["train", "--tenant", "acme", "--rounds", "20", "--ltr-dir", str(tmp_path)]) == 0   # auto: debiased -> IPS
+    assert '"gate_metric": "ips_ndcg@10"' in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["train", "--tenant", "acme", "--gate", "lenient", "--ltr-dir", str(tmp_path)])
