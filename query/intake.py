@@ -12,7 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field, replace
 
-from query.skills import SkillExtractor
+from query.experience import read_years
+from query.location import PostingLocation, looks_like_location, read_location
+from query.occupation import OccupationResolver, title_candidates
+from query.posting import Posting, read_posting
+from query.skills import COMPETENCY, SKILL_KINDS, SkillExtractor
 from records.errors import FilterError, QueryError
 from records.geo import resolve_place
 from records.schema import SENIORITY_LEVELS
@@ -54,14 +58,26 @@ class HiringRequirements:
     not_current_company: tuple[str, ...] = ()
     open_to_work: bool | None = None
     notes: tuple[str, ...] = ()                  # what intake inferred or ignored, one line each
+    place: PostingLocation | None = None         # the location as written, at its precision (city, state, remote)
+    skill_kinds: tuple[tuple[str, str], ...] = ()     # (skill, kind): technology, knowledge, credential, language
+    skill_years: tuple[tuple[str, float], ...] = ()   # years asked for with one skill ("5+ years of Spark")
+    sections: tuple[str, ...] = ()               # the posting's section kinds, in order, as read
 
     @property
     def is_empty(self) -> bool:
         return not (self.titles or self.must_have or self.nice_to_have or self.competencies)
 
+    @property
+    def posting_location(self) -> PostingLocation | None:
+        return self.place
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["locations"] = [asdict(loc) for loc in self.locations]
+        d["place"] = ({**asdict(self.place), "label": self.place.label} if self.place is not None else None)
+        d["skill_kinds"] = dict(self.skill_kinds)
+        d["skill_years"] = [{"skill": s, "min_years": y} for s, y in self.skill_years]
+        d["sections"] = list(self.sections)
         return d
 
     def filters_dict(self, *, radius_scale: float = 1.0) -> dict:
@@ -87,7 +103,7 @@ _LEAD_IN = re.compile(
     r"and\s+(?:must|should))\b|[,.;:()\n!]|$)", re.IGNORECASE)
 _RADIUS = re.compile(r"\b(?:within|up to|max(?:imum)?|radius of)\s+(\d{1,4})\s*(km|kms|kilomet(?:er|re)s?|mi|miles?)\b",
                      re.IGNORECASE)
-_PLACE = re.compile(r"\b(?:in|near|around|based in|located in|of|from the|close to|commutable to)\s+"
+_PLACE = re.compile(r"\b(?:in|near|around|based in|located in|close to|commutable to)\s+"
                     r"(?P<place>[A-Z][\w'’.-]*(?:[ -][A-Z][\w'’.-]*){0,3}(?:,\s*[A-Z]{2}\b)?)")
 _YEARS_RANGE = re.compile(r"\b(\d{1,2})\s*(?:-|–|to)\s*(\d{1,2})\s*\+?\s*(?:years?|yrs?)\b", re.IGNORECASE)
 _YEARS_MIN = re.compile(r"\b(?:at least|minimum(?: of)?|min\.?|over|more than)?\s*(\d{1,2})\s*\+?\s*(?:years?|yrs?)\b"
@@ -120,25 +136,124 @@ class Intake:
     def __init__(self, taxonomy: Taxonomy | None = None, extractor: SkillExtractor | None = None):
         self.taxonomy = taxonomy or Taxonomy.load()
         self.extractor = extractor or SkillExtractor(self.taxonomy)
+        self._resolver: OccupationResolver | None = None
+
+    @property
+    def resolver(self) -> OccupationResolver:
+        if self._resolver is None:            # a few seconds to build: only when a posting needs it
+            self._resolver = OccupationResolver(self.taxonomy)
+        return self._resolver
 
     # -------------------------------------------------------------------------------- text
-    def from_text(self, text: str) -> HiringRequirements:
+    def from_text(self, text: str, *, title: str | None = None, location: str | None = None) -> HiringRequirements:
+        """A job posting (title line, location line, description; or one request sentence) -> requirements.
+        ``title``/``location``: the posting's own fields when the caller has them (they win over the text)."""
         if not isinstance(text, str) or not text.strip():
             raise IntakeError("the job description is empty", field="text")
+        lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+        if len(lines) >= 2 or title is not None:
+            return self._from_posting(read_posting(text, title=title, location=location,
+                                                   is_location=looks_like_location))
+        return self._from_request(text)
+
+    def _from_request(self, text: str) -> HiringRequirements:
+        """One sentence or paragraph of requirements ("Senior Data Engineer in Berlin, 5+ years, Spark")."""
         notes: list[str] = []
         titles = self._titles(text)
         seniority = self._seniority(titles, text)
-        must, nice, comps = self._skills(text, titles)
-        min_y, max_y = self._years(text)
+        must, nice, comps, kinds = self._skills(text, "", titles)
+        years = read_years(text, terse=True)
+        min_y, max_y = years.min_years, years.max_years
+        if min_y is None and max_y is None:
+            min_y, max_y = self._years(text)
         req = HiringRequirements(
             titles=tuple(titles), seniority=tuple(seniority), locations=tuple(self._locations(text, notes)),
             must_have=tuple(must), nice_to_have=tuple(nice), competencies=tuple(comps),
-            min_years=min_y, max_years=max_y,
+            min_years=min_y, max_years=max_y, skill_kinds=tuple(kinds.items()),
+            skill_years=tuple(self._skill_years(years.per_skill)),
             exclude_companies=tuple(_all(_EXCLUDE, text) + _all(_EXCLUDE_AFTER, text)),
             current_company=tuple(_all(_CURRENT, text)), past_company=tuple(_all(_PAST, text)),
             not_current_company=tuple(_all(_NOT_CURRENT, text)),
             open_to_work=True if _OPEN.search(text) else None)
         return self._normalise(req, notes)
+
+    def _from_posting(self, posting: Posting) -> HiringRequirements:
+        notes = list(posting.notes)
+        must_text, nice_text = posting.requirement_text()
+        context = posting.text_of("role", "responsibilities", "requirements", "preferred")
+        titles, code, occ_title = self._posting_title(posting, context, notes)
+        seniority = [lv] if (lv := title_level(titles[0])) else [] if titles else []
+        must, nice, comps, kinds = self._skills(must_text, nice_text, titles)
+        years = read_years(must_text + "\n" + posting.text_of("logistics"), nice_text)
+        place, locations = self._posting_place(posting, notes)
+        read = posting.text_of("title", "role", "responsibilities", "requirements", "preferred")
+        req = HiringRequirements(
+            titles=tuple(titles), seniority=tuple(seniority), locations=tuple(locations),
+            must_have=tuple(must), nice_to_have=tuple(nice), competencies=tuple(comps),
+            min_years=years.min_years, max_years=years.max_years,
+            exclude_companies=tuple(_all(_EXCLUDE, read) + _all(_EXCLUDE_AFTER, read)),
+            current_company=tuple(_all(_CURRENT, read)), past_company=tuple(_all(_PAST, read)),
+            not_current_company=tuple(_all(_NOT_CURRENT, read)),
+            open_to_work=None, place=place, skill_kinds=tuple(kinds.items()),
+            skill_years=tuple(self._skill_years(years.per_skill)),
+            sections=tuple(s.kind for s in posting.sections))
+        if years.preferred_years is not None and years.min_years is None:
+            notes.append(f"{years.preferred_years:g} years of experience are preferred, not required")
+        req = self._normalise(req, notes)
+        if code is not None:      # the resolver read the description too: its choice wins over the title alone
+            req = replace(req, occupation_code=code, occupation_title=occ_title)
+        return req
+
+    def _posting_title(self, posting: Posting, context: str, notes: list[str]):
+        if not posting.title:
+            titles = self._titles(context[:2000])
+            return titles, None, None
+        choice = self.resolver.resolve(posting.title, context)
+        cands = title_candidates(posting.title)
+        core = cands[0] if cands else posting.title.strip()
+        if choice is not None and choice.how in ("title part", "title") and choice.alias:
+            core = next((c for c in cands if normalize_for_match(c) == normalize_for_match(choice.alias)), core)
+        titles = [_clean_title(core)]
+        if choice is None:
+            notes.append(f"no occupation matches the title {posting.title!r}")
+            return titles, None, None
+        how = {"title": "named by the title", "title part": "named by part of the title",
+               "title words": "closest title, read with the description",
+               "description": "inferred from the description (the title names no occupation)"}[choice.how]
+        notes.append(f"title {posting.title!r} -> O*NET {choice.code} {choice.title} ({how}"
+                     + (f", via '{choice.alias}'" if choice.alias else "") + ")")
+        return titles, choice.code, choice.title
+
+    def _posting_place(self, posting: Posting, notes: list[str]) -> tuple[PostingLocation | None, list[Location]]:
+        place = read_location(posting.location_line) if posting.location_line else None
+        radius = DEFAULT_RADIUS_KM
+        body = posting.text_of("title", "role", "requirements", "logistics")
+        r = _RADIUS.search(body)
+        if r:
+            radius = float(r.group(1)) * (_MILES if r.group(2).lower().startswith("mi") else 1.0)
+        if place is None:
+            if posting.location_line:
+                notes.append(f"location {posting.location_line!r} is not a known place: no location filter")
+                return None, []
+            # no location line: a place named in the text ("...in Berlin (within 30 km)"), large cities only
+            locs = self._locations(body, notes, min_population=50_000)
+            return None, locs
+        if place.remote and place.city is None:
+            notes.append("remote: no location filter")
+            return place, []
+        if place.near is None:
+            notes.append(f"location {place.label} has no known city: no distance filter")
+            return place, []
+        if not r:
+            notes.append(f"no radius given for {place.near}: {DEFAULT_RADIUS_KM:g} km assumed")
+        return place, [Location(place.near, round(radius, 1))]
+
+    def _skill_years(self, per_skill) -> list[tuple[str, float]]:
+        out = []
+        for what, years in per_skill:
+            names = self.extractor.skills(what, kinds=SKILL_KINDS)
+            out += [(n, years) for n in names[:2]]
+        return list(dict.fromkeys(out))
 
     def _titles(self, text: str) -> list[str]:
         titles = []
@@ -167,27 +282,31 @@ class Intake:
             levels = [lv for lv, rx in _LEVEL_WORDS if re.search(rx, head + " ", re.IGNORECASE)][:1]
         return list(dict.fromkeys(levels))
 
-    def _skills(self, text: str, titles: list[str]) -> tuple[list[str], list[str], list[str]]:
+    def _skills(self, text: str, nice_text: str, titles: list[str]) -> tuple[list[str], list[str], list[str], dict]:
+        """(must-have, nice-to-have, competencies, {skill: kind}) from the required and preferred text."""
         must: list[str] = []
         nice: list[str] = []
         comps: list[str] = []
+        kinds: dict[str, str] = {}
         title_words = {w.lower() for t in titles for w in t.split()}
-        nice_mode = False
-        for line in re.split(r"\n+", text):
-            if re.match(r"\s*(?:must[- ]haves?|requirements?|required|what you bring)\b", line, re.IGNORECASE):
-                nice_mode = False
-            if re.match(r"\s*(?:nice[- ]to[- ]have|bonus|preferred|plus)\b", line, re.IGNORECASE):
-                nice_mode = True
-            for sentence in re.split(r"(?<=[.!?;])\s+", line):
-                bucket = nice if (nice_mode or _NICE.search(sentence)) else must
-                for m in self.extractor.extract(sentence):
-                    if m.kind == "competency":
-                        comps.append(m.canonical)
-                    elif m.text.lower() not in title_words:      # "Data Engineer" is not the skill "Data"
-                        bucket.append(m.canonical)
+        for block, preferred in ((text, False), (nice_text, True)):
+            nice_mode = preferred
+            for line in re.split(r"\n+", block):
+                if re.match(r"\s*(?:must[- ]haves?|requirements?|required|what you bring)\b", line, re.IGNORECASE):
+                    nice_mode = preferred
+                if re.match(r"\s*(?:nice[- ]to[- ]have|bonus|preferred|plus)\b", line, re.IGNORECASE):
+                    nice_mode = True
+                for sentence in re.split(r"(?<=[.!?;])\s+", line):
+                    bucket = nice if (nice_mode or _NICE.search(sentence)) else must
+                    for m in self.extractor.extract(sentence):
+                        if m.kind == COMPETENCY:
+                            comps.append(m.canonical)
+                        elif m.text.lower() not in title_words:      # "Data Engineer" is not the skill "Data"
+                            bucket.append(m.canonical)
+                            kinds.setdefault(m.canonical, m.kind)
         must = list(dict.fromkeys(must))
         nice = [s for s in dict.fromkeys(nice) if s not in must]
-        return must, nice, list(dict.fromkeys(comps))
+        return must, nice, list(dict.fromkeys(comps)), kinds
 
     @staticmethod
     def _years(text: str) -> tuple[float | None, float | None]:
@@ -199,13 +318,13 @@ class Intake:
         hi = _YEARS_MAX.search(text)
         return (float(lo.group(1)) if lo else None), (float(hi.group(1)) if hi else None)
 
-    def _locations(self, text: str, notes: list[str]) -> list[Location]:
+    def _locations(self, text: str, notes: list[str], *, min_population: int = 0) -> list[Location]:
         radius = DEFAULT_RADIUS_KM
         r = _RADIUS.search(text)
         if r:
             radius = float(r.group(1)) * (_MILES if r.group(2).lower().startswith("mi") else 1.0)
         for m in _PLACE.finditer(text):
-            place = self._place(m.group("place"))
+            place = self._place(m.group("place"), min_population)
             if place is not None:
                 if not r:
                     notes.append(f"no radius given for {place}: {DEFAULT_RADIUS_KM:g} km assumed")
@@ -213,16 +332,20 @@ class Intake:
         return []
 
     @staticmethod
-    def _place(raw: str) -> str | None:
+    def _place(raw: str, min_population: int = 0) -> str | None:
         words = raw.split()
         for n in range(len(words), 0, -1):      # "Berlin Germany Office" -> "Berlin Germany" -> "Berlin"
             cand = " ".join(words[:n]).rstrip(".,")
             if cand.split()[0] in _NOT_PLACES:
                 return None
+            if Taxonomy.load().normalize_skill(cand) is not None and "," not in cand:
+                continue                     # "experience in Spring", "in Python": a skill, not a place
             try:
                 p = resolve_place(cand, field="location")
             except FilterError:
                 continue
+            if p.population < min_population and "," not in cand:
+                continue                     # "in Wa" is not Wa, Ghana: small namesakes need their state or country
             return f"{p.name}, {p.country}"
         return None
 
@@ -323,6 +446,25 @@ def _all(rx: re.Pattern, text: str) -> list[str]:
     return list(dict.fromkeys(m.group("company").strip(" .,") for m in rx.finditer(text)))
 
 
+def normalize_for_match(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.casefold()))
+
+
+_LEVEL_TITLE = re.compile(r"\b(?:staff|associate)\b", re.IGNORECASE)
+
+
+def title_level(title: str) -> str | None:
+    """The seniority a title names: "Senior Data Engineer" -> senior, "Director, Finance" -> director. Words that
+    name a role rather than a level do not count: "Sales Associate", "Associate Attorney", "Staff Accountant"."""
+    level = seniority_hint(title)
+    if level == "junior" and not re.search(r"\b(?:junior|jr|entry[- ]level|graduate|trainee|apprentice)\b", title, re.I):
+        return None
+    if level == "lead" and re.search(r"\bstaff\b", title, re.I) and not re.search(
+            r"\b(?:lead|principal)\b|\bstaff (?:engineer|software|data|scientist|developer|architect|designer)", title, re.I):
+        return None
+    return level
+
+
 def _clean_title(raw: str) -> str:
     words = raw.strip(" -").split()
     while words and words[-1].lower() in ("role", "position", "job", "the", "a", "an"):
@@ -330,4 +472,4 @@ def _clean_title(raw: str) -> str:
     return " ".join(words)
 
 
-__all__ = ["HiringRequirements", "Location", "Intake", "IntakeError", "DEFAULT_RADIUS_KM"]
+__all__ = ["HiringRequirements", "Location", "Intake", "IntakeError", "DEFAULT_RADIUS_KM", "title_level"]

@@ -15,9 +15,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import functools
+
+from query import lexicon
 from records.taxonomy import Taxonomy
 
 TECHNOLOGY, COMPETENCY = "technology", "competency"
+KNOWLEDGE, CREDENTIAL, LANGUAGE = lexicon.KNOWLEDGE, lexicon.CREDENTIAL, "language"
+SKILL_KINDS = (TECHNOLOGY, KNOWLEDGE, CREDENTIAL, LANGUAGE)     # what intake reports as skills
 
 # Competencies and knowledge areas that are not O*NET technology skills. Lower case; matched as
 # whole token sequences. The value is the canonical name reported.
@@ -72,6 +77,48 @@ _AMBIGUOUS = frozenset({
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#]*(?:[./'-][A-Za-z0-9+#]+)*[+#]*|\.[A-Za-z][A-Za-z0-9]*")
 _STOP = frozenset({"a", "an", "the", "of", "and", "or", "for", "in", "to", "with", "on", "at", "as", "by", "is",
                    "are", "be", "we", "you", "our", "your", "will", "experience", "knowledge", "skills"})
+# words around an ordinary word that make it a requirement: "experience in sales", "accounting principles"
+_CUE_BEFORE = frozenset({"experience", "experienced", "knowledge", "background", "proficient", "proficiency", "skilled",
+                         "familiar", "familiarity", "understanding", "expertise", "certified", "trained", "training",
+                         "skills", "years", "year", "degree", "using", "use", "utilize", "utilizing", "operate",
+                         "operating", "including", "such", "like", "e.g.", "eg", "knowledgeable", "working", "competent"})
+_CUE_AFTER = frozenset({"experience", "skills", "skill", "knowledge", "background", "environment", "industry", "setting",
+                        "software", "systems", "system", "principles", "procedures", "certification", "certified",
+                        "license", "experienced", "expertise", "proficiency", "required", "preferred", "is", "a"})
+
+
+_REJECTED = object()
+
+
+def _listed_with(tokens: list[str], m: "SkillMention", sure: list["SkillMention"]) -> bool:
+    """True when ``m`` sits in a list with a certain technology: within 3 tokens, joined by , / and or."""
+    for s in sure:
+        lo, hi = (s.end, m.start) if s.end <= m.start else (m.end, s.start)
+        if 0 <= hi - lo <= 3 and all(t.lower().strip(",/&") in ("", "and", "or", "&", "/", "as", "well") or
+                                     t.endswith((",", "/")) for t in tokens[lo:hi]):
+            return True
+        if hi - lo == 0:
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=4)
+def common_words(taxonomy: Taxonomy, min_count: int = 3) -> frozenset[str]:
+    """Lower-case words of ordinary English as the taxonomy's own prose uses them (O*NET task statements and
+    occupation descriptions): "reports", "meet", "vision", "plan", "lead", "access", "teams"... A one-word
+    product name that is also one of these needs evidence before it counts as a skill."""
+    from collections import Counter
+
+    counts: Counter = Counter()
+    for occ in taxonomy.occupations.values():
+        for text in (*occ.tasks, occ.description):
+            counts.update(re.findall(r"(?<![A-Za-z])[a-z][a-z+#.-]*[a-z+#]", text))
+    return frozenset(w for w, c in counts.items() if c >= min_count)
+
+
+@functools.lru_cache(maxsize=1)
+def _lexicon_table() -> dict[str, tuple[str, str]]:
+    return {form: (canonical, kind) for form, canonical, kind in lexicon.entries()}
 
 
 @dataclass(frozen=True)
@@ -91,10 +138,13 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
 class SkillExtractor:
     """Greedy longest-match skill spotting over tokens. Thread-safe (read-only after construction)."""
 
-    def __init__(self, taxonomy: Taxonomy | None = None, *, max_ngram: int = 5, competencies: bool = True):
+    def __init__(self, taxonomy: Taxonomy | None = None, *, max_ngram: int = 5, competencies: bool = True,
+                 domain: bool = True):
         self.taxonomy = taxonomy or Taxonomy.load()
         self.max_ngram = max_ngram
         self.competencies = COMPETENCIES if competencies else {}
+        self.lexicon = _lexicon_table() if domain else {}
+        self.common = common_words(self.taxonomy)
 
     def extract(self, text: str) -> list[SkillMention]:
         """Skill mentions of free text, in order of appearance (token offsets counted over its sentences)."""
@@ -112,36 +162,75 @@ class SkillExtractor:
         return list(dict.fromkeys(m.canonical for m in self.extract(text) if m.kind in kinds))
 
     def extract_tokens(self, tokens: list[str]) -> list[SkillMention]:
-        """Mentions over pre-split tokens (SkillSpan style); spans never overlap."""
-        out: list[SkillMention] = []
+        """Mentions over pre-split tokens (SkillSpan style); spans never overlap. A product name that is also
+        an ordinary word ("Word", "Teams", "Vision") is kept only when the sentence names another technology
+        or a cue says it is one ("experience with ..."): a benefits list "Medical/Dental/Vision" is not software."""
+        out: list[tuple[SkillMention, bool]] = []
         i, n = 0, len(tokens)
         while i < n:
             hit = None
             for size in range(min(self.max_ngram, n - i), 0, -1):
                 hit = self._match(tokens, i, size)
                 if hit is not None:
-                    break
-            if hit is None:
+                    break          # a match, or a lexicon entry refused in this context (no shorter fallback)
+            if hit is None or hit is _REJECTED:
                 i += 1
                 continue
             out.append(hit)
-            i = hit.end
-        return out
+            i = hit[0].end
+        sure = [m for m, doubtful in out if m is not None and not doubtful and m.kind == TECHNOLOGY]
+        return [m for m, doubtful in out if m is not None and (
+            not doubtful or self._cue(tokens, m.start, m.end) or _listed_with(tokens, m, sure))]
 
-    def _match(self, tokens: list[str], i: int, size: int) -> SkillMention | None:
+    def _match(self, tokens: list[str], i: int, size: int) -> tuple[SkillMention, bool] | None:
+        """(mention, doubtful) for tokens[i:i+size], or None."""
         words = [w.strip(".,;:()") for w in tokens[i:i + size]]
         if not all(words) or words[0].lower() in _STOP or words[-1].lower() in _STOP:
             return None
         phrase = " ".join(words)
         low = phrase.lower()
+        sentence_start = i == 0 or tokens[i - 1].endswith((".", ":"))
+        if low in self.lexicon:
+            canonical, kind = self.lexicon[low]
+            if lexicon.is_abbreviation(low) and not (phrase.isupper() or any(c.isdigit() for c in phrase)) and (
+                    kind != lexicon.TOOL or low in self.common):
+                return _REJECTED                            # "rn", "pos", "cdl" in lower case are not the credentials
+            if low in lexicon.GENERIC and not self._cue(tokens, i, i + size):
+                return _REJECTED                            # "sales" alone is not a requirement; "sales experience" is
+            doubtful = kind == lexicon.TOOL and size == 1 and low in self.common
+            if kind == lexicon.TOOL and size == 1 and phrase.isalpha() and (phrase.islower() or doubtful and sentence_start):
+                return _REJECTED                            # "epic", "notion" as plain words; products are capitalised
+            return SkillMention(phrase, canonical, kind, i, i + size), doubtful
         if low in self.competencies:
-            return SkillMention(phrase, self.competencies[low], COMPETENCY, i, i + size)
-        if size == 1 and not self._plausible_single(words[0], sentence_start=i == 0 or tokens[i - 1].endswith((".", ":"))):
+            return SkillMention(phrase, self.competencies[low], COMPETENCY, i, i + size), False
+        if size == 1 and len(tokens) <= 3 and words[0][:1].isupper() and len(words[0]) > 1:
+            canonical = self.taxonomy.normalize_skill(phrase)       # a list item of its own: "Spark.", "Excel"
+            return (SkillMention(phrase, canonical, TECHNOLOGY, i, i + size), False) if canonical else None
+        if size == 1 and not self._plausible_single(words[0], sentence_start=sentence_start):
             return None
         canonical = self.taxonomy.normalize_skill(phrase)
         if canonical is None:
             return None
-        return SkillMention(phrase, canonical, TECHNOLOGY, i, i + size)
+        if size == 1 and words[0].islower() and canonical.casefold() != low and words[0].isalpha():
+            return None                                     # "world" is not "Autodesk World"; "Excel" written so is
+        doubtful = size == 1 and (low in self.common or low in _AMBIGUOUS)
+        if doubtful and (not words[0][:1].isupper() or sentence_start or (words[0].isupper() and len(words[0]) > 3
+                                                                            and canonical.split()[-1] != words[0])):
+            return None                                     # "reports", "meet", "plan" as plain words; "FAST-PACED"
+        return SkillMention(phrase, canonical, TECHNOLOGY, i, i + size), doubtful
+
+    @staticmethod
+    def _domain_word(low: str, canonical: str) -> bool:
+        """"bookkeeping" -> "Bookkeeping software": the word names the skill itself, not a product."""
+        rest = canonical.lower().replace(low, "", 1).split()
+        return canonical.lower().startswith(low) and all(w in ("software", "systems", "system", "suite", "applications",
+                                                                "application", "programs", "tools") for w in rest)
+
+    @staticmethod
+    def _cue(tokens: list[str], start: int, end: int) -> bool:
+        before = [t.lower().strip(".,;:()") for t in tokens[max(0, start - 4):start]]
+        after = tokens[end].lower().strip(".,;:()") if end < len(tokens) else ""
+        return any(t in _CUE_BEFORE for t in before) or after in _CUE_AFTER
 
     @staticmethod
     def _plausible_single(word: str, *, sentence_start: bool) -> bool:

@@ -9,10 +9,13 @@ back before it leaves this module, so a query that would not parse cannot be pro
 """
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from dataclasses import dataclass
 
 from query import ast as qa
+from query import lexicon
 from query.parser import parse
 from records.taxonomy import Taxonomy
 
@@ -34,6 +37,7 @@ class Shape:
     skills_all: tuple[str, ...] = ()          # each one required
     skills_any: tuple[str, ...] = ()          # at least one of them (one OR group)
     exclude_companies: tuple[str, ...] = ()
+    skills_min: int | None = None             # at least this many of ``skills_all`` (None: all of them)
 
 
 def strip_level(title: str) -> str:
@@ -49,10 +53,24 @@ def leaf(text: str, field: str | None = None) -> qa.Node | None:
     return qa.make_leaf(" ".join(words), field)
 
 
+@functools.lru_cache(maxsize=1)
+def _lexicon_forms() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for form, canonical, _kind in lexicon.entries():
+        if form != canonical.casefold() and form not in lexicon.GENERIC:
+            out.setdefault(canonical, []).append(form)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def lexicon_forms(name: str) -> tuple[str, ...]:
+    """Other ways postings and profiles write a licence or domain skill ("RN license": "rn", "registered nurse license")."""
+    return _lexicon_forms().get(name, ())
+
+
 def skill_group(name: str, taxonomy: Taxonomy) -> qa.Node | None:
     """``skill:"Apache Spark" OR spark``: the canonical name (skill field) or a short alias anywhere."""
     leaves = [leaf(name, "skill")]
-    aliases = [a for a in taxonomy.skill_aliases(name) if a.casefold() != name.casefold()]
+    aliases = [a for a in (*taxonomy.skill_aliases(name), *lexicon_forms(name)) if a.casefold() != name.casefold()]
     aliases = sorted(aliases, key=len)[:MAX_ALIASES]
     leaves += [leaf(a, "skill") if len(a) <= 2 else leaf(a) for a in aliases]
     leaves = list(dict.fromkeys(x for x in leaves if x is not None))
@@ -71,10 +89,15 @@ def build(shape: Shape, taxonomy: Taxonomy) -> qa.Node | None:
     if words:
         ws = [qa.Term(w, "title") for w in dict.fromkeys(words)]
         parts.append(ws[0] if len(ws) == 1 else qa.Or(tuple(ws)))
-    for s in shape.skills_all:
-        g = skill_group(s, taxonomy)
-        if g is not None:
-            parts.append(g)
+    groups = [g for g in (skill_group(s, taxonomy) for s in shape.skills_all) if g is not None]
+    need = len(groups) if shape.skills_min is None else max(1, min(shape.skills_min, len(groups)))
+    if groups and need < len(groups):
+        # "at least m of n" (minimum should match) written in the Boolean language both backends run:
+        # the OR of every m-subset (n <= 5, so at most 10 branches)
+        combos = [c[0] if len(c) == 1 else qa.And(tuple(c)) for c in itertools.combinations(groups, need)]
+        parts.append(combos[0] if len(combos) == 1 else qa.Or(tuple(combos)))
+    else:
+        parts.extend(groups)
     anys = [g for g in (skill_group(s, taxonomy) for s in shape.skills_any) if g is not None]
     if anys:
         parts.append(anys[0] if len(anys) == 1 else qa.Or(tuple(anys)))

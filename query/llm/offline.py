@@ -21,7 +21,9 @@ from query.llm import builder
 from query.llm.base import OFFLINE_PROVIDER, PlanAnswer, PlanContext, QueryStrategy
 from records.taxonomy import Taxonomy
 
-VERSION = "offline-planner/1"
+VERSION = "offline-planner/2"
+STRICT_TOP_SKILLS = 4      # the strict query looks at the first four must-haves (technology and knowledge first)
+STRICT_MIN_MATCH = 2       # ... and asks for at least two of them (all of them when fewer)
 BROAD_TITLES = 4
 BROAD_RADIUS = 2.0
 RELAX_YEARS = 2.0
@@ -48,12 +50,15 @@ class OfflinePlanner:
         return PlanAnswer(tuple(out), OFFLINE_PROVIDER, None, None, 1, (f"rules {VERSION}",))
 
     def strict(self, req: HiringRequirements) -> QueryStrategy | None:
-        node = builder.build(builder.Shape(req.titles, req.seniority, req.must_have, (), req.exclude_companies),
+        top = top_skills(req, STRICT_TOP_SKILLS)
+        need = min(STRICT_MIN_MATCH, len(top))
+        node = builder.build(builder.Shape(req.titles, req.seniority, top, (), req.exclude_companies, skills_min=need),
                              self.taxonomy)
         if node is None:
             return None
-        bits = [f"{len(req.titles)} title(s)" if req.titles else "no title",
-                f"{len(req.must_have)} must-have skill(s) all required"]
+        skills = ("no must-have skill" if not top else f"all of {len(top)} must-have skill(s)" if need == len(top)
+                  else f"at least {need} of the top {len(top)} must-have skills (of {len(req.must_have)})")
+        bits = [f"{len(req.titles)} title(s)" if req.titles else "no title", skills]
         if req.seniority:
             bits.append("seniority in the title")
         return QueryStrategy("strict", builder.render(node), req.filters_dict(),
@@ -87,4 +92,15 @@ class OfflinePlanner:
                              syntax="keywords", mode="dense")
 
 
-__all__ = ["OfflinePlanner", "VERSION"]
+_KIND_ORDER = {"technology": 0, "knowledge": 1, "language": 2, "credential": 3}
+
+
+def top_skills(req: HiringRequirements, k: int) -> tuple[str, ...]:
+    """The ``k`` must-haves a strict query asks about: tools and knowledge before languages and licences
+    (profiles list skills far more often than licences), in the posting's order within each kind."""
+    kinds = dict(req.skill_kinds)
+    ranked = sorted(enumerate(req.must_have), key=lambda p: (_KIND_ORDER.get(kinds.get(p[1], "technology"), 0), p[0]))
+    return tuple(s for _, s in ranked[:k])
+
+
+__all__ = ["OfflinePlanner", "VERSION", "top_skills", "STRICT_TOP_SKILLS", "STRICT_MIN_MATCH"]

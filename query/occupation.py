@@ -1,0 +1,202 @@
+"""A posting's title -> its O*NET occupation, read with the posting's own text.
+
+Job titles are ambiguous: O*NET lists "Project Engineer" under mining engineers and
+construction managers, "Attending Physician" under podiatrists and physicians, and postings
+write titles with noise ("Dental Hygienist - choose your shift", "Dental CAD/CAM Designer -
+$20-$30/hour", "Manager, Retail Pharmacy", "URGENT!! Influencer Marketing Intern (100% WFH)").
+``OccupationResolver.resolve`` cleans the title, collects every occupation that names the title
+or a part of it exactly (all of them, not the first one found) plus the taxonomy's best fuzzy
+match, and ranks those candidates by how much of the title they cover and by the TF-IDF cosine
+between the posting's description and the occupation's own text (title, alternate titles, tasks,
+description, technology skills). With no title match at all, the occupation whose text is
+closest to the description is taken, and the notes say so.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from records.taxonomy import Taxonomy, _KIND_RANK, _title_variants, normalize_title, strip_seniority
+
+_NOISE = re.compile(
+    r"\$[\d,.]+(?:\s*(?:-|to)\s*\$?[\d,.]+)?(?:\s*/\s*\w+|\s+(?:per|an?)\s+\w+)?|\b\d+%\s*\w*|\burgent(?:ly)?\b!*|!+|"
+    r"\b(?:hiring|now hiring|immediate(?:ly)?|needed|wanted|opening|position|opportunity|job|role|full[- ]time|"
+    r"part[- ]time|per diem|prn|seasonal|temporary|temp|contract|remote|hybrid|on[- ]?site|wfh|sign[- ]on bonus|"
+    r"bonus|weekly pay|paid weekly|days|nights|weekends?|shift|mon(?:day)?\s*-\s*fri(?:day)?|\d{1,2}\s*(?:am|pm)"
+    r"(?:\s*-\s*\d{1,2}\s*(?:am|pm))?|choose your \w+|\d{4})\b", re.IGNORECASE)
+_SPLIT = re.compile(r"\s+[-–|/]\s+|\s*[|–]\s*|\s*,\s*|\s*\(|\)\s*|\s+/\s*|/\s+|\s+(?:for|at|with|in|needed)\s+",
+                    re.IGNORECASE)
+_WORD = re.compile(r"[a-z][a-z0-9+#]+")
+_STOP = frozenset("the and of to a in for with you your we our is are be will on as or at this that an by from have has "
+                  "all who can work able must team job position role company including such other their they it its "
+                  "not any may per new more also well years year experience skills ability".split())
+TEXT_WEIGHT = 1.0
+TEXT_CANDIDATES = 30
+DOUBT = 0.5
+OFFICIAL_BONUS = 0.1
+KEEP_OFFICIAL = 0.35
+
+
+@dataclass(frozen=True)
+class OccupationChoice:
+    code: str
+    title: str
+    alias: str            # the title text that named it ("" when inferred from the description)
+    score: float
+    how: str              # "title", "title part", "fuzzy title", "description"
+
+
+def title_candidates(title: str) -> list[str]:
+    """The cleaned title and its parts, longest first ("Dental Hygienist - choose your shift" -> "Dental Hygienist")."""
+    base = re.sub(r"\s+", " ", _NOISE.sub(" ", title)).strip(" -,:;|")
+    out = [base] if base else []
+    parts = [p.strip(" -,:;") for p in _SPLIT.split(title) if p and p.strip(" -,:;")]
+    cleaned = [re.sub(r"\s+", " ", _NOISE.sub(" ", p)).strip(" -,:;") for p in parts]
+    cleaned = [p for p in cleaned if p and len(p) > 1]
+    out += cleaned
+    if "," in title and len(cleaned) >= 2:             # "Manager, Retail Pharmacy" -> "Retail Pharmacy Manager"
+        out.append(f"{cleaned[1]} {cleaned[0]}")
+    if re.search(r"\band\b", base, re.IGNORECASE):      # "Blog writer and virtual assistant" -> each
+        out += [p.strip() for p in re.split(r"\band\b", base, flags=re.IGNORECASE) if p.strip()]
+    return list(dict.fromkeys(out))
+
+
+class OccupationResolver:
+    def __init__(self, taxonomy: Taxonomy):
+        self.taxonomy = taxonomy
+        self._exact = self._build_exact()
+        self._aliases: dict[str, set[str]] = {}
+        for key, entries in self._exact.items():
+            for _rank, code, _alias in entries:
+                self._aliases.setdefault(code, set()).add(key)
+        self._codes, self._matrix, self._vocab, self._idf = self._build_text()
+
+    def _build_exact(self) -> dict[str, list[tuple[int, str, str]]]:
+        exact: dict[str, dict[str, tuple[int, str]]] = {}
+        for occ in self.taxonomy.occupations.values():
+            named = [(occ.title, "title")] + [(t, "reported") for t in occ.reported_titles]
+            named += [(t, "alternate") for t in occ.alternate_titles] + [(t, "short") for t in occ.short_titles]
+            named += [(t, "esco") for t in occ.esco_titles]
+            for text, kind in named:
+                for variant, sub in _title_variants(text):
+                    key = normalize_title(variant)
+                    for k in {key, strip_seniority(key)}:
+                        if not k:
+                            continue
+                        rank = _KIND_RANK[sub or kind] + (10 if k != key else 0)
+                        have = exact.setdefault(k, {})
+                        if occ.code not in have or rank < have[occ.code][0]:
+                            have[occ.code] = (rank, text)
+        return {k: [(r, c, a) for c, (r, a) in v.items()] for k, v in exact.items()}
+
+    def _build_text(self):
+        docs, codes = [], []
+        for occ in self.taxonomy.occupations.values():
+            text = " ".join([occ.title] * 3 + list(occ.alternate_titles[:40]) + list(occ.tasks) + [occ.description]
+                            + [s.name for s in occ.skills[:60]])
+            docs.append(Counter(_terms(text)))
+            codes.append(occ.code)
+        df = Counter(t for d in docs for t in d)
+        vocab = {t: i for i, t in enumerate(sorted(t for t, c in df.items() if c >= 2))}
+        idf = np.zeros(len(vocab))
+        for t, i in vocab.items():
+            idf[i] = math.log(len(docs) / df[t]) + 1.0
+        return codes, _matrix(docs, vocab, idf), vocab, idf
+
+    def similarity(self, text: str) -> np.ndarray:
+        """TF-IDF cosine of ``text`` with every occupation (in ``self._codes`` order)."""
+        q = _matrix([Counter(_terms(text))], self._vocab, self._idf)
+        return np.asarray((self._matrix @ q.T).todense()).ravel()
+
+    def resolve(self, title: str | None, context: str = "") -> OccupationChoice | None:
+        sims = self.similarity(f"{title or ''} {title or ''} {context}") if (context or title) else None
+        index = {c: i for i, c in enumerate(self._codes)}
+        cands: dict[str, tuple[float, str, str]] = {}
+        parts = title_candidates(title) if title else []
+        keys = [k for k in dict.fromkeys(x for p in parts for x in (normalize_title(p), strip_seniority(normalize_title(p))))
+                if k]
+        for n, key in enumerate(keys):
+            for rank, code, alias in self._exact.get(key, ()):
+                cover = 1.0 - 0.02 * min(rank, 12) - (0.1 if n else 0.0)
+                if code not in cands or cover > cands[code][0]:
+                    cands[code] = (cover, alias, "title" if n == 0 else "title part")
+        official = self.taxonomy.match_title(title) if title else None
+        if official is not None and official.code in cands and official.score >= 1.0:
+            c = cands[official.code]       # the taxonomy's own pick among occupations sharing the title breaks ties
+            cands[official.code] = (c[0] + OFFICIAL_BONUS, c[1], c[2])
+        pool = set(cands)
+        if sims is not None:
+            pool |= {self._codes[i] for i in np.argsort(-sims)[:TEXT_CANDIDATES]}
+        for key in keys[:4]:
+            fuzzy = self.taxonomy.match_title(key)
+            if fuzzy is not None:
+                pool.add(fuzzy.code)
+        for code in pool - set(cands):
+            cover, alias = self._overlap(keys, code)
+            cands[code] = (cover, alias, "title words")
+        if not cands:
+            return None
+
+        top = float(sims.max()) if sims is not None and sims.size and sims.max() > 0 else 1.0
+
+        def total(code: str) -> float:
+            """Title cover plus text similarity relative to the best-matching occupation's (0..1); a title
+            named by an occupation whose text is far from the posting's counts for less."""
+            if sims is None:
+                return cands[code][0]
+            rel = float(sims[index[code]]) / top
+            return cands[code][0] * min(1.0, DOUBT + rel) + TEXT_WEIGHT * rel
+
+        code = max(cands, key=total)
+        if (official is not None and official.score >= 1.0 and official.code in cands and sims is not None
+                and float(sims[index[official.code]]) / top >= KEEP_OFFICIAL):
+            code = official.code           # the taxonomy's exact match stands unless the description contradicts it
+        cover, alias, how = cands[code]
+        if cover <= 0.0:
+            how = "description"
+            if sims is None or float(sims[index[code]]) < 0.12:
+                return None
+        return OccupationChoice(code, self.taxonomy.occupations[code].title, alias, round(total(code), 4), how)
+
+    def _overlap(self, keys: list[str], code: str) -> tuple[float, str]:
+        """IDF-weighted Jaccard of the title's words with the occupation's closest title (0..1)."""
+        idf = self.taxonomy._titles.idf
+        best, alias = 0.0, ""
+        for key in keys[:4]:
+            tw = set(key.split())
+            for a in self._aliases.get(code, ()):
+                aw = set(a.split())
+                inter = sum(idf.get(t, 1.0) for t in tw & aw)
+                if inter:
+                    score = inter / sum(idf.get(t, 1.0) for t in tw | aw)
+                    if score > best:
+                        best, alias = score, a
+        return 0.9 * best, alias
+
+
+def _terms(text: str) -> list[str]:
+    return [w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w
+            for w in _WORD.findall(text.casefold()) if w not in _STOP]
+
+
+def _matrix(docs: list[Counter], vocab: dict[str, int], idf: np.ndarray):
+    rows, cols, vals = [], [], []
+    for r, d in enumerate(docs):
+        for t, c in d.items():
+            j = vocab.get(t)
+            if j is not None:
+                rows.append(r)
+                cols.append(j)
+                vals.append((1.0 + math.log(c)) * idf[j])
+    m = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(vocab)), dtype=np.float64)
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.diags(1.0 / norms) @ m
+
+
+__all__ = ["OccupationResolver", "OccupationChoice", "title_candidates"]

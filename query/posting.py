@@ -1,0 +1,275 @@
+"""A job posting read as a recruiter reads it: title, location line, and typed sections.
+
+Real postings arrive pasted from job boards: a title line, a location line, then a description
+whose sections are often glued together ("...inclusion.Who you are:You must...",
+"Current RN LicenseAbility to..."), sometimes as HTML. ``read_posting`` turns that text into a
+``Posting``: the title (first line, "Job Title:", or the caller's own title field), the location
+line, and the description split into sections of a known kind:
+
+``company`` (about us), ``role`` (summary, overview, untitled text), ``responsibilities``,
+``requirements`` (qualifications, what you bring, skills, experience), ``preferred`` (nice to
+have, bonus), ``benefits`` (perks, pay), ``eeo`` (equal-opportunity and accommodation
+boilerplate), ``logistics`` (schedule, job type, work location, how to apply).
+
+Only ``requirements``/``preferred`` (and, when a posting has no requirement section,
+``role``/``responsibilities``) are read for skills and years; benefits, company blurbs and EEO text
+never are. What could not be read (markup removed, text cut at ``MAX_CHARS``, a posting that is
+not in English) is said in ``notes``.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+MAX_CHARS = 60_000            # a real posting is ~3k characters; beyond this nothing useful is left
+SECTION_KINDS = ("title", "company", "role", "responsibilities", "requirements", "preferred", "benefits", "eeo",
+                 "logistics")
+REQUIREMENT_KINDS = ("requirements", "preferred")
+
+# heading words -> section kind; matched case-insensitively as a heading (see _HEADING)
+_HEADINGS: dict[str, tuple[str, ...]] = {
+    "preferred": (
+        r"preferred (?:qualifications?|skills?|experience|requirements?|education|knowledge)(?: and \w+)?",
+        r"desired (?:qualifications?|skills?|experience)", r"nice[- ]to[- ]haves?", r"bonus(?: points)?",
+        r"pluses", r"preferred", r"desirable", r"additional (?:preferred )?qualifications?", r"it'?s a plus if",
+        r"extra credit", r"ideally you(?: also)? have"),
+    "requirements": (
+        r"(?:minimum|basic|required|essential|key|job|position|required minimum|the) (?:qualifications?|requirements?)",
+        r"qualifications?(?: and (?:requirements?|skills?|experience|education))?", r"requirements?(?: and qualifications?)?",
+        r"requirements? for (?:the|this) (?:role|position)",
+        r"(?:required |key |technical |core )?(?:skills?|competenc(?:y|ies))(?: and (?:abilities|experience|qualifications?|knowledge))?",
+        r"knowledge,? skills,? (?:and )?abilities", r"(?:education|experience)(?:,? (?:and|&) (?:experience|education|skills?|training|certifications?|licensure))*",
+        r"education/experience", r"what you(?:'|’)?ll (?:need|bring)", r"what you bring(?: to the table)?",
+        r"what (?:we(?:'|’)?re|we are) looking for", r"who you are", r"you have", r"you(?:'|’)?ll have",
+        r"must[- ]haves?", r"about you", r"your (?:background|profile|qualifications|skills|experience)",
+        r"ideal candidate(?: will have)?", r"the ideal candidate(?: will have| has| is)?", r"who we(?:'|’)?re looking for",
+        r"licen[sc]es?(?:(?:,| and| &|/) certifications?)?", r"licensure", r"certifications?(?: and licen[sc]es?)?",
+        r"physical requirements", r"requirements include", r"candidate requirements", r"job specifications?",
+        r"is this you\??", r"do you have what it takes\??", r"what it takes"),
+    "responsibilities": (
+        r"(?:key |primary |main |essential |major |core |job |general )?(?:responsibilit\w*|duties)(?: and (?:responsibilit\w*|duties))?",
+        r"essential (?:job )?functions?", r"what you(?:'|’)?ll (?:do|be doing)", r"what you will (?:do|be doing)",
+        r"day[- ]to[- ]day", r"a day in the life", r"your (?:role|responsibilities|impact|day)", r"in this role,? you will",
+        r"the work", r"job functions?", r"tasks", r"accountabilities"),
+    "role": (
+        r"(?:job|position|role) (?:summary|overview|description|purpose|details)", r"(?:about|the) (?:the )?(?:role|position|job|opportunity)",
+        r"overview", r"summary", r"job description", r"description", r"the opportunity", r"position", r"purpose"),
+    "company": (
+        r"about (?:us|the company|our company|the team|the organization|[A-Z][\w&.'’ -]{1,40})", r"who we are",
+        r"company (?:overview|description|profile)", r"our (?:company|mission|story|culture|values|team)",
+        r"why (?:join us|work (?:here|with us|for us)|you(?:'|’)?ll love (?:working )?(?:here|with us))", r"company"),
+    "benefits": (
+        r"(?:employee |our |great |competitive )?benefits?(?: and perks| & perks| include| package| offered)?", r"perks(?: and benefits)?",
+        r"what we offer", r"we offer", r"what(?:'|’)?s in it for you", r"compensation(?: and benefits)?", r"pay(?: range| rate)?",
+        r"salary(?: range)?", r"total rewards", r"why you(?:'|’)?ll love it", r"supplemental pay(?: types?)?"),
+    "logistics": (
+        r"job types?", r"schedule", r"shifts?", r"work location", r"location", r"work (?:environment|setting|hours)",
+        r"hours", r"expected hours", r"travel", r"how to apply", r"application process", r"ability to (?:commute|relocate)",
+        r"work remotely", r"physical demands", r"working conditions", r"start date", r"reports? to", r"department",
+        r"employment type", r"job id", r"req(?:uisition)? (?:id|number)", r"posted", r"salary/pay"),
+    "eeo": (r"eeo(?: statement)?", r"equal (?:employment )?opportunity(?: employer)?(?: statement)?",
+            r"diversity(?:,? equity,? (?:and|&) inclusion)?(?: statement)?", r"accommodations?", r"disclaimer",
+            r"notice to (?:applicants|agencies|recruiters)"),
+}
+_KIND_OF: list[tuple[re.Pattern, str]] = [
+    (re.compile(rf"(?:{p})", re.IGNORECASE), kind) for kind, pats in _HEADINGS.items() for p in pats]
+_ANY_HEADING = "|".join(p for pats in _HEADINGS.values() for p in pats)
+# a heading: at a line start, or glued after a sentence end / a lower-case word ("offSchedule:"),
+# ending with a colon, or alone on its line; markdown decorations allowed
+_HEADING = re.compile(
+    r"(?:(?<=\n)|^|(?<=[.!?)\]•·*:;])|(?<=[a-z0-9%])(?=[A-Z]))[ \t*#_>•-]*(?P<h>(?i:" + _ANY_HEADING + r"))"
+    r"[ \t*_]*(?::|[ \t]*(?=\n)|[ \t]*$)")
+_EEO_SENTENCE = re.compile(
+    r"equal (?:employment )?opportunity|without regard to|regardless of (?:race|age|sex|gender)|"
+    r"affirmative action|e-verify|reasonable accommodations?|veteran status|protected (?:veteran|characteristic|class)|"
+    r"drug[- ]free workplace|background check|fair chance|arrest (?:and|or) conviction", re.IGNORECASE)
+_BENEFIT_SENTENCE = re.compile(
+    r"\b(?:401\s?\(?k\)?|paid time off|pto\b|health(?:,| and)? dental|dental(?:,| and)? vision|vision insurance|"
+    r"life insurance|tuition reimbursement|employee discount|sign[- ]on bonus|health insurance|retirement plan|"
+    r"flexible spending|hsa\b|fsa\b|wellness program|paid holidays?)", re.IGNORECASE)
+_TAG = re.compile(r"<(?:script|style)\b.*?</(?:script|style)>|<[^>]{1,400}>", re.IGNORECASE | re.DOTALL)
+_BLOCK_TAG = re.compile(r"<\s*(?:br|/p|p|/div|div|li|/li|/h\d|h\d|tr|/tr|ul|/ul|ol|/ol)\b[^>]*>", re.IGNORECASE)
+_TITLE_FIELD = re.compile(r"^\s*(?:job title|title|position|role|job)\s*:\s*(?P<t>[^\n]{2,120})", re.IGNORECASE | re.MULTILINE)
+_CAMEL_OK = frozenset(w.casefold() for w in (
+    "JavaScript", "TypeScript", "CoffeeScript", "PowerPoint", "PowerBI", "QuickBooks", "LinkedIn", "GitHub", "GitLab",
+    "DevOps", "YouTube", "TikTok", "WordPress", "HubSpot", "SharePoint", "OneDrive", "OneNote", "NetSuite",
+    "ServiceNow", "AutoCAD", "SolidWorks", "PeopleSoft", "SuccessFactors", "MySQL", "PostgreSQL", "NoSQL", "FedEx",
+    "PayPal", "MailChimp", "DocuSign", "BambooHR", "ZipRecruiter", "SalesForce", "QuickBase", "FileMaker", "DataDog",
+    "MongoDB", "DynamoDB", "CosmosDB", "BigQuery", "GraphQL", "OpenShift", "CloudFormation", "PyTorch", "TensorFlow",
+    "ChatGPT", "OpenAI", "SketchUp", "InDesign", "AfterEffects", "PhotoShop", "JetBrains", "IntelliJ", "WebLogic",
+    "WebSphere", "RabbitMQ", "ActiveMQ", "SaaS", "PaaS", "IaaS", "iOS", "macOS", "HireRight", "ADP", "McDonald",
+    "McKinsey", "MacBook", "CompTIA", "ServSafe", "PeopleSoft", "EpicCare", "eClinicalWorks", "AthenaHealth",
+    "PointClickCare", "MatrixCare", "BlackBerry", "SnapChat", "HealthStream", "RevCycle", "CareerBuilder"))
+_GLUE = re.compile(r"(?<=[a-z0-9%)])(?=[A-Z][a-z])")
+_GLUED_STOP = re.compile(r"(?<=[a-z)]{2})\.(?=[A-Z][a-z])")
+_STOPWORDS_EN = frozenset("the and of to a in for with you your we our is are be will on as or at this that an by "
+                          "from have has all who can work".split())
+
+
+@dataclass(frozen=True)
+class Section:
+    kind: str            # one of SECTION_KINDS
+    heading: str         # as written ("" for untitled text)
+    text: str
+
+
+@dataclass(frozen=True)
+class Posting:
+    title: str | None
+    location_line: str | None
+    sections: tuple[Section, ...]
+    notes: tuple[str, ...] = ()
+    english: bool = True
+    chars_read: int = 0
+
+    def text_of(self, *kinds: str) -> str:
+        return "\n".join(s.text for s in self.sections if s.kind in kinds)
+
+    @property
+    def has_requirements(self) -> bool:
+        return any(s.kind == "requirements" and s.text.strip() for s in self.sections)
+
+    def requirement_text(self) -> tuple[str, str]:
+        """(required text, preferred text): the requirement sections, or, when a posting has none, its
+        untitled text, role and responsibilities (so hourly postings written as prose still yield)."""
+        must = self.text_of("requirements")
+        if not must.strip():
+            must = self.text_of("role", "responsibilities")
+        return must, self.text_of("preferred")
+
+    def to_dict(self) -> dict:
+        return {"title": self.title, "location_line": self.location_line, "english": self.english,
+                "chars_read": self.chars_read, "notes": list(self.notes),
+                "sections": [{"kind": s.kind, "heading": s.heading, "chars": len(s.text)} for s in self.sections]}
+
+
+def clean_markup(text: str, notes: list[str]) -> str:
+    """HTML -> text (block tags become line breaks, entities decoded); plain text is returned as is."""
+    if "<" in text and _TAG.search(text):
+        text = _BLOCK_TAG.sub("\n", text)
+        text = _TAG.sub(" ", text)
+        notes.append("HTML markup removed")
+    if "&" in text:
+        text = html.unescape(text)
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u200b", "")
+
+
+def deglue(text: str) -> str:
+    """Line breaks where list items were glued together ("Current RN LicenseAbility to ...")."""
+    def cut(m: re.Match) -> str:
+        left = re.search(r"[A-Za-z0-9]+$", text[max(0, m.start() - 30):m.start()])
+        right = re.match(r"[A-Za-z]+", text[m.start():m.start() + 30])
+        word = (left.group(0) if left else "") + (right.group(0) if right else "")
+        if left is None or len(left.group(0)) < 3 or word.casefold() in _CAMEL_OK or left.group(0).isupper():
+            return ""
+        return "\n"
+    out, pos = [], 0
+    for m in _GLUE.finditer(text):
+        out.append(text[pos:m.start()])
+        out.append(cut(m))
+        pos = m.start()
+    out.append(text[pos:])
+    # "...principles.Experience with..." : a sentence end glued to the next sentence
+    return _GLUED_STOP.sub(".\n", "".join(out))
+
+
+def looks_english(text: str) -> bool:
+    words = re.findall(r"[a-zA-Z\u00C0-\u024F]+", text[:5000].lower())
+    if len(words) < 8:
+        return True
+    return sum(w in _STOPWORDS_EN for w in words) / len(words) >= 0.06
+
+
+def _kind(heading: str) -> str:
+    h = " ".join(heading.split()).strip(" :*#")
+    for rx, kind in _KIND_OF:
+        if rx.fullmatch(h):
+            return kind
+    return "role"
+
+
+def split_sections(body: str) -> list[Section]:
+    """Typed sections of a description; sentences of EEO or benefits boilerplate inside other sections are
+    moved to their own kind so they never feed requirements."""
+    cuts = [(m.start(), m.end(), m.group("h")) for m in _HEADING.finditer(body)]
+    out: list[Section] = []
+    pos, heading, kind = 0, "", "role"
+    for start, end, h in cuts + [(len(body), len(body), None)]:
+        chunk = body[pos:start].strip(" \t\n:-*•")
+        if chunk:
+            out.extend(_refine(Section(kind, heading, chunk)))
+        if h is not None:
+            heading, kind, pos = h.strip(), _kind(h), end
+    return out
+
+
+def _refine(section: Section) -> list[Section]:
+    if section.kind in ("eeo", "benefits", "logistics"):
+        return [section]
+    keep, eeo, benefits = [], [], []
+    for sent in re.split(r"(?<=[.!?])\s+|\n+", section.text):
+        if _EEO_SENTENCE.search(sent):
+            eeo.append(sent)
+        elif section.kind not in REQUIREMENT_KINDS and _BENEFIT_SENTENCE.search(sent):
+            benefits.append(sent)
+        else:
+            keep.append(sent)
+    out = [Section(section.kind, section.heading, "\n".join(keep))] if any(s.strip() for s in keep) else []
+    if eeo:
+        out.append(Section("eeo", "", " ".join(eeo)))
+    if benefits:
+        out.append(Section("benefits", "", " ".join(benefits)))
+    return out
+
+
+def read_posting(text: str, *, title: str | None = None, location: str | None = None,
+                 is_location=None) -> Posting:
+    """Read ``text`` (title line, optional location line, description). ``title``/``location`` given by the
+    caller win over what the text says. ``is_location(line) -> bool`` tells a location line (the caller
+    owns the gazetteer); without it only "Location:" lines are taken."""
+    notes: list[str] = []
+    if len(text) > MAX_CHARS:
+        notes.append(f"text of {len(text):,} characters: only the first {MAX_CHARS:,} were read")
+        text = text[:MAX_CHARS]
+    text = clean_markup(text, notes)
+    lines = [ln.strip() for ln in text.split("\n")]
+    while lines and not lines[0]:
+        lines.pop(0)
+    body_start = 0
+    first = lines[0] if lines else ""
+    m = _TITLE_FIELD.search(text[:2000])
+    if title is None:
+        if m:
+            title = m.group("t").strip()
+        elif first and len(first) <= 120 and len(first.split()) <= 14:
+            title = first
+            body_start = 1
+    elif first and first.casefold() == title.strip().casefold():
+        body_start = 1
+    loc_line = location
+    for i in range(body_start, min(body_start + 2, len(lines))):
+        ln = lines[i]
+        lm = re.match(r"(?i)(?:job )?location\s*:\s*(.+)", ln)
+        if lm or (is_location is not None and len(ln) <= 80 and is_location(ln)):
+            if loc_line is None:
+                loc_line = (lm.group(1) if lm else ln).strip()
+            body_start = i + 1
+            break
+    if loc_line is None:
+        lm = re.search(r"(?im)^\s*(?:job |work )?location\s*:\s*([^\n]{2,80})", text)
+        if lm:
+            loc_line = lm.group(1).strip()
+    body = deglue("\n".join(lines[body_start:]))
+    english = looks_english(body or first)
+    if not english:
+        notes.append("the posting does not look like English: skills and years were read on a best-effort basis")
+    sections = [Section("title", "", title)] if title else []
+    sections += split_sections(body)
+    if not any(s.kind in ("requirements", "preferred") for s in sections):
+        notes.append("no requirements section: requirements read from the description and responsibilities")
+    return Posting(title, loc_line, tuple(sections), tuple(notes), english, len(text))
+
+
+__all__ = ["Posting", "Section", "read_posting", "split_sections", "clean_markup", "deglue", "looks_english",
+           "MAX_CHARS", "SECTION_KINDS"]
