@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from query.experience import read_years
 from query.location import PostingLocation, looks_like_location, read_location
 from query.occupation import OccupationResolver, title_candidates
+from query.phrases import cue_phrases
 from query.posting import Posting, read_posting
 from query.skills import COMPETENCY, SKILL_KINDS, SkillExtractor
 from records.errors import FilterError, QueryError
@@ -23,6 +24,7 @@ from records.schema import SENIORITY_LEVELS
 from records.taxonomy import Taxonomy, seniority_hint
 
 DEFAULT_RADIUS_KM = 50.0
+DUTY_KINDS = ("technology",)
 _MILES = 1.609344
 
 
@@ -183,7 +185,8 @@ class Intake:
         context = posting.text_of("role", "responsibilities", "requirements", "preferred")
         titles, code, occ_title = self._posting_title(posting, context, notes)
         seniority = [lv] if (lv := title_level(titles[0])) else [] if titles else []
-        must, nice, comps, kinds = self._skills(must_text, nice_text, titles)
+        duties = posting.text_of("responsibilities", "role") if posting.has_requirements else ""
+        must, nice, comps, kinds = self._skills(must_text, nice_text, titles, duties)
         years = read_years(must_text + "\n" + posting.text_of("logistics"), nice_text)
         place, locations = self._posting_place(posting, notes)
         read = posting.text_of("title", "role", "responsibilities", "requirements", "preferred")
@@ -248,6 +251,12 @@ class Intake:
             notes.append(f"no radius given for {place.near}: {DEFAULT_RADIUS_KM:g} km assumed")
         return place, [Location(place.near, round(radius, 1))]
 
+    def _is_title(self, text: str) -> bool:
+        if len(text.split()) < 2:
+            return False
+        m = self.taxonomy.match_title(text)
+        return m is not None and m.score >= 1.0 and self.taxonomy.normalize_skill(text) != text
+
     def _skill_years(self, per_skill) -> list[tuple[str, float]]:
         out = []
         for what, years in per_skill:
@@ -282,15 +291,16 @@ class Intake:
             levels = [lv for lv, rx in _LEVEL_WORDS if re.search(rx, head + " ", re.IGNORECASE)][:1]
         return list(dict.fromkeys(levels))
 
-    def _skills(self, text: str, nice_text: str, titles: list[str]) -> tuple[list[str], list[str], list[str], dict]:
-        """(must-have, nice-to-have, competencies, {skill: kind}) from the required and preferred text."""
+    def _skills(self, text: str, nice_text: str, titles: list[str], duties_text: str = "") -> tuple[list[str], list[str], list[str], dict]:
+        """(must-have, nice-to-have, competencies, {skill: kind}) from the required and preferred text, and the
+        tools named in the duties (a posting that says "you will build dashboards in Tableau" expects Tableau)."""
         must: list[str] = []
         nice: list[str] = []
         comps: list[str] = []
         kinds: dict[str, str] = {}
         title_words = {w.lower() for t in titles for w in t.split()}
-        for block, preferred in ((text, False), (nice_text, True)):
-            nice_mode = preferred
+        for block, preferred in ((text, False), (nice_text, True), (duties_text, None)):
+            nice_mode = bool(preferred)
             for line in re.split(r"\n+", block):
                 if re.match(r"\s*(?:must[- ]haves?|requirements?|required|what you bring)\b", line, re.IGNORECASE):
                     nice_mode = preferred
@@ -298,15 +308,34 @@ class Intake:
                     nice_mode = True
                 for sentence in re.split(r"(?<=[.!?;])\s+", line):
                     bucket = nice if (nice_mode or _NICE.search(sentence)) else must
+                    if preferred is not None:
+                        for phrase in self._phrases(sentence, titles):
+                            bucket.append(phrase)
+                            kinds.setdefault(phrase, "knowledge")
                     for m in self.extractor.extract(sentence):
+                        if preferred is None and m.kind not in DUTY_KINDS:
+                            continue          # duties name tools the job plainly uses, not every domain word
                         if m.kind == COMPETENCY:
                             comps.append(m.canonical)
-                        elif m.text.lower() not in title_words:      # "Data Engineer" is not the skill "Data"
+                        elif (m.text.lower() in title_words and m.text.lower() in self.extractor.common) or (
+                                " " in m.text and any(m.text.lower() in t.lower() for t in titles)) or (
+                                m.kind == "technology" and self._is_title(m.text)):
+                            continue          # "Data Engineer" is not the skill "Data"; "Restaurant Manager" is a job
+                        else:
                             bucket.append(m.canonical)
                             kinds.setdefault(m.canonical, m.kind)
-        must = list(dict.fromkeys(must))
-        nice = [s for s in dict.fromkeys(nice) if s not in must]
+        must = _dedupe(must)
+        nice = [s for s in _dedupe(nice) if s.casefold() not in {m.casefold() for m in must}]
         return must, nice, list(dict.fromkeys(comps)), kinds
+
+    def _phrases(self, sentence: str, titles: list[str]) -> list[str]:
+        """Cue phrases the dictionaries do not cover ("knowledge of personal injury litigation"), as written."""
+        out = []
+        for phrase in cue_phrases(sentence, common=self.extractor.common):
+            if self.extractor.extract(phrase) or any(phrase.lower() in t.lower() for t in titles):
+                continue          # the dictionary names it (its canonical name is used), or it is the job title
+            out.append(phrase[:1].upper() + phrase[1:])
+        return out
 
     @staticmethod
     def _years(text: str) -> tuple[float | None, float | None]:
@@ -444,6 +473,15 @@ def _strings(data: dict, name: str) -> list[str]:
 
 def _all(rx: re.Pattern, text: str) -> list[str]:
     return list(dict.fromkeys(m.group("company").strip(" .,") for m in rx.finditer(text)))
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen, out = set(), []
+    for n in names:
+        if n.casefold() not in seen:
+            seen.add(n.casefold())
+            out.append(n)
+    return out
 
 
 def normalize_for_match(text: str) -> str:

@@ -22,7 +22,8 @@ import html
 import re
 from dataclasses import dataclass, field
 
-MAX_CHARS = 60_000            # a real posting is ~3k characters; beyond this nothing useful is left
+MAX_CHARS = 60_000
+LOGISTICS_CHARS = 80      # "Location: ...", "Schedule: ...": values are short            # a real posting is ~3k characters; beyond this nothing useful is left
 SECTION_KINDS = ("title", "company", "role", "responsibilities", "requirements", "preferred", "benefits", "eeo",
                  "logistics")
 REQUIREMENT_KINDS = ("requirements", "preferred")
@@ -80,6 +81,12 @@ _ANY_HEADING = "|".join(p for pats in _HEADINGS.values() for p in pats)
 _HEADING = re.compile(
     r"(?:(?<=\n)|^|(?<=[.!?)\]•·*:;])|(?<=[a-z0-9%])(?=[A-Z]))[ \t*#_>•-]*(?P<h>(?i:" + _ANY_HEADING + r"))"
     r"[ \t*_]*(?::|[ \t]*(?=\n)|[ \t]*$)")
+# mid-line headings ("Duration: Contract Job description:AWS ..."): a colon right after a heading of several words
+# or a strong one-word heading
+_INLINE_HEADING = re.compile(
+    r"(?<=[ \t])(?P<h>(?i:(?:job|position|role) description|(?:minimum |required |preferred |basic )?qualifications|"
+    r"requirements|responsibilities|(?:key |main )?duties|must[- ]have(?: skills)?|nice[- ]to[- ]have|"
+    r"(?:required |technical )?skills|education|benefits|what you(?:'|’)?ll do))[ \t]*:")
 _EEO_SENTENCE = re.compile(
     r"equal (?:employment )?opportunity|without regard to|regardless of (?:race|age|sex|gender)|"
     r"affirmative action|e-verify|reasonable accommodations?|veteran status|protected (?:veteran|characteristic|class)|"
@@ -193,10 +200,21 @@ def split_sections(body: str) -> list[Section]:
     """Typed sections of a description; sentences of EEO or benefits boilerplate inside other sections are
     moved to their own kind so they never feed requirements."""
     cuts = [(m.start(), m.end(), m.group("h")) for m in _HEADING.finditer(body)]
+    taken = {c[0] for c in cuts}
+    cuts += [(m.start("h"), m.end(), m.group("h")) for m in _INLINE_HEADING.finditer(body)
+             if not any(abs(m.start("h") - t) < 3 for t in taken)]
+    cuts.sort()
     out: list[Section] = []
     pos, heading, kind = 0, "", "role"
     for start, end, h in cuts + [(len(body), len(body), None)]:
         chunk = body[pos:start].strip(" \t\n:-*•")
+        if chunk and kind == "logistics" and len(chunk) > LOGISTICS_CHARS:
+            # "Location: Newark, NJ · Must have 5 years of ...": a logistics value is one line; the rest is
+            # text of the posting the glued heading swallowed
+            cut = re.search(r"\n|(?<=[.!?·])\s|\s[·•|]\s", chunk[:LOGISTICS_CHARS])
+            cut_at = cut.end() if cut else LOGISTICS_CHARS
+            out.extend(_refine(Section(kind, heading, chunk[:cut_at].strip())))
+            heading, kind, chunk = "", "role", chunk[cut_at:].strip(" \t\n:-*•·")
         if chunk:
             out.extend(_refine(Section(kind, heading, chunk)))
         if h is not None:
@@ -240,11 +258,11 @@ def read_posting(text: str, *, title: str | None = None, location: str | None = 
     first = lines[0] if lines else ""
     m = _TITLE_FIELD.search(text[:2000])
     if title is None:
-        if m:
-            title = m.group("t").strip()
-        elif first and len(first) <= 120 and len(first.split()) <= 14:
+        if first and len(first) <= 120 and len(first.split()) <= 14 and not re.match(r"(?i)(?:about|who we are)\b", first):
             title = first
             body_start = 1
+        elif m:
+            title = m.group("t").strip()
     elif first and first.casefold() == title.strip().casefold():
         body_start = 1
     loc_line = location

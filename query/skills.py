@@ -88,16 +88,22 @@ _CUE_AFTER = frozenset({"experience", "skills", "skill", "knowledge", "backgroun
 
 
 _REJECTED = object()
+# words written in capitals in postings' shouting headings and taglines that are also product acronyms
+_CAPS_WORDS = frozenset({"fast", "calm", "lead", "fear", "harvest", "act", "san", "now", "new", "team", "care", "hope",
+                         "best", "great", "free", "top", "key", "open", "apply", "hiring", "urgent", "must", "note"})
 
 
-def _listed_with(tokens: list[str], m: "SkillMention", sure: list["SkillMention"]) -> bool:
-    """True when ``m`` sits in a list with a certain technology: within 3 tokens, joined by , / and or."""
+def _listed_with(tokens: list[str], gaps: list[str], m: "SkillMention", sure: list["SkillMention"]) -> bool:
+    """True when ``m`` sits in a list with a certain technology: "Word, Excel", "Excel/Word", "Java or Ruby",
+    at most two other list items between them. ``gaps[k]``: the text between token k-1 and token k."""
     for s in sure:
         lo, hi = (s.end, m.start) if s.end <= m.start else (m.end, s.start)
-        if 0 <= hi - lo <= 3 and all(t.lower().strip(",/&") in ("", "and", "or", "&", "/", "as", "well") or
-                                     t.endswith((",", "/")) for t in tokens[lo:hi]):
-            return True
-        if hi - lo == 0:
+        if hi - lo > 2:
+            continue
+        seps = [gaps[k] for k in range(lo, hi + 1)]
+        words = [t.lower() for t in tokens[lo:hi]]
+        if all(re.fullmatch(r"\s*[,/&;(]\s*|\s+", g) for g in seps) and any(re.search(r"[,/&;(]", g) for g in seps) \
+                or any(w in ("and", "or") for w in words) and all(re.fullmatch(r"\s*[,/&(]?\s*", g) for g in seps):
             return True
     return False
 
@@ -114,6 +120,28 @@ def common_words(taxonomy: Taxonomy, min_count: int = 3) -> frozenset[str]:
         for text in (*occ.tasks, occ.description):
             counts.update(re.findall(r"(?<![A-Za-z])[a-z][a-z+#.-]*[a-z+#]", text))
     return frozenset(w for w, c in counts.items() if c >= min_count)
+
+
+@functools.lru_cache(maxsize=4)
+def rare_products(taxonomy: Taxonomy) -> frozenset[str]:
+    """Technology skills listed by at most two occupations and not flagged hot: obscure products ("FEAR",
+    "HARVEST") whose one-word names are more often something else in a posting."""
+    from collections import Counter
+
+    counts: Counter = Counter()
+    hot: set[str] = set()
+    for occ in taxonomy.occupations.values():
+        for sk in occ.skills:
+            counts[sk.name] += 1
+            if sk.hot:
+                hot.add(sk.name)
+    return frozenset(n for n, c in counts.items() if c <= 2 and n not in hot)
+
+
+# category words, not skills: "proficiency in modern programming languages"
+_CATEGORIES = frozenset({"programming languages", "software solutions", "remote monitoring", "computer software",
+                         "software applications", "software programs", "web applications", "mobile applications",
+                         "office equipment", "computer systems", "computer applications", "software tools"})
 
 
 @functools.lru_cache(maxsize=1)
@@ -145,15 +173,19 @@ class SkillExtractor:
         self.competencies = COMPETENCIES if competencies else {}
         self.lexicon = _lexicon_table() if domain else {}
         self.common = common_words(self.taxonomy)
+        self.rare = rare_products(self.taxonomy)
 
     def extract(self, text: str) -> list[SkillMention]:
         """Skill mentions of free text, in order of appearance (token offsets counted over its sentences)."""
         out: list[SkillMention] = []
         offset = 0
+        text = text.replace("\u2019", "'").replace("\u2018", "'")
         for sentence in re.split(r"(?<=[.!?;])\s+|\n+", text):     # so a sentence's first word is known
-            tokens = [t for t, _, _ in tokenize(sentence)]
+            spans = tokenize(sentence)
+            tokens = [t for t, _, _ in spans]
+            gaps = [sentence[spans[k - 1][2]:spans[k][1]] if k else "" for k in range(len(spans))]
             out += [SkillMention(m.text, m.canonical, m.kind, m.start + offset, m.end + offset)
-                    for m in self.extract_tokens(tokens)]
+                    for m in self.extract_tokens(tokens, gaps=gaps)]
             offset += len(tokens)
         return out
 
@@ -161,7 +193,7 @@ class SkillExtractor:
         """Distinct canonical names mentioned in ``text``, first mention first."""
         return list(dict.fromkeys(m.canonical for m in self.extract(text) if m.kind in kinds))
 
-    def extract_tokens(self, tokens: list[str]) -> list[SkillMention]:
+    def extract_tokens(self, tokens: list[str], *, gaps: list[str] | None = None) -> list[SkillMention]:
         """Mentions over pre-split tokens (SkillSpan style); spans never overlap. A product name that is also
         an ordinary word ("Word", "Teams", "Vision") is kept only when the sentence names another technology
         or a cue says it is one ("experience with ..."): a benefits list "Medical/Dental/Vision" is not software."""
@@ -178,9 +210,17 @@ class SkillExtractor:
                 continue
             out.append(hit)
             i = hit[0].end
-        sure = [m for m, doubtful in out if m is not None and not doubtful and m.kind == TECHNOLOGY]
-        return [m for m, doubtful in out if m is not None and (
-            not doubtful or self._cue(tokens, m.start, m.end) or _listed_with(tokens, m, sure))]
+        gaps = gaps if gaps is not None else [" "] * len(tokens)
+        kept = [m for m, doubtful in out if not doubtful or self._cue(tokens, m.start, m.end)]
+        pending = [m for m, doubtful in out if doubtful and m not in kept]
+        while pending:            # "Word, Excel and Outlook": a list anchored by one certain item keeps the rest
+            anchors = [m for m in kept if m.kind == TECHNOLOGY]
+            joined = [m for m in pending if _listed_with(tokens, gaps, m, anchors)]
+            if not joined:
+                break
+            kept += joined
+            pending = [m for m in pending if m not in joined]
+        return sorted(kept, key=lambda m: m.start)
 
     def _match(self, tokens: list[str], i: int, size: int) -> tuple[SkillMention, bool] | None:
         """(mention, doubtful) for tokens[i:i+size], or None."""
@@ -203,7 +243,7 @@ class SkillExtractor:
             return SkillMention(phrase, canonical, kind, i, i + size), doubtful
         if low in self.competencies:
             return SkillMention(phrase, self.competencies[low], COMPETENCY, i, i + size), False
-        if size == 1 and len(tokens) <= 3 and words[0][:1].isupper() and len(words[0]) > 1:
+        if size == 1 and len(tokens) == 1 and words[0][:1].isupper() and len(words[0]) > 1:
             canonical = self.taxonomy.normalize_skill(phrase)       # a list item of its own: "Spark.", "Excel"
             return (SkillMention(phrase, canonical, TECHNOLOGY, i, i + size), False) if canonical else None
         if size == 1 and not self._plausible_single(words[0], sentence_start=sentence_start):
@@ -213,7 +253,12 @@ class SkillExtractor:
             return None
         if size == 1 and words[0].islower() and canonical.casefold() != low and words[0].isalpha():
             return None                                     # "world" is not "Autodesk World"; "Excel" written so is
-        doubtful = size == 1 and (low in self.common or low in _AMBIGUOUS)
+        derived = canonical.casefold() != low             # "Act!" from "ACT", "SAN" from "Storage area network SAN"
+        if size > 1 and (low in _CATEGORIES or derived and phrase.islower() and all(w in self.common for w in low.split())):
+            return None                                     # "software solutions" is not "EZ Software Solutions"
+        doubtful = size == 1 and (low in self.common or low in _AMBIGUOUS or derived or canonical in self.rare)
+        if doubtful and derived and words[0].isupper() and len(words[0]) >= 3 and low in self.common | _CAPS_WORDS:
+            return None                                     # "FAST-PACED", "CALM", "LEAD" in capitals: words
         if doubtful and (not words[0][:1].isupper() or sentence_start or (words[0].isupper() and len(words[0]) > 3
                                                                             and canonical.split()[-1] != words[0])):
             return None                                     # "reports", "meet", "plan" as plain words; "FAST-PACED"
@@ -228,7 +273,7 @@ class SkillExtractor:
 
     @staticmethod
     def _cue(tokens: list[str], start: int, end: int) -> bool:
-        before = [t.lower().strip(".,;:()") for t in tokens[max(0, start - 4):start]]
+        before = [t.lower().strip(".,;:()") for t in tokens[max(0, start - 2):start]]
         after = tokens[end].lower().strip(".,;:()") if end < len(tokens) else ""
         return any(t in _CUE_BEFORE for t in before) or after in _CUE_AFTER
 

@@ -1,0 +1,86 @@
+"""Requirement phrases no dictionary names: "knowledge of personal injury litigation", "experience in
+case management", "proficiency with 3Shape", "familiar with State Rules/Regulations".
+
+In requirement sections, recruiters' cue words ("experience in/with", "knowledge of", "proficient in",
+"familiarity with", "background in", "expertise in", "skilled in", "certified in") introduce the
+skill; the phrase after the cue, up to a clause boundary, is the skill as the posting writes it.
+``cue_phrases`` returns those phrases, each cut at "and"/"or"/commas into items, with generic
+tails dropped ("... environment", "... setting"); phrases about the work rather than a skill
+("a fast-paced environment", "working independently", "a team") are not returned.
+"""
+from __future__ import annotations
+
+import re
+
+_CUE = re.compile(
+    r"\b(?:(?:hands[- ]on |proven |prior |previous |demonstrated |strong |solid |working |some |basic |advanced |"
+    r"in[- ]depth |thorough |extensive |general |good |sound |excellent |deep |practical |professional )?"
+    r"(?:experience|knowledge|understanding|proficiency|expertise|background|familiarity|competence|fluency|"
+    r"skills?)\s+(?:with|in|of|using|on|across|working with)|(?:proficient|skilled|versed|experienced|certified|"
+    r"trained|fluent|familiar)\s+(?:with|in|at|on)|ability to (?:use|operate|perform|read|administer))\s+"
+    r"(?:the\s+|a\s+|an\s+|all\s+|various\s+|basic\s+|modern\s+|common\s+|standard\s+)?"
+    r"(?P<phrase>[^.;:!?()\n•·]{2,120})", re.IGNORECASE)
+_END = re.compile(r"\s+(?:is|are|will|to|that|which|who|as well as|preferred|required|a plus|desired|ideally|"
+                  r"including|such as|e\.g\.|is a plus|would be|and/or the|for|from|within|while|in order|"
+                  r"with (?:a|an|the|strong|excellent|good|minimal)|at least|\d+\+?\s+years?)\b.*$", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*(?:,|/(?=\s)|\band\b|\bor\b|&)\s*", re.IGNORECASE)
+_GENERIC = frozenset("""environment environments setting settings industry industries field fields role roles position
+positions team teams company companies organization organizations business businesses work job jobs tasks task duties
+duty area areas setting manner way ways capacity level levels projects project people public others
+customers clients things matters issues relevant related similar various multiple all any some fast-paced
+paced dynamic high-volume high volume small large growing startup start-up independently independent ability
+abilities attitude willingness desire passion minimal supervision detail details deadlines pressure multitasking
+multi-tasking communication communications skill skills experience experiences knowledge years year plus good
+excellent strong basic general proven working computer computers technology technologies tools tool systems system
+software programs program applications application platforms platform procedures processes process practices
+methods concepts principles standards demonstrated ability best regard regards including etc""".split())
+_STOP_START = frozenset("a an the this that these those our your their its his her my we you they it such other any all "
+                        "strong superior both different excellent good great solid extensive exceptional outstanding "
+                        "preferably ideally lieu when how where what why can could must should may".split())
+_CUT = re.compile(r"\s+(?:in|on|to|at|by|of|with|within|across|into|through|under|over|related|regarding|"
+                  r"adhering|using)\s+.*$", re.IGNORECASE)
+_ADJECTIVE_END = re.compile(r"(?:al|ive|ous|ful|ent|ant|ible|able|ic)$", re.IGNORECASE)
+_VERBY = re.compile(r"^(?:working|work|being|be|have|having|handle|handling|deal|dealing|manage(?!ment)|managing|"
+                    r"interact|interacting|lead|leading|support|supporting|help|helping|make|making|take|taking|"
+                    r"provide|providing|meet|meeting|perform|performing|build|building|maintain|maintaining|"
+                    r"prioritize|prioritizing|communicate|communicating|learn|learning|implement\w*|interpret\w*|"
+                    r"convert\w*|gather\w*|love|enjoy\w*|can|will|use|using|apply|applying|ensure|ensuring|"
+                    r"develop(?!ment)\w*|create|creating|write|writing|drive|driving|own|owning|do|doing)\b",
+                    re.IGNORECASE)
+
+
+_NOUNS_AL = frozenset("approval appraisal arrival disposal proposal rental removal renewal referral retrieval "
+                      "survival withdrawal terminal manual journal material capital hospital personal medical "
+                      "legal dental clinical technical financial chemical electrical mechanical analytic logistic "
+                      "management agent client patient student incident accident equipment".split())
+
+
+def cue_phrases(text: str, *, max_words: int = 5, common: frozenset[str] = frozenset()) -> list[str]:
+    """Skill phrases introduced by a cue word, as written, in order (see the module docstring). ``common``:
+    ordinary words that are no skill on their own ("order", "rules", "equipment")."""
+    out: list[str] = []
+    for m in _CUE.finditer(text):
+        raw = m.group("phrase")
+        if len(raw) >= 120:                      # cut off mid-phrase: the last word may be cut too
+            raw = raw.rsplit(" ", 1)[0]
+        phrase = _CUT.sub("", _END.sub("", raw)).strip(" -–,")
+        for item in _SPLIT.split(phrase):
+            words = item.strip(" -–,'\"").split()
+            while words and words[0].lower() in _STOP_START:
+                words = words[1:]
+            while words and words[-1].lower().strip(".,") in _GENERIC:
+                words = words[:-1]
+            if not words or len(words) > max_words or _VERBY.match(words[0]):
+                continue
+            content = [w for w in words if w.lower() not in _GENERIC and w.lower() not in _STOP_START and len(w) > 1]
+            if not content or all(w.isdigit() for w in content) or any(c.isdigit() for c in words[0]) and len(words) > 1:
+                continue
+            if len(words) == 1 and (words[0].lower() in common or words[0].lower() in _GENERIC):
+                continue                          # "order", "rules": a word, not a skill
+            if len(words) > 1 and _ADJECTIVE_END.search(words[-1]) and words[-1].lower() not in _NOUNS_AL:
+                continue                          # "superior organizational": the noun is missing
+            out.append(" ".join(words))
+    return list(dict.fromkeys(out))
+
+
+__all__ = ["cue_phrases"]
