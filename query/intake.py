@@ -311,7 +311,7 @@ class Intake:
                     if preferred is not None:
                         for phrase in self._phrases(sentence, titles):
                             bucket.append(phrase)
-                            kinds.setdefault(phrase, "knowledge")
+                            kinds.setdefault(phrase, "phrase")        # as written: no dictionary names it
                     for m in self.extractor.extract(sentence):
                         if preferred is None and m.kind not in DUTY_KINDS:
                             continue          # duties name tools the job plainly uses, not every domain word

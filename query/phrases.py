@@ -49,6 +49,11 @@ _VERBY = re.compile(r"^(?:working|work|being|be|have|having|handle|handling|deal
                     re.IGNORECASE)
 
 
+_CLAUSE_WORDS = frozenset("were was is are be been being must should will would can could may used handled where when "
+                          "which who that very extremely quickly highly eager willing able new our we you".split())
+_ABSTRACT = frozenset("curiosity ethics familiarity integrity creativity initiative flexibility reliability "
+                      "professionalism enthusiasm motivation accountability ownership empathy patience honesty "
+                      "positivity humility grit resilience adaptability dependability punctuality".split())
 _NOUNS_AL = frozenset("approval appraisal arrival disposal proposal rental removal renewal referral retrieval "
                       "survival withdrawal terminal manual journal material capital hospital personal medical "
                       "legal dental clinical technical financial chemical electrical mechanical analytic logistic "
@@ -75,8 +80,12 @@ def cue_phrases(text: str, *, max_words: int = 5, common: frozenset[str] = froze
             content = [w for w in words if w.lower() not in _GENERIC and w.lower() not in _STOP_START and len(w) > 1]
             if not content or all(w.isdigit() for w in content) or any(c.isdigit() for c in words[0]) and len(words) > 1:
                 continue
-            if len(words) == 1 and (words[0].lower() in common or words[0].lower() in _GENERIC):
-                continue                          # "order", "rules": a word, not a skill
+            if len(words) == 1 and (words[0].lower() in common or words[0].lower() in _GENERIC or len(words[0]) < 3
+                                    or _ADJECTIVE_END.search(words[0]) and words[0].lower() not in _NOUNS_AL
+                                    or words[0].lower() in _ABSTRACT):
+                continue                          # "order", "rules", "journalistic", "curiosity": not a skill
+            if any(w.lower() in _CLAUSE_WORDS for w in words):
+                continue                          # "accounts were handled", "PR must be": a clause, not a skill
             if len(words) > 1 and _ADJECTIVE_END.search(words[-1]) and words[-1].lower() not in _NOUNS_AL:
                 continue                          # "superior organizational": the noun is missing
             out.append(" ".join(words))

@@ -15,12 +15,14 @@ number of profiles the Boolean query and filters match, counted up to a cap).
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from query.intake import HiringRequirements
 from query.llm import builder
 from query.llm.base import QueryStrategy
+from query.llm.offline import STRICT_MIN_MATCH, STRICT_TOP_SKILLS, strict_min_match, top_skills
 from records.errors import QueryError
 from records.taxonomy import Taxonomy
 
@@ -81,8 +83,8 @@ class _State:
     req: HiringRequirements
     titles: list[str]
     seniority: list[str]
-    skills_all: list[str]
-    skills_any: list[str]
+    skills: list[str]                  # the skills the query asks about, strongest first
+    skills_min: int                    # how many of them a profile needs (0: no skill clause)
     nice: list[str]
     radius_scale: float = 1.0
     dropped_location: bool = False
@@ -90,12 +92,16 @@ class _State:
     max_years: float | None = None
     dropped_seniority: list[str] = field(default_factory=list)
     added_titles: list[str] = field(default_factory=list)
+    dropped_skills: list[str] = field(default_factory=list)
     used: set = field(default_factory=set)
-    rotation: int = 0
+
+    def shape(self) -> builder.Shape:
+        skills = tuple(self.skills) if self.skills_min > 0 else ()
+        return builder.Shape(tuple(self.titles), tuple(self.seniority), skills, (), self.req.exclude_companies,
+                             skills_min=self.skills_min if skills else None)
 
     def strategy(self, taxonomy: Taxonomy, reason: str) -> QueryStrategy:
-        node = builder.build(builder.Shape(tuple(self.titles), tuple(self.seniority), tuple(self.skills_all),
-                                           tuple(self.skills_any), self.req.exclude_companies), taxonomy)
+        node = builder.build(self.shape(), taxonomy)
         if node is None:
             raise QueryError("refine: the requirements have no title and no skill to search for")
         req = replace(self.req, min_years=self.min_years, max_years=self.max_years,
@@ -104,16 +110,26 @@ class _State:
 
 
 class Refiner:
+    """Moves the strict query toward the target pool: broadening lowers how many of the top skills are needed
+    and drops the weakest ones first, then the seniority clause, adds related titles (graph or O*NET), widens
+    the radius and relaxes the years; narrowing does the reverse. Every step says what it changed and why."""
+
     def __init__(self, taxonomy: Taxonomy | None = None, expander=None, config: RefineConfig = RefineConfig()):
         self.taxonomy = taxonomy or Taxonomy.load()
         self.expander = expander
         self.config = config.validate()
 
+    def start(self, req: HiringRequirements) -> _State:
+        """The planner's strict query as a state: title, seniority, at least m of the top k must-haves."""
+        top = list(top_skills(req, STRICT_TOP_SKILLS, self.taxonomy))
+        return _State(req, list(req.titles), list(req.seniority), top, strict_min_match(len(top)),
+                      [s for s in (*req.must_have, *req.nice_to_have) if s not in top],
+                      min_years=req.min_years, max_years=req.max_years)
+
     def refine(self, req: HiringRequirements, pool_size: Callable[[QueryStrategy], int], *,
                feedback: Feedback | None = None) -> RefineResult:
         cfg = self.config
-        st = _State(req, list(req.titles), list(req.seniority), list(req.must_have), [], list(req.nice_to_have),
-                    min_years=req.min_years, max_years=req.max_years)
+        st = self.start(req)
         strategy = st.strategy(self.taxonomy, "start: the strict query")
         count = pool_size(strategy)
         trace = [RefineStep(0, strategy.query, strategy.filters, count, "start", "the strict query from the requirements")]
@@ -129,7 +145,7 @@ class Refiner:
             else:
                 status = "in_range"
                 break
-            action = self._broaden(st) if direction == "broaden" else self._narrow(st)
+            action = (self._broaden(st, count, pool_size) if direction == "broaden" else self._narrow(st))
             if action is None:
                 status = "no_action"
                 trace.append(RefineStep(step, strategy.query, strategy.filters, count, "stop",
@@ -142,22 +158,56 @@ class Refiner:
         else:
             if cfg.target_min <= count <= cfg.target_max:
                 status = "in_range"
-        final_req = replace(req, titles=tuple(st.titles), seniority=tuple(st.seniority), must_have=tuple(st.skills_all),
+        must = tuple(st.skills) if st.skills_min else ()
+        final_req = replace(req, titles=tuple(st.titles), seniority=tuple(st.seniority), must_have=must,
                             nice_to_have=tuple(st.nice), min_years=st.min_years, max_years=st.max_years)
         return RefineResult(strategy, count, status, tuple(trace), final_req)
 
     # ------------------------------------------------------------------------------ actions
-    def _broaden(self, st: _State) -> tuple[str, str] | None:
-        """The next applicable broadening, rotating through the kinds so no single one eats the steps."""
-        actions = (self._related_titles, self._relax_skill, self._widen_radius, self._relax_experience,
-                   self._drop_seniority, self._related_skills)
-        for i in range(len(actions)):
-            k = (st.rotation + i) % len(actions)
-            out = actions[k](st)
-            if out is not None:
-                st.rotation = k + 1
-                return out
-        return None
+    def _broaden(self, st: _State, count: int, pool_size) -> tuple[str, str] | None:
+        """One broadening step, chosen by trying each: the first (in order of least loss of intent) that brings
+        the pool into range, else the one that grows it most. Order: drop the weakest skills, the seniority
+        clause, related titles, a wider radius, fewer years, related skills, no skill clause, no location."""
+        lo = self.config.target_min
+        actions = (self._fewer_skills, self._drop_seniority, self._related_titles, self._widen_radius,
+                   self._relax_experience, self._related_skills, self._drop_skills, self._drop_location)
+        tried: list[tuple[int, int, _State, tuple[str, str]]] = []
+        for rank, action in enumerate(actions):
+            trial = copy.deepcopy(st)
+            out = action(trial)
+            if out is None:
+                continue
+            n = self._probe(trial, pool_size)
+            if n >= lo:
+                return self._adopt(st, trial, out, n, count)
+            tried.append((n, -rank, trial, out))
+        if not tried:
+            return None
+        n, _, trial, out = max(tried, key=lambda t: (t[0], t[1]))
+        return self._adopt(st, trial, out, n, count)
+
+    @staticmethod
+    def _adopt(st: _State, trial: _State, out: tuple[str, str], n: int, count: int) -> tuple[str, str]:
+        st.__dict__.update(trial.__dict__)
+        return out
+
+    def _probe(self, st: _State, pool_size) -> int:
+        try:
+            return pool_size(st.strategy(self.taxonomy, "probe"))
+        except QueryError:
+            return 0
+
+    @staticmethod
+    def _fewer_skills(st: _State):
+        """Drop the weakest of the skills asked about; with two or fewer left, ask for one fewer."""
+        if st.skills_min <= 1 or not st.skills:
+            return None
+        if len(st.skills) > st.skills_min + 1:
+            weakest = st.skills.pop()
+            st.dropped_skills.insert(0, weakest)
+            return "drop-weakest-skill", f"'{weakest}' (the weakest of the top skills) no longer counts"
+        st.skills_min -= 1
+        return "fewer-skills", f"at least {st.skills_min} of {st.skills} instead of {st.skills_min + 1}"
 
     def _related_titles(self, st: _State):
         if self.expander is None or "titles" in st.used or not (st.req.occupation_code or st.titles):
@@ -172,29 +222,21 @@ class Refiner:
         st.added_titles += new
         return "related-titles", f"added related titles {new}"
 
-    @staticmethod
-    def _relax_skill(st: _State):
-        """Required skills become an any-of group, the last ones first; a lone one becomes optional."""
-        if not st.skills_all or (len(st.skills_all) == 1 and not st.skills_any and not st.titles):
-            return None
-        if len(st.skills_all) == 1 and not st.skills_any:
-            moved = st.skills_all.pop()
-            st.nice.insert(0, moved)
-            return "relax-skill", f"'{moved}' is no longer required"
-        take = 1 if st.skills_any else 2
-        moved, st.skills_all = st.skills_all[-take:], st.skills_all[:-take]
-        st.skills_any = moved + st.skills_any
-        return "relax-skill", f"{moved} moved from required to any-of {st.skills_any}"
-
-    def _widen_radius(self, st: _State):
+    def _widen_radius(self, st: _State, factor: float = 2.0):
         if not st.req.locations or st.dropped_location:
             return None
         radius = st.req.locations[0].radius_km * st.radius_scale
-        if radius * 2 <= self.config.radius_max_km:
-            st.radius_scale *= 2
-            return "widen-radius", f"radius {radius:g} -> {radius * 2:g} km"
+        new = min(radius * factor, self.config.radius_max_km)
+        if new <= radius * 1.01:
+            return None
+        st.radius_scale *= new / radius
+        return "widen-radius", f"radius {radius:g} -> {new:g} km"
+
+    def _drop_location(self, st: _State):
+        if not st.req.locations or st.dropped_location:
+            return None
         st.dropped_location = True
-        return "drop-location", f"radius already {radius:g} km: location filter dropped"
+        return "drop-location", f"radius already {st.req.locations[0].radius_km * st.radius_scale:g} km: location filter dropped"
 
     @staticmethod
     def _relax_experience(st: _State):
@@ -213,31 +255,38 @@ class Refiner:
         return "drop-seniority", f"seniority clause {st.dropped_seniority} dropped"
 
     def _related_skills(self, st: _State):
-        if self.expander is None or "skills" in st.used or not (st.skills_all or st.skills_any):
+        if self.expander is None or "skills" in st.used or not st.skills or st.skills_min != 1:
             return None
         st.used.add("skills")
-        base = (st.skills_all or st.skills_any)[0]
-        have = set(st.skills_all) | set(st.skills_any)
+        base = st.skills[0]
+        have = set(st.skills)
         new = [e.value for e in self.expander.related_skills(base, k=5) if e.value not in have][:3]
         if not new:
             return None
-        if st.skills_any:
-            st.skills_any += new
-        else:
-            st.skills_any = [st.skills_all.pop(), *new]
+        st.skills += new
         return "related-skills", f"accept related skills {new} of '{base}'"
+
+    @staticmethod
+    def _drop_skills(st: _State):
+        if st.skills_min == 0 or not st.skills or not st.titles:
+            return None
+        st.skills_min = 0
+        return "drop-skills", f"no skill required any more (was any of {st.skills}): the title alone"
 
     def _narrow(self, st: _State) -> tuple[str, str] | None:
         cfg = self.config
+        if st.skills and st.skills_min == 0:
+            st.skills_min = 1
+            return "require-skill", f"at least one of {st.skills} is required again"
+        if st.skills and st.skills_min < min(len(st.skills), STRICT_MIN_MATCH + 1) and st.skills_min < len(st.skills):
+            st.skills_min += 1
+            return "more-skills", f"at least {st.skills_min} of {st.skills}"
         if st.nice:
             skill = st.nice.pop(0)
-            st.skills_all.append(skill)
-            return "promote-skill", f"nice-to-have '{skill}' is now required"
-        if st.skills_any:
-            st.skills_all += st.skills_any[:1]
-            rest = st.skills_any[1:]
-            st.skills_any = rest if len(rest) != 1 else []
-            return "require-skill", f"'{st.skills_all[-1]}' is required again"
+            st.skills.append(skill)
+            st.skills_min = max(st.skills_min, 1) + (1 if st.skills_min >= 1 else 0)
+            st.skills_min = min(st.skills_min, len(st.skills))
+            return "promote-skill", f"'{skill}' is now asked for too (at least {st.skills_min} of {st.skills})"
         if st.dropped_seniority:
             st.seniority, st.dropped_seniority = st.dropped_seniority, []
             return "restore-seniority", f"seniority clause {st.seniority} restored"
@@ -248,11 +297,12 @@ class Refiner:
             return "drop-related-titles", f"related titles {removed} removed"
         if st.req.occupation_code and "occupation-skill" not in st.used:
             st.used.add("occupation-skill")
-            have = set(st.skills_all)
+            have = set(st.skills)
             top = [s for s, hot in sorted(self.taxonomy.skills_for(st.req.occupation_code), key=lambda x: not x[1])
                    if s not in have][:1]
             if top:
-                st.skills_all += top
+                st.skills += top
+                st.skills_min = len(st.skills)
                 return "occupation-skill", f"required '{top[0]}', a top skill of {st.req.occupation_title}"
         if st.req.locations and not st.dropped_location:
             radius = st.req.locations[0].radius_km * st.radius_scale

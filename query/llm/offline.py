@@ -22,8 +22,8 @@ from query.llm.base import OFFLINE_PROVIDER, PlanAnswer, PlanContext, QueryStrat
 from records.taxonomy import Taxonomy
 
 VERSION = "offline-planner/2"
-STRICT_TOP_SKILLS = 4      # the strict query looks at the first four must-haves (technology and knowledge first)
-STRICT_MIN_MATCH = 2       # ... and asks for at least two of them (all of them when fewer)
+STRICT_TOP_SKILLS = 4      # the strict query looks at the first four must-haves (those the occupation lists first)
+STRICT_MIN_MATCH = 1       # ... and asks for at least one of them (refinement narrows to more when the pool is large)
 BROAD_TITLES = 4
 BROAD_RADIUS = 2.0
 RELAX_YEARS = 2.0
@@ -50,8 +50,8 @@ class OfflinePlanner:
         return PlanAnswer(tuple(out), OFFLINE_PROVIDER, None, None, 1, (f"rules {VERSION}",))
 
     def strict(self, req: HiringRequirements) -> QueryStrategy | None:
-        top = top_skills(req, STRICT_TOP_SKILLS)
-        need = min(STRICT_MIN_MATCH, len(top))
+        top = top_skills(req, STRICT_TOP_SKILLS, self.taxonomy)
+        need = strict_min_match(len(top))
         node = builder.build(builder.Shape(req.titles, req.seniority, top, (), req.exclude_companies, skills_min=need),
                              self.taxonomy)
         if node is None:
@@ -92,15 +92,29 @@ class OfflinePlanner:
                              syntax="keywords", mode="dense")
 
 
-_KIND_ORDER = {"technology": 0, "knowledge": 1, "language": 2, "credential": 3}
+_KIND_ORDER = {"technology": 1, "knowledge": 2, "language": 3, "phrase": 4, "credential": 5}
 
 
-def top_skills(req: HiringRequirements, k: int) -> tuple[str, ...]:
-    """The ``k`` must-haves a strict query asks about: tools and knowledge before languages and licences
-    (profiles list skills far more often than licences), in the posting's order within each kind."""
+def top_skills(req: HiringRequirements, k: int, taxonomy: Taxonomy | None = None) -> tuple[str, ...]:
+    """The ``k`` must-haves a strict query asks about, the likeliest to be written on a matching profile first:
+    the skills the occupation itself lists (O*NET), then other tools, domain knowledge, languages, skills as
+    the posting wrote them, and licences last (profiles list licences far less often than skills); in the
+    posting's order within each group."""
     kinds = dict(req.skill_kinds)
-    ranked = sorted(enumerate(req.must_have), key=lambda p: (_KIND_ORDER.get(kinds.get(p[1], "technology"), 0), p[0]))
-    return tuple(s for _, s in ranked[:k])
+    listed: set[str] = set()
+    if taxonomy is not None and req.occupation_code in taxonomy.occupations:
+        listed = {name for name, _hot in taxonomy.skills_for(req.occupation_code)}
+
+    def rank(p):
+        i, name = p
+        return (0 if name in listed else _KIND_ORDER.get(kinds.get(name, "technology"), 1), i)
+
+    return tuple(s for _, s in sorted(enumerate(req.must_have), key=rank)[:k])
+
+
+def strict_min_match(n: int) -> int:
+    """How many of the top skills a strict query requires: two of three or four, all of one or two."""
+    return min(STRICT_MIN_MATCH, n)
 
 
 __all__ = ["OfflinePlanner", "VERSION", "top_skills", "STRICT_TOP_SKILLS", "STRICT_MIN_MATCH"]

@@ -49,8 +49,10 @@ def test_offline_planner_strategies_parse_and_say_what_they_are(intake):
     ans = OfflinePlanner(intake.taxonomy).plan(req)
     assert ans.provider == "offline-planner" and ans.prompt_version is None
     by = {s.name: s for s in ans.strategies}
+    # strict: the title, its level, at least one of the top must-haves (minimum should match), the exclusion
     assert by["strict"].query == ('title:"Data Engineer" AND title:(senior OR sr) AND (skill:"Apache Spark" OR Spark OR '
-                                  'pyspark) AND (skill:"Apache Kafka" OR Kafka) AND NOT company:Acme')
+                                  'pyspark OR skill:"Apache Kafka" OR Kafka) AND NOT company:Acme')
+    assert "at least 1 of the top 2" in by["strict"].rationale
     assert by["broad"].filters["radius_km"] == 50 and by["broad"].filters["min_years"] == 2
     assert by["semantic"].syntax == "keywords" and by["semantic"].mode == "dense"
     for s in ans.strategies:
