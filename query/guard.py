@@ -29,7 +29,7 @@ _PATTERNS: dict[str, list[str]] = {
     "age": [
         r"\b(?:young|younger|youthful|youngster|elderly|old(?:er)? (?:people|candidates|workers|applicants))\b",
         r"\b(?:age[ds]?|aged)\s*(?:\d{2}|between|under|over|below|above|limit|range|requirement|of)\b",
-        r"\bage\b(?!nc|nd|nt)",
+        r"(?<!-)(?<!school )(?<!working )\bage\b(?!nc|nd|nt|[- ](?:appropriate|group|level|range of (?:students|children|patients)))",
         r"\b(?:under|over|below|above|younger than|older than|less than|more than|max(?:imum)?|min(?:imum)?)\s+\d{2}"
         r"(?:\s*(?:years? old|yo|y/o|years of age))\b",
         r"\b(?:under|below|younger than|older than)\s+(?:the age of\s+)?\d{2}\b" + _NOT_EXPERIENCE,

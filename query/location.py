@@ -29,8 +29,11 @@ class PostingLocation:
 
     @property
     def near(self) -> str | None:
-        """``Filters`` input ("St. Louis, US") when a city is known."""
-        return f"{self.city}, {self.country}" if self.city and self.country else None
+        """``Filters`` input ("St. Louis, MO, US") when a city is known."""
+        if not (self.city and self.country):
+            return None
+        return f"{self.city}, {self.region}, {self.country}" if self.region and self.country == "US" else \
+            f"{self.city}, {self.country}"
 
     @property
     def label(self) -> str:

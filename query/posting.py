@@ -241,6 +241,18 @@ def _refine(section: Section) -> list[Section]:
     return out
 
 
+def strip_boilerplate(text: str) -> str:
+    """``text`` without its equal-opportunity / accommodation sentences (they name protected attributes only to
+    say they are not used); everything else is kept as written, line breaks included."""
+    if not _EEO_SENTENCE.search(text):
+        return text
+    lines = []
+    for line in text.split("\n"):
+        parts = re.split(r"(?<=[.!?])\s+", line)
+        lines.append(" ".join(p for p in parts if not _EEO_SENTENCE.search(p)))
+    return "\n".join(lines)
+
+
 def read_posting(text: str, *, title: str | None = None, location: str | None = None,
                  is_location=None) -> Posting:
     """Read ``text`` (title line, optional location line, description). ``title``/``location`` given by the
@@ -289,5 +301,5 @@ def read_posting(text: str, *, title: str | None = None, location: str | None = 
     return Posting(title, loc_line, tuple(sections), tuple(notes), english, len(text))
 
 
-__all__ = ["Posting", "Section", "read_posting", "split_sections", "clean_markup", "deglue", "looks_english",
+__all__ = ["Posting", "Section", "read_posting", "strip_boilerplate", "split_sections", "clean_markup", "deglue", "looks_english",
            "MAX_CHARS", "SECTION_KINDS"]

@@ -145,7 +145,8 @@ class Refiner:
             else:
                 status = "in_range"
                 break
-            action = (self._broaden(st, count, pool_size) if direction == "broaden" else self._narrow(st))
+            action = (self._broaden(st, count, pool_size) if direction == "broaden" else
+                      self._narrow_probed(st, count, pool_size))
             if action is None:
                 status = "no_action"
                 trace.append(RefineStep(step, strategy.query, strategy.filters, count, "stop",
@@ -184,6 +185,13 @@ class Refiner:
         if not tried:
             return None
         n, _, trial, out = max(tried, key=lambda t: (t[0], t[1]))
+        if n <= count:
+            # no single step helps: several constraints each empty the pool, so one of them must go entirely
+            for drop in (self._drop_experience, self._drop_location, self._drop_seniority, self._drop_skills):
+                trial = copy.deepcopy(st)
+                out = drop(trial)
+                if out is not None:
+                    return self._adopt(st, trial, (out[0], out[1] + "; no smaller step grew the pool"), n, count)
         return self._adopt(st, trial, out, n, count)
 
     @staticmethod
@@ -210,11 +218,12 @@ class Refiner:
         return "fewer-skills", f"at least {st.skills_min} of {st.skills} instead of {st.skills_min + 1}"
 
     def _related_titles(self, st: _State):
-        if self.expander is None or "titles" in st.used or not (st.req.occupation_code or st.titles):
+        rounds = sum(1 for u in st.used if u.startswith("titles"))
+        if self.expander is None or rounds >= 2 or not (st.req.occupation_code or st.titles):
             return None
-        st.used.add("titles")
+        st.used.add(f"titles{rounds}")
         have = {t.casefold() for t in st.titles}
-        new = [e.value for e in self.expander.related_titles(st.req.occupation_code or st.titles[0], k=10)
+        new = [e.value for e in self.expander.related_titles(st.req.occupation_code or st.titles[0], k=12)
                if e.value.casefold() not in have][: self.config.related_titles_per_step]
         if not new:
             return None
@@ -248,6 +257,14 @@ class Refiner:
         return "relax-experience", f"years of experience (min, max) {before} -> {(st.min_years, st.max_years)}"
 
     @staticmethod
+    def _drop_experience(st: _State):
+        if not st.min_years and st.max_years is None:
+            return None
+        before = (st.min_years, st.max_years)
+        st.min_years = st.max_years = None
+        return "drop-experience", f"years of experience (min, max) {before} no longer filter"
+
+    @staticmethod
     def _drop_seniority(st: _State):
         if not st.seniority:
             return None
@@ -273,43 +290,102 @@ class Refiner:
         st.skills_min = 0
         return "drop-skills", f"no skill required any more (was any of {st.skills}): the title alone"
 
-    def _narrow(self, st: _State) -> tuple[str, str] | None:
+    def _narrow_probed(self, st: _State, count: int, pool_size) -> tuple[str, str] | None:
+        """One narrowing step, chosen by trying them in order: the first that lands in range; else the one that
+        shrinks the pool most while keeping at least the target minimum (so narrowing never empties a pool)."""
         cfg = self.config
+        options: list[tuple[int, _State, tuple[str, str]]] = []
+        trial = copy.deepcopy(st)
+        for _ in range(8):                       # successive narrowing actions, each tried on the state so far
+            out = self._narrow(trial)
+            if out is None:
+                break
+            n = self._probe(trial, pool_size)
+            if cfg.target_min <= n <= cfg.target_max:
+                return self._adopt(st, trial, out, n, count)
+            if n >= cfg.target_min:
+                options.append((n, copy.deepcopy(trial), out))
+            else:
+                trial = copy.deepcopy(options[-1][1]) if options else copy.deepcopy(st)
+                trial.used.add(f"skip:{out[0]}")
+        if not options:
+            return None
+        n, best, out = min(options, key=lambda o: o[0])
+        return self._adopt(st, best, out, n, count)
+
+    def _narrow(self, st: _State) -> tuple[str, str] | None:
+        """The next narrowing in order (skipping those marked ``skip:<name>`` in ``st.used``)."""
+        for name, action in (("require-skill", self._n_require_skill), ("more-skills", self._n_more_skills),
+                             ("promote-skill", self._n_promote_skill), ("restore-seniority", self._n_restore_seniority),
+                             ("drop-related-titles", self._n_drop_related_titles),
+                             ("occupation-skill", self._n_occupation_skill), ("shrink-radius", self._n_shrink_radius)):
+            if f"skip:{name}" in st.used:
+                continue
+            detail = action(st)
+            if detail is not None:
+                return name, detail
+        return None
+
+    @staticmethod
+    def _n_require_skill(st: _State):
         if st.skills and st.skills_min == 0:
             st.skills_min = 1
-            return "require-skill", f"at least one of {st.skills} is required again"
-        if st.skills and st.skills_min < min(len(st.skills), STRICT_MIN_MATCH + 1) and st.skills_min < len(st.skills):
-            st.skills_min += 1
-            return "more-skills", f"at least {st.skills_min} of {st.skills}"
-        if st.nice:
-            skill = st.nice.pop(0)
-            st.skills.append(skill)
-            st.skills_min = max(st.skills_min, 1) + (1 if st.skills_min >= 1 else 0)
-            st.skills_min = min(st.skills_min, len(st.skills))
-            return "promote-skill", f"'{skill}' is now asked for too (at least {st.skills_min} of {st.skills})"
-        if st.dropped_seniority:
-            st.seniority, st.dropped_seniority = st.dropped_seniority, []
-            return "restore-seniority", f"seniority clause {st.seniority} restored"
-        if st.added_titles:
-            for t in st.added_titles:
-                st.titles.remove(t)
-            removed, st.added_titles = st.added_titles, []
-            return "drop-related-titles", f"related titles {removed} removed"
-        if st.req.occupation_code and "occupation-skill" not in st.used:
-            st.used.add("occupation-skill")
-            have = set(st.skills)
-            top = [s for s, hot in sorted(self.taxonomy.skills_for(st.req.occupation_code), key=lambda x: not x[1])
-                   if s not in have][:1]
-            if top:
-                st.skills += top
-                st.skills_min = len(st.skills)
-                return "occupation-skill", f"required '{top[0]}', a top skill of {st.req.occupation_title}"
-        if st.req.locations and not st.dropped_location:
-            radius = st.req.locations[0].radius_km * st.radius_scale
-            if radius / 2 >= cfg.radius_min_km:
-                st.radius_scale /= 2
-                return "shrink-radius", f"radius {radius:g} -> {radius / 2:g} km"
+            return f"at least one of {st.skills} is required again"
         return None
+
+    @staticmethod
+    def _n_more_skills(st: _State):
+        if st.skills and 0 < st.skills_min < min(len(st.skills), STRICT_MIN_MATCH + 2):
+            st.skills_min += 1
+            return f"at least {st.skills_min} of {st.skills}"
+        return None
+
+    @staticmethod
+    def _n_promote_skill(st: _State):
+        if not st.nice:
+            return None
+        skill = st.nice.pop(0)
+        st.skills.append(skill)
+        st.skills_min = min(max(st.skills_min, 1) + (1 if st.skills_min >= 1 else 0), len(st.skills))
+        return f"'{skill}' is now asked for too (at least {st.skills_min} of {st.skills})"
+
+    @staticmethod
+    def _n_restore_seniority(st: _State):
+        if not st.dropped_seniority:
+            return None
+        st.seniority, st.dropped_seniority = st.dropped_seniority, []
+        return f"seniority clause {st.seniority} restored"
+
+    @staticmethod
+    def _n_drop_related_titles(st: _State):
+        if not st.added_titles:
+            return None
+        for t in st.added_titles:
+            st.titles.remove(t)
+        removed, st.added_titles = st.added_titles, []
+        return f"related titles {removed} removed"
+
+    def _n_occupation_skill(self, st: _State):
+        if not st.req.occupation_code or "occupation-skill" in st.used:
+            return None
+        st.used.add("occupation-skill")
+        have = set(st.skills)
+        top = [s for s, hot in sorted(self.taxonomy.skills_for(st.req.occupation_code), key=lambda x: not x[1])
+               if s not in have][:1]
+        if not top:
+            return None
+        st.skills += top
+        st.skills_min = len(st.skills) if st.skills_min else 1
+        return f"required '{top[0]}', a top skill of {st.req.occupation_title}"
+
+    def _n_shrink_radius(self, st: _State):
+        if not st.req.locations or st.dropped_location:
+            return None
+        radius = st.req.locations[0].radius_km * st.radius_scale
+        if radius / 2 < self.config.radius_min_km:
+            return None
+        st.radius_scale /= 2
+        return f"radius {radius:g} -> {radius / 2:g} km"
 
 
 def _low_quality(feedback: Feedback | None, threshold: float) -> str | None:

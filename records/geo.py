@@ -41,17 +41,21 @@ def cities() -> list[Place]:
 
 
 def resolve_place(name: str, *, field: str = "near") -> Place:
-    """Resolve ``"Berlin"`` or ``"Berlin, DE"`` to the most populous matching city.
+    """Resolve ``"Berlin"``, ``"Berlin, DE"`` or ``"Burlington, IA, US"`` to the most populous matching city.
 
     Raises ``FilterError`` naming ``field`` when nothing matches.
     """
     text = name.strip()
-    country = None
+    country = region = None
     if "," in text:
         text, country = (part.strip() for part in text.rsplit(",", 1))
+    if "," in text:                                  # "Burlington, IA, US": a state or region too
+        text, region = (part.strip() for part in text.rsplit(",", 1))
     matches = _city_table().get(text.casefold(), [])
     if country:
         matches = [p for p in matches if p.country.casefold() == country.casefold()]
+    if region:
+        matches = [p for p in matches if p.region.casefold() == region.casefold()]
     if not matches:
         raise FilterError(f"unknown place {name!r} (try 'City' or 'City, CC' with an ISO country code)", field=field)
     return max(matches, key=lambda p: p.population)

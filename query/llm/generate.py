@@ -10,6 +10,7 @@ criterion left after the guard, and ``IntakeError`` for input it cannot read.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 from query import ast as qa
@@ -19,6 +20,7 @@ from query.llm.base import (OFFLINE_PROVIDER, PlanAnswer, PlanContext, PlannerOu
                             QueryPlanner, QueryStrategy)
 from query.llm.offline import OfflinePlanner
 from query.parser import parse
+from query.posting import strip_boilerplate
 from records.errors import QueryError
 from records.taxonomy import Taxonomy
 
@@ -54,20 +56,22 @@ class QueryGenerator:
         self.offline = OfflinePlanner(self.taxonomy)
 
     # -------------------------------------------------------------------------------- entry
-    def generate(self, *, text: str | None = None, fields: dict | None = None,
-                 tenant_id: str | None = None) -> GenerationResult:
+    def generate(self, *, text: str | None = None, fields: dict | None = None, tenant_id: str | None = None,
+                 title: str | None = None, location: str | None = None) -> GenerationResult:
+        """``text``: a job posting or request; ``title``/``location``: the posting's own fields when known."""
         findings: list[GuardFinding] = []
         if (text is None) == (fields is None):
             raise IntakeError("give either a job description (text) or structured requirements", field="text")
         if text is not None:
             if not isinstance(text, str) or not text.strip():
                 raise IntakeError("the job description is empty", field="text")
-            clean, found = guard_text(text, title_exempt=self.is_title)
+            # equal-opportunity boilerplate names protected attributes to say they are NOT used: never a criterion
+            clean, found = guard_text(strip_boilerplate(text), title_exempt=self.is_title)
             findings += found
             if not clean.strip():
                 raise PolicyViolationError("refused: every sentence of the request targets a protected attribute",
                                            _refused(findings))
-            req = self.intake.from_text(clean)
+            req = self.intake.from_text(clean, title=title, location=location)
         else:
             req = self.intake.from_fields(fields)
         req, found = self.guard_requirements(req)
@@ -77,11 +81,12 @@ class QueryGenerator:
                 raise PolicyViolationError("refused: no legitimate criterion is left once protected attributes are "
                                            "removed", _refused(findings))
             raise IntakeError("found no job title and no skill to search for", field="text" if text else "titles")
-        return self.plan(req, tenant_id=tenant_id, findings=findings)
+        return self.plan(req, tenant_id=tenant_id, findings=findings, source_text=text)
 
     def plan(self, req: HiringRequirements, *, tenant_id: str | None = None,
-             findings: list[GuardFinding] | None = None) -> GenerationResult:
+             findings: list[GuardFinding] | None = None, source_text: str | None = None) -> GenerationResult:
         findings = list(findings or [])
+        grounding_notes: list[str] = []
         ctx = self.context(req, tenant_id)
         fallback = None
         answer: PlanAnswer | None = None
@@ -92,7 +97,8 @@ class QueryGenerator:
                 fallback = f"{self.planner.name}: {exc}"
         strategies: list[QueryStrategy] = []
         if answer is not None:
-            strategies, found = self.check(answer.strategies)
+            grounded = [self.ground(st, req, ctx, source_text, grounding_notes) for st in answer.strategies]
+            strategies, found = self.check([g for g in grounded if g is not None])
             findings += found
             if not strategies:
                 fallback = f"{answer.provider}: no usable strategy after validation and the guard"
@@ -101,7 +107,7 @@ class QueryGenerator:
             answer = self.offline.plan(req, ctx)
             strategies, found = self.check(answer.strategies)
             findings += found
-        notes = tuple(req.notes) + tuple(answer.notes)
+        notes = tuple(req.notes) + tuple(answer.notes) + tuple(grounding_notes)
         return GenerationResult(req, tuple(strategies), answer.provider, answer.provider != OFFLINE_PROVIDER,
                                 answer.model, answer.prompt_version, fallback, tuple(findings), notes)
 
@@ -135,6 +141,46 @@ class QueryGenerator:
         if self.history is not None and tenant_id:
             history = tuple(self.history.priors(tenant_id, req.occupation_code, req.must_have))
         return PlanContext(titles, skills, history, tenant_id)
+
+    def ground(self, strategy: QueryStrategy, req: HiringRequirements, ctx: PlanContext, source_text: str | None,
+               notes: list[str]) -> QueryStrategy | None:
+        """An LLM's skills are checked as the planner's are: every ``skill:`` leaf must name a skill of the
+        requirements, a related skill the context offered, or words the posting itself contains; others are
+        removed (and said), so a model cannot add requirements the posting never stated."""
+        try:
+            node = parse(strategy.query)
+        except QueryError:
+            return strategy                      # check() drops it with the reason
+        allowed = {s.casefold() for s in (*req.must_have, *req.nice_to_have, *req.competencies)}
+        allowed |= {a.casefold() for s in (*req.must_have, *req.nice_to_have) for a in self.taxonomy.skill_aliases(s)}
+        allowed |= {getattr(e, "value", "").casefold() for e in ctx.related_skills}
+        text = " ".join((source_text or "").casefold().split())
+        removed: list[str] = []
+
+        def grounded(leaf: qa.Node) -> bool:
+            words = " ".join(leaf.text.casefold().split())
+            canon = self.taxonomy.normalize_skill(leaf.text)
+            return (words in allowed or (canon or "").casefold() in allowed
+                    or (bool(text) and re.search(r"(?<!\w)" + re.escape(words) + r"(?!\w)", text) is not None))
+
+        def keep(n: qa.Node) -> qa.Node | None:
+            if isinstance(n, qa.Not):
+                child = keep(n.child)
+                return None if child is None else qa.Not(child)
+            if isinstance(n, (qa.And, qa.Or)):
+                kids = [c for c in (keep(c) for c in n.children) if c is not None]
+                return None if not kids else kids[0] if len(kids) == 1 else type(n)(tuple(kids))
+            if n.field == "skill" and not grounded(n):
+                removed.append(n.text)
+                return None
+            return n
+
+        out = keep(node)
+        if removed:
+            notes.append(f"{strategy.name}: skill(s) {removed} are not in the posting or its requirements: removed")
+        if out is None:
+            return None
+        return dataclasses.replace(strategy, query=qa.to_query_string(qa.normalize(out)) if removed else strategy.query)
 
     def check(self, strategies) -> tuple[list[QueryStrategy], list[GuardFinding]]:
         """Parse, guard and de-duplicate strategies; what is dropped is reported, never sent on."""
