@@ -76,7 +76,11 @@ def record_engagement(generator: QueryGenerator, tenant_id: str | None, req, str
 # ------------------------------------------------------------------------------------- HTTP
 class Requirements(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str | None = Field(None, max_length=20_000, description="job description or intake notes")
+    text: str | None = Field(None, max_length=200_000,
+                             description="a job posting as pasted (title line, location line, description; HTML is "
+                                         "read as text) or one request sentence; the first 60,000 characters are read")
+    title: str | None = Field(None, max_length=300, description="the posting's own title field, when known (with text)")
+    location: str | None = Field(None, max_length=300, description="the posting's own location field (with text)")
     requirements: dict | None = Field(None, description="structured fields: titles, seniority, locations, "
                                       "must_have, nice_to_have, min_years, max_years, exclude_companies, ...")
 
@@ -84,7 +88,14 @@ class Requirements(BaseModel):
     def _one(self):
         if (self.text is None) == (self.requirements is None):
             raise ValueError("give exactly one of 'text' or 'requirements'")
+        if self.requirements is not None and (self.title or self.location):
+            raise ValueError("'title' and 'location' go with 'text'")
         return self
+
+    def inputs(self) -> dict:
+        if self.text is not None:
+            return {"text": self.text, "title": self.title, "location": self.location}
+        return {"fields": self.requirements}
 
 
 class FeedbackBody(BaseModel):
@@ -117,13 +128,13 @@ def install_query_routes(app, settings, problem) -> None:
 
     @app.post("/v1/queries/generate", tags=["queries"], responses=responses)
     def generate(body: Requirements, x_tenant_id: str | None = Header(None)) -> dict:
-        res = generator().generate(text=body.text, fields=body.requirements, tenant_id=x_tenant_id)
+        res = generator().generate(tenant_id=x_tenant_id, **body.inputs())
         return res.to_dict()
 
     @app.post("/v1/queries/refine", tags=["queries"], responses={**responses, 503: {"description": "index unavailable"}})
     def refine(body: RefineBody, x_tenant_id: str | None = Header(None)) -> dict:
         gen = generator()
-        res = gen.generate(text=body.text, fields=body.requirements, tenant_id=x_tenant_id)
+        res = gen.generate(tenant_id=x_tenant_id, **body.inputs())
         refiner = Refiner(gen.taxonomy, gen.expander, RefineConfig(body.target_min, body.target_max, body.max_steps))
         feedback = Feedback(**body.feedback.model_dump()) if body.feedback else None
         out = refiner.refine(res.requirements, pool_counter(app.state.engine, tenant_id=x_tenant_id), feedback=feedback)
@@ -158,6 +169,8 @@ def add_cli(sub, index_dir_arg) -> None:
         src.add_argument("--file", type=Path, help="job description file")
         src.add_argument("--requirements", type=Path, help="JSON file with structured requirements")
         p.add_argument("--tenant", help="tenant (scopes the historical priors)")
+        p.add_argument("--title", help="the posting's own title field (with --text/--file)")
+        p.add_argument("--location", help="the posting's own location field (with --text/--file)")
         index_dir_arg(p)
         if name == "refine":
             p.add_argument("--target", default="50:500", help="pool size range MIN:MAX (default 50:500)")
@@ -172,9 +185,10 @@ def _cli_inputs(args) -> dict:
 
     if args.requirements:
         return {"fields": json.loads(args.requirements.read_text(encoding="utf-8"))}
+    extra = {"title": args.title, "location": args.location}
     if args.file:
-        return {"text": args.file.read_text(encoding="utf-8")}
-    return {"text": sys.stdin.read() if args.text == "-" else args.text}
+        return {"text": args.file.read_text(encoding="utf-8", errors="replace"), **extra}
+    return {"text": sys.stdin.read() if args.text == "-" else args.text, **extra}
 
 
 def _cli_settings(args):

@@ -31,7 +31,7 @@ _EXPERIENCE_CUE = re.compile(
     r"\bprofessional\b|\brelated\b|\bprior\b|\brequired\b|\bminimum\b|\bcareer\b|\bin (?:a|an)\b|\bof\b", re.IGNORECASE)
 _NOT_EXPERIENCE = re.compile(
     r"\b(?:years? old|years? of age|age\b|in business|founded|since \d{4}|anniversary|history|warranty|"
-    r"contract|lease|term|commitment|vesting|we(?:'ve| have)|our (?:company|team|firm|clients)|for over|"
+    r"(?:contract|lease) term|commitment|vesting|we(?:'ve| have)|our (?:company|team|firm|clients)|for over|"
     r"serving|served|established|old)\b", re.IGNORECASE)
 _PREFERRED = re.compile(r"\b(?:preferred|prefer|a plus|plus\b(?!\s+years)|desired|desirable|ideally|ideal|nice to have|"
                         r"bonus|helpful|advantageous|welcome|would be great|strongly considered)\b", re.IGNORECASE)

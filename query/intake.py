@@ -16,7 +16,7 @@ from query.experience import read_years
 from query.location import PostingLocation, looks_like_location, read_location
 from query.occupation import OccupationResolver, title_candidates
 from query.phrases import cue_phrases
-from query.posting import Posting, read_posting
+from query.posting import Posting, clean_markup, read_posting
 from query.skills import COMPETENCY, SKILL_KINDS, SkillExtractor
 from records.errors import FilterError, QueryError
 from records.geo import resolve_place
@@ -152,11 +152,21 @@ class Intake:
         ``title``/``location``: the posting's own fields when the caller has them (they win over the text)."""
         if not isinstance(text, str) or not text.strip():
             raise IntakeError("the job description is empty", field="text")
+        if "<" in text and ">" in text:          # HTML pasted from a board: its block tags are the lines
+            notes: list[str] = []
+            text = clean_markup(text, notes)
+            if notes and title is None:
+                return self._with_notes(self._from_posting(read_posting(text, title=title, location=location,
+                                                                        is_location=looks_like_location)), notes)
         lines = [ln for ln in text.strip().splitlines() if ln.strip()]
         if len(lines) >= 2 or title is not None:
             return self._from_posting(read_posting(text, title=title, location=location,
                                                    is_location=looks_like_location))
         return self._from_request(text)
+
+    @staticmethod
+    def _with_notes(req: HiringRequirements, notes: list[str]) -> HiringRequirements:
+        return replace(req, notes=tuple(notes) + tuple(n for n in req.notes if n not in notes))
 
     def _from_request(self, text: str) -> HiringRequirements:
         """One sentence or paragraph of requirements ("Senior Data Engineer in Berlin, 5+ years, Spark")."""
@@ -214,8 +224,8 @@ class Intake:
         choice = self.resolver.resolve(posting.title, context)
         cands = title_candidates(posting.title)
         core = cands[0] if cands else posting.title.strip()
-        if choice is not None and choice.how in ("title part", "title") and choice.alias:
-            core = next((c for c in cands if normalize_for_match(c) == normalize_for_match(choice.alias)), core)
+        if choice is not None and choice.part:
+            core = choice.part                   # "Dental Hygienist" of "Dental Hygienist - choose your shift"
         titles = [_clean_title(core)]
         if choice is None:
             notes.append(f"no occupation matches the title {posting.title!r}")

@@ -46,9 +46,10 @@ KEEP_OFFICIAL = 0.35
 class OccupationChoice:
     code: str
     title: str
-    alias: str            # the title text that named it ("" when inferred from the description)
+    alias: str            # the taxonomy title that named it ("" when inferred from the description)
     score: float
-    how: str              # "title", "title part", "fuzzy title", "description"
+    how: str              # "title", "title part", "title words", "description"
+    part: str = ""        # the part of the posting's title that matched ("Dental Hygienist")
 
 
 def title_candidates(title: str) -> list[str]:
@@ -118,17 +119,21 @@ class OccupationResolver:
         index = {c: i for i, c in enumerate(self._codes)}
         cands: dict[str, tuple[float, str, str]] = {}
         parts = title_candidates(title) if title else []
-        keys = [k for k in dict.fromkeys(x for p in parts for x in (normalize_title(p), strip_seniority(normalize_title(p))))
-                if k]
+        part_of: dict[str, str] = {}
+        for p in parts:
+            for k in (normalize_title(p), strip_seniority(normalize_title(p))):
+                if k:
+                    part_of.setdefault(k, p)
+        keys = list(part_of)
         for n, key in enumerate(keys):
             for rank, code, alias in self._exact.get(key, ()):
                 cover = 1.0 - 0.02 * min(rank, 12) - (0.1 if n else 0.0)
                 if code not in cands or cover > cands[code][0]:
-                    cands[code] = (cover, alias, "title" if n == 0 else "title part")
+                    cands[code] = (cover, alias, "title" if n == 0 else "title part", part_of[key])
         official = self.taxonomy.match_title(title) if title else None
         if official is not None and official.code in cands and official.score >= 1.0:
             c = cands[official.code]       # the taxonomy's own pick among occupations sharing the title breaks ties
-            cands[official.code] = (c[0] + OFFICIAL_BONUS, c[1], c[2])
+            cands[official.code] = (c[0] + OFFICIAL_BONUS, *c[1:])
         pool = set(cands)
         if sims is not None:
             pool |= {self._codes[i] for i in np.argsort(-sims)[:TEXT_CANDIDATES]}
@@ -137,8 +142,8 @@ class OccupationResolver:
             if fuzzy is not None:
                 pool.add(fuzzy.code)
         for code in pool - set(cands):
-            cover, alias = self._overlap(keys, code)
-            cands[code] = (cover, alias, "title words")
+            cover, alias, key = self._overlap(keys, code)
+            cands[code] = (cover, alias, "title words", part_of.get(key, parts[0] if parts else ""))
         if not cands:
             return None
 
@@ -156,17 +161,17 @@ class OccupationResolver:
         if (official is not None and official.score >= 1.0 and official.code in cands and sims is not None
                 and float(sims[index[official.code]]) / top >= KEEP_OFFICIAL):
             code = official.code           # the taxonomy's exact match stands unless the description contradicts it
-        cover, alias, how = cands[code]
+        cover, alias, how, part = cands[code]
         if cover <= 0.0:
-            how = "description"
+            how, part = "description", ""
             if sims is None or float(sims[index[code]]) < 0.12:
                 return None
-        return OccupationChoice(code, self.taxonomy.occupations[code].title, alias, round(total(code), 4), how)
+        return OccupationChoice(code, self.taxonomy.occupations[code].title, alias, round(total(code), 4), how, part)
 
-    def _overlap(self, keys: list[str], code: str) -> tuple[float, str]:
+    def _overlap(self, keys: list[str], code: str) -> tuple[float, str, str]:
         """IDF-weighted Jaccard of the title's words with the occupation's closest title (0..1)."""
         idf = self.taxonomy._titles.idf
-        best, alias = 0.0, ""
+        best, alias, best_key = 0.0, "", ""
         for key in keys[:4]:
             tw = set(key.split())
             for a in self._aliases.get(code, ()):
@@ -175,8 +180,8 @@ class OccupationResolver:
                 if inter:
                     score = inter / sum(idf.get(t, 1.0) for t in tw | aw)
                     if score > best:
-                        best, alias = score, a
-        return 0.9 * best, alias
+                        best, alias, best_key = score, a, key
+        return 0.9 * best, alias, best_key
 
 
 def _terms(text: str) -> list[str]:

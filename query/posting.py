@@ -89,6 +89,7 @@ _INLINE_HEADING = re.compile(
     r"(?:required |technical )?skills|education|benefits|what you(?:'|’)?ll do))[ \t]*:")
 _EEO_SENTENCE = re.compile(
     r"equal (?:employment )?opportunity|without regard to|regardless of (?:race|age|sex|gender)|"
+    r"(?:not|never) discriminate|discriminat\w* (?:on the basis|based on|against)|"
     r"affirmative action|e-verify|reasonable accommodations?|veteran status|protected (?:veteran|characteristic|class)|"
     r"drug[- ]free workplace|background check|fair chance|arrest (?:and|or) conviction", re.IGNORECASE)
 _BENEFIT_SENTENCE = re.compile(
@@ -223,13 +224,13 @@ def split_sections(body: str) -> list[Section]:
 
 
 def _refine(section: Section) -> list[Section]:
-    if section.kind in ("eeo", "benefits", "logistics"):
+    if section.kind == "eeo":
         return [section]
     keep, eeo, benefits = [], [], []
     for sent in re.split(r"(?<=[.!?])\s+|\n+", section.text):
         if _EEO_SENTENCE.search(sent):
             eeo.append(sent)
-        elif section.kind not in REQUIREMENT_KINDS and _BENEFIT_SENTENCE.search(sent):
+        elif section.kind not in (*REQUIREMENT_KINDS, "benefits", "logistics") and _BENEFIT_SENTENCE.search(sent):
             benefits.append(sent)
         else:
             keep.append(sent)

@@ -256,9 +256,12 @@ class SkillExtractor:
         derived = canonical.casefold() != low             # "Act!" from "ACT", "SAN" from "Storage area network SAN"
         if size > 1 and (low in _CATEGORIES or derived and phrase.islower() and all(w in self.common for w in low.split())):
             return None                                     # "software solutions" is not "EZ Software Solutions"
-        doubtful = size == 1 and (low in self.common or low in _AMBIGUOUS or derived or canonical in self.rare)
-        if doubtful and derived and words[0].isupper() and len(words[0]) >= 3 and low in self.common | _CAPS_WORDS:
+        acronym = size == 1 and words[0].isupper() and len(words[0]) >= 2 and words[0].isalpha()
+        if acronym and derived and (low in self.common or low in _CAPS_WORDS):
             return None                                     # "FAST-PACED", "CALM", "LEAD" in capitals: words
+        if acronym and low not in _AMBIGUOUS and canonical not in self.rare:
+            return SkillMention(phrase, canonical, TECHNOLOGY, i, i + size), False      # "SQL", "AWS", "HTML"
+        doubtful = size == 1 and (low in self.common or low in _AMBIGUOUS or derived or canonical in self.rare)
         if doubtful and (not words[0][:1].isupper() or sentence_start or (words[0].isupper() and len(words[0]) > 3
                                                                             and canonical.split()[-1] != words[0])):
             return None                                     # "reports", "meet", "plan" as plain words; "FAST-PACED"

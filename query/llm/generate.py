@@ -80,7 +80,9 @@ class QueryGenerator:
             if findings:
                 raise PolicyViolationError("refused: no legitimate criterion is left once protected attributes are "
                                            "removed", _refused(findings))
-            raise IntakeError("found no job title and no skill to search for", field="text" if text else "titles")
+            unread = [n for n in req.notes if "does not look like English" in n or "only the first" in n]
+            raise IntakeError("found no job title and no skill to search for"
+                              + (f" ({'; '.join(unread)})" if unread else ""), field="text" if text else "titles")
         return self.plan(req, tenant_id=tenant_id, findings=findings, source_text=text)
 
     def plan(self, req: HiringRequirements, *, tenant_id: str | None = None,

@@ -1,0 +1,198 @@
+"""Reading real job postings: structure, places, years, skills with precision, occupations, strict queries.
+
+The postings here are written for the tests in the shapes real boards produce (glued sections, HTML,
+benefit lists, EEO boilerplate); the measured numbers on real postings are in benchmarks/postings.py.
+"""
+from __future__ import annotations
+
+import pytest
+
+from query.experience import read_years
+from query.intake import Intake, title_level
+from query.llm import builder
+from query.llm.generate import QueryGenerator
+from query.llm.offline import OfflinePlanner
+from query.location import read_location
+from query.parser import parse
+from query.phrases import cue_phrases
+from query.posting import MAX_CHARS, read_posting, strip_boilerplate
+from query.skills import SkillExtractor
+
+POSTING = """Registered Nurse (RN) - Night Shift
+Ladson, SC
+About Us:We are a family-owned care community serving our residents since 1972.RESPONSIBILITES:Assess and \
+provide direct care for residents. Document care in PointClickCare.QUALIFICATIONS:Current RN LicenseAbility to \
+administer medication and IV certificationAt least two years of long-term care experience.Knowledge of wound care \
+and state regulations.Preferred:Experience with Epic.BENEFITS:Medical/Dental/Vision insurance, 401(k) matching, \
+paid time offWe are an equal opportunity employer and do not discriminate on the basis of race, religion, sex or age.
+"""
+
+
+@pytest.fixture(scope="module")
+def intake():
+    return Intake()
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return SkillExtractor()
+
+
+def test_glued_posting_is_read_into_typed_sections():
+    p = read_posting(POSTING, is_location=lambda line: read_location(line) is not None)
+    assert p.title == "Registered Nurse (RN) - Night Shift" and p.location_line == "Ladson, SC"
+    kinds = [s.kind for s in p.sections]
+    assert kinds[:1] == ["title"] and {"company", "responsibilities", "requirements", "preferred", "benefits",
+                                       "eeo"} <= set(kinds)
+    req = p.text_of("requirements")
+    assert "Current RN License\nAbility to administer" in req        # glued list items split
+    assert "401(k)" in p.text_of("benefits") and "discriminate" in p.text_of("eeo")
+    assert "discriminate" not in strip_boilerplate("Nurse.\nWe do not discriminate on the basis of race. Apply now.")
+
+
+def test_posting_requirements(intake):
+    req = intake.from_text(POSTING)
+    assert req.occupation_code == "29-1141.00" and req.titles == ("Registered Nurse",)
+    assert req.min_years == 2 and req.place.label == "SC, US" and req.locations == ()   # Ladson is no gazetteer city
+    assert {"RN license", "IV therapy", "Wound care"} <= set(req.must_have) and "Epic" in req.nice_to_have
+    kinds = dict(req.skill_kinds)
+    assert kinds["RN license"] == "credential" and kinds["Wound care"] == "knowledge"
+    # benefits and EEO text never yield skills: no dental/vision software, no "Medical" anything
+    assert not any(w in s.lower() for s in req.must_have + req.nice_to_have for w in ("dental", "vision", "race"))
+    assert any("no known city" in n for n in req.notes)
+
+
+@pytest.mark.parametrize("line, label, near", [
+    ("Ladson, SC", "SC, US", None),                              # not "Wa, Ghana": a town the gazetteer lacks
+    ("Stuart, FL", "Stuart, FL, US", "Stuart, FL, US"),           # not Stuart, Australia
+    ("Burlington, IA", "Burlington, IA, US", "Burlington, IA, US"),
+    ("Greater Philadelphia", "Philadelphia, PA, US", "Philadelphia, PA, US"),
+    ("New York City Metropolitan Area", "New York City, NY, US", "New York City, NY, US"),
+    ("Austin, Texas Metropolitan Area", "Austin, TX, US", "Austin, TX, US"),
+    ("Dallas-Fort Worth Metroplex", "Dallas, TX, US", "Dallas, TX, US"),
+    ("Colorado, United States", "CO, US", None),
+    ("United States", "US", None),
+    ("Berlin, Germany", "Berlin, DE", "Berlin, DE"),
+    ("Hybrid - Boston, MA", "Boston, MA, US", "Boston, MA, US"),
+])
+def test_location_lines_resolve_at_their_precision(line, label, near):
+    loc = read_location(line)
+    assert loc.label == label and loc.near == near
+
+
+def test_remote_and_nonsense_locations():
+    assert read_location("Remote").remote and read_location("Remote").near is None
+    assert read_location("We are hiring now!") is None
+
+
+@pytest.mark.parametrize("text, years", [
+    ("Requires three years of experience in retail.", 3),
+    ("4 years’ experience as a bookkeeper", 4),
+    ("At least two years of Salesforce administration", 2),
+    ("Three (3) years of related experience required", 3),
+    ("3-5 years of professional experience", 3),
+    ("6 months of customer service experience", 0.5),
+    ("Experience: Marketing: 1 year (Required)", 1),
+    ("For over 50 years we have served Ohio. Apply today.", None),
+    ("2 years of experience preferred", None),
+    ("Must be 21 years old", None),
+])
+def test_years_in_numerals_and_words(text, years):
+    assert read_years(text).min_years == years
+
+
+def test_years_per_skill_and_the_readme_request(intake):
+    r = read_years("5+ years with Python and at least 2 years of Spark")
+    assert r.min_years == 5 and ("Spark", 2.0) in r.per_skill
+    req = intake.from_text("Senior Data Engineer in Berlin (within 30 km), 5+ years, Spark and Kafka. Nice to have: Airflow")
+    assert req.min_years == 5 and req.must_have == ("Apache Spark", "Apache Kafka")
+    assert req.locations[0].name == "Berlin, DE" and req.locations[0].radius_km == 30
+
+
+@pytest.mark.parametrize("text, absent", [
+    ("You will meet deadlines and write reports on a weekly plan.", {"Google Meet", "Oracle Reports"}),
+    ("Benefits: Medical/Dental/Vision/Life insurance.", {"Dental", "Vision"}),
+    ("We have a salesforce of 40 reps.", {"Salesforce software"}),
+    ("Work in a FAST-PACED environment with a CALM attitude.", {"Final approach spacing tool FAST"}),
+    ("Word of mouth matters; access to data.", {"Microsoft Word", "Microsoft Access"}),
+])
+def test_common_words_are_not_products(extractor, text, absent):
+    assert not absent & set(extractor.skills(text, kinds=("technology", "knowledge", "credential")))
+
+
+@pytest.mark.parametrize("text, present", [
+    ("Proficient in Word, Excel and Outlook.", {"Microsoft Word", "Microsoft Excel", "Microsoft Outlook"}),
+    ("Experience with React Native and Redux.", {"React Native", "Redux"}),
+    ("Valid CDL Class A and experience with welding.", {"CDL", "Welding"}),
+    ("CPA required; phlebotomy experience a plus.", {"CPA", "Phlebotomy"}),
+    ("Current RN license and BLS.", {"RN license", "BLS certification"}),
+    ("Fluent in Spanish.", {"Spanish"}),
+])
+def test_domain_skills_and_credentials_are_found(extractor, text, present):
+    assert present <= set(extractor.skills(text, kinds=("technology", "knowledge", "credential", "language")))
+
+
+def test_cue_phrases_name_what_no_dictionary_does():
+    assert cue_phrases("Experience in personal injury litigation and case management preferred") == [
+        "personal injury litigation", "case management"]
+    assert cue_phrases("Must have experience working in a fast-paced environment") == []
+    assert cue_phrases("Proficiency with 3Shape and dental implant design") == ["3Shape", "dental implant design"]
+
+
+@pytest.mark.parametrize("title, code", [
+    ("Experienced accountant", "13-2011.00"),                      # not Explosives Workers
+    ("Dental Hygienist - choose your shift", "29-1292.00"),
+    ("Software Engineer", "15-1252.00"),
+])
+def test_titles_resolve_to_occupations(intake, title, code):
+    assert intake.resolver.resolve(title).code == code
+
+
+def test_director_title_is_not_a_film_director(intake):
+    choice = intake.resolver.resolve("Director, Finance Business Systems",
+                                     "Lead the finance systems team: ERP, general ledger, financial reporting, budgets.")
+    assert choice.code != "27-2012.00"
+
+
+@pytest.mark.parametrize("title, level", [("Sales Associate", None), ("Associate Attorney", None),
+                                          ("Staff Accountant", None), ("Staff Software Engineer", "lead"),
+                                          ("Senior Product Marketing Manager", "manager"), ("Junior Analyst", "junior")])
+def test_seniority_from_the_title_not_from_role_words(title, level):
+    assert title_level(title) == level
+
+
+def test_strict_query_is_title_and_a_minimum_of_the_top_skills(intake):
+    req = intake.from_fields({"titles": ["Data Engineer"], "must_have": ["spark", "kafka", "scala", "python", "airflow"]})
+    strict = OfflinePlanner(intake.taxonomy).strict(req)
+    node = parse(strict.query)
+    assert "Airflow" not in strict.query                        # only the top four count
+    assert "at least 1 of the top 4" in strict.rationale
+    shape = builder.Shape(("Data Engineer",), (), ("Apache Spark", "Apache Kafka", "Scala"), skills_min=2)
+    two_of_three = builder.render(builder.build(shape, intake.taxonomy))
+    assert two_of_three.count(" AND ") >= 3 and parse(two_of_three) is not None     # (a AND b) OR (a AND c) OR (b AND c)
+    assert node is not None
+
+
+def test_bad_input_is_read_with_notes_or_refused_clearly(intake):
+    html = "<h1>Data Analyst</h1><p>Chicago, IL</p><ul><li>Requirements: SQL and Tableau</li></ul>"
+    req = intake.from_text(html)
+    assert req.titles == ("Data Analyst",) and {"Structured query language SQL", "Tableau"} <= set(req.must_have)
+    assert "HTML markup removed" in req.notes and req.place.city == "Chicago"
+    big = "Data Analyst\nChicago, IL\nRequirements: SQL.\n" + ("filler text. " * 100_000)
+    req = intake.from_text(big)
+    assert any(f"only the first {MAX_CHARS:,}" in n for n in req.notes) and "Structured query language SQL" in req.must_have
+    french = "Infirmier de nuit\nLyon\nNous recherchons un infirmier diplômé pour notre service de nuit avec les patients."
+    assert any("does not look like English" in n for n in intake.from_text(french).notes)
+    from query.intake import IntakeError
+    with pytest.raises(IntakeError) as info:
+        intake.from_text("   ")
+    assert info.value.field == "text"
+
+
+def test_generator_keeps_legal_requirements_and_job_subjects():
+    res = QueryGenerator().generate(text="School Psychologist\nAustin, TX\nRequirements: experience with a school-age "
+                                         "caseload. Must be authorized to work in the United States. Current state "
+                                         "licensure.\nWe are an equal opportunity employer; we do not discriminate "
+                                         "based on race, religion, sex or age.")
+    assert res.guard == ()                                      # EEO boilerplate is not a criterion; school-age is a subject
+    assert res.requirements.titles == ("School Psychologist",)
