@@ -27,7 +27,7 @@ _NOISE = re.compile(
     r"\$[\d,.]+(?:\s*(?:-|to)\s*\$?[\d,.]+)?(?:\s*/\s*\w+|\s+(?:per|an?)\s+\w+)?|\b\d+%\s*\w*|\burgent(?:ly)?\b!*|!+|"
     r"\b(?:hiring|now hiring|immediate(?:ly)?|needed|wanted|opening|position|opportunity|job|role|full[- ]time|"
     r"part[- ]time|per diem|prn|seasonal|temporary|temp|contract|remote|hybrid|on[- ]?site|wfh|sign[- ]on bonus|"
-    r"bonus|weekly pay|paid weekly|days|nights|weekends?|shift|mon(?:day)?\s*-\s*fri(?:day)?|\d{1,2}\s*(?:am|pm)"
+    r"bonus|weekly pay|paid weekly|days|nights?|evenings?|overnights?|weekends?|shift|mon(?:day)?\s*-\s*fri(?:day)?|\d{1,2}\s*(?:am|pm)"
     r"(?:\s*-\s*\d{1,2}\s*(?:am|pm))?|choose your \w+|\d{4})\b", re.IGNORECASE)
 _SPLIT = re.compile(r"\s+[-–|/]\s+|\s*[|–]\s*|\s*,\s*|\s*\(|\)\s*|\s+/\s*|/\s+|\s+(?:for|at|with|in|needed)\s+",
                     re.IGNORECASE)
@@ -54,7 +54,7 @@ class OccupationChoice:
 
 def title_candidates(title: str) -> list[str]:
     """The cleaned title and its parts, longest first ("Dental Hygienist - choose your shift" -> "Dental Hygienist")."""
-    base = re.sub(r"\s+", " ", _NOISE.sub(" ", title)).strip(" -,:;|")
+    base = re.sub(r"\s+", " ", _NOISE.sub(" ", re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", title))).strip(" -,:;|")
     out = [base] if base else []
     parts = [p.strip(" -,:;") for p in _SPLIT.split(title) if p and p.strip(" -,:;")]
     cleaned = [re.sub(r"\s+", " ", _NOISE.sub(" ", p)).strip(" -,:;") for p in parts]

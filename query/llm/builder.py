@@ -69,7 +69,10 @@ def lexicon_forms(name: str) -> tuple[str, ...]:
 
 def skill_group(name: str, taxonomy: Taxonomy) -> qa.Node | None:
     """``skill:"Apache Spark" OR spark``: the canonical name (skill field) or a short alias anywhere."""
-    leaves = [leaf(name, "skill")]
+    # a tool named by the taxonomy is listed in the skill field; knowledge and licences are as often written in
+    # a summary or a position's description, so those are searched everywhere
+    listed = taxonomy.normalize_skill(name) == name
+    leaves = [leaf(name, "skill" if listed else None)]
     aliases = [a for a in (*taxonomy.skill_aliases(name), *lexicon_forms(name)) if a.casefold() != name.casefold()]
     aliases = sorted(aliases, key=len)[:MAX_ALIASES]
     leaves += [leaf(a, "skill") if len(a) <= 2 else leaf(a) for a in aliases]
