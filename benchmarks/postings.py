@@ -145,7 +145,9 @@ def run_intake(postings: list[dict], judged: dict[str, dict], gen) -> dict:
         ms = (time.perf_counter() - t0) * 1000
         row = {"job_id": p["job_id"], "title": p["title"], "location_label": p["location"], "error": error, "ms": ms}
         if req is not None:
-            loc = req.posting_location
+            loc = getattr(req, "place", None)
+            if loc is None and req.locations:          # an intake without the posting place: its first location
+                loc = read_location(req.locations[0].name)
             row.update(occupation=req.occupation_code, occupation_title=req.occupation_title, titles=list(req.titles),
                        location=loc.label if loc else None, must_have=list(req.must_have),
                        nice_to_have=list(req.nice_to_have), min_years=req.min_years, seniority=list(req.seniority))
@@ -160,6 +162,10 @@ def run_intake(postings: list[dict], judged: dict[str, dict], gen) -> dict:
             names = {s: pred_forms(s, tax) for s in pred}
             row["judged"] = True
             row["occupation_ok"] = req.occupation_code in j["occupations"]
+            # the same SOC occupation, O*NET's specialty suffix aside (17-2112.02 Validation Engineers is 17-2112)
+            row["occupation_soc_ok"] = (req.occupation_code or "")[:7] in {o[:7] for o in j["occupations"]}
+            label = tax.match_title(p["title"])
+            row["occupation_label_title_ok"] = label is not None and label.code in j["occupations"]
             row["judged_occupations"] = j["occupations"]
             row["years_ok"] = (req.min_years is None and j["min_years"] is None) or (
                 req.min_years is not None and j["min_years"] is not None and abs(req.min_years - j["min_years"]) < 0.01)
@@ -182,6 +188,8 @@ def run_intake(postings: list[dict], judged: dict[str, dict], gen) -> dict:
         with_years = [r for r in rs if r.get("judged_min_years") is not None]
         return {"postings": len(rs),
                 "occupation": _share(r["occupation_ok"] for r in rs),
+                "occupation_same_soc": _share(r.get("occupation_soc_ok") for r in rs),
+                "occupation_from_label_title_alone": _share(r.get("occupation_label_title_ok") for r in rs),
                 "min_years": _share(r["years_ok"] for r in rs),
                 "min_years_where_stated": _share(r["years_ok"] for r in with_years),
                 "skill_precision": round(sum(len(r["pred_correct"]) for r in rs) / n_pred, 4) if n_pred else None,
@@ -294,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     misses = []
     for part in ("all_judged", "tune", "holdout"):
         m = s[part]
-        print(f"{part:<10} n={m['postings']:<3} occupation {m['occupation']}  min_years {m['min_years']}  "
+        print(f"{part:<10} n={m['postings']:<3} occupation {m['occupation']} (same SOC {m['occupation_same_soc']}; "
+              f"label title alone {m['occupation_from_label_title_alone']})  min_years {m['min_years']}  "
               f"skills P {m['skill_precision']} (must-only {m['skill_precision_must_only']}) R {m['skill_recall']}")
     print(f"location   n={s['location']['postings']} correct {s['location']['correct']} "
           f"(city-level {s['location']['city_level']})   intake p50 {s['intake_ms_p50']} ms p95 {s['intake_ms_p95']} ms")

@@ -197,7 +197,8 @@ class Intake:
         seniority = [lv] if (lv := title_level(titles[0])) else [] if titles else []
         duties = posting.text_of("responsibilities", "role") if posting.has_requirements else ""
         must, nice, comps, kinds = self._skills(must_text, nice_text, titles, duties)
-        years = read_years(must_text + "\n" + posting.text_of("logistics"), nice_text)
+        # in a requirements section bare years ("3+ years with Spark") are experience; elsewhere a cue must say so
+        years = read_years(must_text + "\n" + posting.text_of("logistics"), nice_text, terse=posting.has_requirements)
         place, locations = self._posting_place(posting, notes)
         read = posting.text_of("title", "role", "responsibilities", "requirements", "preferred")
         req = HiringRequirements(

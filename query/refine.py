@@ -167,11 +167,12 @@ class Refiner:
     # ------------------------------------------------------------------------------ actions
     def _broaden(self, st: _State, count: int, pool_size) -> tuple[str, str] | None:
         """One broadening step, chosen by trying each: the first (in order of least loss of intent) that brings
-        the pool into range, else the one that grows it most. Order: drop the weakest skills, the seniority
-        clause, related titles, a wider radius, fewer years, related skills, no skill clause, no location."""
+        the pool into range, else the first that grows it. Order: related titles (same people, other words),
+        a wider radius, the weakest skills dropped, fewer years, related skills, no seniority clause, no skill
+        clause, no location."""
         lo = self.config.target_min
-        actions = (self._fewer_skills, self._drop_seniority, self._related_titles, self._widen_radius,
-                   self._relax_experience, self._related_skills, self._drop_skills, self._drop_location)
+        actions = (self._related_titles, self._widen_radius, self._fewer_skills, self._relax_experience,
+                   self._related_skills, self._drop_seniority, self._drop_skills, self._drop_location)
         tried: list[tuple[int, int, _State, tuple[str, str]]] = []
         for rank, action in enumerate(actions):
             trial = copy.deepcopy(st)
@@ -184,10 +185,11 @@ class Refiner:
             tried.append((n, -rank, trial, out))
         if not tried:
             return None
-        n, _, trial, out = max(tried, key=lambda t: (t[0], t[1]))
+        growing = [t for t in tried if t[0] > count]
+        n, _, trial, out = max(growing, key=lambda t: t[1]) if growing else max(tried, key=lambda t: (t[0], t[1]))
         if n <= count:
             # no single step helps: several constraints each empty the pool, so one of them must go entirely
-            for drop in (self._drop_experience, self._drop_location, self._drop_seniority, self._drop_skills):
+            for drop in (self._drop_experience, self._drop_seniority, self._drop_skills, self._drop_location):
                 trial = copy.deepcopy(st)
                 out = drop(trial)
                 if out is not None:

@@ -207,3 +207,20 @@ def test_json_object_mode_and_bad_filter(server, requirements):
     assert server.requests[0]["body"]["response_format"] == {"type": "json_object"}
     assert "strategies[0].filters: near" in server.requests[1]["body"]["messages"][-1]["content"]
     assert ans.attempts == 2
+
+
+def test_model_skills_are_checked_against_the_posting(server):
+    """An LLM's skills go through the same check as the planner's: a skill the posting never names is removed
+    (and said), one it names is kept; the posting is read by the same intake (sections, EEO text ignored)."""
+    posting = ("Data Engineer\nBerlin, Germany\nRequirements: 3+ years with Spark and Kafka.\n"
+               "We are an equal opportunity employer and do not discriminate based on age or religion.")
+    answer = {"strategies": [
+        {"name": "strict", "query": 'title:"data engineer" AND skill:(spark OR kubernetes) AND skill:kafka',
+         "syntax": "boolean", "filters": {"near": "Berlin", "radius_km": 50}, "rationale": "Expert query."},
+        {"name": "invented", "query": "skill:terraform", "syntax": "boolean", "filters": {}, "rationale": "Made up."}]}
+    server.replies = [chat(json.dumps(answer))]
+    res = QueryGenerator(planner=planner(server)).generate(text=posting)
+    assert res.is_llm and res.guard == ()                      # the EEO sentence is not a criterion
+    assert [s.query for s in res.strategies] == ['title:"data engineer" AND skill:spark AND skill:kafka']
+    assert any("kubernetes" in n for n in res.notes) and any("terraform" in n for n in res.notes)
+    assert res.requirements.min_years == 3 and res.requirements.place.city == "Berlin"
