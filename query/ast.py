@@ -182,6 +182,20 @@ def normalize(node: Node) -> Node:
     return node
 
 
+def prune_leaves(node: "Node", keep) -> "Node | None":
+    """``node`` without the leaves for which ``keep(leaf)`` is false (NOT, AND and OR left empty go too);
+    None when nothing is left. The tree is not normalised."""
+    if isinstance(node, Not):
+        child = prune_leaves(node.child, keep)
+        return None if child is None else Not(child)
+    if isinstance(node, (And, Or)):
+        kids = [c for c in (prune_leaves(c, keep) for c in node.children) if c is not None]
+        if not kids:
+            return None
+        return kids[0] if len(kids) == 1 else type(node)(tuple(kids))
+    return node if keep(node) else None
+
+
 def iter_leaves(node: Node) -> Iterator[tuple[Leaf, bool]]:
     """Yield ``(leaf, negated)`` left to right; ``negated`` is True under an odd number of Nots."""
     stack: list[tuple[Node, bool]] = [(node, False)]
@@ -260,5 +274,5 @@ __all__ = [
     "FIELDS", "FIELD_ALIASES", "OPERATORS", "MAX_SLOP", "MIN_PREFIX_CHARS", "TERM_PUNCTUATION",
     "Term", "Phrase", "Prefix", "And", "Or", "Not", "Leaf", "Node",
     "canonical_field", "is_term_char", "is_bare_term", "normalize", "iter_leaves", "fields_used",
-    "to_query_string", "make_leaf",
+    "to_query_string", "make_leaf", "prune_leaves",
 ]

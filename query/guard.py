@@ -199,25 +199,17 @@ def guard_query(node: qa.Node, *, where: str = "query", title_exempt=None) -> tu
     """``node`` without protected leaves (negated or not); None when nothing legitimate is left."""
     findings: list[GuardFinding] = []
 
-    def clean(n: qa.Node) -> qa.Node | None:
-        if isinstance(n, qa.Not):
-            child = clean(n.child)
-            return None if child is None else qa.Not(child)
-        if isinstance(n, (qa.And, qa.Or)):
-            kids = [c for c in (clean(c) for c in n.children) if c is not None]
-            if not kids:
-                return None
-            return kids[0] if len(kids) == 1 else type(n)(tuple(kids))
+    def clean(n: qa.Node) -> bool:
         exempt = title_exempt if n.field == "title" else None
         hits = is_protected(n.text, title_exempt=exempt)
         if n.field == "school" and re.fullmatch(_YEAR, n.text):
             hits = hits + [("graduation year", n.text)]
         if hits:
             findings.extend(GuardFinding(cat, t, where, "stripped") for cat, t in hits)
-            return None
-        return n
+            return False
+        return True
 
-    out = clean(node)
+    out = qa.prune_leaves(node, clean)
     if out is not None and all(negated for _, negated in qa.iter_leaves(out)) and findings:
         out = None        # only exclusions left after stripping: the query no longer says who is wanted
     if out is None and findings:

@@ -165,19 +165,13 @@ class QueryGenerator:
             return (words in allowed or (canon or "").casefold() in allowed
                     or (bool(text) and re.search(r"(?<!\w)" + re.escape(words) + r"(?!\w)", text) is not None))
 
-        def keep(n: qa.Node) -> qa.Node | None:
-            if isinstance(n, qa.Not):
-                child = keep(n.child)
-                return None if child is None else qa.Not(child)
-            if isinstance(n, (qa.And, qa.Or)):
-                kids = [c for c in (keep(c) for c in n.children) if c is not None]
-                return None if not kids else kids[0] if len(kids) == 1 else type(n)(tuple(kids))
+        def keep(n: qa.Node) -> bool:
             if n.field == "skill" and not grounded(n):
                 removed.append(n.text)
-                return None
-            return n
+                return False
+            return True
 
-        out = keep(node)
+        out = qa.prune_leaves(node, keep)
         if removed:
             notes.append(f"{strategy.name}: skill(s) {removed} are not in the posting or its requirements: removed")
         if out is None:
