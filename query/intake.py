@@ -194,7 +194,8 @@ class Intake:
         must_text, nice_text = posting.requirement_text()
         context = posting.text_of("role", "responsibilities", "requirements", "preferred")
         titles, code, occ_title = self._posting_title(posting, context, notes)
-        seniority = [lv] if (lv := title_level(titles[0])) else [] if titles else []
+        lv = title_level(posting.title or (titles[0] if titles else ""))
+        seniority = [lv] if lv else []
         duties = posting.text_of("responsibilities", "role") if posting.has_requirements else ""
         must, nice, comps, kinds = self._skills(must_text, nice_text, titles, duties)
         # in a requirements section bare years ("3+ years with Spark") are experience; elsewhere a cue must say so
@@ -450,19 +451,27 @@ class Intake:
         if req.titles and code is None:
             notes.append(f"no O*NET occupation matches {list(req.titles)}")
 
+        kinds = dict(req.skill_kinds)
+
         def canon(skills):
             out = []
             for s in skills:
+                if kinds.get(s, "technology") != "technology":
+                    out.append(s)          # a licence, domain skill or phrase already has its name
+                    continue
                 c = self.taxonomy.normalize_skill(s)
                 if c is None and s not in out:
                     notes.append(f"skill '{s}' is not in the taxonomy; kept as written")
+                if c is not None and c != s and s in kinds:
+                    kinds[c] = kinds.pop(s)
                 out.append(c or s)
             return tuple(dict.fromkeys(out))
 
         must = canon(req.must_have)
         nice = tuple(s for s in canon(req.nice_to_have) if s not in must)
-        seniority = req.seniority or tuple(lv for lv in {seniority_hint(t) for t in req.titles} if lv)
+        seniority = req.seniority or tuple(lv for lv in {title_level(t) for t in req.titles} if lv)
         return replace(req, occupation_code=code, occupation_title=occ_title, must_have=must, nice_to_have=nice,
+                       skill_kinds=tuple(kinds.items()),
                        seniority=seniority, notes=tuple(req.notes) + tuple(notes))
 
 

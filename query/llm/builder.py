@@ -57,7 +57,7 @@ def leaf(text: str, field: str | None = None) -> qa.Node | None:
 def _lexicon_forms() -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     for form, canonical, _kind in lexicon.entries():
-        if form != canonical.casefold() and form not in lexicon.GENERIC:
+        if form != canonical.casefold() and form not in lexicon.GENERIC and not any(c in form for c in "/()"):
             out.setdefault(canonical, []).append(form)
     return {k: tuple(v) for k, v in out.items()}
 
