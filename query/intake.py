@@ -216,14 +216,15 @@ class Intake:
             notes.append(f"{years.preferred_years:g} years of experience are preferred, not required")
         req = self._normalise(req, notes)
         if code is not None:      # the resolver read the description too: its choice wins over the title alone
-            req = replace(req, occupation_code=code, occupation_title=occ_title)
+            req = replace(req, occupation_code=code, occupation_title=occ_title,
+                          notes=tuple(n for n in req.notes if not n.startswith("no O*NET occupation matches")))
         return req
 
     def _posting_title(self, posting: Posting, context: str, notes: list[str]):
         if not posting.title:
             titles = self._titles(context[:2000])
             return titles, None, None
-        choice = self.resolver.resolve(posting.title, context)
+        choice = self.resolver.resolve(posting.title, context if posting.english else "")
         cands = title_candidates(posting.title)
         core = cands[0] if cands else posting.title.strip()
         if choice is not None and choice.part:

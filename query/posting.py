@@ -182,11 +182,28 @@ def deglue(text: str) -> str:
     return _GLUED_STOP.sub(".\n", "".join(out))
 
 
+_STOPWORDS_OTHER = {
+    "de": frozenset("der die das und ist nicht mit für wir sie ein eine einen dem den des zu auf bei oder auch sind "
+                    "wird werden ihre unser unsere im vom zum zur über".split()),
+    "fr": frozenset("le la les et est pas avec pour nous vous une des du au aux sur dans ou sont votre notre "
+                    "être qui que ce cette".split()),
+    "es": frozenset("el la los las y es con para nosotros una del al en por o son su nuestro nuestra que se "
+                    "como más".split()),
+    "it": frozenset("il lo la gli le e è con per noi una del della nel sono che si come più".split()),
+    "pt": frozenset("o a os as e é com para nós uma do da no na em por ou são seu sua que se como".split()),
+    "nl": frozenset("de het een en is niet met voor wij jij zijn van op bij ook worden ons onze".split()),
+}
+
+
 def looks_english(text: str) -> bool:
+    """True unless the text's function words are mostly another language's (German, French, Spanish, Italian,
+    Portuguese, Dutch) or nearly no English ones."""
     words = re.findall(r"[a-zA-Z\u00C0-\u024F]+", text[:5000].lower())
     if len(words) < 8:
         return True
-    return sum(w in _STOPWORDS_EN for w in words) / len(words) >= 0.06
+    english = sum(w in _STOPWORDS_EN for w in words)
+    other = max(sum(w in stop for w in words) for stop in _STOPWORDS_OTHER.values())
+    return english / len(words) >= 0.06 and english >= other
 
 
 def _kind(heading: str) -> str:

@@ -110,3 +110,33 @@ def test_api_refuses_discriminatory_requests_and_names_bad_fields(client):
     assert r.status_code == 422 and r.json()["field"] == "min_years"
     r = client.post("/v1/queries/generate", json={"requirements": {"titles": ["Nurse"]}, "text": "x"})
     assert r.status_code == 422
+
+
+def test_api_reads_real_postings_and_bad_input_never_500s(client):
+    posting = ("Registered Nurse\nBoston, MA\nQualifications:Current RN LicenseAt least two years of acute care "
+               "experience.BENEFITS:Medical/Dental/Vision\nWe are an equal opportunity employer and do not "
+               "discriminate based on age, race or religion.")
+    r = client.post("/v1/queries/generate", json={"text": posting})
+    assert r.status_code == 200, r.text
+    req = r.json()["requirements"]
+    assert req["titles"] == ["Registered Nurse"] and req["min_years"] == 2 and req["place"]["city"] == "Boston"
+    assert "RN license" in req["must_have"] and req["skill_kinds"]["RN license"] == "credential"
+    assert r.json()["guard"] == []                                   # EEO boilerplate is not a criterion
+    # the posting's own fields win over the text
+    r = client.post("/v1/queries/generate", json={"text": "We need help.\nRequirements: SQL and Tableau.",
+                                                   "title": "Data Analyst", "location": "Chicago, IL"})
+    assert r.status_code == 200 and r.json()["requirements"]["place"]["label"] == "Chicago, IL, US"
+    r = client.post("/v1/queries/generate", json={"requirements": {"titles": ["Nurse"]}, "title": "Nurse"})
+    assert r.status_code == 422
+    for body, status in (({"text": ""}, 422), ({"text": "x" * 300_000}, 422),
+                         ({"text": "<p>Data Analyst</p><p>Requirements: SQL</p>"}, 200),
+                         ({"text": "Krankenpfleger\nBerlin\nWir suchen eine examinierte Pflegekraft für die Nachtschicht "
+                                   "mit Erfahrung in der Intensivpflege und Freude an der Arbeit im Team."}, None)):
+        r = client.post("/v1/queries/generate", json=body)
+        assert r.status_code < 500, r.text
+        if status is not None:
+            assert r.status_code == status, r.text
+        if r.status_code == 422:
+            assert r.json().get("detail")                           # says what was wrong
+        elif "Krankenpfleger" in body["text"]:
+            assert any("does not look like English" in n for n in r.json()["notes"])
