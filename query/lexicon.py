@@ -41,6 +41,12 @@ _TOOLS: dict[str, tuple[str, ...]] = {
     "Smartsheet": ("smartsheet",), "Notion": ("notion",), "Airtable": ("airtable",), "Zapier": ("zapier",),
     "HL7": ("hl7", "fhir"), "PLC programming": ("plc", "plcs", "plc programming", "allen-bradley", "ladder logic"),
     "HMI": ("hmi", "scada"), "CAD": ("cad", "cad/cam", "computer-aided design"), "GIS": ("gis", "arcgis"),
+    "Hypertext markup language HTML": ("html5",), "Cascading style sheets CSS": ("css3",),
+    "Express.js": ("express.js", "expressjs"), "JSON": ("json",), "Postman": ("postman",), "SoapUI": ("soapui",),
+    "Salesforce Apex": ("apex", "salesforce apex"), "Lightning Web Components": ("lightning web components", "lwc"),
+    "Bluebeam": ("bluebeam", "bluebeam revu"), "3Shape": ("3shape",), "Copado": ("copado",), "Bitbucket": ("bitbucket",),
+    "Postman API platform": ("postman api",), "Swagger": ("swagger", "openapi"), "Terraform": ("terraform",),
+    "Kubernetes": ("k8s",),
 }
 
 _CREDENTIALS: dict[str, tuple[str, ...]] = {

@@ -181,12 +181,27 @@ class SkillExtractor:
         offset = 0
         text = text.replace("\u2019", "'").replace("\u2018", "'")
         for sentence in re.split(r"(?<=[.!?;])\s+|\n+", text):     # so a sentence's first word is known
-            spans = tokenize(sentence)
+            spans = self._split_slashes(tokenize(sentence))
             tokens = [t for t, _, _ in spans]
             gaps = [sentence[spans[k - 1][2]:spans[k][1]] if k else "" for k in range(len(spans))]
             out += [SkillMention(m.text, m.canonical, m.kind, m.start + offset, m.end + offset)
                     for m in self.extract_tokens(tokens, gaps=gaps)]
             offset += len(tokens)
+        return out
+
+    def _split_slashes(self, spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+        """"JavaScript/TypeScript", "Excel/Word": two skills; "ci/cd", "tcp/ip", "a/p" stay one token."""
+        out = []
+        for tok, a, b in spans:
+            parts = tok.split("/")
+            if len(parts) > 1 and all(len(p) >= 2 for p in parts) and tok.lower() not in self.lexicon \
+                    and self.taxonomy.normalize_skill(tok) is None:
+                pos = a
+                for p in parts:
+                    out.append((p, pos, pos + len(p)))
+                    pos += len(p) + 1
+            else:
+                out.append((tok, a, b))
         return out
 
     def skills(self, text: str, *, kinds: tuple[str, ...] = (TECHNOLOGY,)) -> list[str]:
