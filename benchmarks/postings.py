@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import ROOT, stamp
+from query.lexicon import forms_of
 
 DATA = ROOT.parent / "shared" / "data" / "job_postings" / "postings_dev.jsonl"
 JUDGED = ROOT / "benchmarks" / "postings" / "judged.jsonl"
@@ -68,18 +69,7 @@ def item_forms(item: dict, taxonomy) -> list[str]:
 
 def pred_forms(canonical: str, taxonomy) -> list[str]:
     """Our skill's names: the canonical name, its lexicon forms and its taxonomy aliases."""
-    from query.lexicon import entries
-
-    global _LEX_FORMS
-    if _LEX_FORMS is None:
-        _LEX_FORMS = {}
-        for form, canon, _kind in entries():
-            _LEX_FORMS.setdefault(canon, []).append(form)
-    forms = [canonical, *_LEX_FORMS.get(canonical, ()), *taxonomy.skill_aliases(canonical)]
-    return list(dict.fromkeys(forms))
-
-
-_LEX_FORMS = None
+    return list(dict.fromkeys([canonical, *forms_of(canonical), *taxonomy.skill_aliases(canonical)]))
 
 
 def any_match(pred_names: list[str], forms: list[str]) -> bool:

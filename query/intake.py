@@ -107,12 +107,6 @@ _RADIUS = re.compile(r"\b(?:within|up to|max(?:imum)?|radius of)\s+(\d{1,4})\s*(
                      re.IGNORECASE)
 _PLACE = re.compile(r"\b(?:in|near|around|based in|located in|close to|commutable to)\s+"
                     r"(?P<place>[A-Z][\w'’.-]*(?:[ -][A-Z][\w'’.-]*){0,3}(?:,\s*[A-Z]{2}\b)?)")
-_YEARS_RANGE = re.compile(r"\b(\d{1,2})\s*(?:-|–|to)\s*(\d{1,2})\s*\+?\s*(?:years?|yrs?)\b", re.IGNORECASE)
-_YEARS_MIN = re.compile(r"\b(?:at least|minimum(?: of)?|min\.?|over|more than)?\s*(\d{1,2})\s*\+?\s*(?:years?|yrs?)\b"
-                        r"(?:\s+of)?(?:\s+(?:professional|relevant|hands-on|industry|work))?\s+(?:experience|exp\b)",
-                        re.IGNORECASE)
-_YEARS_MAX = re.compile(r"\b(?:at most|no more than|up to|maximum(?: of)?|less than)\s+(\d{1,2})\s*(?:years?|yrs?)",
-                        re.IGNORECASE)
 _NICE = re.compile(r"\b(?:nice[- ]to[- ]have|nice to haves|bonus|a plus|is a plus|are a plus|preferred|ideally|"
                    r"desirable|advantageous|would be great|optional)\b", re.IGNORECASE)
 _COMPANY = r"(?P<company>[A-Z][\w&.'’-]*(?:\s[A-Z][\w&.'’-]*){0,3})"
@@ -176,8 +170,6 @@ class Intake:
         must, nice, comps, kinds = self._skills(text, "", titles)
         years = read_years(text, terse=True)
         min_y, max_y = years.min_years, years.max_years
-        if min_y is None and max_y is None:
-            min_y, max_y = self._years(text)
         req = HiringRequirements(
             titles=tuple(titles), seniority=tuple(seniority), locations=tuple(self._locations(text, notes)),
             must_have=tuple(must), nice_to_have=tuple(nice), competencies=tuple(comps),
@@ -298,7 +290,7 @@ class Intake:
         return list(dict.fromkeys(titles))
 
     def _seniority(self, titles: list[str], text: str) -> list[str]:
-        levels = [lv for lv in (seniority_hint(t) for t in titles) if lv]
+        levels = [lv for lv in (title_level(t) for t in titles) if lv]
         if not levels:
             head = " ".join(titles) or text[:200]
             levels = [lv for lv, rx in _LEVEL_WORDS if re.search(rx, head + " ", re.IGNORECASE)][:1]
@@ -349,16 +341,6 @@ class Intake:
                 continue          # the dictionary names it (its canonical name is used), or it is the job title
             out.append(phrase[:1].upper() + phrase[1:])
         return out
-
-    @staticmethod
-    def _years(text: str) -> tuple[float | None, float | None]:
-        m = _YEARS_RANGE.search(text)
-        if m and "experience" in text[m.end(): m.end() + 40].lower():
-            lo, hi = sorted((float(m.group(1)), float(m.group(2))))
-            return lo, hi
-        lo = _YEARS_MIN.search(text)
-        hi = _YEARS_MAX.search(text)
-        return (float(lo.group(1)) if lo else None), (float(hi.group(1)) if hi else None)
 
     def _locations(self, text: str, notes: list[str], *, min_population: int = 0) -> list[Location]:
         radius = DEFAULT_RADIUS_KM

@@ -10,6 +10,8 @@ benchmark's judged postings).
 """
 from __future__ import annotations
 
+import functools
+
 CREDENTIAL, KNOWLEDGE, TOOL = "credential", "knowledge", "technology"
 
 # tools and frameworks postings ask for that the O*NET technology list (2022) does not name
@@ -311,6 +313,20 @@ def is_abbreviation(form: str) -> bool:
     return " " not in form and len(core) <= 5 and core.isalpha()
 
 
+@functools.lru_cache(maxsize=1)
+def _forms() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for form, canonical, _kind in entries():
+        if form != canonical.casefold():
+            out.setdefault(canonical, []).append(form)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def forms_of(canonical: str) -> tuple[str, ...]:
+    """The other forms the lexicon knows for ``canonical`` ("RN license": "rn", "registered nurse license", ...)."""
+    return _forms().get(canonical, ())
+
+
 def entries() -> list[tuple[str, str, str]]:
     """(form, canonical, kind) for every form, forms lower-cased."""
     out = []
@@ -321,4 +337,4 @@ def entries() -> list[tuple[str, str, str]]:
     return out
 
 
-__all__ = ["entries", "is_abbreviation", "CREDENTIAL", "KNOWLEDGE", "TOOL", "LANGUAGES", "GENERIC"]
+__all__ = ["entries", "forms_of", "is_abbreviation", "CREDENTIAL", "KNOWLEDGE", "TOOL", "LANGUAGES", "GENERIC"]

@@ -78,25 +78,19 @@ def _countries() -> dict[str, str]:
     return out
 
 
-def _city(name: str, *, country: str | None, region: str | None) -> tuple | None:
+def _city(name: str, *, country: str | None, region: str | None):
+    """The gazetteer city ``name`` inside ``region`` (a US state) or ``country``; None rather than a namesake
+    elsewhere ("Stuart, FL" is never Stuart, Australia)."""
     name = name.strip(" .")
     if not name:
         return None
+    where = ", ".join(p for p in (region if country == "US" else None, country) if p)
     for candidate in dict.fromkeys([name, re.sub(r"^St\.? ", "Saint ", name), re.sub(r"^Saint ", "St. ", name),
                                     re.sub(r"^Ft\.? ", "Fort ", name), re.sub(r"^Mt\.? ", "Mount ", name)]):
         try:
-            p = resolve_place(f"{candidate}, {country}" if country else candidate, field="location")
+            return resolve_place(f"{candidate}, {where}" if where else candidate, field="location")
         except FilterError:
             continue
-        if region and country == "US" and p.region != region:
-            continue      # "Stuart, FL" must not become Stuart elsewhere; resolve_place takes the largest namesake
-        return p
-    if region and country == "US":     # the largest namesake may be in another state: look at all of them
-        from records.geo import _city_table
-
-        for p in sorted(_city_table().get(name.casefold(), []), key=lambda p: -p.population):
-            if p.country == "US" and p.region == region:
-                return p
     return None
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from records.taxonomy import Taxonomy, _KIND_RANK, _title_variants, normalize_title, strip_seniority
+from records.taxonomy import TITLE_KIND_RANK, Taxonomy, normalize_title, strip_seniority, title_variants
 
 _NOISE = re.compile(
     r"\$[\d,.]+(?:\s*(?:-|to)\s*\$?[\d,.]+)?(?:\s*/\s*\w+|\s+(?:per|an?)\s+\w+)?|\b\d+%\s*\w*|\burgent(?:ly)?\b!*|!+|"
@@ -84,12 +84,12 @@ class OccupationResolver:
             named += [(t, "alternate") for t in occ.alternate_titles] + [(t, "short") for t in occ.short_titles]
             named += [(t, "esco") for t in occ.esco_titles]
             for text, kind in named:
-                for variant, sub in _title_variants(text):
+                for variant, sub in title_variants(text):
                     key = normalize_title(variant)
                     for k in {key, strip_seniority(key)}:
                         if not k:
                             continue
-                        rank = _KIND_RANK[sub or kind] + (10 if k != key else 0)
+                        rank = TITLE_KIND_RANK[sub or kind] + (10 if k != key else 0)
                         have = exact.setdefault(k, {})
                         if occ.code not in have or rank < have[occ.code][0]:
                             have[occ.code] = (rank, text)
@@ -170,15 +170,14 @@ class OccupationResolver:
 
     def _overlap(self, keys: list[str], code: str) -> tuple[float, str, str]:
         """IDF-weighted Jaccard of the title's words with the occupation's closest title (0..1)."""
-        idf = self.taxonomy._titles.idf
         best, alias, best_key = 0.0, "", ""
         for key in keys[:4]:
             tw = set(key.split())
             for a in self._aliases.get(code, ()):
                 aw = set(a.split())
-                inter = sum(idf.get(t, 1.0) for t in tw & aw)
+                inter = sum(self.taxonomy.title_word_idf(t) for t in tw & aw)
                 if inter:
-                    score = inter / sum(idf.get(t, 1.0) for t in tw | aw)
+                    score = inter / sum(self.taxonomy.title_word_idf(t) for t in tw | aw)
                     if score > best:
                         best, alias, best_key = score, a, key
         return 0.9 * best, alias, best_key

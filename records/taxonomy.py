@@ -193,10 +193,10 @@ class TitleMatch:
 # Indexes
 # ---------------------------------------------------------------------------------------------
 # ESCO labels rank last: they fill gaps in O*NET's aliases and never take a key O*NET names.
-_KIND_RANK = {"title": 0, "reported": 1, "alternate": 2, "short": 3, "parenthetical": 4, "esco": 5}
+TITLE_KIND_RANK = {"title": 0, "reported": 1, "alternate": 2, "short": 3, "parenthetical": 4, "esco": 5}
 
 
-def _title_variants(text: str) -> list[tuple[str, str]]:
+def title_variants(text: str) -> list[tuple[str, str]]:
     """(variant, kind suffix): the text without its parenthetical, and the parenthetical alone."""
     inner = _PAREN.findall(text)
     outer = _PAREN.sub(" ", text).strip()
@@ -215,10 +215,10 @@ class _TitleIndex:
             named += [(t, "alternate", 1) for t in occ.alternate_titles] + [(t, "short", 1) for t in occ.short_titles]
             named += [(t, "esco", 0) for t in occ.esco_titles]
             for text, kind, weight in named:
-                for variant, sub in _title_variants(text):
+                for variant, sub in title_variants(text):
                     key = normalize_title(variant)
                     if key:
-                        entries.append((key, _KIND_RANK[sub or kind], -weight, occ.code, text))
+                        entries.append((key, TITLE_KIND_RANK[sub or kind], -weight, occ.code, text))
         support = self._support(entries)
         exact: dict[str, tuple] = {}
         for key, rank, neg_w, code, alias in entries:
@@ -235,7 +235,7 @@ class _TitleIndex:
                     exact[stripped] = demoted
         # An ESCO label never overrides what O*NET says of its seniority-stripped form: "junior accountant"
         # (an ESCO label of bookkeeping clerks) stays an Accountant, as "jr accountant" always was.
-        esco_rank = _KIND_RANK["esco"]
+        esco_rank = TITLE_KIND_RANK["esco"]
         for key, cand in list(exact.items()):
             if cand[0] == esco_rank:
                 stripped = strip_seniority(key)
@@ -564,6 +564,10 @@ class Taxonomy:
     @staticmethod
     def seniority_hint(raw_title: str) -> str | None:
         return seniority_hint(raw_title)
+
+    def title_word_idf(self, word: str) -> float:
+        """IDF of a normalised title word over every title and alias (1.0 for a word no title uses)."""
+        return self._titles.idf.get(word, 1.0)
 
     def warm(self) -> "Taxonomy":
         """Build the title and skill indexes now (seconds) instead of in the first lookup, e.g. a server's first search."""

@@ -9,7 +9,6 @@ back before it leaves this module, so a query that would not parse cannot be pro
 """
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -53,18 +52,9 @@ def leaf(text: str, field: str | None = None) -> qa.Node | None:
     return qa.make_leaf(" ".join(words), field)
 
 
-@functools.lru_cache(maxsize=1)
-def _lexicon_forms() -> dict[str, tuple[str, ...]]:
-    out: dict[str, list[str]] = {}
-    for form, canonical, _kind in lexicon.entries():
-        if form != canonical.casefold() and form not in lexicon.GENERIC and not any(c in form for c in "/()"):
-            out.setdefault(canonical, []).append(form)
-    return {k: tuple(v) for k, v in out.items()}
-
-
 def lexicon_forms(name: str) -> tuple[str, ...]:
     """Other ways postings and profiles write a licence or domain skill ("RN license": "rn", "registered nurse license")."""
-    return _lexicon_forms().get(name, ())
+    return tuple(f for f in lexicon.forms_of(name) if f not in lexicon.GENERIC and not any(c in f for c in "/()"))
 
 
 def skill_group(name: str, taxonomy: Taxonomy) -> qa.Node | None:
