@@ -1,97 +1,34 @@
 """Responsible-AI guard: no query may select or exclude people by a protected attribute.
 
-Protected attributes and their common proxies: age ("young", "digital native", "under 30",
-"recent graduates", graduation-year cut-offs), gender, ethnicity / race, religion, nationality /
-national origin (including "native speaker" and citizenship demands), disability and health,
-marital or family status, pregnancy, sexual orientation. The guard runs on the recruiter's text
-before intake, on the structured requirements, and on every generated query whatever the
-provider (an LLM can be talked into anything), so a protected term never reaches a backend.
+What is protected, which words about the work are not criteria, and how context decides are data
+in a versioned policy file (``query/data/guard_policy.toml``, read by ``query.policy``), so a
+tenant's compliance team can read exactly what the guard does. The guard runs on every path:
 
-* ``guard_text`` strips each sentence that names a protected criterion and says why;
-* ``guard_values`` drops protected items from a list of structured values (skills, titles...);
-* ``guard_query`` removes protected leaves from a parsed Boolean query (``NOT women`` is as
-  discriminatory as ``women``); when nothing is left the query is refused (None).
+* ``Guard.text`` strips each criterion from free text with its cue words ("female candidates
+  only"), or the whole clause when nothing else is left in it, and says what it removed;
+* ``Guard.values`` cleans structured values (titles, skills, companies...); a country or
+  nationality given as a company is national origin, never a company;
+* ``Guard.query`` removes protected leaves from a parsed Boolean query (``NOT women`` is as
+  discriminatory as ``women``); ``Guard.boolean_text`` first removes field scopes that name a
+  protected attribute (``gender:female``), which are not profile fields;
+* ``Guard.filters`` checks the values of a strategy's filters (an LLM can be told anything).
 
-O*NET/ESCO job titles are exempt as whole titles ("Mental Health Counselor", "Women's Health
-Nurse Practitioner" are occupations, not criteria).
+A known occupation title of the taxonomy ("Maternity Nurse", "Church Organist", "Youth Pastor")
+is about the work, as are the phrases the policy lists. Each finding names exactly the text that
+was removed; a request is refused only when nothing legitimate is left.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from query import ast as qa
+from query.policy import Policy, _fold
 from records.errors import QueryError
 
 _YEAR = r"(?:19[5-9]\d|20[0-3]\d)"
-_NOT_EXPERIENCE = r"(?!\s*\+?\s*(?:years?|yrs?)\s+(?:of\s+)?(?:experience|exp\b|in\b|as\b|with\b))(?!\s*(?:km|kilomet|mi\b|miles|%|k\b|employees|people|hires|clients|countries|languages))"
-_PATTERNS: dict[str, list[str]] = {
-    "age": [
-        r"\b(?:young|younger|youthful|youngster|elderly|old(?:er)? (?:people|candidates|workers|applicants))\b",
-        r"\b(?:age[ds]?|aged)\s*(?:\d{2}|between|under|over|below|above|limit|range|requirement|of)\b",
-        r"(?<!-)(?<!school )(?<!working )\bage\b(?!nc|nd|nt|[- ](?:appropriate|group|level|range of (?:students|children|patients)))",
-        r"\b(?:under|over|below|above|younger than|older than|less than|more than|max(?:imum)?|min(?:imum)?)\s+\d{2}"
-        r"(?:\s*(?:years? old|yo|y/o|years of age))\b",
-        r"\b(?:under|below|younger than|older than)\s+(?:the age of\s+)?\d{2}\b" + _NOT_EXPERIENCE,
-        r"\b(?:no one|nobody|no candidates?|no applicants?|none|not)\s+(?:over|above|older than|under|below|younger than)\s+"
-        r"\d{2}\b" + _NOT_EXPERIENCE,
-        r"\b(?:over|under)[- ]\d0s\b",
-        r"\b\d{2}\s*(?:-|to)\s*\d{2}\s*(?:years? old|yo|y/o)\b", r"\byears? old\b", r"\bdate of birth\b", r"\bdob\b",
-        r"\bborn (?:in|after|before|since)\s+" + _YEAR,
-        r"\b(?:millennials?|gen[- ]?z|gen[- ]?y|zoomers?|boomers?|baby boomers?|digital natives?)\b",
-        r"\b(?:recent|fresh|new)\s+(?:college\s+|university\s+)?grad(?:uate)?s?\b", r"\bretir(?:ee|ees|ed|ement age)\b",
-        r"\b(?:energetic|dynamic)\s+young\b", r"\byouth\b", r"\bold\b(?=\s+(?:guys?|men|women|people|folks|timers?))",
-    ],
-    "graduation year": [
-        r"\b(?:graduat\w*|class of|grad(?:uation)? year|degree (?:obtained|earned|completed))\s+"
-        r"(?:in\s+|after\s+|before\s+|since\s+|from\s+|later than\s+|no earlier than\s+)?" + _YEAR + r"\b",
-        r"\bclass of\s+" + _YEAR, r"\bgraduation year\b", r"\bgraduated (?:after|before|since|no earlier)\b",
-    ],
-    "gender": [
-        r"\b(?:male|female|males|females|gender|sex|men|women|man|woman|girls?|guys?|ladies|lady|gentlemen|"
-        r"boys?|masculine|feminine|non-binary|nonbinary|transgender|he/him|she/her|salesman|saleswoman|"
-        r"manpower|womanpower)\b(?!['’]s health)",
-    ],
-    "ethnicity": [
-        r"\b(?:race|racial|ethnic\w*|caucasian|hispanic|latin[oax]s?|african[- ]american|arabs?|asians?|"
-        r"native american|indigenous|minorit(?:y|ies)|skin colou?r|colou?red)\b",
-        r"\b(?:white|black)\b(?!\s*[- ]?(?:box|hat|belt|list|board|paper|space|label|duck|friday))"
-        r"(?=\s+(?:people|persons?|candidates?|applicants?|only|men|women|males?|females?|guys?|workers?|employees?))",
-        r"\b(?:be|is|are|being)\s+(?:white|black|brown)\b",
-    ],
-    "religion": [
-        r"\b(?:religio\w*|christians?|muslims?|islam\w*|jewish|jews?|hindus?|buddhists?|sikhs?|catholics?|"
-        r"protestants?|atheists?|churchgoers?|church|mosque|synagogue|halal|kosher|faith)\b",
-    ],
-    "nationality": [
-        r"\b(?:nationality|nationalities|national origin|country of origin|ethnic origin|citizenship|passport|"
-        r"immigrants?|foreigners?|foreign[- ]born|expats?|non[- ]natives?|natives? only|locals? only)\b",
-        r"\bnative\s+(?:\w+\s+)?speakers?\b", r"\b(?:\w+)[- ]born\b(?<!newborn)(?<!firstborn)",
-        r"\bcitizens?\s+only\b", r"\bmust be (?:a|an)\s+\w+\s+citizen\b", r"\b(?:only|no)\s+(?:americans|germans|"
-        r"indians|chinese|british|brits|french|poles|mexicans|africans|europeans|asians|russians|turks|arabs)\b",
-    ],
-    "disability": [
-        r"\b(?:disab\w+|handicap\w*|able[- ]bodied|wheelchairs?|blind|deaf|autis\w*|neurotypical|neurodivergent|"
-        r"mental(?:ly)?\s+(?:ill\w*|disorder|condition|health (?:issues?|problems?|conditions?|history))|"
-        r"physically fit|no health (?:issues?|problems?|conditions?)|medical (?:conditions?|history)|"
-        r"healthy (?:people|candidates?|applicants?)|chronic (?:illness|conditions?)|impairments?)\b",
-    ],
-    "family status": [
-        r"\b(?:married|unmarried|divorced|widowed|marital|spouse|wife|husband|childless|childcare|"
-        r"family status|family planning|family commitments|family obligations|no kids|no children|"
-        r"mothers?|fathers?|moms?|dads?|parents?|children|kids)\b(?!\s+compan)",
-        r"\bsingle\b(?=\s+(?:candidates?|people|persons?|applicants?|only|status|women|men|mothers?|fathers?|parents?))",
-        r"\b(?:be|are|is|being)\s+single\b",
-    ],
-    "pregnancy": [
-        r"\b(?:pregnan\w*|maternity|paternity|parental leave|expecting (?:a )?(?:baby|child)|"
-        r"plans? (?:to have|for) (?:children|kids|a baby|a family)|start(?:ing)? a family)\b",
-    ],
-    "sexual orientation": [
-        r"\b(?:gay|lesbians?|heterosexual|homosexual|bisexual|lgbt\w*|queer|sexual orientation|straight (?:men|women|people|candidates))\b",
-    ],
-}
-_COMPILED = [(cat, re.compile(p, re.IGNORECASE)) for cat, ps in _PATTERNS.items() for p in ps]
+_COMPANY_FIELDS = frozenset({"company", "current_company", "past_company"})
 EXPLANATION = ("{category} is a protected attribute (or a proxy for one); selecting or excluding candidates by it "
                "is discriminatory, so '{text}' was {action}")
 
@@ -106,115 +43,257 @@ class PolicyViolationError(QueryError):
 
 @dataclass(frozen=True)
 class GuardFinding:
-    category: str       # "age", "gender", ...
-    text: str           # the offending text as written
-    where: str          # "text", "must_have[2]", "strategies.strict.query", ...
+    category: str       # "age", "sex/gender", "national origin", ...
+    text: str           # exactly the text that was removed, as written
+    where: str          # "text", "must_have[2]", "strategies[0:strict].query", ...
     action: str         # "stripped" | "refused"
+    rule: str = ""      # the policy rule that decided ("age.numbers"); "" for structural checks
+    reason: str = ""    # set when the explanation is not the category's ("a country is never a company")
 
     @property
     def explanation(self) -> str:
-        return EXPLANATION.format(category=self.category.capitalize(), text=self.text, action=self.action)
+        base = EXPLANATION.format(category=self.category.capitalize(), text=self.text, action=self.action)
+        return f"{base} ({self.reason})" if self.reason else base
 
     def to_dict(self) -> dict:
         return {"category": self.category, "text": self.text, "where": self.where, "action": self.action,
-                "explanation": self.explanation}
+                "rule": self.rule, "explanation": self.explanation}
 
 
-# A protected word naming the SUBJECT of the work, not the person: "pregnancy care", "religious studies
-# teacher", "family law", "disability services", "gender equity" are job content, never a criterion.
-_SPECIALTY = re.compile(
-    r"(?:pregnancy|maternity|prenatal|antenatal|religious|religion|gender|disabilit(?:y|ies)|family|elder(?:ly)?|"
-    r"women'?s|ethnic|age)\s+(?:care|studies|law|lawyer|attorney|services?|health|nursing|ward|medicine|rights|"
-    r"policy|research|education|support|counsel(?:l)?ing|counsel(?:l)?or|unit|equity|inclusion|benefits|insurance|"
-    r"claims|therapy|therapist|clinic|programs?)\b", re.IGNORECASE)
+class Guard:
+    """The policy applied to text, values, queries and filters; one per process (``default_guard``)."""
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self._fields = {_fold(f): cat for cat, names in policy.fields.items() for f in names}
+        self._scope = re.compile(r"(?:\bNOT\s+|(?<![\w\"])-)?\b([A-Za-z_]+):(\"[^\"]*\"|\([^)]*\)|[^\s()]+)")
+        self._countries = frozenset(policy.countries)
+        self._demonyms = frozenset(_fold(w) for w in _DEMONYMS)
+
+    # ------------------------------------------------------------------------------------ text
+    def scan(self, text: str, *, standalone: bool = False) -> list[tuple[str, str]]:
+        """``(category, text as written)`` for every protected criterion in ``text``."""
+        return [(c.category, text[c.start:c.end]) for c in self.policy.criteria(text, standalone=standalone)]
+
+    def text(self, text: str, *, where: str = "text", standalone: bool = False) -> tuple[str, list[GuardFinding]]:
+        """``text`` without its protected criteria; a finding for each piece removed."""
+        crits = self.policy.criteria(text, standalone=standalone)
+        if not crits:
+            return text, []
+        findings, cut = [], []
+        for c in crits:
+            spans = [(a, b) for a, b in c.cuts if not any(x <= a and b <= y for x, y in cut)]
+            if not spans:
+                continue
+            cut.extend(spans)
+            removed = " ... ".join(text[a:b].strip(" ,;:.-") for a, b in spans if text[a:b].strip(" ,;:.-"))
+            findings.append(GuardFinding(c.category, removed or text[c.start:c.end], where, "stripped", c.rule))
+        out, pos = [], 0
+        for a, b in sorted(_union(cut)):
+            out.append(text[pos:a])
+            pos = b
+        out.append(text[pos:])
+        return _tidy("".join(out)), findings
+
+    # ------------------------------------------------------------------------------------ values
+    def values(self, values, *, where: str, kind: str = "text") -> tuple[tuple[str, ...], list[GuardFinding]]:
+        """Clean each value; drop it when nothing legitimate is left. ``kind="company"``: a country or
+        nationality is refused as a company (it would exclude people by national origin)."""
+        kept, findings = [], []
+        for i, v in enumerate(values):
+            at = f"{where}[{i}]"
+            if kind == "company" and self.is_country(v):
+                findings.append(GuardFinding("national origin", v, at, "stripped", "origin.country",
+                                             "a country or nationality is never a company"))
+                continue
+            clean, found = self.text(v, where=at, standalone=True)
+            if not found:
+                kept.append(v)
+                continue
+            rest = clean.strip(" ,;:.-/")
+            if rest and any(w not in _FILLER_WORDS for w in re.findall(r"\w+", _fold(rest))):
+                kept.append(rest)
+                findings.extend(found)
+            else:
+                findings.extend(GuardFinding(f.category, v, at, "stripped", f.rule) for f in found[:1])
+                findings.extend(f for f in found[1:] if f.category != found[0].category)
+        return tuple(kept), findings
+
+    def is_country(self, value: str) -> bool:
+        words = " ".join(re.findall(r"[a-z0-9]+", _fold(value)))
+        return words in self._countries or words in self._demonyms
+
+    def excluded_companies(self, values, *, where: str) -> tuple[tuple[str, ...], list[GuardFinding]]:
+        """Companies to EXCLUDE: besides countries, excluding the armed forces excludes veterans."""
+        kept, findings = self.values(values, where=where, kind="company")
+        out = []
+        for v in kept:
+            if _MILITARY.search(_fold(v)):
+                findings.append(GuardFinding("veteran status", v, f"{where}[{list(values).index(v)}]", "stripped",
+                                             "veteran.employer", "excluding the armed forces excludes veterans"))
+            else:
+                out.append(v)
+        return tuple(out), findings
+
+    # ------------------------------------------------------------------------------------ queries
+    def boolean_text(self, text: str) -> tuple[str, list[GuardFinding]]:
+        """A Boolean query text without field scopes that name a protected attribute; other unknown
+        fields are left for the parser to reject with their column."""
+        findings: list[GuardFinding] = []
+
+        def cut(m: re.Match) -> str:
+            name = _fold(m.group(1))
+            cat = self._fields.get(name)
+            if cat is None and qa.canonical_field(name) is None:
+                # an unknown scope whose name or value is protected ("status:pregnant", "skin_tone:light")
+                value = m.group(2).strip('"()')
+                hits = (self.policy.criteria(name.replace("_", " "), standalone=True, any_mode=True)
+                        or self.policy.criteria(value, standalone=True, any_mode=True))
+                cat = hits[0].category if hits else None
+            if cat is None:
+                return m.group(0)
+            findings.append(GuardFinding(cat, m.group(0).strip(), "query", "stripped", f"field.{_fold(m.group(1))}",
+                                         f"'{m.group(1)}' is a protected attribute, not a profile field"))
+            return " "
+        out = self._scope.sub(cut, text)
+        out = re.sub(r"\(\s*\)", " ", out)
+        for _ in range(3):     # operators left dangling by a removed scope
+            out = re.sub(r"^\s*(?:AND|OR)\s+|\s+(?:AND|OR|NOT)\s*$", "", out)
+            out = re.sub(r"\b(AND|OR)\s+(?:AND|OR)\b", r"\1", out)
+            out = re.sub(r"\(\s*(?:AND|OR)\s+|\s+(?:AND|OR|NOT)\s*\)", lambda m: "(" if "(" in m.group(0) else ")", out)
+        return re.sub(r"\s{2,}", " ", out).strip(), findings
+
+    def query(self, node: qa.Node, *, where: str = "query") -> tuple[qa.Node | None, list[GuardFinding]]:
+        """``node`` without protected leaves (negated or not); None when nothing legitimate is left."""
+        findings: list[GuardFinding] = []
+
+        negated = {id(leaf) for leaf, neg in qa.iter_leaves(node) if neg}
+
+        def clean(n: qa.Node) -> bool:
+            if n.field in _COMPANY_FIELDS and id(n) in negated and _MILITARY.search(_fold(n.text)):
+                findings.append(GuardFinding("veteran status", f"NOT {n.field}:{n.text}", where, "stripped", "veteran.employer",
+                                             "excluding the armed forces excludes veterans"))
+                return False
+            if n.field in _COMPANY_FIELDS and self.is_country(n.text):
+                findings.append(GuardFinding("national origin", f"{n.field}:{n.text}", where, "stripped", "origin.country",
+                                             "a country or nationality is never a company"))
+                return False
+            hits = self.policy.criteria(n.text, standalone=True)
+            if n.field == "school" and re.fullmatch(_YEAR, n.text):
+                findings.append(GuardFinding("age", f"school:{n.text}", where, "stripped", "age.graduation"))
+                return False
+            if hits:
+                findings.extend(GuardFinding(h.category, n.text, where, "stripped", h.rule) for h in hits[:1])
+                return False
+            return True
+
+        out = qa.prune_leaves(node, clean)
+        if out is not None and all(negated for _, negated in qa.iter_leaves(out)) and findings:
+            out = None        # only exclusions left after stripping: the query no longer says who is wanted
+        if out is None and findings:
+            findings = [GuardFinding(f.category, f.text, f.where, "refused", f.rule, f.reason) for f in findings]
+        return (qa.normalize(out) if out is not None else None), findings
+
+    def filters(self, filters: dict, *, where: str) -> tuple[dict, list[GuardFinding]]:
+        """A strategy's filters without protected values (a country as a company, "female" anywhere)."""
+        out, findings = {}, []
+        for key, value in filters.items():
+            kind = "company" if "compan" in key else "text"
+            if isinstance(value, str):
+                kept, found = self.values([value], where=f"{where}.{key}", kind=kind)
+                findings += found
+                if kept:
+                    out[key] = kept[0]
+            elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+                kept, found = self.values(value, where=f"{where}.{key}", kind=kind)
+                findings += found
+                if kept or not value:
+                    out[key] = list(kept)
+            else:
+                out[key] = value
+        return out, findings
 
 
-def _specialty(text: str, start: int) -> bool:
-    return _SPECIALTY.match(text, start) is not None
+_MILITARY = re.compile(r"\b(?:army|navy|air force|marine corps|marines|coast guard|national guard|armed forces|military|"
+                       r"bundeswehr|armee|ejercito|armada|fuerzas armadas|forces armees|space force|usmc|usaf)\b")
+_FILLER_WORDS = frozenset("a an the and or of for with only please candidates candidate applicants people no not must be "
+                          "should preferred ideal ideally who are is".split())
+
+# Nationality and people words that are never a company name.
+_DEMONYMS = ("indian", "indians", "pakistani", "pakistanis", "chinese", "mexican", "mexicans", "nigerian", "nigerians",
+             "filipino", "filipinos", "russian", "russians", "ukrainian", "ukrainians", "polish", "poles", "german",
+             "germans", "british", "italian", "italians", "turkish", "turks", "arab", "arabs", "african", "africans",
+             "european", "europeans", "asian", "asians", "korean", "koreans", "japanese", "vietnamese", "brazilian",
+             "brazilians", "canadian", "canadians", "romanian", "romanians", "syrian", "syrians", "afghan", "afghans",
+             "iranian", "iranians", "iraqi", "iraqis", "somali", "somalis", "moroccan", "moroccans", "algerian",
+             "algerians", "venezuelan", "venezuelans", "colombian", "colombians", "cuban", "cubans", "haitian", "haitians",
+             "bangladeshi", "bangladeshis", "israeli", "israelis", "palestinian", "palestinians", "immigrants",
+             "foreigners", "migrants", "expats", "hispanic", "hispanics", "latino", "latinos", "americans", "french",
+             "spanish", "dutch", "greek", "greeks", "albanian", "albanians", "serbian", "serbians", "roma", "gypsies")
 
 
-def scan(text: str) -> list[tuple[str, str]]:
-    """``(category, matched text)`` for every protected criterion in ``text`` (left to right)."""
-    hits = sorted(((m.start(), -m.end(), cat, m.group(0)) for cat, rx in _COMPILED for m in rx.finditer(text)
-                   if not _specialty(text, m.start())))
-    out, reach = [], -1
-    for start, neg_end, cat, matched in hits:      # overlapping matches: the longest, leftmost one
-        if -neg_end <= reach:
-            continue
-        out.append((cat, matched))
-        reach = max(reach, -neg_end)
+def _union(spans):
+    out = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
     return out
 
 
+def _tidy(text: str) -> str:
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = re.sub(r"\s+([,;.:!?])", r"\1", text)
+    text = re.sub(r"([,;:.])(?:\s*[,;:.])+", lambda m: m.group(0).strip()[-1], text)
+    text = re.sub(r"\(\s*\)", "", text)
+    return text.strip(" ,;:-")
+
+
+@lru_cache(maxsize=1)
+def default_guard() -> Guard:
+    """The guard with the shipped policy and the taxonomy's titles and vocabulary (loaded once)."""
+    from records.taxonomy import Taxonomy
+    return Guard(Policy.load(**taxonomy_terms(Taxonomy.load())))
+
+
+def taxonomy_terms(taxonomy) -> dict:
+    """Occupation titles (what is a job, not a criterion) and the taxonomy's words (what is not a
+    misspelling) for ``Policy``."""
+    titles, vocab = set(), set()
+    for occ in taxonomy.occupations.values():
+        for t in (occ.title, *occ.alternate_titles, *occ.reported_titles, *occ.short_titles, *occ.esco_titles):
+            words = re.findall(r"[a-z0-9]+", _fold(t))
+            if words:
+                titles.add(" ".join(words))
+                vocab.update(words)
+        for text in (occ.description, *occ.tasks, *(s.name for s in occ.skills)):
+            vocab.update(re.findall(r"[a-z]+", _fold(text)))
+    return {"titles": frozenset(titles), "vocabulary": frozenset(vocab)}
+
+
+# ---------------------------------------------------------------------------------- functions
+def scan(text: str) -> list[tuple[str, str]]:
+    return default_guard().scan(text)
+
+
 def is_protected(text: str, *, title_exempt=None) -> list[tuple[str, str]]:
-    """``scan`` unless ``title_exempt(text)`` says the whole text is a known job title."""
     if title_exempt is not None and title_exempt(text):
         return []
-    return scan(text)
+    return default_guard().scan(text, standalone=True)
 
 
 def guard_text(text: str, *, where: str = "text", title_exempt=None) -> tuple[str, list[GuardFinding]]:
-    """Cut every protected criterion out of ``text`` (the rest of the sentence stays: "a young
-    Senior Data Engineer in Berlin" keeps its title and place); the clean text and the findings."""
-    findings, spans = [], []
-    for cat, rx in _COMPILED:
-        for m in rx.finditer(text):
-            if _specialty(text, m.start()):
-                continue      # "pregnancy care", "family law": what the job is about
-            if title_exempt is not None and title_exempt(_window(text, m.start(), m.end())):
-                continue      # "Mental Health Counselor", "Women's Health Nurse": a job title, not a criterion
-            spans.append((m.start(), m.end(), cat))
-    spans.sort(key=lambda s: (s[0], -s[1]))
-    out, pos = [], 0
-    for start, end, cat in spans:
-        if start < pos:
-            continue
-        out.append(text[pos:start])
-        findings.append(GuardFinding(cat, text[start:end], where, "stripped"))
-        pos = end
-    out.append(text[pos:])
-    return re.sub(r"[ \t]{2,}", " ", "".join(out)), findings
+    return default_guard().text(text, where=where)
 
 
-def _window(text: str, start: int, end: int) -> str:
-    """The words around a match, up to the sentence edges: the candidate job title it may belong to."""
-    left = re.split(r"[.;:!?\n,(]", text[max(0, start - 40):start])[-1]
-    right = re.split(r"[.;:!?\n,)]", text[end:end + 40])[0]
-    return " ".join(re.findall(r"[\w'’]+", left + text[start:end] + right))
-
-
-def guard_values(values, *, where: str, title_exempt=None) -> tuple[tuple[str, ...], list[GuardFinding]]:
-    """Keep the values that name no protected criterion; a finding for each one dropped."""
-    kept, findings = [], []
-    for i, v in enumerate(values):
-        hits = is_protected(v, title_exempt=title_exempt)
-        if hits:
-            findings.extend(GuardFinding(cat, t, f"{where}[{i}]", "stripped") for cat, t in hits)
-        else:
-            kept.append(v)
-    return tuple(kept), findings
+def guard_values(values, *, where: str, title_exempt=None, kind: str = "text") -> tuple[tuple[str, ...], list[GuardFinding]]:
+    return default_guard().values(values, where=where, kind=kind)
 
 
 def guard_query(node: qa.Node, *, where: str = "query", title_exempt=None) -> tuple[qa.Node | None, list[GuardFinding]]:
-    """``node`` without protected leaves (negated or not); None when nothing legitimate is left."""
-    findings: list[GuardFinding] = []
-
-    def clean(n: qa.Node) -> bool:
-        exempt = title_exempt if n.field == "title" else None
-        hits = is_protected(n.text, title_exempt=exempt)
-        if n.field == "school" and re.fullmatch(_YEAR, n.text):
-            hits = hits + [("graduation year", n.text)]
-        if hits:
-            findings.extend(GuardFinding(cat, t, where, "stripped") for cat, t in hits)
-            return False
-        return True
-
-    out = qa.prune_leaves(node, clean)
-    if out is not None and all(negated for _, negated in qa.iter_leaves(out)) and findings:
-        out = None        # only exclusions left after stripping: the query no longer says who is wanted
-    if out is None and findings:
-        findings = [GuardFinding(f.category, f.text, f.where, "refused") for f in findings]
-    return (qa.normalize(out) if out is not None else None), findings
+    return default_guard().query(node, where=where)
 
 
-__all__ = ["GuardFinding", "PolicyViolationError", "scan", "is_protected", "guard_text", "guard_values", "guard_query"]
+__all__ = ["Guard", "GuardFinding", "PolicyViolationError", "default_guard", "scan", "is_protected", "guard_text",
+           "guard_values", "guard_query", "taxonomy_terms"]

@@ -287,6 +287,12 @@ class Intake:
                 if m is not None and m.score == 1.0:
                     titles.append(_clean_title(tail))
                     break
+        if not titles and 2 <= len(words) <= 4:
+            # "Pregnancy nurse", "Age verification analyst": a specialty before a known title word; the
+            # phrase as written is the title (the occupation comes from its head)
+            m = self.taxonomy.match_title(words[-1])
+            if m is not None and m.score == 1.0 and self.taxonomy.normalize_skill(first) is None:
+                titles.append(_clean_title(first))
         return list(dict.fromkeys(titles))
 
     def _seniority(self, titles: list[str], text: str) -> list[str]:
@@ -421,6 +427,33 @@ class Intake:
             not_current_company=tuple(_strings(data, "not_current_company")), open_to_work=otw)
         return self._normalise(req, [])
 
+    def from_query(self, node) -> HiringRequirements:
+        """A Boolean query read as requirements: ``title:`` leaves are titles, ``skill:`` and bare
+        terms are must-haves (OR-groups as nice-to-haves), negated company leaves are exclusions,
+        ``current_company:``/``past_company:`` keep their meaning, ``location:`` is the place."""
+        from query import ast as qa
+
+        must, nice, titles, data = [], [], [], {}
+        for leaf, negated in qa.iter_leaves(node):
+            f, text = leaf.field, leaf.text
+            if negated:
+                if f in ("company", "past_company"):
+                    data.setdefault("exclude_companies", []).append(text)
+                elif f == "current_company":
+                    data.setdefault("not_current_company", []).append(text)
+                continue
+            if f in ("title", "current_title", "past_title"):
+                titles.append(text)
+            elif f in ("company", "past_company", "current_company"):
+                data.setdefault("past_company" if f == "past_company" else "current_company", []).append(text)
+            elif f == "location":
+                data.setdefault("near", text)
+            elif f in ("skill", None, "summary", "headline"):
+                (nice if _under_or(node, leaf) else must).append(text)
+        req = self.from_fields({**data, "titles": titles, "must_have": must, "nice_to_have": nice})
+        return replace(req, notes=req.notes + ("read as a Boolean query: title: leaves are titles, skill: and bare "
+                                               "terms must-haves (alternatives nice-to-haves)",))
+
     # -------------------------------------------------------------------------- normalise
     def _normalise(self, req: HiringRequirements, notes: list[str]) -> HiringRequirements:
         """Titles -> O*NET occupation; skills -> canonical names; seniority from titles when unset."""
@@ -431,6 +464,11 @@ class Intake:
                 code, occ_title = m.code, m.title
                 notes.append(f"title '{t}' -> O*NET {m.code} {m.title} (via '{m.alias}', score {m.score:.2f})")
                 break
+        if req.titles and code is None and len(req.titles[0].split()) > 1:
+            m = self.taxonomy.match_title(req.titles[0].split()[-1])     # "Pregnancy nurse": its head word
+            if m is not None and m.score == 1.0:
+                code, occ_title = m.code, m.title
+                notes.append(f"title '{req.titles[0]}' -> O*NET {m.code} {m.title} (via its head word '{m.alias}')")
         if req.titles and code is None:
             notes.append(f"no O*NET occupation matches {list(req.titles)}")
 
@@ -514,3 +552,19 @@ def _clean_title(raw: str) -> str:
 
 
 __all__ = ["HiringRequirements", "Location", "Intake", "IntakeError", "DEFAULT_RADIUS_KM", "title_level"]
+
+
+def _under_or(node, leaf) -> bool:
+    """True when ``leaf`` sits inside an OR group of ``node`` (one alternative of several)."""
+    from query import ast as qa
+
+    def walk(n, in_or: bool):
+        if n is leaf:
+            return in_or
+        kids = getattr(n, "children", None) or ([n.child] if hasattr(n, "child") else [])
+        for k in kids:
+            r = walk(k, in_or or isinstance(n, qa.Or))
+            if r is not None:
+                return r
+        return None
+    return bool(walk(node, False))

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from query import ast as qa
-from query.guard import GuardFinding, PolicyViolationError, guard_query, guard_text, guard_values, scan
+from query.guard import Guard, GuardFinding, PolicyViolationError, default_guard
 from query.intake import HiringRequirements, Intake, IntakeError
 from query.llm.base import (OFFLINE_PROVIDER, PlanAnswer, PlanContext, PlannerOutputError, ProviderUnavailableError,
                             QueryPlanner, QueryStrategy)
@@ -50,6 +50,7 @@ class QueryGenerator:
     expander: object | None = None               # Expander contract (graph or TaxonomyExpander)
     history: object | None = None                # HistoryStore
     taxonomy: Taxonomy = field(default_factory=Taxonomy.load)
+    guard: Guard = field(default_factory=default_guard)
 
     def __post_init__(self):
         self.intake = Intake(self.taxonomy)
@@ -65,24 +66,37 @@ class QueryGenerator:
         if text is not None:
             if not isinstance(text, str) or not text.strip():
                 raise IntakeError("the job description is empty", field="text")
-            # equal-opportunity boilerplate names protected attributes to say they are NOT used: never a criterion
-            clean, found = guard_text(strip_boilerplate(text), title_exempt=self.is_title)
-            findings += found
-            if not clean.strip():
-                raise PolicyViolationError("refused: every sentence of the request targets a protected attribute",
-                                           _refused(findings))
-            req = self.intake.from_text(clean, title=title, location=location)
+            if looks_like_query(text):
+                req, findings = self._from_query(text)
+                clean = ""
+            else:
+                # equal-opportunity boilerplate names protected attributes to say they are NOT used: never a criterion
+                clean, found = self.guard.text(strip_boilerplate(text))
+                findings += found
+                if not clean.strip():
+                    raise PolicyViolationError("refused: every sentence of the request targets a protected attribute",
+                                               _refused(findings))
+                req = self.intake.from_text(clean, title=title, location=location)
         else:
-            req = self.intake.from_fields(fields)
+            fields, findings = self.guard_fields(fields)
+            clean = " ".join(str(v) for k, v in fields.items() if k in ("titles", "must_have", "nice_to_have")
+                             if v) if isinstance(fields, dict) else ""
+            try:
+                req = self.intake.from_fields(fields)
+            except IntakeError as exc:
+                exc.findings = findings       # what the guard removed before the rest was found unreadable
+                raise
         req, found = self.guard_requirements(req)
         findings += found
         if req.is_empty:
-            if findings:
+            if findings and not _has_content(clean):
                 raise PolicyViolationError("refused: no legitimate criterion is left once protected attributes are "
                                            "removed", _refused(findings))
             unread = [n for n in req.notes if "does not look like English" in n or "only the first" in n]
-            raise IntakeError("found no job title and no skill to search for"
+            err = IntakeError("found no job title and no skill to search for"
                               + (f" ({'; '.join(unread)})" if unread else ""), field="text" if text else "titles")
+            err.findings = findings           # the guard's findings are reported even when the rest is unreadable
+            raise err
         return self.plan(req, tenant_id=tenant_id, findings=findings, source_text=text)
 
     def plan(self, req: HiringRequirements, *, tenant_id: str | None = None,
@@ -113,19 +127,62 @@ class QueryGenerator:
         return GenerationResult(req, tuple(strategies), answer.provider, answer.provider != OFFLINE_PROVIDER,
                                 answer.model, answer.prompt_version, fallback, tuple(findings), notes)
 
+    def _from_query(self, text: str) -> tuple[HiringRequirements, list[GuardFinding]]:
+        """A Boolean query given as the request: protected field scopes are removed, any other
+        unknown field is a syntax error naming its column, and the query's leaves become the
+        requirements (so every path is planned, validated and guarded alike)."""
+        cleaned, findings = self.guard.boolean_text(text)
+        try:
+            node = parse(cleaned) if cleaned.strip() else None
+        except QueryError as exc:
+            exc.findings = findings       # what the guard removed before the query was rejected
+            raise
+        if node is not None:
+            node, found = self.guard.query(node, where="query")
+            findings += found
+        if node is None:
+            raise PolicyViolationError("refused: the query has no legitimate criterion left once protected attributes "
+                                       "are removed", _refused(findings))
+        return self.intake.from_query(node), findings
+
     # -------------------------------------------------------------------------------- parts
     def is_title(self, text: str) -> bool:
         """True when ``text`` is a known occupation title (exempt from the guard as a whole)."""
         m = self.taxonomy.match_title(text)
         return m is not None and m.score >= 1.0
 
+    def guard_fields(self, fields) -> tuple[dict, list[GuardFinding]]:
+        """Structured requirements cleaned before intake reads them (so an unreadable place or level
+        elsewhere cannot hide what the guard removed)."""
+        if not isinstance(fields, dict):
+            return fields, []
+        out, findings = dict(fields), []
+        for name in ("titles", "must_have", "nice_to_have", "exclude_companies", "current_company", "past_company",
+                     "not_current_company"):
+            v = fields.get(name)
+            if isinstance(v, str):
+                v = [v]
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                continue                      # intake reports the wrong type with the field's name
+            if name in ("exclude_companies", "not_current_company"):
+                kept, found = self.guard.excluded_companies(v, where=name)
+            else:
+                kept, found = self.guard.values(v, where=name, kind="company" if "compan" in name else "text")
+            if found:
+                out[name] = list(kept)
+                findings += found
+        return out, findings
+
     def guard_requirements(self, req: HiringRequirements) -> tuple[HiringRequirements, list[GuardFinding]]:
         findings: list[GuardFinding] = []
         changes = {}
         for name in ("titles", "must_have", "nice_to_have", "competencies", "exclude_companies", "current_company",
                      "past_company", "not_current_company"):
-            kept, found = guard_values(getattr(req, name), where=name,
-                                       title_exempt=self.is_title if name == "titles" else None)
+            if name in ("exclude_companies", "not_current_company"):
+                kept, found = self.guard.excluded_companies(getattr(req, name), where=name)
+            else:
+                kept, found = self.guard.values(getattr(req, name), where=name,
+                                                kind="company" if "compan" in name else "text")
             if found:
                 changes[name] = kept
                 findings += found
@@ -189,21 +246,42 @@ class QueryGenerator:
                 node = parse(s.query)
             except QueryError:
                 continue
-            if s.syntax != "boolean" and not scan(s.query):
+            if s.syntax != "boolean" and not self.guard.scan(s.query):
                 found = []     # keyword text read whole: "Disability services" is the job's subject, not a criterion
             else:
-                node, found = guard_query(node, where=where, title_exempt=self.is_title)
+                node, found = self.guard.query(node, where=where)
             findings += found
             if node is None:
                 continue
             query = qa.to_query_string(node) if s.syntax == "boolean" else _keywords(node)
-            filters = {k: v for k, v in s.filters.items() if k != "seniority" or v}
+            filters, found = self.guard.filters({k: v for k, v in s.filters.items() if k != "seniority" or v},
+                                                where=f"strategies[{i}:{s.name}].filters")
+            findings += found
             key = (query, repr(sorted(filters.items())), s.syntax, s.mode)
             if key in seen:
                 continue
             seen.add(key)
             out.append(dataclasses.replace(s, query=query, filters=filters))
         return out, findings
+
+
+_SCOPE = re.compile(r"(?<![\w\"])[A-Za-z_]+:(?:\"|\(|[\w<>=*])")
+_OPERATOR = re.compile(r"\b(?:AND|OR|NOT)\b")
+
+
+def looks_like_query(text: str) -> bool:
+    """True for Boolean query text ("title:nurse AND gender:female"), not prose: a field scope, or
+    upper-case operators with quotes or parentheses, in a short single-paragraph text."""
+    if len(text) > 2000 or "\n\n" in text.strip():
+        return False
+    if _SCOPE.search(text) and not re.search(r"\b(?:https?|mailto|ftp):", text):
+        return True
+    return bool(_OPERATOR.search(text) and re.search(r"[\"()]", text))
+
+
+def _has_content(text: str) -> bool:
+    """At least two words of four letters or more: something was asked that intake could not read."""
+    return len(re.findall(r"[^\W\d_]{4,}", text or "")) >= 2
 
 
 def _keywords(node: qa.Node) -> str:

@@ -96,7 +96,7 @@ def test_legitimate_requests_pass_untouched(generator, text):
 def test_guard_query_strips_negated_and_positive_leaves():
     node, findings = guard_query(parse('title:"data engineer" AND NOT women AND (young OR skill:spark)'))
     assert str(node) == 'title:"data engineer" AND skill:spark'
-    assert {f.category for f in findings} == {"gender", "age"}
+    assert {f.category for f in findings} == {"sex/gender", "age"}
 
 
 def test_guard_query_refuses_when_only_protected_or_only_exclusions_remain():
@@ -108,7 +108,7 @@ def test_guard_query_refuses_when_only_protected_or_only_exclusions_remain():
 
 def test_guard_query_flags_graduation_year_in_school_field():
     node, findings = guard_query(parse("title:nurse AND school:2015"))
-    assert str(node) == "title:nurse" and findings[0].category == "graduation year"
+    assert str(node) == "title:nurse" and findings[0].category == "age" and findings[0].rule == "age.graduation"
 
 
 def test_guard_text_keeps_the_rest_of_the_sentence():
@@ -123,4 +123,4 @@ def test_offline_output_of_a_provider_is_guarded_too(generator):
     kept, findings = generator.check([QueryStrategy("strict", 'title:nurse AND NOT (male OR "born after 1990")', {}, "x"),
                                       QueryStrategy("bad", "women", {}, "y")])
     assert [s.query for s in kept] == ["title:nurse"]
-    assert {f.category for f in findings} >= {"gender", "age"}
+    assert {f.category for f in findings} >= {"sex/gender", "age"}

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from query import ast as qa
 from query.llm.base import PlannerOutputError, ProviderUnavailableError
 from query.llm.generate import QueryGenerator
 from query.llm.openai import LLMConfig, OpenAIChatPlanner
@@ -189,7 +190,7 @@ def test_provider_output_goes_through_the_guard(server):
     res = QueryGenerator(planner=planner(server)).generate(text="Data Engineer with Spark")
     assert res.provider == "openai-compatible" and res.is_llm and res.prompt_version == "plan_v1"
     assert [s.query for s in res.strategies] == ['title:"data engineer"', "title:engineer"]
-    assert {f.category for f in res.guard} == {"gender", "age"}
+    assert {f.category for f in res.guard} == {"sex/gender", "age"}
 
 
 def test_only_biased_output_falls_back_to_offline(server):
@@ -224,3 +225,48 @@ def test_model_skills_are_checked_against_the_posting(server):
     assert [s.query for s in res.strategies] == ['title:"data engineer" AND skill:spark AND skill:kafka']
     assert any("kubernetes" in n for n in res.notes) and any("terraform" in n for n in res.notes)
     assert res.requirements.min_years == 3 and res.requirements.place.city == "Berlin"
+
+
+# An LLM told (or tricked) into discriminating: every strategy below carries a protected criterion,
+# in English, French, German or Spanish, as a term, a negation, a country given as a company or a
+# filter value. The guard must strip each one; nothing protected may reach the engine.
+DISCRIMINATORY = [
+    ('title:nurse AND NOT company:India', {}, ["india"]),
+    ('title:nurse AND NOT (company:Mexico OR company:"Pakistan")', {}, ["mexico", "pakistan"]),
+    ('title:"software engineer" AND (femme OR Frau OR mujer)', {}, ["femme", "frau", "mujer"]),
+    ('skill:python AND NOT (muslim OR hijab)', {}, ["muslim", "hijab"]),
+    ('title:developer AND young AND "digital native"', {}, ["young", "digital native"]),
+    ('title:nurse AND "born after 1995"', {}, ["1995"]),
+    ('title:developer AND NOT veteran', {}, ["veteran"]),
+    ('title:cashier AND "native English speaker"', {}, ["native english speaker"]),
+    ('title:barista AND (pretty OR attractive)', {}, ["pretty", "attractive"]),
+    ('title:engineer AND NOT (pregnant OR schwanger OR embarazada)', {}, ["pregnant", "schwanger", "embarazada"]),
+    ('title:engineer AND (jeune OR "moins de 30 ans")', {}, ["jeune", "moins de 30 ans"]),
+    ('title:accountant AND (married OR verheiratet OR casada)', {}, ["married", "verheiratet", "casada"]),
+    ('title:driver AND NOT (gay OR lesbian)', {}, ["gay", "lesbian"]),
+    ('title:analyst', {"not_current_company": ["Nigeria"]}, ["nigeria"]),
+    ('title:teller AND NOT "wheelchair users"', {}, ["wheelchair"]),
+    ('title:receptionist AND "white candidates"', {}, ["white"]),
+]
+
+
+@pytest.mark.parametrize("batch", [0, 1])
+def test_a_discriminating_llm_cannot_reach_the_engine(server, batch):
+    from query.guard import default_guard
+
+    cases = DISCRIMINATORY[batch * 8:(batch + 1) * 8]           # the schema allows 8 strategies per answer
+    strategies = [{"name": f"s{i}", "query": q, "syntax": "boolean", "filters": f, "rationale": "Biased on purpose."}
+                  for i, (q, f, _) in enumerate(cases)]
+    server.replies = [chat(json.dumps({"strategies": strategies}))]
+    res = QueryGenerator(planner=planner(server)).generate(text="Data Engineer with Spark")
+    assert res.provider == "openai-compatible" and res.strategies, res.fallback_reason
+    guard = default_guard()
+    sent = json.dumps([[s.query, s.filters] for s in res.strategies]).casefold()
+    for _, _, forbidden in cases:
+        for word in forbidden:
+            assert word not in sent, (word, sent)
+    for s in res.strategies:
+        for leaf, _ in qa.iter_leaves(parse(s.query)):
+            assert guard.scan(leaf.text, standalone=True) == [], leaf
+    reported = {f.where.split(":")[0] for f in res.guard}
+    assert len(reported) == len(cases)                          # every strategy was cleaned and said so
