@@ -48,7 +48,7 @@ class NullGuard:
     def boolean_text(self, text):
         return text, []
 
-    def query(self, node, **_):
+    def query(self, node, **_kw):
         return node, []
 
     def filters(self, filters, **_):

@@ -66,7 +66,7 @@ class Guard:
     def __init__(self, policy: Policy):
         self.policy = policy
         self._fields = {_fold(f): cat for cat, names in policy.fields.items() for f in names}
-        self._scope = re.compile(r"(?:\bNOT\s+|(?<![\w\"])-)?\b([A-Za-z_]+):(\"[^\"]*\"|\([^)]*\)|[^\s()]+)")
+        self._scope = re.compile(r"(?:\bNOT\s+|(?<![\w\"])-)?\b([^\W\d]\w*):(\"[^\"]*\"|\([^)]*\)|[^\s()]+)")
         self._countries = frozenset(policy.countries)
         self._demonyms = frozenset(_fold(w) for w in _DEMONYMS)
 
@@ -75,9 +75,10 @@ class Guard:
         """``(category, text as written)`` for every protected criterion in ``text``."""
         return [(c.category, text[c.start:c.end]) for c in self.policy.criteria(text, standalone=standalone)]
 
-    def text(self, text: str, *, where: str = "text", standalone: bool = False) -> tuple[str, list[GuardFinding]]:
+    def text(self, text: str, *, where: str = "text", standalone: bool = False,
+             as_skill: bool = False) -> tuple[str, list[GuardFinding]]:
         """``text`` without its protected criteria; a finding for each piece removed."""
-        crits = self.policy.criteria(text, standalone=standalone)
+        crits = self.policy.criteria(text, standalone=standalone, as_skill=as_skill)
         if not crits:
             return text, []
         findings, cut = [], []
@@ -102,9 +103,12 @@ class Guard:
         kept, findings = [], []
         for i, v in enumerate(values):
             at = f"{where}[{i}]"
-            if kind == "company" and self.is_country(v):
-                findings.append(GuardFinding("national origin", v, at, "stripped", "origin.country",
-                                             "a country or nationality is never a company"))
+            if kind == "company":
+                if self.is_country(v):
+                    findings.append(GuardFinding("national origin", v, at, "stripped", "origin.country",
+                                                 "a country or nationality is never a company"))
+                else:
+                    kept.append(v)   # a company's own name is not a criterion
                 continue
             clean, found = self.text(v, where=at, standalone=True)
             if not found:
@@ -163,8 +167,10 @@ class Guard:
             out = re.sub(r"\(\s*(?:AND|OR)\s+|\s+(?:AND|OR|NOT)\s*\)", lambda m: "(" if "(" in m.group(0) else ")", out)
         return re.sub(r"\s{2,}", " ", out).strip(), findings
 
-    def query(self, node: qa.Node, *, where: str = "query") -> tuple[qa.Node | None, list[GuardFinding]]:
-        """``node`` without protected leaves (negated or not); None when nothing legitimate is left."""
+    def query(self, node: qa.Node, *, where: str = "query", accepted: frozenset[str] = frozenset()
+              ) -> tuple[qa.Node | None, list[GuardFinding]]:
+        """``node`` without protected leaves (negated or not); None when nothing legitimate is left.
+        ``accepted``: case-folded requirement values already guarded in context, not judged again."""
         findings: list[GuardFinding] = []
 
         negated = {id(leaf) for leaf, neg in qa.iter_leaves(node) if neg}
@@ -174,11 +180,19 @@ class Guard:
                 findings.append(GuardFinding("veteran status", f"NOT {n.field}:{n.text}", where, "stripped", "veteran.employer",
                                              "excluding the armed forces excludes veterans"))
                 return False
+            if n.field in _COMPANY_FIELDS:
+                if not self.is_country(n.text):
+                    return True      # a company's name ("Christian Dior", "Gay Times") is not a criterion
             if n.field in _COMPANY_FIELDS and self.is_country(n.text):
                 findings.append(GuardFinding("national origin", f"{n.field}:{n.text}", where, "stripped", "origin.country",
                                              "a country or nationality is never a company"))
                 return False
-            hits = self.policy.criteria(n.text, standalone=True)
+            # excluding by a protected word is a criterion whatever the word ("NOT hijab"); a bare term alone is
+            # one ("women"); a skill is read as a skill ("hijab" styling)
+            neg = id(n) in negated
+            if not neg and _fold(" ".join(n.text.split())) in accepted:
+                return True          # a requirement the guard already read in its context ("all skin tones")
+            hits = self.policy.criteria(n.text, standalone=True, any_mode=neg, as_skill=n.field == "skill" and not neg)
             if n.field == "school" and re.fullmatch(_YEAR, n.text):
                 findings.append(GuardFinding("age", f"school:{n.text}", where, "stripped", "age.graduation"))
                 return False

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+_LOOKAROUND = re.compile(r"\(\?<?[=!](?:[^()]|\([^()]*\))*\)")   # context in a pattern, not a protected word
 _CLAUSE_END = re.compile(r"[.;:!?\n()\[\]|•,]|\s[-–—]\s")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 _FILLER = frozenset(
@@ -111,7 +112,8 @@ class Policy:
                 bool(r.get("standalone", False)), tuple(_fold(w) for w in r.get("legal_context", ())),
                 tuple(r.get("protected", ())), tuple(r.get("legitimate", ()))))
         self.lexicon = frozenset(self.variants.values()) | {
-            w for r in data["rule"] for p in r["patterns"] for w in re.findall(r"(?<![a-z\\])([a-z]{6,})(?=s\?|\\b|\)|\|)", p)}
+            w for r in data["rule"] for p in r["patterns"]
+            for w in re.findall(r"(?<![a-z\\])([a-z]{6,})(?=s\?|\\b|\)|\|)", _LOOKAROUND.sub("", p))}
         self.vocabulary = vocabulary | self.candidate | self.domain | _FILLER
         self.titles = titles
 
@@ -182,10 +184,12 @@ class Policy:
         return Normalized("".join(out), origin)
 
     # ----------------------------------------------------------------------------- reading
-    def criteria(self, text: str, *, standalone: bool = False, any_mode: bool = False) -> list[Criterion]:
+    def criteria(self, text: str, *, standalone: bool = False, any_mode: bool = False,
+                 as_skill: bool = False) -> list[Criterion]:
         """Every protected criterion in ``text``, left to right. ``standalone``: the text is one
         value or query term, so a bare protected word ("women") is a criterion; ``any_mode``: so is a
-        bare word of any rule (a field name such as "pregnancy")."""
+        bare word of any rule (a field name such as "pregnancy"); ``as_skill``: the text names a skill, so a
+        person word needs a cue ("skin tones" is a make-up skill, "female" alone is still a criterion)."""
         if not text or not text.strip():
             return []
         norm = self.normalize(text)
@@ -205,7 +209,7 @@ class Policy:
                 inside = [tk for tk in clause if tk[0] >= s and tk[1] <= e] or [tk for tk in tokens if tk[0] < e and tk[1] > s]
                 after = [tk for tk in clause if tk[0] >= e]
                 verdict = self._decide(rule, [w for *_, w in before], [w for *_, w in inside], [w for *_, w in after],
-                                       whole, standalone and len(inside) == len(tokens), any_mode)
+                                       whole, standalone and len(inside) == len(tokens), any_mode, as_skill)
                 if verdict is None:
                     continue
                 cuts = [(s, e)] + self._cue_spans(before, after, *verdict)
@@ -254,7 +258,7 @@ class Policy:
         return spans
 
     def _decide(self, rule: Rule, before: list[str], inside: list[str], after: list[str], whole: str,
-                alone: bool, any_mode: bool = False) -> tuple[int, int] | None:
+                alone: bool, any_mode: bool = False, as_skill: bool = False) -> tuple[int, int] | None:
         """None when the match is about the work; else how many words before and after go with it."""
         if self.titles and self._in_title(before, inside, after):
             return None
@@ -291,7 +295,7 @@ class Policy:
             return cut_before, cut_after
         if rule.mode == "always":
             return 0, 0
-        if rule.mode == "person":
+        if rule.mode == "person" and not as_skill:
             if prev in self.population and not cue_adjacent and not (len(before) > 1 and before[-2] in self.candidate):
                 return None          # "a nurse for pregnant women": the population served
             return 0, 0

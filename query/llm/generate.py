@@ -86,7 +86,7 @@ class QueryGenerator:
             except IntakeError as exc:
                 exc.findings = findings       # what the guard removed before the rest was found unreadable
                 raise
-        req, found = self.guard_requirements(req)
+        req, found = self.guard_requirements(req, read_from=clean if text is not None else None)
         findings += found
         if req.is_empty:
             if findings and not _has_content(clean):
@@ -114,14 +114,14 @@ class QueryGenerator:
         strategies: list[QueryStrategy] = []
         if answer is not None:
             grounded = [self.ground(st, req, ctx, source_text, grounding_notes) for st in answer.strategies]
-            strategies, found = self.check([g for g in grounded if g is not None])
+            strategies, found = self.check([g for g in grounded if g is not None], req)
             findings += found
             if not strategies:
                 fallback = f"{answer.provider}: no usable strategy after validation and the guard"
                 answer = None
         if answer is None:
             answer = self.offline.plan(req, ctx)
-            strategies, found = self.check(answer.strategies)
+            strategies, found = self.check(answer.strategies, req)
             findings += found
         notes = tuple(req.notes) + tuple(answer.notes) + tuple(grounding_notes)
         return GenerationResult(req, tuple(strategies), answer.provider, answer.provider != OFFLINE_PROVIDER,
@@ -143,7 +143,11 @@ class QueryGenerator:
         if node is None:
             raise PolicyViolationError("refused: the query has no legitimate criterion left once protected attributes "
                                        "are removed", _refused(findings))
-        return self.intake.from_query(node), findings
+        try:
+            return self.intake.from_query(node), findings
+        except IntakeError as exc:
+            exc.findings = findings
+            raise
 
     # -------------------------------------------------------------------------------- parts
     def is_title(self, text: str) -> bool:
@@ -167,22 +171,28 @@ class QueryGenerator:
             if name in ("exclude_companies", "not_current_company"):
                 kept, found = self.guard.excluded_companies(v, where=name)
             else:
-                kept, found = self.guard.values(v, where=name, kind="company" if "compan" in name else "text")
+                kept, found = self.guard.values(v, where=name, kind=_KIND.get(name, "text"))
             if found:
                 out[name] = list(kept)
                 findings += found
         return out, findings
 
-    def guard_requirements(self, req: HiringRequirements) -> tuple[HiringRequirements, list[GuardFinding]]:
+    def guard_requirements(self, req: HiringRequirements, *, read_from: str | None = None
+                           ) -> tuple[HiringRequirements, list[GuardFinding]]:
+        """Every requirement checked again (an intake rule or a planner may combine words). A title or
+        skill that ``read_from`` (the text the guard already read in context) contains as written is
+        not judged again out of context ("all skin tones" is not "skin tones" as a criterion)."""
         findings: list[GuardFinding] = []
         changes = {}
+        seen = " ".join((read_from or "").casefold().split())
         for name in ("titles", "must_have", "nice_to_have", "competencies", "exclude_companies", "current_company",
                      "past_company", "not_current_company"):
+            if seen and "compan" not in name and all(" ".join(v.casefold().split()) in seen for v in getattr(req, name)):
+                continue
             if name in ("exclude_companies", "not_current_company"):
                 kept, found = self.guard.excluded_companies(getattr(req, name), where=name)
             else:
-                kept, found = self.guard.values(getattr(req, name), where=name,
-                                                kind="company" if "compan" in name else "text")
+                kept, found = self.guard.values(getattr(req, name), where=name, kind=_KIND.get(name, "text"))
             if found:
                 changes[name] = kept
                 findings += found
@@ -235,8 +245,13 @@ class QueryGenerator:
             return None
         return dataclasses.replace(strategy, query=qa.to_query_string(qa.normalize(out)) if removed else strategy.query)
 
-    def check(self, strategies) -> tuple[list[QueryStrategy], list[GuardFinding]]:
-        """Parse, guard and de-duplicate strategies; what is dropped is reported, never sent on."""
+    def check(self, strategies, req: HiringRequirements | None = None) -> tuple[list[QueryStrategy], list[GuardFinding]]:
+        """Parse, guard and de-duplicate strategies; what is dropped is reported, never sent on. A leaf
+        that repeats a requirement of ``req`` (already guarded in its context) is not judged again."""
+        from query.policy import _fold
+
+        accepted = frozenset(_fold(" ".join(v.split())) for name in ("titles", "must_have", "nice_to_have", "competencies")
+                             for v in (getattr(req, name) if req is not None else ()))
         out: list[QueryStrategy] = []
         findings: list[GuardFinding] = []
         seen = set()
@@ -249,7 +264,7 @@ class QueryGenerator:
             if s.syntax != "boolean" and not self.guard.scan(s.query):
                 found = []     # keyword text read whole: "Disability services" is the job's subject, not a criterion
             else:
-                node, found = self.guard.query(node, where=where)
+                node, found = self.guard.query(node, where=where, accepted=accepted)
             findings += found
             if node is None:
                 continue
@@ -277,6 +292,10 @@ def looks_like_query(text: str) -> bool:
     if _SCOPE.search(text) and not re.search(r"\b(?:https?|mailto|ftp):", text):
         return True
     return bool(_OPERATOR.search(text) and re.search(r"[\"()]", text))
+
+
+_KIND = {"must_have": "skill", "nice_to_have": "skill", "competencies": "skill", "current_company": "company",
+         "past_company": "company", "exclude_companies": "company", "not_current_company": "company"}
 
 
 def _has_content(text: str) -> bool:
