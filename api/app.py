@@ -149,10 +149,16 @@ def _problem(status: int, title: str, detail: str, **extra) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
+def _findings(exc: Exception) -> list[dict] | None:
+    """What the responsible-AI guard removed before the request was found unreadable (None: nothing)."""
+    found = getattr(exc, "findings", None)
+    return [f.to_dict() for f in found] if found else None
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QuerySyntaxError)
     async def _syntax(_: Request, exc: QuerySyntaxError):
-        return _problem(422, "Query syntax error", str(exc), column=exc.column, field="query")
+        return _problem(422, "Query syntax error", str(exc), column=exc.column, field="query", findings=_findings(exc))
 
     @app.exception_handler(FilterError)
     async def _filter(_: Request, exc: FilterError):

@@ -153,7 +153,9 @@ def install_query_routes(app, settings, problem) -> None:
 
     @app.exception_handler(IntakeError)
     async def _intake(_: Request, exc: IntakeError):
-        return problem(422, "Invalid requirements", str(exc), field=exc.field)
+        found = getattr(exc, "findings", None)
+        return problem(422, "Invalid requirements", str(exc), field=exc.field,
+                       findings=[f.to_dict() for f in found] if found else None)
 
 
 # -------------------------------------------------------------------------------------- CLI

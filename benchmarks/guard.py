@@ -28,7 +28,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from query.policy import _fold
+from query.policy import fold
 
 SETS = Path(__file__).resolve().parent.parent / "tests" / "data" / "guard_policy"
 
@@ -92,8 +92,8 @@ def run_row(gen, row: dict) -> dict:
 
 def leaks(answer: dict, forbidden: list[str]) -> list[str]:
     """The forbidden words found, as whole words, in the generated queries, filters or requirements."""
-    hay = _fold(json.dumps([answer["strategies"], answer["req"]], ensure_ascii=False))
-    return [w for w in forbidden if re.search(r"(?<![a-z0-9])" + re.escape(_fold(w)) + r"(?![a-z0-9])", hay)]
+    hay = fold(json.dumps([answer["strategies"], answer["req"]], ensure_ascii=False))
+    return [w for w in forbidden if re.search(r"(?<![a-z0-9])" + re.escape(fold(w)) + r"(?![a-z0-9])", hay)]
 
 
 def guard_latency_ms(guard, row: dict) -> float:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from query import ast as qa
-from query.policy import Policy, _fold
+from query.policy import Policy, fold
 from records.errors import QueryError
 
 _YEAR = r"(?:19[5-9]\d|20[0-3]\d)"
@@ -65,10 +65,10 @@ class Guard:
 
     def __init__(self, policy: Policy):
         self.policy = policy
-        self._fields = {_fold(f): cat for cat, names in policy.fields.items() for f in names}
+        self._fields = {fold(f): cat for cat, names in policy.fields.items() for f in names}
         self._scope = re.compile(r"(?:\bNOT\s+|(?<![\w\"])-)?\b([^\W\d]\w*):(\"[^\"]*\"|\([^)]*\)|[^\s()]+)")
         self._countries = frozenset(policy.countries)
-        self._demonyms = frozenset(_fold(w) for w in _DEMONYMS)
+        self._demonyms = frozenset(fold(w) for w in _DEMONYMS)
 
     # ------------------------------------------------------------------------------------ text
     def scan(self, text: str, *, standalone: bool = False) -> list[tuple[str, str]]:
@@ -84,7 +84,9 @@ class Guard:
         findings, cut = [], []
         for c in crits:
             spans = [(a, b) for a, b in c.cuts if not any(x <= a and b <= y for x, y in cut)]
-            if not spans:
+            if not spans:            # inside what another criterion removed: still said, for its own category
+                if all(f.category != c.category for f in findings):
+                    findings.append(GuardFinding(c.category, text[c.start:c.end], where, "stripped", c.rule))
                 continue
             cut.extend(spans)
             removed = " ... ".join(text[a:b].strip(" ,;:.-") for a, b in spans if text[a:b].strip(" ,;:.-"))
@@ -115,7 +117,7 @@ class Guard:
                 kept.append(v)
                 continue
             rest = clean.strip(" ,;:.-/")
-            if rest and any(w not in _FILLER_WORDS for w in re.findall(r"\w+", _fold(rest))):
+            if rest and any(w not in _FILLER_WORDS for w in re.findall(r"\w+", fold(rest))):
                 kept.append(rest)
                 findings.extend(found)
             else:
@@ -124,7 +126,7 @@ class Guard:
         return tuple(kept), findings
 
     def is_country(self, value: str) -> bool:
-        words = " ".join(re.findall(r"[a-z0-9]+", _fold(value)))
+        words = " ".join(re.findall(r"[a-z0-9]+", fold(value)))
         return words in self._countries or words in self._demonyms
 
     def excluded_companies(self, values, *, where: str) -> tuple[tuple[str, ...], list[GuardFinding]]:
@@ -132,7 +134,7 @@ class Guard:
         kept, findings = self.values(values, where=where, kind="company")
         out = []
         for v in kept:
-            if _MILITARY.search(_fold(v)):
+            if _MILITARY.search(fold(v)):
                 findings.append(GuardFinding("veteran status", v, f"{where}[{list(values).index(v)}]", "stripped",
                                              "veteran.employer", "excluding the armed forces excludes veterans"))
             else:
@@ -146,7 +148,7 @@ class Guard:
         findings: list[GuardFinding] = []
 
         def cut(m: re.Match) -> str:
-            name = _fold(m.group(1))
+            name = fold(m.group(1))
             cat = self._fields.get(name)
             if cat is None and qa.canonical_field(name) is None:
                 # an unknown scope whose name or value is protected ("status:pregnant", "skin_tone:light")
@@ -156,7 +158,7 @@ class Guard:
                 cat = hits[0].category if hits else None
             if cat is None:
                 return m.group(0)
-            findings.append(GuardFinding(cat, m.group(0).strip(), "query", "stripped", f"field.{_fold(m.group(1))}",
+            findings.append(GuardFinding(cat, m.group(0).strip(), "query", "stripped", f"field.{fold(m.group(1))}",
                                          f"'{m.group(1)}' is a protected attribute, not a profile field"))
             return " "
         out = self._scope.sub(cut, text)
@@ -176,7 +178,7 @@ class Guard:
         negated = {id(leaf) for leaf, neg in qa.iter_leaves(node) if neg}
 
         def clean(n: qa.Node) -> bool:
-            if n.field in _COMPANY_FIELDS and id(n) in negated and _MILITARY.search(_fold(n.text)):
+            if n.field in _COMPANY_FIELDS and id(n) in negated and _MILITARY.search(fold(n.text)):
                 findings.append(GuardFinding("veteran status", f"NOT {n.field}:{n.text}", where, "stripped", "veteran.employer",
                                              "excluding the armed forces excludes veterans"))
                 return False
@@ -190,7 +192,7 @@ class Guard:
             # excluding by a protected word is a criterion whatever the word ("NOT hijab"); a bare term alone is
             # one ("women"); a skill is read as a skill ("hijab" styling)
             neg = id(n) in negated
-            if not neg and _fold(" ".join(n.text.split())) in accepted:
+            if not neg and fold(" ".join(n.text.split())) in accepted:
                 return True          # a requirement the guard already read in its context ("all skin tones")
             hits = self.policy.criteria(n.text, standalone=True, any_mode=neg, as_skill=n.field == "skill" and not neg)
             if n.field == "school" and re.fullmatch(_YEAR, n.text):
@@ -277,12 +279,12 @@ def taxonomy_terms(taxonomy) -> dict:
     titles, vocab = set(), set()
     for occ in taxonomy.occupations.values():
         for t in (occ.title, *occ.alternate_titles, *occ.reported_titles, *occ.short_titles, *occ.esco_titles):
-            words = re.findall(r"[a-z0-9]+", _fold(t))
+            words = re.findall(r"[a-z0-9]+", fold(t))
             if words:
                 titles.add(" ".join(words))
                 vocab.update(words)
         for text in (occ.description, *occ.tasks, *(s.name for s in occ.skills)):
-            vocab.update(re.findall(r"[a-z]+", _fold(text)))
+            vocab.update(re.findall(r"[a-z]+", fold(text)))
     return {"titles": frozenset(titles), "vocabulary": frozenset(vocab)}
 
 

@@ -73,11 +73,12 @@ class Normalized:
 
 
 def _phrases(items) -> tuple[tuple[str, ...], ...]:
-    return tuple(sorted({tuple(_TOKEN.findall(_fold(p))) for p in items if _TOKEN.findall(_fold(p))},
+    return tuple(sorted({tuple(_TOKEN.findall(fold(p))) for p in items if _TOKEN.findall(fold(p))},
                         key=len, reverse=True))
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Case-folded, without accents, curly apostrophes straightened, "ß" as "ss": how the policy compares text."""
     return "".join(c for c in unicodedata.normalize("NFKD", text.replace("’", "'").replace("ß", "ss"))
                    if not unicodedata.combining(c)).casefold()
 
@@ -92,24 +93,24 @@ class Policy:
         self.before, self.before_adjacent = _phrases(cues["before"]), _phrases(cues["before_adjacent"])
         self.after, self.after_adjacent = _phrases(cues["after"]), _phrases(cues["after_adjacent"])
         words = data["words"]
-        self.candidate = frozenset(_fold(w) for w in words["candidate"])
-        self.domain = frozenset(_fold(w) for w in words["domain"])
-        self.population = frozenset(_fold(w) for w in words["population"])
+        self.candidate = frozenset(fold(w) for w in words["candidate"])
+        self.domain = frozenset(fold(w) for w in words["domain"])
+        self.population = frozenset(fold(w) for w in words["population"])
         self.origin_ties = _phrases(words["origin_ties"])
         self.emoji = sorted(data["emoji"].items(), key=lambda kv: -len(kv[0]))
-        self.variants = {_fold(v): _fold(k) for k, vs in data["variants"].items() for v in vs}
+        self.variants = {fold(v): fold(k) for k, vs in data["variants"].items() for v in vs}
         self.fields: dict[str, list[str]] = dict(data.get("fields", {}))
         self.exempt = [(re.compile(p), e["why"]) for e in data["exempt"] for p in e["patterns"]]
         self.exempt_examples = tuple(x for e in data["exempt"] for x in e.get("examples", ()))
-        self.countries = sorted({_fold(c) for c in countries if len(c) > 3}, key=len, reverse=True)
+        self.countries = sorted({fold(c) for c in countries if len(c) > 3}, key=len, reverse=True)
         country_rx = r"\b(?:" + "|".join(re.escape(c) for c in self.countries) + r")\b" if self.countries else r"(?!x)x"
         self.rules: list[Rule] = []
         for r in data["rule"]:
             pats = [country_rx if p == "@countries" else p for p in r["patterns"]]
             self.rules.append(Rule(
                 r["id"], r["category"], r["mode"], re.compile("|".join(f"(?:{p})" for p in pats)),
-                frozenset(_fold(w) for w in r.get("unless_next", ())), frozenset(_fold(w) for w in r.get("unless_prev", ())),
-                bool(r.get("standalone", False)), tuple(_fold(w) for w in r.get("legal_context", ())),
+                frozenset(fold(w) for w in r.get("unless_next", ())), frozenset(fold(w) for w in r.get("unless_prev", ())),
+                bool(r.get("standalone", False)), tuple(fold(w) for w in r.get("legal_context", ())),
                 tuple(r.get("protected", ())), tuple(r.get("legitimate", ()))))
         self.lexicon = frozenset(self.variants.values()) | {
             w for r in data["rule"] for p in r["patterns"]
@@ -140,13 +141,13 @@ class Policy:
                     i += len(hit[0])
                     continue
                 if 0x1F1E6 <= ord(c) <= 0x1F1FF and i + 1 < n and 0x1F1E6 <= ord(text[i + 1]) <= 0x1F1FF:
-                    name = _fold(_flag(c + text[i + 1]))    # a flag emoji: the country it stands for
+                    name = fold(_flag(c + text[i + 1]))    # a flag emoji: the country it stands for
                     for ch in f" {name} ":
                         chars.append(ch)
                         origin.append(i)
                     i += 2
                     continue
-            for ch in _fold(c):
+            for ch in fold(c):
                 chars.append(ch)
                 origin.append(i)
             i += 1
@@ -390,4 +391,4 @@ def _countries(data: dict) -> list[str]:
     return list(_geonames_countries()) + list(data.get("countries", {}).get("names", ()))
 
 
-__all__ = ["Policy", "Rule", "Criterion", "Normalized"]
+__all__ = ["Policy", "Rule", "Criterion", "Normalized", "fold"]

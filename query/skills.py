@@ -108,6 +108,10 @@ def _listed_with(tokens: list[str], gaps: list[str], m: "SkillMention", sure: li
     return False
 
 
+_QUANTITY = re.compile(r"(?:max|min|maximum|minimum|top|up|over|under|level|tier|grade|step|phase|class|type|group|zone|"
+                       r"around|about|approx|approximately)\s+\d+(?:[.,]\d+)?")
+
+
 @functools.lru_cache(maxsize=4)
 def common_words(taxonomy: Taxonomy, min_count: int = 3) -> frozenset[str]:
     """Lower-case words of ordinary English as the taxonomy's own prose uses them (O*NET task statements and
@@ -269,6 +273,8 @@ class SkillExtractor:
         if size == 1 and words[0].islower() and canonical.casefold() != low and words[0].isalpha():
             return None                                     # "world" is not "Autodesk World"; "Excel" written so is
         derived = canonical.casefold() != low             # "Act!" from "ACT", "SAN" from "Storage area network SAN"
+        if derived and _QUANTITY.fullmatch(low):
+            return None                                     # "max 3 trips", "level 2": a quantity, not "Exact MAX"
         if size > 1 and (low in _CATEGORIES or derived and phrase.islower() and all(w in self.common for w in low.split())):
             return None                                     # "software solutions" is not "EZ Software Solutions"
         acronym = size == 1 and words[0].isupper() and len(words[0]) >= 2 and words[0].isalpha()

@@ -20,6 +20,7 @@ from query.llm.base import (OFFLINE_PROVIDER, PlanAnswer, PlanContext, PlannerOu
                             QueryPlanner, QueryStrategy)
 from query.llm.offline import OfflinePlanner
 from query.parser import parse
+from query.policy import fold
 from query.posting import strip_boilerplate
 from records.errors import QueryError
 from records.taxonomy import Taxonomy
@@ -248,9 +249,9 @@ class QueryGenerator:
     def check(self, strategies, req: HiringRequirements | None = None) -> tuple[list[QueryStrategy], list[GuardFinding]]:
         """Parse, guard and de-duplicate strategies; what is dropped is reported, never sent on. A leaf
         that repeats a requirement of ``req`` (already guarded in its context) is not judged again."""
-        from query.policy import _fold
+        from query.policy import fold
 
-        accepted = frozenset(_fold(" ".join(v.split())) for name in ("titles", "must_have", "nice_to_have", "competencies")
+        accepted = frozenset(fold(" ".join(v.split())) for name in ("titles", "must_have", "nice_to_have", "competencies")
                              for v in (getattr(req, name) if req is not None else ()))
         out: list[QueryStrategy] = []
         findings: list[GuardFinding] = []
@@ -280,22 +281,30 @@ class QueryGenerator:
         return out, findings
 
 
-_SCOPE = re.compile(r"(?<![\w\"])[A-Za-z_]+:(?:\"|\(|[\w<>=*])")
+_SCOPE = re.compile(r"(?<![\w\"])([^\W\d]\w*):(?:\"|\(|[\w<>=*])")
 _OPERATOR = re.compile(r"\b(?:AND|OR|NOT)\b")
 
 
 def looks_like_query(text: str) -> bool:
-    """True for Boolean query text ("title:nurse AND gender:female"), not prose: a field scope, or
-    upper-case operators with quotes or parentheses, in a short single-paragraph text."""
-    if len(text) > 2000 or "\n\n" in text.strip():
+    """True for Boolean query text ("title:nurse AND gender:female"), not prose: one short line with a
+    field scope that is a profile field or a protected attribute, or any scope or quotes/parentheses
+    next to upper-case operators. "Qualifications:Current RN License" in a posting is prose."""
+    if len(text) > 2000 or "\n" in text.strip():
         return False
-    if _SCOPE.search(text) and not re.search(r"\b(?:https?|mailto|ftp):", text):
+    scopes = [m.group(1) for m in _SCOPE.finditer(text)]
+    if re.search(r"\b(?:https?|mailto|ftp):", text):
+        return False
+    if any(qa.canonical_field(n) is not None or fold(n) in _PROTECTED_FIELDS() for n in scopes):
         return True
-    return bool(_OPERATOR.search(text) and re.search(r"[\"()]", text))
+    return bool(_OPERATOR.search(text) and (scopes or re.search(r"[\"()]", text)))
 
 
 _KIND = {"must_have": "skill", "nice_to_have": "skill", "competencies": "skill", "current_company": "company",
          "past_company": "company", "exclude_companies": "company", "not_current_company": "company"}
+
+
+def _PROTECTED_FIELDS() -> frozenset[str]:
+    return frozenset(fold(f) for names in default_guard().policy.fields.values() for f in names)
 
 
 def _has_content(text: str) -> bool:

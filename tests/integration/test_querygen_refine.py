@@ -105,7 +105,7 @@ def test_api_refine_returns_a_trace(client):
 def test_api_refuses_discriminatory_requests_and_names_bad_fields(client):
     r = client.post("/v1/queries/generate", json={"text": "young women only"})
     assert r.status_code == 422 and r.json()["title"] == "Request refused"
-    assert {f["category"] for f in r.json()["findings"]} == {"age", "gender"}
+    assert {f["category"] for f in r.json()["findings"]} == {"age", "sex/gender"}
     r = client.post("/v1/queries/generate", json={"requirements": {"titles": ["Nurse"], "min_years": -1}})
     assert r.status_code == 422 and r.json()["field"] == "min_years"
     r = client.post("/v1/queries/generate", json={"requirements": {"titles": ["Nurse"]}, "text": "x"})
@@ -140,3 +140,17 @@ def test_api_reads_real_postings_and_bad_input_never_500s(client):
             assert r.json().get("detail")                           # says what was wrong
         elif "Krankenpfleger" in body["text"]:
             assert any("does not look like English" in n for n in r.json()["notes"])
+
+
+def test_api_guard_on_boolean_requests_and_errors_carry_the_findings(client):
+    r = client.post("/v1/queries/generate", json={"text": "title:nurse AND gender:female"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [(g["category"], g["text"]) for g in body["guard"]] == [("sex/gender", "gender:female")]
+    assert all("female" not in s["query"].lower() for s in body["strategies"])
+    r = client.post("/v1/queries/generate", json={"text": 'titel:"Elektriker" AND alter:<40'})
+    assert r.status_code == 422 and r.json()["column"] == 1
+    assert [f["category"] for f in r.json()["findings"]] == ["age"]
+    r = client.post("/v1/queries/generate", json={"requirements": {"titles": ["Nurse"], "exclude_companies": ["Mexico"]}})
+    assert r.status_code == 200 and r.json()["requirements"]["exclude_companies"] == []
+    assert r.json()["guard"][0]["category"] == "national origin"
