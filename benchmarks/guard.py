@@ -15,7 +15,10 @@ runs it (offline planner). Measured:
   generator with the guard switched off (must be <= 2 %);
 * latency: the guard alone per request (normalise, read the policy, strip), p50 / p95 in ms.
 
-Per-row results go to ``var/bench/guard-rows.json``.
+Per-row results go to ``var/bench/guard-rows.json``. With ``--postings``, the 500 real development
+postings (``../shared/data/job_postings``, benchmark-only) are also passed through as raw text: how many
+get a finding, by category, with each finding's text (a real posting is usually legitimate; a finding
+there is either a criterion the employer wrote or a false alarm, and the rows say which words).
 """
 from __future__ import annotations
 
@@ -168,10 +171,38 @@ def markdown(name: str, s: dict) -> str:
     return "\n".join(lines)
 
 
+def postings_findings(gen) -> dict:
+    """Findings on the real development postings (raw text: title line, location line, description)."""
+    from benchmarks.postings import DATA, raw_text
+
+    from query.posting import strip_boilerplate
+
+    rows, cats, ms = [], defaultdict(int), []
+    postings = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for p in postings:
+        t = time.perf_counter()
+        gen.guard.text(strip_boilerplate(raw_text(p)), cue_needed=True)
+        ms.append((time.perf_counter() - t) * 1000)
+        try:
+            found = gen.generate(text=raw_text(p)).guard
+        except Exception as exc:        # noqa: BLE001 - an unreadable posting still reports its findings
+            found = getattr(exc, "findings", None) or []
+        for f in found:
+            cats[f.category] += 1
+        if found:
+            rows.append({"job_id": p.get("job_id"), "title": p.get("title"),
+                         "findings": [(f.category, f.rule, f.text) for f in found]})
+    ms.sort()
+    return {"postings": len(postings), "with_findings": len(rows), "by_category": dict(sorted(cats.items())),
+            "guard_ms_p50": round(ms[len(ms) // 2], 2), "guard_ms_p95": round(ms[int(0.95 * (len(ms) - 1))], 2),
+            "rows": rows}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", action="append", help="dev, holdout or a .jsonl path (default: dev and holdout)")
     ap.add_argument("--out", type=Path, default=Path("var/bench/guard-rows.json"))
+    ap.add_argument("--postings", action="store_true", help="also the 500 real development postings")
     args = ap.parse_args(argv)
     from query.guard import default_guard
     from query.llm.generate import QueryGenerator
@@ -193,6 +224,12 @@ def main(argv=None) -> int:
         print(f"{name}: {len(rows)} requests in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         print(markdown(name, results[name]))
         print()
+    if args.postings:
+        res = postings_findings(gen)
+        results["postings"] = res
+        print(f"### real postings: {res['with_findings']} of {res['postings']} have a finding "
+              f"({res['with_findings'] / max(1, res['postings']):.1%}); by category {res['by_category']}; guard alone "
+              f"p50 {res['guard_ms_p50']} ms, p95 {res['guard_ms_p95']} ms per posting (~2,900 characters)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     return 0

@@ -76,9 +76,10 @@ class Guard:
         return [(c.category, text[c.start:c.end]) for c in self.policy.criteria(text, standalone=standalone)]
 
     def text(self, text: str, *, where: str = "text", standalone: bool = False,
-             as_skill: bool = False) -> tuple[str, list[GuardFinding]]:
-        """``text`` without its protected criteria; a finding for each piece removed."""
-        crits = self.policy.criteria(text, standalone=standalone, as_skill=as_skill)
+             cue_needed: bool = False) -> tuple[str, list[GuardFinding]]:
+        """``text`` without its protected criteria; a finding for each piece removed. ``cue_needed``
+        (a long posting): a word describing people is a criterion only with a cue ("must be", "only")."""
+        crits = self.policy.criteria(text, standalone=standalone, cue_needed=cue_needed)
         if not crits:
             return text, []
         findings, cut = [], []
@@ -194,7 +195,7 @@ class Guard:
             neg = id(n) in negated
             if not neg and fold(" ".join(n.text.split())) in accepted:
                 return True          # a requirement the guard already read in its context ("all skin tones")
-            hits = self.policy.criteria(n.text, standalone=True, any_mode=neg, as_skill=n.field == "skill" and not neg)
+            hits = self.policy.criteria(n.text, standalone=True, any_mode=neg, cue_needed=n.field == "skill" and not neg)
             if n.field == "school" and re.fullmatch(_YEAR, n.text):
                 findings.append(GuardFinding("age", f"school:{n.text}", where, "stripped", "age.graduation"))
                 return False

@@ -102,7 +102,9 @@ class Policy:
         self.fields: dict[str, list[str]] = dict(data.get("fields", {}))
         self.exempt = [(re.compile(p), e["why"]) for e in data["exempt"] for p in e["patterns"]]
         self.exempt_examples = tuple(x for e in data["exempt"] for x in e.get("examples", ()))
-        self.countries = sorted({fold(c) for c in countries if len(c) > 3}, key=len, reverse=True)
+        # "Jersey", "Georgia": also (parts of) US states ("New Jersey is required")
+        self.countries = sorted({fold(c) for c in countries if len(c) > 3} - {"jersey", "georgia", "guernsey"},
+                                key=len, reverse=True)
         country_rx = r"\b(?:" + "|".join(re.escape(c) for c in self.countries) + r")\b" if self.countries else r"(?!x)x"
         self.rules: list[Rule] = []
         for r in data["rule"]:
@@ -116,6 +118,9 @@ class Policy:
             w for r in data["rule"] for p in r["patterns"]
             for w in re.findall(r"(?<![a-z\\])([a-z]{6,})(?=s\?|\\b|\)|\|)", _LOOKAROUND.sub("", p))}
         self.vocabulary = vocabulary | self.candidate | self.domain | _FILLER
+        self._by_shape: dict[tuple[int, str], tuple[str, ...]] = {}
+        for w in sorted(self.lexicon):
+            self._by_shape[(len(w), w[0])] = self._by_shape.get((len(w), w[0]), ()) + (w,)
         self.titles = titles
 
     @classmethod
@@ -127,11 +132,18 @@ class Policy:
 
     # ----------------------------------------------------------------------------- normalising
     def normalize(self, text: str) -> Normalized:
+        if text.isascii():            # the common case: one character for one, no accents, no emoji
+            return self._respell(Normalized(text.lower(), list(range(len(text)))))
         chars: list[str] = []
         origin: list[int] = []
         i, n = 0, len(text)
         while i < n:
             c = text[i]
+            if c < "\x80":
+                chars.append(c.lower())
+                origin.append(i)
+                i += 1
+                continue
             if ord(c) > 0x2000:
                 hit = next(((k, w) for k, w in self.emoji if text.startswith(k, i)), None)
                 if hit is not None:
@@ -165,9 +177,9 @@ class Policy:
             if fixed is None and re.search(r"[a-z]", tok) and re.search(r"[0-9@$]", tok):
                 cand = tok.translate(_LEET)
                 fixed = cand if (cand in self.lexicon or cand in self.variants.values()) else self.variants.get(cand)
-            if fixed is None and self.vocabulary and len(tok) >= 6 and tok.isalpha() and tok not in self.vocabulary \
+            if fixed is None and self.vocabulary and len(tok) >= 7 and tok.isalpha() and tok not in self.vocabulary \
                     and tok not in self.lexicon:
-                fixed = _near(tok, self.lexicon)
+                fixed = _near(tok, self._by_shape)
                 if fixed is not None and any(r.regex.fullmatch(tok) for r in self.rules):
                     fixed = None             # a protected word in its own right ("mutter"), not a typo
             if fixed is None or fixed == tok:
@@ -186,23 +198,26 @@ class Policy:
 
     # ----------------------------------------------------------------------------- reading
     def criteria(self, text: str, *, standalone: bool = False, any_mode: bool = False,
-                 as_skill: bool = False) -> list[Criterion]:
+                 cue_needed: bool = False) -> list[Criterion]:
         """Every protected criterion in ``text``, left to right. ``standalone``: the text is one
         value or query term, so a bare protected word ("women") is a criterion; ``any_mode``: so is a
-        bare word of any rule (a field name such as "pregnancy"); ``as_skill``: the text names a skill, so a
-        person word needs a cue ("skin tones" is a make-up skill, "female" alone is still a criterion)."""
+        bare word of any rule (a field name such as "pregnancy"); ``cue_needed``: a person word needs a cue too (the
+        text names a skill: "skin tones" is a make-up skill; or it is a long posting, whose prose describes
+        the employer and the work: "a young, beautiful brand"); "female" alone is still a criterion."""
         if not text or not text.strip():
             return []
         norm = self.normalize(text)
         t = norm.text
         tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(t)]
         bounds = [m.start() for m in _CLAUSE_END.finditer(t)]
-        exempt = [(m.start(), m.end()) for rx, _ in self.exempt for m in rx.finditer(t) if m.end() > m.start()]
+        exempt: list[tuple[int, int]] | None = None     # found once, when the first rule matches
         whole = " ".join(tok for _, _, tok in tokens)
         found: list[tuple[int, int, list[tuple[int, int]], str, str, tuple]] = []
         for rule in self.rules:
             for m in rule.regex.finditer(t):
                 s, e = m.start(), m.end()
+                if exempt is None:
+                    exempt = [(x.start(), x.end()) for rx, _ in self.exempt for x in rx.finditer(t) if x.end() > x.start()]
                 if e <= s or any(a <= s and e <= b for a, b in exempt):
                     continue
                 clause = _clause(tokens, bounds, s, e)
@@ -210,7 +225,7 @@ class Policy:
                 inside = [tk for tk in clause if tk[0] >= s and tk[1] <= e] or [tk for tk in tokens if tk[0] < e and tk[1] > s]
                 after = [tk for tk in clause if tk[0] >= e]
                 verdict = self._decide(rule, [w for *_, w in before], [w for *_, w in inside], [w for *_, w in after],
-                                       whole, standalone and len(inside) == len(tokens), any_mode, as_skill)
+                                       whole, standalone and len(inside) == len(tokens), any_mode, cue_needed)
                 if verdict is None:
                     continue
                 cuts = [(s, e)] + self._cue_spans(before, after, *verdict)
@@ -259,7 +274,7 @@ class Policy:
         return spans
 
     def _decide(self, rule: Rule, before: list[str], inside: list[str], after: list[str], whole: str,
-                alone: bool, any_mode: bool = False, as_skill: bool = False) -> tuple[int, int] | None:
+                alone: bool, any_mode: bool = False, cue_needed: bool = False) -> tuple[int, int] | None:
         """None when the match is about the work; else how many words before and after go with it."""
         if self.titles and self._in_title(before, inside, after):
             return None
@@ -283,20 +298,20 @@ class Policy:
             head = next((w for w in reversed(before) if w not in _LINKS), "")
             if head in self.domain and not cue_adjacent and before and before[-1] in _LINKS | {head}:
                 return None          # "droit des étrangers", "cuidados de embarazadas": the subject of the work
-        if not cut_after and nxt in self.candidate and nxt not in inside:
+        if not cut_after and nxt in self.candidate and nxt not in inside and rule.id != "origin.country":
             cut_after = 1            # "women candidates", "Indian applicants"
             if _cue_after(after[1:], self.after, 1):
                 cut_after += _cue_after(after[1:], self.after, 1)
         if not cut_before and rule.id == "origin.country":
             tie = next((len(p) for p in self.origin_ties if tuple(before[-len(p):]) == p), 0)
             if tie and len(before) > tie and (before[-tie - 1] in self.candidate or before[-tie - 1] in
-                                              {"be", "is", "are", "originally", "anyone", "nobody", "one"}):
+                                              {"be", "is", "are", "originally", "anyone", "nobody"}):
                 cut_before = tie + 1
         if cut_before or cut_after or alone and (rule.standalone or any_mode):
             return cut_before, cut_after
         if rule.mode == "always":
             return 0, 0
-        if rule.mode == "person" and not as_skill:
+        if rule.mode == "person" and not cue_needed:
             if prev in self.population and not cue_adjacent and not (len(before) > 1 and before[-2] in self.candidate):
                 return None          # "a nurse for pregnant women": the population served
             return 0, 0
@@ -352,11 +367,11 @@ def _cue_after(after: list[str], cues, window: int) -> int:
     return 0
 
 
-def _near(tok: str, lexicon) -> str | None:
+def _near(tok: str, by_shape: dict) -> str | None:
     """The lexicon word one edit (or one swap of neighbours) away from ``tok``, if exactly one is."""
     # same length only: a letter added or dropped is as often another language's or an inflected form
     # of the word ("chinois"/"chinos", "graduates"/"graduated") as it is a typo
-    hits = [w for w in lexicon if len(w) == len(tok) and w[0] == tok[0] and w[:-1] != tok[:-1] and _one_edit(tok, w)]
+    hits = [w for w in by_shape.get((len(tok), tok[0]), ()) if w[:-1] != tok[:-1] and _one_edit(tok, w)]
     return hits[0] if len(hits) == 1 else None
 
 

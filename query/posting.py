@@ -92,6 +92,18 @@ _EEO_SENTENCE = re.compile(
     r"(?:not|never) discriminate|discriminat\w* (?:on the basis|based on|against)|"
     r"affirmative action|e-verify|reasonable accommodations?|veteran status|protected (?:veteran|characteristic|class)|"
     r"drug[- ]free workplace|background check|fair chance|arrest (?:and|or) conviction", re.IGNORECASE)
+# A sentence naming three or more protected groups is a diversity statement ("we welcome women, people of color
+# and LGBTQIA people"), not a criterion.
+_GROUPS = re.compile(
+    r"\b(?:race|colou?r|religion|creed|sex|gender(?: identity| expression)?|sexual orientation|national origin|ancestry|"
+    r"age|disabilit(?:y|ies)|veterans?|marital status|pregnancy|genetic information|citizenship|ethnicity|"
+    r"people of colou?r|women|lgbt\w*\+?|minorities|underrepresented|neurodivers\w*|immigrants?)\b", re.IGNORECASE)
+
+
+def _diversity_statement(sentence: str) -> bool:
+    return len({m.group(0).casefold() for m in _GROUPS.finditer(sentence)}) >= 3
+
+
 _BENEFIT_SENTENCE = re.compile(
     r"\b(?:401\s?\(?k\)?|paid time off|pto\b|health(?:,| and)? dental|dental(?:,| and)? vision|vision insurance|"
     r"life insurance|tuition reimbursement|employee discount|sign[- ]on bonus|health insurance|retirement plan|"
@@ -260,14 +272,15 @@ def _refine(section: Section) -> list[Section]:
 
 
 def strip_boilerplate(text: str) -> str:
-    """``text`` without its equal-opportunity / accommodation sentences (they name protected attributes only to
-    say they are not used); everything else is kept as written, line breaks included."""
-    if not _EEO_SENTENCE.search(text):
+    """``text`` without its equal-opportunity / accommodation sentences and diversity statements (they name
+    protected attributes only to say they are not used, or all are welcome); everything else is kept as
+    written, line breaks included."""
+    if not _EEO_SENTENCE.search(text) and not _diversity_statement(text):
         return text
     lines = []
     for line in text.split("\n"):
         parts = re.split(r"(?<=[.!?])\s+", line)
-        lines.append(" ".join(p for p in parts if not _EEO_SENTENCE.search(p)))
+        lines.append(" ".join(p for p in parts if not (_EEO_SENTENCE.search(p) or _diversity_statement(p))))
     return "\n".join(lines)
 
 

@@ -26,6 +26,9 @@ from records.errors import QueryError
 from records.taxonomy import Taxonomy
 
 
+POSTING_CHARS = 600     # longer multi-line text is a posting: its prose describes the employer and the work
+
+
 @dataclass(frozen=True)
 class GenerationResult:
     requirements: HiringRequirements
@@ -72,7 +75,8 @@ class QueryGenerator:
                 clean = ""
             else:
                 # equal-opportunity boilerplate names protected attributes to say they are NOT used: never a criterion
-                clean, found = self.guard.text(strip_boilerplate(text))
+                posting = len(text) > POSTING_CHARS and "\n" in text.strip()
+                clean, found = self.guard.text(strip_boilerplate(text), cue_needed=posting)
                 findings += found
                 if not clean.strip():
                     raise PolicyViolationError("refused: every sentence of the request targets a protected attribute",
