@@ -39,7 +39,9 @@ TEXT_WEIGHT = 1.0
 TEXT_CANDIDATES = 30
 DOUBT = 0.5
 OFFICIAL_BONUS = 0.1
-KEEP_OFFICIAL = 0.35
+KEEP_OFFICIAL = 2.0
+PRIOR_WEIGHT = 0.4
+SPECIAL_PENALTY = 0.2
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,17 @@ class OccupationResolver:
             for _rank, code, _alias in entries:
                 self._aliases.setdefault(code, set()).add(key)
         self._codes, self._matrix, self._vocab, self._idf = self._build_text()
+        self._prior = self._build_prior()
+
+    def _build_prior(self) -> dict[str, float]:
+        """How general an occupation is, 0..1: how many occupations O*NET lists it as related to (log scale).
+        Software Developers and Office Clerks are related to dozens; Engineers, All Other to none."""
+        indeg: Counter = Counter()
+        for occ in self.taxonomy.occupations.values():
+            for code, _tier, _i in occ.related:
+                indeg[code] += 1
+        top = math.log1p(max(indeg.values(), default=1))
+        return {c: math.log1p(indeg[c]) / top for c in self.taxonomy.occupations}
 
     def _build_exact(self) -> dict[str, list[tuple[int, str, str]]]:
         exact: dict[str, dict[str, tuple[int, str]]] = {}
@@ -155,11 +168,12 @@ class OccupationResolver:
             if sims is None:
                 return cands[code][0]
             rel = float(sims[index[code]]) / top
-            return cands[code][0] * min(1.0, DOUBT + rel) + TEXT_WEIGHT * rel
+            return (cands[code][0] * min(1.0, DOUBT + rel) + TEXT_WEIGHT * rel + PRIOR_WEIGHT * self._prior[code]
+                    - (0.0 if code.endswith(".00") else SPECIAL_PENALTY))
 
         code = max(cands, key=total)
-        if (official is not None and official.score >= 1.0 and official.code in cands and sims is not None
-                and float(sims[index[official.code]]) / top >= KEEP_OFFICIAL):
+        if (KEEP_OFFICIAL <= 1.0 and official is not None and official.score >= 1.0 and official.code in cands
+                and sims is not None and float(sims[index[official.code]]) / top >= KEEP_OFFICIAL):
             code = official.code           # the taxonomy's exact match stands unless the description contradicts it
         cover, alias, how, part = cands[code]
         if cover <= 0.0:
