@@ -38,10 +38,17 @@ _STOP = frozenset("the and of to a in for with you your we our is are be will on
 TEXT_WEIGHT = 1.0
 TEXT_CANDIDATES = 30
 DOUBT = 0.5
-OFFICIAL_BONUS = 0.1
-KEEP_OFFICIAL = 2.0
+OFFICIAL_BONUS = 0.3
 PRIOR_WEIGHT = 0.4
 SPECIAL_PENALTY = 0.2
+CATCH_ALL_PENALTY = 0.3
+MANAGER_PENALTY = 0.4
+SEM_TITLE_WEIGHT = 0.0
+SEM_TEXT_WEIGHT = 0.0
+SEM_CANDIDATES = 10
+_BOSS = re.compile(r"\b(?:manager|mgr|director|head|chief|supervisor|superintendent|foreman|forewoman|president|vp|"
+                   r"officer|executive|principal|owner|administrator|lead|leader|ceo|cfo|coo|cto|cio|cmo|dean|"
+                   r"controller|treasurer|commissioner|chair|captain|boss|partner)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,10 @@ class OccupationResolver:
                 self._aliases.setdefault(code, set()).add(key)
         self._codes, self._matrix, self._vocab, self._idf = self._build_text()
         self._prior = self._build_prior()
+        self._index = {c: i for i, c in enumerate(self._codes)}
+        self._boss = {c: c.startswith("11-") or bool(re.match(r"(?:First-Line Supervisors|Chief Executives)", o.title))
+                      for c, o in self.taxonomy.occupations.items()}
+        self._catch_all = {c for c, o in self.taxonomy.occupations.items() if "All Other" in o.title}
 
     def _build_prior(self) -> dict[str, float]:
         """How general an occupation is, 0..1: how many occupations O*NET lists it as related to (log scale).
@@ -127,16 +138,34 @@ class OccupationResolver:
         q = _matrix([Counter(_terms(text))], self._vocab, self._idf)
         return np.asarray((self._matrix @ q.T).todense()).ravel()
 
+    def semantic(self, title: str | None, context: str):
+        return None
+
     def resolve(self, title: str | None, context: str = "") -> OccupationChoice | None:
+        ranked = self.rank(title, context)
+        if not ranked:
+            return None
+        best = ranked[0]
+        cover, alias, how, part = best["cover"], best["alias"], best["how"], best["part"]
+        if cover <= 0.0:
+            how, part = "description", ""
+            if best["sim"] < 0.12:
+                return None
+        code = best["code"]
+        return OccupationChoice(code, self.taxonomy.occupations[code].title, alias, round(best["total"], 4), how, part)
+
+    def rank(self, title: str | None, context: str = "", k: int | None = None) -> list[dict]:
+        """Every candidate occupation with its score and the parts of it, best first."""
         sims = self.similarity(f"{title or ''} {title or ''} {context}") if (context or title) else None
-        index = {c: i for i, c in enumerate(self._codes)}
-        cands: dict[str, tuple[float, str, str]] = {}
+        sem = self.semantic(title, context) if title else None
+        index = self._index
+        cands: dict[str, tuple[float, str, str, str]] = {}
         parts = title_candidates(title) if title else []
         part_of: dict[str, str] = {}
         for p in parts:
-            for k in (normalize_title(p), strip_seniority(normalize_title(p))):
-                if k:
-                    part_of.setdefault(k, p)
+            for key in (normalize_title(p), strip_seniority(normalize_title(p))):
+                if key:
+                    part_of.setdefault(key, p)
         keys = list(part_of)
         for n, key in enumerate(keys):
             for rank, code, alias in self._exact.get(key, ()):
@@ -150,6 +179,9 @@ class OccupationResolver:
         pool = set(cands)
         if sims is not None:
             pool |= {self._codes[i] for i in np.argsort(-sims)[:TEXT_CANDIDATES]}
+        if sem is not None:
+            for arr in sem:
+                pool |= {self._codes[i] for i in np.argsort(-arr)[:SEM_CANDIDATES]}
         for key in keys[:4]:
             fuzzy = self.taxonomy.match_title(key)
             if fuzzy is not None:
@@ -158,29 +190,29 @@ class OccupationResolver:
             cover, alias, key = self._overlap(keys, code)
             cands[code] = (cover, alias, "title words", part_of.get(key, parts[0] if parts else ""))
         if not cands:
-            return None
-
+            return []
         top = float(sims.max()) if sims is not None and sims.size and sims.max() > 0 else 1.0
-
-        def total(code: str) -> float:
-            """Title cover plus text similarity relative to the best-matching occupation's (0..1); a title
-            named by an occupation whose text is far from the posting's counts for less."""
-            if sims is None:
-                return cands[code][0]
-            rel = float(sims[index[code]]) / top
-            return (cands[code][0] * min(1.0, DOUBT + rel) + TEXT_WEIGHT * rel + PRIOR_WEIGHT * self._prior[code]
-                    - (0.0 if code.endswith(".00") else SPECIAL_PENALTY))
-
-        code = max(cands, key=total)
-        if (KEEP_OFFICIAL <= 1.0 and official is not None and official.score >= 1.0 and official.code in cands
-                and sims is not None and float(sims[index[official.code]]) / top >= KEEP_OFFICIAL):
-            code = official.code           # the taxonomy's exact match stands unless the description contradicts it
-        cover, alias, how, part = cands[code]
-        if cover <= 0.0:
-            how, part = "description", ""
-            if sims is None or float(sims[index[code]]) < 0.12:
-                return None
-        return OccupationChoice(code, self.taxonomy.occupations[code].title, alias, round(total(code), 4), how, part)
+        boss_title = bool(title and _BOSS.search(title))
+        out = []
+        for code, (cover, alias, how, part) in cands.items():
+            i = index[code]
+            # priors that need no description: general occupations over narrow ones, named over catch-alls,
+            # and a management occupation only for a title that names a manager (and the other way round)
+            prior = (PRIOR_WEIGHT * self._prior[code] - (0.0 if code.endswith(".00") else SPECIAL_PENALTY)
+                     - (CATCH_ALL_PENALTY if code in self._catch_all else 0.0)
+                     - (MANAGER_PENALTY if self._boss[code] and not boss_title else 0.0))
+            rel = float(sims[i]) / top if sims is not None else 0.0
+            # title cover plus text similarity relative to the best-matching occupation's (0..1); a title
+            # named by an occupation whose text is far from the posting's counts for less
+            title_part = cover * min(1.0, DOUBT + rel) if sims is not None else cover
+            semantic = 0.0
+            if sem is not None:
+                semantic = SEM_TITLE_WEIGHT * float(sem[0][i]) + SEM_TEXT_WEIGHT * float(sem[1][i])
+            out.append({"code": code, "total": title_part + TEXT_WEIGHT * rel + prior + semantic, "cover": cover,
+                        "rel": rel, "prior": prior, "semantic": semantic, "alias": alias, "how": how, "part": part,
+                        "sim": float(sims[i]) if sims is not None else 0.0})
+        out.sort(key=lambda r: -r["total"])
+        return out[:k] if k else out
 
     def _overlap(self, keys: list[str], code: str) -> tuple[float, str, str]:
         """IDF-weighted Jaccard of the title's words with the occupation's closest title (0..1)."""
