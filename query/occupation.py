@@ -13,15 +13,20 @@ closest to the description is taken, and the notes say so.
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
 from records.taxonomy import TITLE_KIND_RANK, Taxonomy, normalize_title, strip_seniority, title_variants
+
+log = logging.getLogger(__name__)
+VECTORS_PATH = Path(__file__).resolve().parent / "data" / "occupation-vectors.npz"
 
 _NOISE = re.compile(
     r"\$[\d,.]+(?:\s*(?:-|to)\s*\$?[\d,.]+)?(?:\s*/\s*\w+|\s+(?:per|an?)\s+\w+)?|\b\d+%\s*\w*|\burgent(?:ly)?\b!*|!+|"
@@ -43,8 +48,8 @@ PRIOR_WEIGHT = 0.4
 SPECIAL_PENALTY = 0.2
 CATCH_ALL_PENALTY = 0.3
 MANAGER_PENALTY = 0.4
-SEM_TITLE_WEIGHT = 0.0
-SEM_TEXT_WEIGHT = 0.0
+SEM_TITLE_WEIGHT = 0.5      # MiniLM cosine of the posting's title with the occupation's names
+SEM_TEXT_WEIGHT = 0.5       # ... and with the occupation's own text (description, first tasks)
 SEM_CANDIDATES = 10
 _BOSS = re.compile(r"\b(?:manager|mgr|director|head|chief|supervisor|superintendent|foreman|forewoman|president|vp|"
                    r"officer|executive|principal|owner|administrator|lead|leader|ceo|cfo|coo|cto|cio|cmo|dean|"
@@ -76,9 +81,26 @@ def title_candidates(title: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def occupation_texts(taxonomy: Taxonomy) -> tuple[list[str], list[str], list[str]]:
+    """(codes, names, texts) encoded by ``scripts/build_occupation_vectors.py``: an occupation's names are its
+    title with its reported and short titles, its text the title, description and first three tasks."""
+    codes, names, texts = [], [], []
+    for occ in taxonomy.occupations.values():
+        codes.append(occ.code)
+        names.append(occ.title + ": " + "; ".join(dict.fromkeys(occ.reported_titles[:10] + occ.short_titles[:5])))
+        texts.append(occ.title + ". " + occ.description + " " + " ".join(occ.tasks[:3]))
+    return codes, names, texts
+
+
 class OccupationResolver:
-    def __init__(self, taxonomy: Taxonomy):
+    """``encoder``: "auto" (MiniLM through ONNX, loaded at the first posting, when the shipped occupation vectors
+    match the taxonomy), an ``Encoder``, or None (lexical only). Without the vectors or the encoder the resolver
+    works on the title and the TF-IDF text similarity alone."""
+
+    def __init__(self, taxonomy: Taxonomy, encoder="auto", vectors: Path | None = VECTORS_PATH):
         self.taxonomy = taxonomy
+        self._encoder = encoder
+        self._vectors = self._load_vectors(vectors) if encoder is not None and vectors is not None else None
         self._exact = self._build_exact()
         self._aliases: dict[str, set[str]] = {}
         for key, entries in self._exact.items():
@@ -138,8 +160,40 @@ class OccupationResolver:
         q = _matrix([Counter(_terms(text))], self._vocab, self._idf)
         return np.asarray((self._matrix @ q.T).todense()).ravel()
 
-    def semantic(self, title: str | None, context: str):
-        return None
+    def _load_vectors(self, path: Path):
+        try:
+            data = np.load(path)
+            if list(data["codes"]) != list(self.taxonomy.occupations) or str(data["taxonomy"]) != self.taxonomy.source:
+                log.warning("%s was built from another taxonomy: rebuild it with scripts/build_occupation_vectors.py", path)
+                return None
+            return {"names": data["names"].astype(np.float32), "texts": data["texts"].astype(np.float32),
+                    "model": str(data["model"])}
+        except (OSError, KeyError, ValueError) as exc:
+            log.info("no occupation vectors (%s): titles are read lexically only", exc)
+            return None
+
+    def _get_encoder(self):
+        if self._encoder == "auto":
+            try:
+                from indexer.encoder import EncoderConfig, MiniLMEncoder
+                enc = MiniLMEncoder(EncoderConfig(backend="onnx"))
+            except Exception as exc:          # noqa: BLE001 - any failure leaves the lexical resolver working
+                log.warning("occupation resolver without MiniLM (%s)", exc)
+                enc = None
+            if enc is not None and getattr(enc, "fingerprint", None) != self._vectors["model"]:
+                log.warning("occupation vectors were built with another model: rebuild them with "
+                            "scripts/build_occupation_vectors.py")
+                enc = None
+            self._encoder = enc
+        return self._encoder
+
+    def semantic(self, title: str | None, context: str = ""):
+        """MiniLM cosine of the title with every occupation's names and with its text (``self._codes`` order),
+        or None without the vectors or the encoder."""
+        if self._vectors is None or not title or self._get_encoder() is None:
+            return None
+        q = np.asarray(self._encoder.encode_query(title), dtype=np.float32)
+        return self._vectors["names"] @ q, self._vectors["texts"] @ q
 
     def resolve(self, title: str | None, context: str = "") -> OccupationChoice | None:
         ranked = self.rank(title, context)
@@ -157,7 +211,6 @@ class OccupationResolver:
     def rank(self, title: str | None, context: str = "", k: int | None = None) -> list[dict]:
         """Every candidate occupation with its score and the parts of it, best first."""
         sims = self.similarity(f"{title or ''} {title or ''} {context}") if (context or title) else None
-        sem = self.semantic(title, context) if title else None
         index = self._index
         cands: dict[str, tuple[float, str, str, str]] = {}
         parts = title_candidates(title) if title else []
@@ -172,6 +225,9 @@ class OccupationResolver:
                 cover = 1.0 - 0.02 * min(rank, 12) - (0.1 if n else 0.0)
                 if code not in cands or cover > cands[code][0]:
                     cands[code] = (cover, alias, "title" if n == 0 else "title part", part_of[key])
+        # MiniLM reads titles that O*NET does not list ("Dental CAD/CAM Designer", "Inside Customer Service
+        # Associate"); a title O*NET lists is read from the list
+        sem = self.semantic(title, context) if title and not cands else None
         official = self.taxonomy.match_title(title) if title else None
         if official is not None and official.code in cands and official.score >= 1.0:
             c = cands[official.code]       # the taxonomy's own pick among occupations sharing the title breaks ties
