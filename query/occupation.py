@@ -10,6 +10,18 @@ match, and ranks those candidates by how much of the title they cover and by the
 between the posting's description and the occupation's own text (title, alternate titles, tasks,
 description, technology skills). With no title match at all, the occupation whose text is
 closest to the description is taken, and the notes say so.
+
+Scoring (``rank`` returns every candidate with its parts): title cover x doubt + relative text
+similarity + priors. The taxonomy's own pick for an exact title gets ``OFFICIAL_BONUS`` (it breaks
+ties, but a description that clearly points elsewhere wins: "Project Engineer" on a construction
+site is not a mining engineer). Priors that need no description: general occupations over narrow
+ones (how many O*NET occupations list it as related, log scale), the broad ``.00`` code over its
+specialisations ``.01``-``.09`` (Writers and Authors over Poets, Lyricists and Creative Writers),
+named occupations over "All Other" catch-alls, and no management occupation for a title that names
+no manager ("Administrative Coordinator"). A title O*NET does not list at all ("Dental CAD/CAM
+Designer") is also compared with every occupation's names and text by MiniLM
+(``query/data/occupation-vectors.npz``, ``scripts/build_occupation_vectors.py``); without the
+vectors or the encoder the resolver is lexical only.
 """
 from __future__ import annotations
 
