@@ -10,18 +10,35 @@ match, and ranks those candidates by how much of the title they cover and by the
 between the posting's description and the occupation's own text (title, alternate titles, tasks,
 description, technology skills). With no title match at all, the occupation whose text is
 closest to the description is taken, and the notes say so.
+
+Scoring (``rank`` returns every candidate with its parts): title cover x doubt + relative text
+similarity + priors. The taxonomy's own pick for an exact title gets ``OFFICIAL_BONUS`` (it breaks
+ties, but a description that clearly points elsewhere wins: "Project Engineer" on a construction
+site is not a mining engineer). Priors that need no description: general occupations over narrow
+ones (how many O*NET occupations list it as related, log scale), the broad ``.00`` code over its
+specialisations ``.01``-``.09`` (Writers and Authors over Poets, Lyricists and Creative Writers),
+named occupations over "All Other" catch-alls, and no management occupation for a title that names
+no manager ("Administrative Coordinator"). A title O*NET does not list at all ("Dental CAD/CAM
+Designer") is also compared with every occupation's names and text by MiniLM
+(``query/data/occupation-vectors.npz``, ``scripts/build_occupation_vectors.py``); without the
+vectors or the encoder the resolver is lexical only.
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
 from records.taxonomy import TITLE_KIND_RANK, Taxonomy, normalize_title, strip_seniority, title_variants
+
+log = logging.getLogger(__name__)
+VECTORS_PATH = Path(__file__).resolve().parent / "data" / "occupation-vectors.npz"
 
 _NOISE = re.compile(
     r"\$[\d,.]+(?:\s*(?:-|to)\s*\$?[\d,.]+)?(?:\s*/\s*\w+|\s+(?:per|an?)\s+\w+)?|\b\d+%\s*\w*|\burgent(?:ly)?\b!*|!+|"
@@ -38,8 +55,17 @@ _STOP = frozenset("the and of to a in for with you your we our is are be will on
 TEXT_WEIGHT = 1.0
 TEXT_CANDIDATES = 30
 DOUBT = 0.5
-OFFICIAL_BONUS = 0.1
-KEEP_OFFICIAL = 0.35
+OFFICIAL_BONUS = 0.3
+PRIOR_WEIGHT = 0.4
+SPECIAL_PENALTY = 0.2
+CATCH_ALL_PENALTY = 0.3
+MANAGER_PENALTY = 0.4
+SEM_TITLE_WEIGHT = 0.5      # MiniLM cosine of the posting's title with the occupation's names
+SEM_TEXT_WEIGHT = 0.5       # ... and with the occupation's own text (description, first tasks)
+SEM_CANDIDATES = 10
+_BOSS = re.compile(r"\b(?:manager|mgr|director|head|chief|supervisor|superintendent|foreman|forewoman|president|vp|"
+                   r"officer|executive|principal|owner|administrator|lead|leader|ceo|cfo|coo|cto|cio|cmo|dean|"
+                   r"controller|treasurer|commissioner|chair|captain|boss|partner)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -67,15 +93,47 @@ def title_candidates(title: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def occupation_texts(taxonomy: Taxonomy) -> tuple[list[str], list[str], list[str]]:
+    """(codes, names, texts) encoded by ``scripts/build_occupation_vectors.py``: an occupation's names are its
+    title with its reported and short titles, its text the title, description and first three tasks."""
+    codes, names, texts = [], [], []
+    for occ in taxonomy.occupations.values():
+        codes.append(occ.code)
+        names.append(occ.title + ": " + "; ".join(dict.fromkeys(occ.reported_titles[:10] + occ.short_titles[:5])))
+        texts.append(occ.title + ". " + occ.description + " " + " ".join(occ.tasks[:3]))
+    return codes, names, texts
+
+
 class OccupationResolver:
-    def __init__(self, taxonomy: Taxonomy):
+    """``encoder``: "auto" (MiniLM through ONNX, loaded at the first posting, when the shipped occupation vectors
+    match the taxonomy), an ``Encoder``, or None (lexical only). Without the vectors or the encoder the resolver
+    works on the title and the TF-IDF text similarity alone."""
+
+    def __init__(self, taxonomy: Taxonomy, encoder="auto", vectors: Path | None = VECTORS_PATH):
         self.taxonomy = taxonomy
+        self._encoder = encoder
+        self._vectors = self._load_vectors(vectors) if encoder is not None and vectors is not None else None
         self._exact = self._build_exact()
         self._aliases: dict[str, set[str]] = {}
         for key, entries in self._exact.items():
             for _rank, code, _alias in entries:
                 self._aliases.setdefault(code, set()).add(key)
         self._codes, self._matrix, self._vocab, self._idf = self._build_text()
+        self._prior = self._build_prior()
+        self._index = {c: i for i, c in enumerate(self._codes)}
+        self._boss = {c: c.startswith("11-") or bool(re.match(r"(?:First-Line Supervisors|Chief Executives)", o.title))
+                      for c, o in self.taxonomy.occupations.items()}
+        self._catch_all = {c for c, o in self.taxonomy.occupations.items() if "All Other" in o.title}
+
+    def _build_prior(self) -> dict[str, float]:
+        """How general an occupation is, 0..1: how many occupations O*NET lists it as related to (log scale).
+        Software Developers and Office Clerks are related to dozens; Engineers, All Other to none."""
+        indeg: Counter = Counter()
+        for occ in self.taxonomy.occupations.values():
+            for code, _tier, _i in occ.related:
+                indeg[code] += 1
+        top = math.log1p(max(indeg.values(), default=1))
+        return {c: math.log1p(indeg[c]) / top for c in self.taxonomy.occupations}
 
     def _build_exact(self) -> dict[str, list[tuple[int, str, str]]]:
         exact: dict[str, dict[str, tuple[int, str]]] = {}
@@ -114,22 +172,74 @@ class OccupationResolver:
         q = _matrix([Counter(_terms(text))], self._vocab, self._idf)
         return np.asarray((self._matrix @ q.T).todense()).ravel()
 
+    def _load_vectors(self, path: Path):
+        try:
+            data = np.load(path)
+            if list(data["codes"]) != list(self.taxonomy.occupations) or str(data["taxonomy"]) != self.taxonomy.source:
+                log.warning("%s was built from another taxonomy: rebuild it with scripts/build_occupation_vectors.py", path)
+                return None
+            return {"names": data["names"].astype(np.float32), "texts": data["texts"].astype(np.float32),
+                    "model": str(data["model"])}
+        except (OSError, KeyError, ValueError) as exc:
+            log.info("no occupation vectors (%s): titles are read lexically only", exc)
+            return None
+
+    def _get_encoder(self):
+        if self._encoder == "auto":
+            try:
+                from indexer.encoder import EncoderConfig, MiniLMEncoder
+                enc = MiniLMEncoder(EncoderConfig(backend="onnx"))
+            except Exception as exc:          # noqa: BLE001 - any failure leaves the lexical resolver working
+                log.warning("occupation resolver without MiniLM (%s)", exc)
+                enc = None
+            if enc is not None and getattr(enc, "fingerprint", None) != self._vectors["model"]:
+                log.warning("occupation vectors were built with another model: rebuild them with "
+                            "scripts/build_occupation_vectors.py")
+                enc = None
+            self._encoder = enc
+        return self._encoder
+
+    def semantic(self, title: str | None, context: str = ""):
+        """MiniLM cosine of the title with every occupation's names and with its text (``self._codes`` order),
+        or None without the vectors or the encoder."""
+        if self._vectors is None or not title or self._get_encoder() is None:
+            return None
+        q = np.asarray(self._encoder.encode_query(title), dtype=np.float32)
+        return self._vectors["names"] @ q, self._vectors["texts"] @ q
+
     def resolve(self, title: str | None, context: str = "") -> OccupationChoice | None:
+        ranked = self.rank(title, context)
+        if not ranked:
+            return None
+        best = ranked[0]
+        cover, alias, how, part = best["cover"], best["alias"], best["how"], best["part"]
+        if cover <= 0.0:
+            how, part = "description", ""
+            if best["sim"] < 0.12:
+                return None
+        code = best["code"]
+        return OccupationChoice(code, self.taxonomy.occupations[code].title, alias, round(best["total"], 4), how, part)
+
+    def rank(self, title: str | None, context: str = "", k: int | None = None) -> list[dict]:
+        """Every candidate occupation with its score and the parts of it, best first."""
         sims = self.similarity(f"{title or ''} {title or ''} {context}") if (context or title) else None
-        index = {c: i for i, c in enumerate(self._codes)}
-        cands: dict[str, tuple[float, str, str]] = {}
+        index = self._index
+        cands: dict[str, tuple[float, str, str, str]] = {}
         parts = title_candidates(title) if title else []
         part_of: dict[str, str] = {}
         for p in parts:
-            for k in (normalize_title(p), strip_seniority(normalize_title(p))):
-                if k:
-                    part_of.setdefault(k, p)
+            for key in (normalize_title(p), strip_seniority(normalize_title(p))):
+                if key:
+                    part_of.setdefault(key, p)
         keys = list(part_of)
         for n, key in enumerate(keys):
             for rank, code, alias in self._exact.get(key, ()):
                 cover = 1.0 - 0.02 * min(rank, 12) - (0.1 if n else 0.0)
                 if code not in cands or cover > cands[code][0]:
                     cands[code] = (cover, alias, "title" if n == 0 else "title part", part_of[key])
+        # MiniLM reads titles that O*NET does not list ("Dental CAD/CAM Designer", "Inside Customer Service
+        # Associate"); a title O*NET lists is read from the list
+        sem = self.semantic(title, context) if title and not cands else None
         official = self.taxonomy.match_title(title) if title else None
         if official is not None and official.code in cands and official.score >= 1.0:
             c = cands[official.code]       # the taxonomy's own pick among occupations sharing the title breaks ties
@@ -137,6 +247,9 @@ class OccupationResolver:
         pool = set(cands)
         if sims is not None:
             pool |= {self._codes[i] for i in np.argsort(-sims)[:TEXT_CANDIDATES]}
+        if sem is not None:
+            for arr in sem:
+                pool |= {self._codes[i] for i in np.argsort(-arr)[:SEM_CANDIDATES]}
         for key in keys[:4]:
             fuzzy = self.taxonomy.match_title(key)
             if fuzzy is not None:
@@ -145,28 +258,29 @@ class OccupationResolver:
             cover, alias, key = self._overlap(keys, code)
             cands[code] = (cover, alias, "title words", part_of.get(key, parts[0] if parts else ""))
         if not cands:
-            return None
-
+            return []
         top = float(sims.max()) if sims is not None and sims.size and sims.max() > 0 else 1.0
-
-        def total(code: str) -> float:
-            """Title cover plus text similarity relative to the best-matching occupation's (0..1); a title
-            named by an occupation whose text is far from the posting's counts for less."""
-            if sims is None:
-                return cands[code][0]
-            rel = float(sims[index[code]]) / top
-            return cands[code][0] * min(1.0, DOUBT + rel) + TEXT_WEIGHT * rel
-
-        code = max(cands, key=total)
-        if (official is not None and official.score >= 1.0 and official.code in cands and sims is not None
-                and float(sims[index[official.code]]) / top >= KEEP_OFFICIAL):
-            code = official.code           # the taxonomy's exact match stands unless the description contradicts it
-        cover, alias, how, part = cands[code]
-        if cover <= 0.0:
-            how, part = "description", ""
-            if sims is None or float(sims[index[code]]) < 0.12:
-                return None
-        return OccupationChoice(code, self.taxonomy.occupations[code].title, alias, round(total(code), 4), how, part)
+        boss_title = bool(title and _BOSS.search(title))
+        out = []
+        for code, (cover, alias, how, part) in cands.items():
+            i = index[code]
+            # priors that need no description: general occupations over narrow ones, named over catch-alls,
+            # and a management occupation only for a title that names a manager (and the other way round)
+            prior = (PRIOR_WEIGHT * self._prior[code] - (0.0 if code.endswith(".00") else SPECIAL_PENALTY)
+                     - (CATCH_ALL_PENALTY if code in self._catch_all else 0.0)
+                     - (MANAGER_PENALTY if self._boss[code] and not boss_title else 0.0))
+            rel = float(sims[i]) / top if sims is not None else 0.0
+            # title cover plus text similarity relative to the best-matching occupation's (0..1); a title
+            # named by an occupation whose text is far from the posting's counts for less
+            title_part = cover * min(1.0, DOUBT + rel) if sims is not None else cover
+            semantic = 0.0
+            if sem is not None:
+                semantic = SEM_TITLE_WEIGHT * float(sem[0][i]) + SEM_TEXT_WEIGHT * float(sem[1][i])
+            out.append({"code": code, "total": title_part + TEXT_WEIGHT * rel + prior + semantic, "cover": cover,
+                        "rel": rel, "prior": prior, "semantic": semantic, "alias": alias, "how": how, "part": part,
+                        "sim": float(sims[i]) if sims is not None else 0.0})
+        out.sort(key=lambda r: -r["total"])
+        return out[:k] if k else out
 
     def _overlap(self, keys: list[str], code: str) -> tuple[float, str, str]:
         """IDF-weighted Jaccard of the title's words with the occupation's closest title (0..1)."""

@@ -5,6 +5,7 @@ benefit lists, EEO boilerplate); the measured numbers on real postings are in be
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from query.experience import read_years
@@ -196,3 +197,20 @@ def test_generator_keeps_legal_requirements_and_job_subjects():
                                          "based on race, religion, sex or age.")
     assert res.guard == ()                                      # EEO boilerplate is not a criterion; school-age is a subject
     assert res.requirements.titles == ("School Psychologist",)
+
+
+def test_occupation_resolver_works_without_the_encoder(intake, tmp_path):
+    from query.occupation import OccupationResolver
+
+    lexical = OccupationResolver(intake.taxonomy, encoder=None)
+    assert lexical.semantic("Dental CAD/CAM Designer") is None
+    assert lexical.resolve("Software Engineer").code == "15-1252.00"
+    stale = tmp_path / "vectors.npz"                    # vectors of another taxonomy are not used
+    np.savez(stale, codes=np.array(["00-0000.00"]), names=np.zeros((1, 384)), texts=np.zeros((1, 384)),
+             model=np.array("x"), taxonomy=np.array("other"))
+    assert OccupationResolver(intake.taxonomy, vectors=stale).semantic("Dental CAD/CAM Designer") is None
+
+
+def test_broad_occupation_over_its_specialisation_and_a_generic_description(intake):
+    choice = intake.resolver.resolve("Freelance Writer", "Write blog posts, newsletters and website copy for our clients.")
+    assert choice.code == "27-3043.00"                  # Writers and Authors, not Poets, Lyricists and Creative Writers
