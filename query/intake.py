@@ -275,7 +275,8 @@ class Intake:
             t = _clean_title(m.group("title"))
             if t and self.taxonomy.match_title(t) is not None:
                 titles.append(t)
-        first = text.strip().splitlines()[0].strip(" #*-:")
+        lines = text.strip().splitlines()
+        first = lines[0].strip(" #*-:") if lines else ""
         first = re.split(r"\s+(?:in|with|for|at|near|who|to|based)\s+|[,.;:(!?]", first)[0].strip()
         if not titles and 0 < len(first.split()) <= 8 and self.taxonomy.match_title(first) is not None:
             titles.append(_clean_title(first))

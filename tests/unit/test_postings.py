@@ -214,3 +214,13 @@ def test_occupation_resolver_works_without_the_encoder(intake, tmp_path):
 def test_broad_occupation_over_its_specialisation_and_a_generic_description(intake):
     choice = intake.resolver.resolve("Freelance Writer", "Write blog posts, newsletters and website copy for our clients.")
     assert choice.code == "27-3043.00"                  # Writers and Authors, not Poets, Lyricists and Creative Writers
+
+
+@pytest.mark.parametrize("text", ["Benefits \x85 \n nurse young \u2028 skill:act! remote -", "\u2028\x85 \n", "Benefits:\n\n"])
+def test_postings_with_nothing_but_separators_after_a_section_are_an_intake_error_not_a_crash(text):
+    """Found by the API fuzzer: a posting whose context is only line separators once sections are cut."""
+    from query.guard import PolicyViolationError
+    from query.intake import IntakeError
+    from records.errors import QueryError
+    with pytest.raises((IntakeError, PolicyViolationError, QueryError)):
+        QueryGenerator().generate(text=text, title="")
