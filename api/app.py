@@ -12,15 +12,11 @@ from api.schemas import CandidateSummary, Problem, RetrieverScore, SearchBody, S
 from api.schemas import EventsReceipt
 from api.jobs import JobManager
 from api.settings import Settings
-from indexer.encoder import MiniLMEncoder
-from indexer.reader import IndexReader
+from api.wiring import build_engine
 from query.filters import Filters
 from ranking.events import EventStores, check_tenant
-from ranking.features import FeatureSet, graph_loader
-from ranking.ltr import LtrSettings, LtrStage
 from ranking.paging import search_page
 from ranking.pipeline import SearchEngine, SearchRequest
-from ranking.registry import ModelRegistry
 from records.errors import ValidationError
 from records.errors import (BackendUnavailableError, FilterError, NotFoundError, QueryError, QuerySyntaxError,
                             TalentSearchError)
@@ -36,8 +32,7 @@ def create_app(settings: Settings | None = None, *, engine: SearchEngine | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if app.state.engine is None:
-            reader = IndexReader(settings.index_dir, vectors=settings.vector_config(), opensearch=settings.opensearch_config())
-            app.state.engine = SearchEngine(reader, MiniLMEncoder(settings.encoder_config()), ltr=make_ltr_stage(settings))
+            app.state.engine = build_engine(settings)
         try:
             app.state.engine.warm()     # the first search should not pay for loading the index, graph and models
         except (TalentSearchError, OSError) as exc:
@@ -120,14 +115,6 @@ def create_app(settings: Settings | None = None, *, engine: SearchEngine | None 
 
     install_query_routes(app, settings, _problem)
     return app
-
-
-def make_ltr_stage(settings: Settings) -> LtrStage:
-    """The featurize + re-rank stage: per-tenant models from ``ltr_dir``, served features logged there."""
-    return LtrStage(ModelRegistry(settings.ltr_dir), EventStores(settings.ltr_dir),
-                    FeatureSet(graph_loader=graph_loader(settings.index_dir)),
-                    LtrSettings(budget=settings.ltr_rerank_k, log_features=settings.ltr_log_features,
-                                explore=settings.ltr_explore))
 
 
 def summarize(p: dict | None) -> CandidateSummary:

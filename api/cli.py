@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from api.cli_args import filter_args, index_dir_arg, ltr_dir_arg, settings_from_args
 from records.errors import QuerySyntaxError, TalentSearchError
 
 log = logging.getLogger("talentsearch")
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("index", help="validate and upsert profiles (Parquet or JSONL) into an index")
     i.add_argument("paths", nargs="+", type=Path)
-    _index_dir(i)
+    index_dir_arg(i)
     i.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="date for experience/tenure (default today)")
     i.add_argument("--rebuild", action="store_true", help="build from scratch instead of upserting")
     i.add_argument("--no-progress", action="store_true")
@@ -54,13 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("delete", help="delete candidates by id")
     d.add_argument("ids", nargs="*")
     d.add_argument("--ids-file", type=Path, help="file with one candidate_id per line")
-    _index_dir(d)
+    index_dir_arg(d)
     d.set_defaults(func=_delete)
 
     s = sub.add_parser("search", help="search an index")
     s.add_argument("query", help="Boolean query or natural language ('' = filters only)")
-    _index_dir(s)
-    _filter_args(s)
+    index_dir_arg(s)
+    ltr_dir_arg(s)
+    filter_args(s)
     s.add_argument("--k", type=int, default=10)
     s.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid")
     s.add_argument("--syntax", choices=["auto", "boolean", "keywords"], default="auto")
@@ -71,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_search)
 
     v = sub.add_parser("serve", help="serve the HTTP API (FastAPI)")
-    _index_dir(v)
+    index_dir_arg(v)
+    ltr_dir_arg(v)
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=8000)
     v.set_defaults(func=_serve)
@@ -116,43 +119,11 @@ def _parser() -> argparse.ArgumentParser:
     graph_parsers(sub)
     from api.queries import add_cli as _queries_cli   # issue 7: talentsearch queries generate|refine
 
-    _queries_cli(sub, _index_dir)
+    _queries_cli(sub, index_dir_arg)
     from api.cli_jobs import add_parsers as job_parsers   # rerank (bulk jobs)
 
     job_parsers(sub)
     return p
-
-
-def _index_dir(p) -> None:
-    p.add_argument("--index-dir", type=Path, default=None, help="index directory (default $TALENTSEARCH_INDEX_DIR or var/index)")
-
-
-def _filter_args(p) -> None:
-    f = p.add_argument_group("filters")
-    f.add_argument("--near", help="city, e.g. Berlin or 'Berlin, DE'")
-    f.add_argument("--lat", type=float)
-    f.add_argument("--lon", type=float)
-    f.add_argument("--radius-km", type=float)
-    f.add_argument("--min-years", type=float)
-    f.add_argument("--max-years", type=float)
-    f.add_argument("--seniority", action="append")
-    f.add_argument("--company", action="append", dest="current_company", help="current company (id or name)")
-    f.add_argument("--not-company", action="append", dest="not_current_company")
-    f.add_argument("--past-company", action="append")
-    f.add_argument("--open-to-work", action="store_true", default=None)
-    f.add_argument("--active-within-days", type=int)
-    f.add_argument("--tenant", help="caller's tenant: also shows this tenant's private candidates")
-
-
-def _settings(args):
-    from api.settings import Settings
-
-    overrides = {}
-    if getattr(args, "index_dir", None):
-        overrides["index_dir"] = args.index_dir
-    if getattr(args, "as_of", None):
-        overrides["as_of"] = args.as_of
-    return Settings(**overrides)
 
 
 def _generate(args) -> int:
@@ -168,7 +139,7 @@ def _generate(args) -> int:
 def _index(args) -> int:
     from indexer.build import ingest
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     report = ingest(args.paths, settings.index_dir, settings.index_config(), rebuild=args.rebuild,
                     progress=not args.no_progress)
     if args.json:
@@ -188,23 +159,24 @@ def _delete(args) -> int:
     ids = list(args.ids)
     if args.ids_file:
         ids += [line.strip() for line in args.ids_file.read_text().splitlines() if line.strip()]
-    settings = _settings(args)
+    settings = settings_from_args(args)
     report = ingest([], settings.index_dir, settings.index_config(), delete_ids=ids, progress=False)
     print(f"deleted {report.deleted} of {len(ids)} ids; index {report.version} has {report.total} profiles")
     return 0
 
 
 def build_engine(settings):
-    from indexer.encoder import MiniLMEncoder
-    from indexer.reader import IndexReader
-    from ranking.pipeline import SearchEngine
+    """The engine the CLI searches with: the same assembly as HTTP and MCP (the tenant's LTR model included)."""
+    from api.wiring import build_engine as build
 
-    return SearchEngine(IndexReader(settings.index_dir, vectors=settings.vector_config(), opensearch=settings.opensearch_config()),
-                        MiniLMEncoder(settings.encoder_config()))
+    return build(settings)
 
 
 def _search(args) -> int:
     from query.filters import Filters
+    from query.syntax import parse_query
+
+    parse_query(args.query, args.syntax)      # a syntax error is reported before the index and models load
     from ranking.pipeline import SearchRequest
 
     raw = {k: getattr(args, k) for k in ("near", "lat", "lon", "radius_km", "min_years", "max_years", "seniority",
@@ -213,12 +185,13 @@ def _search(args) -> int:
     filters = Filters.from_dict(raw, tenant_id=args.tenant)
     request = SearchRequest(query=args.query, filters=filters, k=args.k, mode=args.mode, syntax=args.syntax,
                             fusion=args.fusion, rrf_k=args.rrf_k, debug=args.debug)
-    engine = build_engine(_settings(args))
+    engine = build_engine(settings_from_args(args))
     res = engine.search(request)
     if args.json:
         from api.app import summarize
 
         out = {"query": res.query, "mode": res.mode, "syntax": res.syntax, "index_version": res.version,
+               "model_version": res.model_version, "request_id": res.request_id,
                "total_lexical": res.total_lexical, "timings_ms": res.timings_ms,
                "hits": [{"candidate_id": h.candidate_id, "rank": h.rank, "score": h.score,
                          "retrievers": {n: {"rank": h.ranks[n], "score": h.scores[n]} for n in h.ranks},
@@ -228,7 +201,8 @@ def _search(args) -> int:
             out["debug"] = res.debug
         print(json.dumps(out, indent=2, default=str))
         return 0
-    print(f"{len(res.hits)} hits ({res.mode}, {res.syntax}; {res.timings_ms['total']:.1f} ms)  query: {res.query}")
+    order = f"model {res.model_version}" if res.model_version else "fused order"
+    print(f"{len(res.hits)} hits ({res.mode}, {res.syntax}, {order}; {res.timings_ms['total']:.1f} ms)  query: {res.query}")
     for h in res.hits:
         p = h.profile or {}
         loc = (p.get("location") or {}).get("city") or ""
@@ -243,7 +217,7 @@ def _serve(args) -> int:
 
     from api.app import create_app
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 

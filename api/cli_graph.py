@@ -4,20 +4,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from api.cli_args import filter_args, index_dir_arg, settings_from_args
+
 
 def add_parsers(sub) -> None:
-    from api.cli import _filter_args, _index_dir
 
     g = sub.add_parser("graph", help="the economic graph").add_subparsers(dest="graph", required=True)
     b = g.add_parser("build", help="build <index-dir>/graph from the live index version's career histories")
-    _index_dir(b)
+    index_dir_arg(b)
     b.add_argument("--no-progress", action="store_true")
     b.set_defaults(func=_graph_build)
 
     i = sub.add_parser("insights", help="talent-pool insights for a query + filters (needs `graph build`)")
     i.add_argument("query", help="Boolean query or keywords ('' = every profile passing the filters)")
-    _index_dir(i)
-    _filter_args(i)
+    index_dir_arg(i)
+    filter_args(i)
     i.add_argument("--vs-company", help="also show the companies this one wins talent from and loses it to")
     i.add_argument("--top", type=int, default=10)
     i.add_argument("--window-months", type=int, default=24)
@@ -29,10 +30,9 @@ def add_parsers(sub) -> None:
 
 
 def _graph_build(args) -> int:
-    from api.cli import _settings
     from graph.build import GraphConfig, build_for_index
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     graph, path = build_for_index(settings.index_dir, GraphConfig(progress=not args.no_progress))
     m = graph.manifest
     print(f"graph {path}: {m['profiles']:,} profiles, {m['counts']['companies']:,} companies, "
@@ -45,7 +45,7 @@ def _graph_build(args) -> int:
 
 
 def _insights(args) -> int:
-    from api.cli import _settings, build_engine
+    from api.wiring import build_engine
     from query.filters import Filters
     from ranking.insights import pool_insights
     from ranking.pipeline import SearchRequest
@@ -54,7 +54,7 @@ def _insights(args) -> int:
                                           "current_company", "not_current_company", "past_company", "open_to_work",
                                           "active_within_days") if getattr(args, k) is not None}
     request = SearchRequest(query=args.query, filters=Filters.from_dict(raw, tenant_id=args.tenant), syntax=args.syntax)
-    engine = build_engine(_settings(args))
+    engine = build_engine(settings_from_args(args))
     out = pool_insights(engine, request, vs_company=args.vs_company, top=args.top, window_months=args.window_months,
                         pool_limit=args.pool_limit)
     if args.chart:

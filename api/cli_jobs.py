@@ -6,15 +6,16 @@ import signal
 import threading
 from pathlib import Path
 
+from api.cli_args import index_dir_arg, ltr_dir_arg, settings_from_args
+
 
 def add_parsers(sub) -> None:
-    from api.cli import _index_dir
-
     r = sub.add_parser("rerank", help="re-rank candidate lists: Parquet (query_id, query, candidate_id) in, "
                                       "Parquet (ranks, scores, explanations) out; resumable")
     r.add_argument("input", type=Path, help="Parquet with query_id, query, candidate_id (rows of a query contiguous)")
     r.add_argument("output", type=Path, help="Parquet to write (work state in OUTPUT.work/ until done)")
-    _index_dir(r)
+    index_dir_arg(r)
+    ltr_dir_arg(r)
     r.add_argument("--tenant", help="re-rank as this tenant (its private profiles and its model)")
     r.add_argument("--batch-rows", type=int, default=20_000, help="rows per durable unit of work")
     r.add_argument("--syntax", choices=["auto", "boolean", "keywords"], default="auto")
@@ -23,7 +24,8 @@ def add_parsers(sub) -> None:
     r.set_defaults(func=_rerank)
 
     m = sub.add_parser("mcp", help="serve search, re-rank, insights and query generation as MCP tools for agents")
-    _index_dir(m)
+    index_dir_arg(m)
+    ltr_dir_arg(m)
     m.add_argument("--tenant", help="the tenant this server acts for (fixed for its lifetime)")
     m.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")
     m.add_argument("--host", default="127.0.0.1")
@@ -65,15 +67,14 @@ def _keys(args) -> int:
 
 
 def _mcp(args) -> int:
-    from api.cli import _settings
     from api.mcp_server import run_mcp
 
-    run_mcp(_settings(args), tenant_id=args.tenant, transport=args.transport, host=args.host, port=args.port)
+    run_mcp(settings_from_args(args), tenant_id=args.tenant, transport=args.transport, host=args.host, port=args.port)
     return 0
 
 
 def _rerank(args) -> int:
-    from api.cli import _settings, build_engine
+    from api.wiring import build_engine
     from ranking.bulk import BulkOptions, read_progress, run_bulk
 
     if args.batch_rows < 1:
@@ -86,7 +87,7 @@ def _rerank(args) -> int:
     # Ctrl-C / SIGTERM: finish the unit in hand, record it, stop (re-run the same command to resume)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: cancel.set())
-    engine = build_engine(_settings(args))
+    engine = build_engine(settings_from_args(args))
     prog = run_bulk(engine, args.input, args.output,
                     BulkOptions(tenant_id=args.tenant, batch_rows=args.batch_rows, syntax=args.syntax, mode=args.mode),
                     cancel=cancel, progress_bar=not args.no_progress)

@@ -7,13 +7,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from api.cli_args import ltr_dir_arg, settings_from_args
+
 
 def add_parsers(sub) -> None:
     e = sub.add_parser("events", help="engagement events").add_subparsers(dest="events", required=True)
     i = e.add_parser("import", help="import events from a JSON Lines file (idempotent by event_id)")
     i.add_argument("file", type=Path)
     i.add_argument("--tenant", default=None, help="store events for this tenant (default: each event's tenant_id)")
-    _ltr_dir(i)
+    ltr_dir_arg(i)
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=_import)
 
@@ -35,23 +37,17 @@ def add_parsers(sub) -> None:
                    help="choose tree shape and rounds on an inner split of the tenant's requests (one-standard-error rule)")
     t.add_argument("--threads", type=int, default=1, help="LightGBM threads (1 suits engagement-sized data)")
     t.add_argument("--rollback", action="store_true", help="instead of training: roll --tenant back to its previous model")
-    _ltr_dir(t)
+    ltr_dir_arg(t)
     t.set_defaults(func=_train)
 
     m = sub.add_parser("models", help="list a tenant's model versions ('__global__' for the global model)")
     m.add_argument("--tenant", required=True)
-    _ltr_dir(m)
+    ltr_dir_arg(m)
     m.set_defaults(func=_models)
 
 
-def _ltr_dir(p) -> None:
-    p.add_argument("--ltr-dir", type=Path, default=None, help="events, feature logs, models (default $TALENTSEARCH_LTR_DIR or var/ltr)")
-
-
 def _dir(args) -> Path:
-    from api.settings import Settings
-
-    return args.ltr_dir or Settings().ltr_dir
+    return settings_from_args(args).ltr_dir
 
 
 def _import(args) -> int:

@@ -33,13 +33,9 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None):
 
     def get_engine():
         if state["engine"] is None:
-            from api.app import make_ltr_stage
-            from indexer.encoder import MiniLMEncoder
-            from indexer.reader import IndexReader
-            from ranking.pipeline import SearchEngine
+            from api.wiring import build_engine
 
-            reader = IndexReader(settings.index_dir, vectors=settings.vector_config(), opensearch=settings.opensearch_config())
-            state["engine"] = SearchEngine(reader, MiniLMEncoder(settings.encoder_config()), ltr=make_ltr_stage(settings))
+            state["engine"] = build_engine(settings)
         return state["engine"]
 
     def guarded(fn):

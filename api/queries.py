@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.cli_args import settings_from_args
 from query.filters import Filters
 from query.llm.base import QueryStrategy
 from query.llm.generate import QueryGenerator
@@ -193,18 +194,12 @@ def _cli_inputs(args) -> dict:
     return {"text": sys.stdin.read() if args.text == "-" else args.text, **extra}
 
 
-def _cli_settings(args):
-    from api.settings import Settings
-
-    return Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
-
-
 def _cli_generate(args) -> int:
     import json
 
     from query.guard import PolicyViolationError
 
-    gen = build_generator(_cli_settings(args))
+    gen = build_generator(settings_from_args(args))
     try:
         res = gen.generate(tenant_id=args.tenant, **_cli_inputs(args))
     except PolicyViolationError as exc:
@@ -217,7 +212,7 @@ def _cli_generate(args) -> int:
 def _cli_refine(args) -> int:
     import json
 
-    from api.cli import build_engine
+    from api.wiring import build_engine
     from query.guard import PolicyViolationError
     from query.refine import Feedback, RefineConfig, Refiner
     from records.errors import QueryError
@@ -226,7 +221,7 @@ def _cli_refine(args) -> int:
         lo, hi = (int(x) for x in args.target.split(":"))
     except ValueError:
         raise QueryError(f"--target: expected MIN:MAX, got {args.target!r}") from None
-    settings = _cli_settings(args)
+    settings = settings_from_args(args)
     gen = build_generator(settings)
     try:
         res = gen.generate(tenant_id=args.tenant, **_cli_inputs(args))

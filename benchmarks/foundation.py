@@ -23,12 +23,11 @@ METRICS = ["ndcg@10", "recall@100", "mrr@10", "map@100"]
 
 
 def _engine(index_dir: Path, corpus: Path):
-    from indexer.encoder import EncoderConfig, MiniLMEncoder
-    from indexer.reader import IndexReader
-    from ranking.pipeline import SearchEngine
+    from api.settings import Settings
+    from api.wiring import build_engine
 
     as_of = dt.date.fromisoformat(json.loads((corpus / "manifest.json").read_text())["as_of"])
-    return SearchEngine(IndexReader(index_dir), MiniLMEncoder(EncoderConfig()), today=lambda: as_of)
+    return build_engine(Settings(index_dir=index_dir), ltr=False, today=lambda: as_of)
 
 
 def _request(q: dict, mode: str, k: int):

@@ -135,15 +135,15 @@ def insights_core(graph, *, pool: int, repeats: int) -> dict:
 
 def run_insights(args) -> dict:
     from graph.build import ensure_graph
-    from indexer.encoder import EncoderConfig, MiniLMEncoder
-    from indexer.reader import IndexReader
+    from api.settings import Settings
+    from api.wiring import build_engine
     from query.filters import Filters
     from ranking.insights import pool_insights
-    from ranking.pipeline import SearchEngine, SearchRequest
+    from ranking.pipeline import SearchRequest
 
     index_dir = Path(args.suite_dir) / "index"
     ensure_graph(index_dir, progress=not args.no_progress)
-    engine = SearchEngine(IndexReader(index_dir), MiniLMEncoder(EncoderConfig()))
+    engine = build_engine(Settings(index_dir=index_dir), ltr=False)
     requests = [SearchRequest(query=q, filters=Filters.from_dict(f)) for q, f in args.queries]
     times, sizes = [], []
     load_before = os.getloadavg()

@@ -203,13 +203,13 @@ def run_queries(postings: list[dict], gen, index_dir: Path, *, progress: bool) -
     from tqdm.auto import tqdm
 
     from api.queries import pool_counter
-    from indexer.reader import IndexReader
+    from api.settings import Settings
+    from api.wiring import build_engine
     from query.llm import builder
     from query.llm.base import QueryStrategy
     from query.refine import RefineConfig, Refiner
-    from ranking.pipeline import SearchEngine
 
-    engine = SearchEngine(IndexReader(index_dir), encoder=None)
+    engine = build_engine(Settings(index_dir=index_dir), dense=False, ltr=False)
     count = pool_counter(engine)
     refiner = Refiner(gen.taxonomy, gen.expander, RefineConfig())
     rows = []

@@ -181,9 +181,8 @@ def plot_speed(result_json: Path) -> Path:
 
 def run(profiles: int, seed: int = 42, *, workdir: str | None = None, queries: int = 200, api: bool = True,
         requests: int = 300, name: str | None = None) -> dict:
-    from indexer.encoder import EncoderConfig, MiniLMEncoder
-    from indexer.reader import IndexReader
-    from ranking.pipeline import SearchEngine
+    from api.settings import Settings
+    from api.wiring import build_engine
 
     work = Path(workdir or f"var/bench/synthetic-{profiles}-{seed}")
     corpus, index_dir, _ = prepare(work, profiles, seed)
@@ -191,7 +190,7 @@ def run(profiles: int, seed: int = 42, *, workdir: str | None = None, queries: i
     manifest = json.loads((index_dir / "versions" / version / "manifest.json").read_text())
     secs = manifest.get("seconds") or {}
     as_of = dt.date.fromisoformat(manifest["as_of"])
-    engine = SearchEngine(IndexReader(index_dir), MiniLMEncoder(EncoderConfig()), today=lambda: as_of)
+    engine = build_engine(Settings(index_dir=index_dir), ltr=False, today=lambda: as_of)
     qs = load_queries(corpus)
     payload = {"benchmark": "speed", "profiles": manifest["profiles"], "index_version": version,
                "index_build_seconds": secs,

@@ -25,8 +25,8 @@ MIN_PREFIX_CHARS = 2    # characters before '*'; "a*" would expand to a large sh
 
 # Characters allowed inside a bare term besides letters, digits and combining marks. '+' and
 # '-' may not start a term: there they are the "required" and NOT markers.
-TERM_PUNCTUATION = "+#./-_&'@\u2019"
-_BARE = re.compile(r"[\w+#./&'@\u2019-]+")   # \w is exactly str.isalnum() plus '_'
+TERM_PUNCTUATION = "+#./-_&'@\u2019!"     # '!' for product names: ACT!, Yahoo! (never first: not an operator)
+_BARE = re.compile(r"[\w+#./&'@\u2019!-]+")   # \w is exactly str.isalnum() plus '_'
 
 
 def canonical_field(name: str) -> str | None:
@@ -48,7 +48,7 @@ def is_bare_term(text: str, *, operator_words: bool = False) -> bool:
     That is: only term characters, not starting with '+' or '-', at least one letter or digit,
     and (unless ``operator_words``) not one of AND, OR, NOT.
     """
-    if not text or text[0] in "+-":
+    if not text or text[0] in "+-!":
         return False
     if not operator_words and text in OPERATORS:
         return False

@@ -132,6 +132,8 @@ def _lex_word(text: str, pos: int, end: int) -> Token:
 
 
 def _raise_bad_word(text: str, stem: str, pos: int) -> NoReturn:
+    if stem.startswith("!"):
+        raise _error(text, "'!' is not an operator", pos, "NOT or '-' before a term to exclude it, e.g. -java")
     for offset, ch in enumerate(stem):
         if ch == "~":
             raise _error(text, "unexpected '~'", pos + offset,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -25,16 +24,13 @@ from indexer.reader import IndexReader, IndexSnapshot
 from query import ast as qa
 from query.filters import Filters
 from query.expansion import title_expansions
-from query.keywords import keywords_to_ast
-from query.parser import parse
+from query.syntax import SYNTAXES, parse_query
 from records.errors import NotFoundError, QueryError
 from records.hits import FusedHit, Hit, RetrieverResult
 from records.taxonomy import Taxonomy
 from ranking.fusion import FUSERS
 
 MODES = ("hybrid", "lexical", "dense")
-SYNTAXES = ("auto", "boolean", "keywords")
-_BOOLEAN_HINT = re.compile(r'\b(AND|OR|NOT)\b|["()]|(^|\s)[-+]\S|\b[A-Za-z_]+:\S')
 
 
 @dataclass(frozen=True)
@@ -107,36 +103,6 @@ class SearchResponse:
     facets: dict[str, list[tuple[str, int]]] | None = None   # facet -> [(value, count)] over the filtered match set
     highlights: dict[str, dict[str, list[str]]] | None = None   # candidate_id -> lexical field -> marked-up values
     explored: bool = False             # hits shown with random adjacent swaps of the ranked order (propensity data)
-
-
-def detect_syntax(text: str) -> str:
-    return "boolean" if _BOOLEAN_HINT.search(text) else "keywords"
-
-
-# Unambiguous signs of a Boolean query: upper-case operators, quotes, field scopes, +/- prefixes.
-_STRONG_BOOLEAN = re.compile(r'\b(AND|OR|NOT)\b|"|(^|\s)[-+]\S|\b[A-Za-z_]+:\S')
-
-
-def parse_query(text: str, syntax: str) -> tuple[qa.Node | None, str]:
-    """The AST of ``text`` and the syntax it was read with.
-
-    ``auto``: text with Boolean signs is parsed as Boolean. When the only sign was a parenthesis
-    ("data engineer (Spark, Airflow) in Berlin") and the Boolean parse fails, the text is natural
-    language and is read as keywords; with an unambiguous sign (AND/OR/NOT, quotes, ``field:``,
-    ``-term``) the syntax error stands, naming the column.
-    """
-    text = text.strip()
-    if not text:
-        return None, "keywords" if syntax == "auto" else syntax
-    chosen = detect_syntax(text) if syntax == "auto" else syntax
-    if chosen != "boolean":
-        return keywords_to_ast(text), chosen
-    try:
-        return parse(text), "boolean"
-    except QueryError:
-        if syntax == "auto" and not _STRONG_BOOLEAN.search(text):
-            return keywords_to_ast(text), "keywords"
-        raise
 
 
 def dense_query_text(node: qa.Node) -> str:

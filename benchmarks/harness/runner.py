@@ -81,13 +81,13 @@ def prepare_index(suite: Suite, *, rebuild: bool = False, progress: bool = True,
 
 
 def make_engine(suite: Suite, encoder=None):
+    from api.settings import Settings
+    from api.wiring import build_engine
     from indexer.encoder import EncoderConfig, MiniLMEncoder
-    from indexer.reader import IndexReader
-    from ranking.pipeline import SearchEngine
 
     encoder = encoder or MiniLMEncoder(EncoderConfig(max_seq_length=suite.max_seq_length))
     as_of = suite.as_of or dt.date.today()
-    return SearchEngine(IndexReader(suite.index_dir), encoder, today=lambda: as_of)
+    return build_engine(Settings(index_dir=suite.index_dir), encoder=encoder, ltr=False, today=lambda: as_of)
 
 
 def run_condition(engine, suite: Suite, cond: Condition, *, k: int, progress: bool = True) -> tuple[dict, dict, float]:

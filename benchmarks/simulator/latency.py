@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from api.settings import Settings
+from api.wiring import build_engine
 from benchmarks.common import stamp
-from indexer.encoder import EncoderConfig, MiniLMEncoder
-from indexer.reader import IndexReader
 from indexer.termstats import FILE as TERMSTATS_FILE
 from query.filters import Filters
 from query.keywords import keywords_to_ast
@@ -33,7 +33,7 @@ from query.parser import parse
 from ranking.events import EventStores
 from ranking.features import FeatureSet, graph_loader
 from ranking.ltr import LtrSettings, LtrStage
-from ranking.pipeline import SearchEngine, SearchRequest
+from ranking.pipeline import SearchRequest
 from ranking.registry import ModelRegistry
 from records.hits import Hit
 
@@ -42,8 +42,8 @@ AS_OF = dt.date(2026, 11, 1)
 
 def measure(index_dir: str, ltr_dir: str, tenant: str, queries: list[dict], candidates: int, *, progress: bool = True,
             graph: bool = True, repeat: int = 3) -> dict:
-    reader = IndexReader(index_dir)
-    engine = SearchEngine(reader, MiniLMEncoder(EncoderConfig()), today=lambda: AS_OF)
+    engine = build_engine(Settings(index_dir=index_dir), ltr=False, today=lambda: AS_OF)
+    reader = engine.reader
     logs = tempfile.TemporaryDirectory(prefix="ltr-latency-")      # the served-feature log it writes per page
     stage = LtrStage(ModelRegistry(ltr_dir), EventStores(logs.name), FeatureSet(graph_loader=graph_loader(index_dir) if graph else None),
                      LtrSettings(budget=candidates, log_features=True))

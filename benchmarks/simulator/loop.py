@@ -56,12 +56,13 @@ from unittest import mock
 import numpy as np
 from tqdm import tqdm
 
+from api.settings import Settings
+from api.wiring import build_engine
 from benchmarks.common import stamp
 from benchmarks.simulator.config import AS_OF, CONDITIONS, LTR_CONDITIONS, SPLITS, TASTE_FEATURES, SimConfig
 from benchmarks.simulator.report import headline, plot, protocol, summarize, summarize_opposite, summarize_promotions
 from benchmarks.simulator.recruiters import ClickModel, Truth, gain, judge, ndcg, preference, session_events
 from indexer.encoder import EncoderConfig, MiniLMEncoder
-from indexer.reader import IndexReader
 from query.filters import Filters
 from ranking.events import EventStores
 from ranking.features import FEATURE_NAMES, FeatureSet, graph_loader, pool_from_runs
@@ -111,7 +112,8 @@ def _near(q: dict, filters: Filters):
 def hybrid_engine(cfg: SimConfig):
     """(the never-trained engine, the one FeatureSet): what evaluation pools and feature checks read."""
     encoder = _CachedEncoder(MiniLMEncoder(EncoderConfig()))
-    return SearchEngine(IndexReader(cfg.index_dir), encoder, today=lambda: AS_OF), FeatureSet(graph_loader=graph_loader(cfg.index_dir))
+    return (build_engine(Settings(index_dir=cfg.index_dir), encoder=encoder, ltr=False, today=lambda: AS_OF),
+            FeatureSet(graph_loader=graph_loader(cfg.index_dir)))
 
 
 def _engines(cfg: SimConfig):

@@ -88,6 +88,20 @@ def test_cli_syntax_error_exits_non_zero_with_the_column(small_index, capsys):
     assert "column 16" in err and "title:(data AND" in err
 
 
+@pytest.mark.parametrize("query, column", [(")python(", 1), ("title:", 7)])
+def test_cli_reports_a_syntax_error_before_loading_the_index(tmp_path, capsys, query, column):
+    """The query is parsed first: no index (nor encoder) is needed to learn it is malformed."""
+    assert main(["search", query, "--index-dir", str(tmp_path / "no-index-here")]) == 2
+    err = capsys.readouterr().err
+    assert f"column {column}" in err and "no index" not in err
+
+
+@pytest.mark.parametrize("query, column", [(")python(", 1), ("title:", 7)])
+def test_empty_scope_and_parentheses_out_of_order_are_422(client, query, column):
+    r = client.post("/v1/search", json={"query": query})
+    assert r.status_code == 422 and r.json()["column"] == column and r.json()["field"] == "query"
+
+
 def test_cli_search_json(small_index, capsys):
     rc = main(["search", MUST_SHOW, "--index-dir", str(small_index), "--near", "Berlin", "--radius-km", "50", "--json"])
     assert rc == 0

@@ -104,6 +104,19 @@ def test_trained_model_reranks_and_explains(ltr_engine, small_engine):
     assert off.model_version is None and [h.candidate_id for h in off.hits] == [h.candidate_id for h in plain.hits]
 
 
+def test_the_cli_ranks_with_the_tenants_model(ltr_engine, small_index, capsys):
+    """Issue 17: `talentsearch search --tenant T` built the engine without the LTR stage."""
+    engine, ltr_dir = ltr_engine
+    engine.ltr.stores.get("acme-talent").add(_engage(engine), tenant_id="acme-talent")
+    tr = train_scope(ltr_dir, "acme-talent", LtrConfig(num_boost_round=30, min_data_in_leaf=3, min_requests=5, holdout_fraction=0.2))
+    assert tr.promoted
+    common = ["--index-dir", str(small_index), "--ltr-dir", str(ltr_dir), "--json"]
+    assert main(["search", "engineer", "--tenant", "acme-talent", *common]) == 0
+    assert json.loads(capsys.readouterr().out)["model_version"] == f"acme-talent/{tr.version}"
+    assert main(["search", "engineer", "--tenant", "globex-hr", *common]) == 0
+    assert json.loads(capsys.readouterr().out)["model_version"] is None
+
+
 def test_events_api(small_index, ltr_engine):
     engine, ltr_dir = ltr_engine
     with TestClient(create_app(Settings(index_dir=small_index, ltr_dir=ltr_dir), engine=engine)) as client:

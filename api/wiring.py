@@ -1,0 +1,47 @@
+"""The one place the engine is assembled from ``Settings``.
+
+The CLI, the HTTP app, the MCP server, the bulk jobs and the benchmarks all call ``build_engine``, so
+a tenant's learning-to-rank model serves the same way whichever door a request comes through.
+``ltr=False`` is the relevance baseline without tenant models (the benchmarks' hybrid order).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+from api.settings import Settings
+from indexer.encoder import MiniLMEncoder
+from indexer.reader import IndexReader
+from ranking.events import EventStores
+from ranking.features import FeatureSet, graph_loader
+from ranking.ltr import LtrSettings, LtrStage
+from ranking.pipeline import SearchEngine
+from ranking.registry import ModelRegistry
+
+
+def build_reader(settings: Settings) -> IndexReader:
+    """The index reader: embedded index or OpenSearch, with the configured vector index."""
+    return IndexReader(settings.index_dir, vectors=settings.vector_config(), opensearch=settings.opensearch_config())
+
+
+def build_encoder(settings: Settings) -> MiniLMEncoder:
+    return MiniLMEncoder(settings.encoder_config())
+
+
+def build_ltr_stage(settings: Settings) -> LtrStage:
+    """The featurize + re-rank stage: per-tenant models from ``ltr_dir``, served features logged there."""
+    return LtrStage(ModelRegistry(settings.ltr_dir), EventStores(settings.ltr_dir),
+                    FeatureSet(graph_loader=graph_loader(settings.index_dir)),
+                    LtrSettings(budget=settings.ltr_rerank_k, log_features=settings.ltr_log_features,
+                                explore=settings.ltr_explore))
+
+
+def build_engine(settings: Settings, *, encoder=None, dense: bool = True, ltr: bool = True,
+                 today: Callable[[], dt.date] | None = None) -> SearchEngine:
+    """The search engine over ``settings.index_dir``: reader, query encoder and (``ltr=True``) the tenant's
+    learning-to-rank stage. ``encoder`` reuses one already loaded; ``dense=False`` leaves the encoder out
+    (lexical counts only: no model is loaded); ``today`` pins the reference date."""
+    if dense and encoder is None:
+        encoder = build_encoder(settings)
+    return SearchEngine(build_reader(settings), encoder if dense else None, today=today or dt.date.today,
+                        ltr=build_ltr_stage(settings) if ltr else None)
