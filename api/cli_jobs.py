@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def _keys(args) -> int:
 
     path = args.keys_file or Settings().api_keys_file
     if path is None:
-        print("error: give --keys-file or set TALENTSEARCH_API_KEYS_FILE")
+        print("error: no keys file: give --keys-file PATH or set TALENTSEARCH_API_KEYS_FILE (the server reads the "
+              "same file; without one it trusts X-Tenant-Id)", file=sys.stderr)
         return 2
     keys = ApiKeys(path)
     if args.keys == "create":

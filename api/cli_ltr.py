@@ -108,8 +108,9 @@ def _train(args) -> int:
         if not args.tenant:
             print("error: --rollback needs --tenant", file=sys.stderr)
             return 2
-        mv = ModelRegistry(_dir(args)).rollback(args.tenant)
-        print(f"{args.tenant}: now serving {mv.version if mv else 'the hybrid order (no model)'}")
+        registry = ModelRegistry(_dir(args))
+        registry.rollback(args.tenant)
+        print(f"{args.tenant}: now serving {serving(registry, args.tenant)}")
         return 0
     config = LtrConfig(debias=args.debias, num_boost_round=args.rounds, threads=args.threads, select=args.select,
                        gate=args.gate)
@@ -127,6 +128,16 @@ def _train(args) -> int:
         else:
             print(r)
     return 0
+
+
+def serving(registry, tenant: str) -> str:
+    """What orders ``tenant``'s searches now, as the registry resolves it (own model, else global, else fused)."""
+    from ranking.registry import GLOBAL
+
+    mv = registry.resolve(tenant)
+    if mv is None:
+        return "the hybrid order (no tenant or global model)"
+    return f"its model {mv.version}" if mv.scope != GLOBAL else f"the global model {mv.version} (no model of its own)"
 
 
 def _models(args) -> int:

@@ -16,7 +16,7 @@ from ranking.events import EventStores, feature_set_id
 from ranking.features import FEATURE_NAMES, FeatureSet, build_context, pool_from_runs
 from ranking.ltr import LtrConfig, LtrModel, LtrStage, train_scope
 from ranking.pipeline import SearchEngine, SearchRequest
-from ranking.registry import ModelRegistry
+from ranking.registry import GLOBAL, ModelRegistry
 from records.hits import Hit
 from tests.conftest import AS_OF
 
@@ -115,6 +115,14 @@ def test_the_cli_ranks_with_the_tenants_model(ltr_engine, small_index, capsys):
     assert json.loads(capsys.readouterr().out)["model_version"] == f"acme-talent/{tr.version}"
     assert main(["search", "engineer", "--tenant", "globex-hr", *common]) == 0
     assert json.loads(capsys.readouterr().out)["model_version"] is None
+    # a global model trained from acme's shared events; acme rolls back its own: the global one serves, and says so
+    glob = train_scope(ltr_dir, GLOBAL, LtrConfig(num_boost_round=30, min_data_in_leaf=3, min_requests=5, holdout_fraction=0.2),
+                       from_tenants=("acme-talent",))
+    assert glob.promoted
+    assert main(["train", "--tenant", "acme-talent", "--rollback", "--ltr-dir", str(ltr_dir)]) == 0
+    assert f"now serving the global model {glob.version}" in capsys.readouterr().out
+    assert main(["search", "engineer", "--tenant", "acme-talent", *common]) == 0
+    assert json.loads(capsys.readouterr().out)["model_version"] == f"{GLOBAL}/{glob.version}"
 
 
 def test_events_api(small_index, ltr_engine):

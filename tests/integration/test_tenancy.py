@@ -114,3 +114,18 @@ def test_revoked_keys_stop_working_without_a_restart(keyed, tmp_path):
     assert client.post("/v1/search", json={"query": "spark"}, headers={"X-API-Key": secret}).status_code == 200
     keys.revoke(rec.key_id)
     assert client.post("/v1/search", json={"query": "spark"}, headers={"X-API-Key": secret}).status_code == 401
+
+
+def test_keys_cli_as_the_readme_shows_it(tmp_path, capsys, monkeypatch):
+    """Issue 17: without a keys file the command said so on stdout; the README example failed as written."""
+    from api.cli import main
+
+    monkeypatch.delenv("TALENTSEARCH_API_KEYS_FILE", raising=False)
+    assert main(["keys", "create", "--tenant", "acme"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "--keys-file" in out.err and "TALENTSEARCH_API_KEYS_FILE" in out.err
+    path = tmp_path / "api-keys.json"
+    assert main(["keys", "create", "--tenant", "acme", "--keys-file", str(path)]) == 0
+    secret = capsys.readouterr().out.strip().splitlines()[-1]
+    assert ApiKeys(path).tenant_for(secret) == "acme"
+    assert main(["keys", "list", "--keys-file", str(path)]) == 0 and "acme" in capsys.readouterr().out
