@@ -4,6 +4,11 @@
 ``ranking.bulk`` work state until ``result.parquet`` is written. On start-up every job that was
 queued or running when the server stopped is queued again and resumes where its last recorded unit
 ended (ranking/bulk.py), so a restart loses no work and duplicates no row.
+
+A job that meets an unavailable index or backend (no published index yet, OpenSearch down) is not
+failed: it waits in ``queued`` with the error and the time of its next attempt, and is tried again with
+exponential backoff (``retry_base_s`` doubling up to ``retry_max_s``) for up to ``retry_attempts``
+attempts; only then is it ``failed``. Any other error fails the job at once (retrying cannot fix it).
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ import uuid
 from pathlib import Path
 
 from ranking.bulk import BulkOptions, BulkProgress, _open_input, read_progress, run_bulk
-from records.errors import NotFoundError, ValidationError
+from records.errors import BackendUnavailableError, NotFoundError, ValidationError
 
 log = logging.getLogger("talentsearch.jobs")
 PUBLIC = "_public"                      # jobs of callers without a tenant
@@ -27,10 +32,13 @@ ACTIVE = ("queued", "running")
 
 
 class JobManager:
-    def __init__(self, jobs_dir: str | Path, engine_getter, *, max_upload_bytes: int = 2 << 30):
+    def __init__(self, jobs_dir: str | Path, engine_getter, *, max_upload_bytes: int = 2 << 30,
+                 retry_attempts: int = 30, retry_base_s: float = 2.0, retry_max_s: float = 300.0):
         self.root = Path(jobs_dir)
         self._engine = engine_getter
         self.max_upload_bytes = max_upload_bytes
+        self.retry_attempts, self.retry_base_s, self.retry_max_s = retry_attempts, retry_base_s, retry_max_s
+        self._timers: set[threading.Timer] = set()
         self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._cancel: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
@@ -52,6 +60,8 @@ class JobManager:
         """Ask the running job to stop after its current unit (it resumes on the next start)."""
         for ev in list(self._cancel.values()):
             ev.set()
+        for timer in list(self._timers):      # waiting retries are queued again at the next start
+            timer.cancel()
         self._queue.put(None)
         if self._thread is not None:
             self._thread.join(timeout)
@@ -85,7 +95,8 @@ class JobManager:
         done = meta["total_rows"] if meta["state"] == "done" else (prog.rows_done if prog else 0)
         out = {"job_id": job_id, "state": meta["state"], "total_rows": meta["total_rows"], "rows_done": done,
                "progress": round(done / meta["total_rows"], 4) if meta["total_rows"] else 1.0,
-               "created_at": meta["created_at"], "error": meta.get("error")}
+               "created_at": meta["created_at"], "error": meta.get("error"), "attempts": meta.get("attempts", 0),
+               "next_attempt_at": meta.get("next_attempt_at")}
         if meta["state"] == "done":
             out.update({k: meta.get(k) for k in ("queries", "invalid_rows", "not_found", "split_queries", "finished_at")})
         return out
@@ -133,6 +144,8 @@ class JobManager:
                                 BulkOptions(tenant_id=tenant, batch_rows=meta["batch_rows"]), cancel=cancel,
                                 progress_bar=False)
                 self._finish(d, prog)
+            except BackendUnavailableError as exc:    # the index or backend comes back: try again later
+                self._retry_later(d, tenant_key, job_id, exc)
             except Exception as exc:          # a job's failure is recorded on the job, never kills the worker
                 log.exception("job %s failed", job_id)
                 with self._lock:
@@ -142,12 +155,38 @@ class JobManager:
             finally:
                 self._cancel.pop(job_id, None)
 
+    def _retry_later(self, d: Path, tenant_key: str, job_id: str, exc: Exception) -> None:
+        with self._lock:
+            meta = json.loads((d / "job.json").read_text())
+            if meta["state"] not in ACTIVE:           # cancelled meanwhile
+                return
+            attempts = meta.get("attempts", 0) + 1
+            if attempts >= self.retry_attempts:
+                meta.update(state="failed", attempts=attempts, next_attempt_at=None,
+                            error=f"{type(exc).__name__}: {exc} (gave up after {attempts} attempts)")
+                self._write(d, meta)
+                log.error("job %s failed after %d attempts: %s", job_id, attempts, exc)
+                return
+            delay = min(self.retry_base_s * 2 ** (attempts - 1), self.retry_max_s)
+            meta.update(state="queued", attempts=attempts, next_attempt_at=time.time() + delay,
+                        error=f"{type(exc).__name__}: {exc} (attempt {attempts}; next in {delay:g} s)")
+            self._write(d, meta)
+        log.warning("job %s waits %g s for the index: %s", job_id, delay, exc)
+        timer = threading.Timer(delay, self._retry_now, args=(tenant_key, job_id))
+        timer.daemon = True
+        self._timers.add(timer)
+        timer.start()
+
+    def _retry_now(self, tenant_key: str, job_id: str) -> None:
+        self._timers.discard(threading.current_thread())
+        self._enqueue(tenant_key, job_id)
+
     def _finish(self, d: Path, prog: BulkProgress) -> None:
         with self._lock:
             meta = json.loads((d / "job.json").read_text())
             if prog.state == "done":
                 meta.update(state="done", finished_at=time.time(), queries=prog.queries, invalid_rows=prog.invalid_rows,
-                            not_found=prog.not_found, split_queries=prog.split_queries)
+                            not_found=prog.not_found, split_queries=prog.split_queries, error=None, next_attempt_at=None)
                 (d / "input.parquet").unlink(missing_ok=True)
             elif meta["state"] == "running":   # stopped by shutdown, not by the user: resume next start
                 meta["state"] = "queued"

@@ -50,6 +50,8 @@ class JobStatus(BaseModel):
     progress: float = Field(description="rows_done / total_rows")
     created_at: float
     error: str | None = None
+    attempts: int = Field(0, description="attempts that met an unavailable index or backend (retried with backoff)")
+    next_attempt_at: float | None = Field(None, description="when a waiting job is tried again (epoch seconds)")
     queries: int | None = None
     invalid_rows: int | None = None
     not_found: int | None = None

@@ -128,3 +128,51 @@ def test_cancel_stops_a_job(small_engine, tmp_path):
         assert jobs.status(None, st["job_id"])["state"] == "cancelled"
     finally:
         jobs.stop()
+
+
+def _until(predicate, what, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_job_waits_for_an_unavailable_index_and_finishes_when_it_appears(small_index, small_engine, tmp_path):
+    """Issue 17: a job that met an unavailable index failed for good; it now waits and retries with backoff."""
+    import shutil
+
+    from indexer.reader import IndexReader
+    from ranking.pipeline import SearchEngine
+    from tests.conftest import AS_OF
+
+    index = tmp_path / "index"          # nothing published yet
+    engine = SearchEngine(IndexReader(index), small_engine.encoder, today=lambda: AS_OF)
+    jobs = JobManager(tmp_path / "jobs", lambda: engine, retry_base_s=0.05, retry_max_s=0.2)
+    st = jobs.submit("acme-talent", _parquet(3))
+    jobs.start()
+    try:
+        waiting = _until(lambda: (s := jobs.status("acme-talent", st["job_id"]))["attempts"] >= 2 and s, "two attempts")
+        assert waiting["state"] in ("queued", "running") and "no index" in waiting["error"]
+        shutil.copytree(small_index, index)          # the index is published
+        final = _until(lambda: (s := jobs.status("acme-talent", st["job_id"]))["state"] in ("done", "failed") and s, "done")
+    finally:
+        jobs.stop()
+    assert final["state"] == "done" and final["rows_done"] == 3 * len(CANDIDATES) and final["error"] is None
+
+
+def test_a_job_gives_up_after_its_attempts(small_engine, tmp_path):
+    from indexer.reader import IndexReader
+    from ranking.pipeline import SearchEngine
+
+    engine = SearchEngine(IndexReader(tmp_path / "never"), small_engine.encoder)
+    jobs = JobManager(tmp_path / "jobs", lambda: engine, retry_attempts=3, retry_base_s=0.01, retry_max_s=0.01)
+    st = jobs.submit(None, _parquet(1))
+    jobs.start()
+    try:
+        final = _until(lambda: (s := jobs.status(None, st["job_id"]))["state"] == "failed" and s, "failed")
+    finally:
+        jobs.stop()
+    assert final["attempts"] == 3 and "gave up after 3 attempts" in final["error"]
