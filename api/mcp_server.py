@@ -1,19 +1,33 @@
 """MCP server: search, candidate lookup, re-rank, talent-pool insights and query generation as agent tools.
 
     talentsearch mcp --index-dir var/index --tenant acme-talent          # stdio (what agent hosts launch)
-    talentsearch mcp --transport streamable-http --port 8001             # or over HTTP
+    talentsearch mcp --transport streamable-http --port 8001             # or over HTTP (bearer keys)
 
-The server calls the engine in-process (no HTTP hop) and is bound to ONE tenant, set when it is
-started: the agent host launches one server per customer, so an agent cannot widen its own scope by
-naming another tenant in a tool call. Tool errors are returned as MCP tool errors whose text says
-what was wrong and where (the same messages the HTTP API puts in problem+json).
+The server calls the engine in-process (no HTTP hop). It builds and warms the engine when it starts,
+so an agent host's first tool call does not wait for the index and models. Every tool declares an
+output schema and answers with structured content.
+
+Tenancy. Over stdio the server is bound to ONE tenant, set when it is started: the agent host launches
+one server per customer, so an agent cannot widen its own scope by naming another tenant in a tool
+call. Over HTTP with an API keys file (``TALENTSEARCH_API_KEYS_FILE``, the same keys as the HTTP API)
+every request needs ``Authorization: Bearer <key>`` and the key decides the tenant; without a keys file
+the HTTP transport serves loopback only and says so (development mode). Tool errors are MCP tool errors
+whose text says what was wrong and where (the same messages the HTTP API puts in problem+json).
 """
 from __future__ import annotations
 
-from typing import Any
+import logging
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas import CandidateSummary
 from query.filters import Filters
-from records.errors import TalentSearchError
+from records.errors import TalentSearchError, ValidationError
+
+log = logging.getLogger("talentsearch.mcp")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 INSTRUCTIONS = """\
 talentsearch finds candidates among professional profiles. Typical flow: turn a job description into
@@ -24,19 +38,114 @@ radius_km, min_years/max_years, seniority, current_company, not_current_company,
 open_to_work, active_within_days."""
 
 
-def build_mcp(settings, *, tenant_id: str | None = None, engine=None):
-    """The MCP server over ``settings.index_dir`` for ``tenant_id`` (None: network profiles only)."""
+# ------------------------------------------------------------------------------ output schemas
+class McpHit(BaseModel):
+    candidate_id: str
+    rank: int
+    score: float
+    retrievers: dict[str, int] = Field(description="rank of the hit in each retriever that found it")
+    matched_fields: list[str]
+    candidate: CandidateSummary
+
+
+class SearchOutput(BaseModel):
+    query: str | None = Field(description="the query as the engine read it (normalised Boolean)")
+    syntax: str
+    total_lexical: int = Field(description="profiles the lexical query matched (-1: not counted)")
+    index_version: str
+    model_version: str | None = Field(description="the tenant's LTR model that ordered the hits (None: fused order)")
+    hits: list[McpHit]
+
+
+class CandidateOutput(BaseModel):
+    candidate_id: str
+    profile: dict[str, Any] = Field(description="the indexed profile: positions, education, skills, location, ...")
+
+
+class RerankItemOutput(BaseModel):
+    candidate_id: str
+    status: Literal["ok", "no_match", "not_found"]
+    rank: int | None
+    score: float | None
+    explanation: str = ""
+
+
+class RerankOutput(BaseModel):
+    index_version: str
+    model_version: str | None = None
+    items: list[RerankItemOutput]
+
+
+class InsightsOutput(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    pool: dict[str, Any] = Field(description="profiles matched, used, in the graph, truncated")
+    timings_ms: dict[str, float] = {}
+
+
+class QueriesOutput(BaseModel):
+    requirements: dict[str, Any] = Field(description="the hiring requirements read from the text")
+    strategies: list[dict[str, Any]] = Field(description="runnable queries with filters and a rationale each")
+    provider: str
+    is_llm: bool
+    model: str | None = None
+    prompt_version: str | None = None
+    fallback_reason: str | None = None
+    guard: list[dict[str, Any]] = Field(description="protected criteria found, and what was done with each")
+    notes: list[str] = []
+
+
+# ------------------------------------------------------------------------------ bearer keys
+class ApiKeyVerifier:
+    """MCP ``TokenVerifier`` over the API keys file: a valid key is an access token for its tenant."""
+
+    def __init__(self, keys):
+        self.keys = keys
+
+    async def verify_token(self, token: str):
+        from mcp.server.auth.provider import AccessToken
+
+        tenant = self.keys.tenant_for(token)
+        return None if tenant is None else AccessToken(token=token, client_id=tenant, scopes=["talentsearch"])
+
+
+def _package_version() -> str:
+    try:
+        return version("talentsearch")
+    except PackageNotFoundError:    # running from a source tree that was never installed
+        return "0+unknown"
+
+
+def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None, url: str | None = None):
+    """The MCP server over ``settings.index_dir``.
+
+    ``tenant_id``: the tenant a stdio server acts for (None: network profiles only). ``keys`` (an
+    ``api.middleware.ApiKeys``) with ``url`` (where the HTTP transport listens): bearer-key auth, the
+    key's tenant for each call. ``engine``: reuse one already built, else it is built and warmed now."""
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
 
-    state: dict[str, Any] = {"engine": engine}
+    if keys is not None and tenant_id is not None:
+        raise ValidationError("tenant: with an API keys file each key decides its tenant; start without --tenant")
+    if engine is None:
+        from api.wiring import build_engine
 
-    def get_engine():
-        if state["engine"] is None:
-            from api.wiring import build_engine
+        engine = build_engine(settings)
+        try:
+            engine.warm()               # the first tool call should not pay for loading the index and models
+        except (TalentSearchError, OSError) as exc:
+            log.warning("not warmed up at start: %s", exc)
+    state: dict[str, Any] = {"generator": None}
 
-            state["engine"] = build_engine(settings)
-        return state["engine"]
+    def caller() -> str | None:
+        """The tenant of this call: the bearer key's over HTTP with keys, else the server's own."""
+        if keys is None:
+            return tenant_id
+        from mcp.server.auth.middleware.auth_context import get_access_token
+
+        token = get_access_token()
+        if token is None:               # unreachable behind RequireAuthMiddleware; never fall back to a tenant
+            raise ToolError("unauthenticated: send 'Authorization: Bearer <key>'")
+        return token.client_id
 
     def guarded(fn):
         def call(*args, **kwargs):
@@ -46,7 +155,13 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None):
                 raise ToolError(f"{type(exc).__name__}: {exc}") from None
         return call
 
-    server = MCPServer("talentsearch", instructions=INSTRUCTIONS)
+    auth = {}
+    if keys is not None:
+        from mcp.server.auth.settings import AuthSettings
+
+        auth = {"token_verifier": ApiKeyVerifier(keys),
+                "auth": AuthSettings(issuer_url=url, resource_server_url=f"{url}/mcp", validate_token_resource=False)}
+    server = MCPServer("talentsearch", instructions=INSTRUCTIONS, version=_package_version(), **auth)
 
     @server.tool(description="Search candidates with a Boolean query or plain words, plus filters. Returns ranked "
                              "candidates with why they matched (per-retriever ranks, matched fields).")
@@ -55,7 +170,7 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None):
                           seniority: list[str] | None = None, current_company: list[str] | None = None,
                           not_current_company: list[str] | None = None, past_company: list[str] | None = None,
                           open_to_work: bool | None = None, active_within_days: int | None = None,
-                          mode: str = "hybrid") -> dict:
+                          mode: str = "hybrid") -> SearchOutput:
         from api.app import summarize
         from ranking.pipeline import SearchRequest
 
@@ -66,35 +181,36 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None):
 
         @guarded
         def run():
-            filters = Filters.from_dict(raw, tenant_id=tenant_id)
-            res = get_engine().search(SearchRequest(query=query, filters=filters, k=k, mode=mode))
-            return {"query": res.query, "syntax": res.syntax, "total_lexical": res.total_lexical,
-                    "index_version": res.version,
-                    "hits": [{"candidate_id": h.candidate_id, "rank": h.rank, "score": round(h.score, 6),
-                              "retrievers": {n: h.ranks[n] for n in h.ranks}, "matched_fields": list(h.matched_fields),
-                              "candidate": summarize(h.profile).model_dump()} for h in res.hits]}
+            filters = Filters.from_dict(raw, tenant_id=caller())
+            res = engine.search(SearchRequest(query=query, filters=filters, k=k, mode=mode))
+            return SearchOutput(query=res.query, syntax=res.syntax, total_lexical=res.total_lexical,
+                                index_version=res.version, model_version=res.model_version,
+                                hits=[McpHit(candidate_id=h.candidate_id, rank=h.rank, score=round(h.score, 6),
+                                             retrievers=dict(h.ranks), matched_fields=list(h.matched_fields),
+                                             candidate=summarize(h.profile)) for h in res.hits])
         return run()
 
     @server.tool(description="One candidate's full indexed profile by candidate_id.")
-    def get_candidate(candidate_id: str) -> dict:
+    def get_candidate(candidate_id: str) -> CandidateOutput:
         @guarded
         def run():
-            rec = get_engine().get(candidate_id, tenant_id=tenant_id)
-            return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in rec.items()
-                    if k not in ("ord", "content_hash")}
+            rec = engine.get(candidate_id, tenant_id=caller())
+            profile = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in rec.items()
+                       if k not in ("ord", "content_hash")}
+            return CandidateOutput(candidate_id=candidate_id, profile=profile)
         return run()
 
     @server.tool(description="Re-rank a given list of candidate ids (at most 1,000) for a query; every id comes back "
                              "once with a status (ok, no_match, not_found), rank and score.")
-    def rerank_candidates(query: str, candidate_ids: list[str]) -> dict:
+    def rerank_candidates(query: str, candidate_ids: list[str]) -> RerankOutput:
         from ranking.rerank import RerankRequest, rerank
 
         @guarded
         def run():
-            res = rerank(get_engine(), RerankRequest(query, tuple(candidate_ids), tenant_id=tenant_id))
-            return {"index_version": res.index_version,
-                    "items": [{"candidate_id": r.candidate_id, "status": r.status, "rank": r.rank, "score": r.score,
-                               "explanation": r.explanation} for r in res.items]}
+            res = rerank(engine, RerankRequest(query, tuple(candidate_ids), tenant_id=caller()))
+            return RerankOutput(index_version=res.index_version, model_version=res.model_version,
+                                items=[RerankItemOutput(candidate_id=r.candidate_id, status=r.status, rank=r.rank,
+                                                        score=r.score, explanation=r.explanation) for r in res.items])
         return run()
 
     @server.tool(description="Talent-pool insights for a query + filters: supply, top locations/titles/skills/"
@@ -102,29 +218,32 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None):
                              "Needs `talentsearch graph build`.")
     def talent_pool_insights(query: str = "", near: str | None = None, radius_km: float | None = None,
                              min_years: float | None = None, max_years: float | None = None,
-                             seniority: list[str] | None = None, vs_company: str | None = None, top: int = 10) -> dict:
+                             seniority: list[str] | None = None, vs_company: str | None = None,
+                             top: int = 10) -> InsightsOutput:
         from ranking.insights import pool_insights
         from ranking.pipeline import SearchRequest
 
         @guarded
         def run():
             filters = Filters.from_dict(_filters(dict(near=near, radius_km=radius_km, min_years=min_years,
-                                                      max_years=max_years, seniority=seniority)), tenant_id=tenant_id)
-            return pool_insights(get_engine(), SearchRequest(query=query, filters=filters), vs_company=vs_company, top=top)
+                                                      max_years=max_years, seniority=seniority)), tenant_id=caller())
+            return InsightsOutput(**pool_insights(engine, SearchRequest(query=query, filters=filters),
+                                                  vs_company=vs_company, top=top))
         return run()
 
     @server.tool(description="Turn a job description (or intake notes) into several runnable queries (strict Boolean, "
                              "broadened, semantic) with filters and a rationale each. Requests that target protected "
                              "attributes (age, gender, ethnicity, religion, nationality, disability, family status, "
                              "pregnancy) are refused or stripped, with an explanation.")
-    def generate_queries(job_description: str) -> dict:
+    def generate_queries(job_description: str) -> QueriesOutput:
         from api.queries import build_generator
 
         @guarded
         def run():
-            if state.get("generator") is None:
+            if state["generator"] is None:
                 state["generator"] = build_generator(settings)
-            return state["generator"].generate(text=job_description, fields=None, tenant_id=tenant_id).to_dict()
+            out = state["generator"].generate(text=job_description, fields=None, tenant_id=caller()).to_dict()
+            return QueriesOutput(**out)
         return run()
 
     return server
@@ -135,11 +254,21 @@ def _filters(values: dict) -> dict:
 
 
 def run_mcp(settings, *, tenant_id: str | None, transport: str = "stdio", host: str = "127.0.0.1", port: int = 8001) -> None:
-    server = build_mcp(settings, tenant_id=tenant_id)
     if transport == "stdio":
-        server.run("stdio")
+        build_mcp(settings, tenant_id=tenant_id).run("stdio")
+        return
+    keys = None
+    if settings.api_keys_file is not None:
+        from api.middleware import ApiKeys
+
+        keys = ApiKeys(settings.api_keys_file)
+    elif host not in LOOPBACK:
+        raise ValidationError(f"host: serving MCP on {host} needs API keys (TALENTSEARCH_API_KEYS_FILE); "
+                              "without them only loopback is served")
     else:
-        server.run("streamable-http", host=host, port=port)
+        log.warning("no API keys file configured: the MCP HTTP transport is open to this machine (development mode)")
+    server = build_mcp(settings, tenant_id=tenant_id, keys=keys, url=f"http://{host}:{port}")
+    server.run("streamable-http", host=host, port=port)
 
 
-__all__ = ["build_mcp", "run_mcp"]
+__all__ = ["build_mcp", "run_mcp", "ApiKeyVerifier"]

@@ -99,3 +99,94 @@ def test_stdio_server_as_an_agent_host_launches_it(small_index):
     names, res = anyio.run(go)
     assert names >= TOOLS
     assert _payload(res)["hits"]
+
+
+def test_every_tool_declares_an_output_schema_and_answers_structured_content(servers):
+    """Issue 17: tools returned JSON as text; the server version was empty."""
+    async def go():
+        async with Client(servers["acme-talent"]) as client:
+            tools = (await client.list_tools()).tools
+            res = await client.call_tool("search_candidates", {"query": MUST_SHOW, "k": 3})
+            return client.initialize_result if hasattr(client, "initialize_result") else None, tools, res
+    init, tools, res = anyio.run(go)
+    for tool in tools:
+        assert tool.output_schema and tool.output_schema.get("type") == "object", tool.name
+    search = next(t for t in tools if t.name == "search_candidates")
+    assert {"hits", "index_version", "model_version"} <= set(search.output_schema["properties"])
+    assert not res.is_error and res.structured_content["hits"] and "candidate" in res.structured_content["hits"][0]
+    assert servers["acme-talent"].version not in ("", None)
+
+
+def test_the_engine_is_built_when_the_server_starts(small_index, small_engine, monkeypatch):
+    import api.wiring
+
+    built = []
+    monkeypatch.setattr(api.wiring, "build_engine", lambda settings: built.append(settings) or small_engine)
+    build_mcp(Settings(index_dir=small_index), tenant_id="acme-talent")
+    assert len(built) == 1                      # before any tool call: the first call does not pay for loading
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_http_transport_needs_a_bearer_key_and_the_key_decides_the_tenant(small_index, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import time
+
+    import httpx
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    from api.middleware import ApiKeys
+
+    keys = ApiKeys(tmp_path / "keys.json")
+    _, acme = keys.create("acme-talent")
+    _, globex = keys.create("globex-hr")
+    port = _free_port()
+    env = {**os.environ, "TALENTSEARCH_API_KEYS_FILE": str(tmp_path / "keys.json")}
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "mcp", "--transport", "streamable-http", "--port", str(port),
+                             "--index-dir", str(small_index)], cwd=str(REPO), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while True:                                            # wait for the port, not for a fixed time
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline, "MCP HTTP server did not start"
+            time.sleep(0.2)
+        url = f"http://127.0.0.1:{port}/mcp"
+        anonymous = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                               headers={"Accept": "application/json, text/event-stream"})
+        assert anonymous.status_code == 401
+        wrong = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                           headers={"Accept": "application/json, text/event-stream", "Authorization": "Bearer ts_nope_nope"})
+        assert wrong.status_code == 401
+
+        def ids(key):
+            async def go():
+                http = create_mcp_http_client(headers={"Authorization": f"Bearer {key}"})
+                async with Client(streamable_http_client(url, http_client=http)) as client:
+                    return await client.call_tool("search_candidates", {"query": MUST_SHOW, "k": 20})
+            return [h["candidate_id"] for h in _payload(anyio.run(go))["hits"]]
+        assert "pv-001" in ids(acme)            # acme-talent's private candidate, for acme's key only
+        assert "pv-001" not in ids(globex)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_http_transport_beyond_loopback_needs_keys(small_index, monkeypatch, capsys):
+    from api.cli import main
+
+    monkeypatch.delenv("TALENTSEARCH_API_KEYS_FILE", raising=False)
+    assert main(["mcp", "--transport", "streamable-http", "--host", "0.0.0.0", "--index-dir", str(small_index)]) == 2
+    assert "TALENTSEARCH_API_KEYS_FILE" in capsys.readouterr().err
