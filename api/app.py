@@ -37,11 +37,15 @@ def create_app(settings: Settings | None = None, *, engine: SearchEngine | None 
             app.state.engine.warm()     # the first search should not pay for loading the index, graph and models
         except (TalentSearchError, OSError) as exc:
             log.warning("not warmed up at start: %s", exc)
+        ltr = getattr(app.state.engine, "ltr", None)
+        watching = ltr.watch(settings.ltr_watch_s) if ltr is not None and settings.ltr_watch_s > 0 else None
         app.state.jobs.start()          # queued/running jobs of a previous process resume here
         try:
             yield
         finally:
             app.state.jobs.stop()
+            if watching is not None:
+                watching.set()
 
     app = FastAPI(title="talentsearch", version="0.1.0", lifespan=lifespan,
                   description="Hybrid Boolean + semantic candidate search. Errors are RFC 9457 problem+json.")

@@ -134,6 +134,8 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
             engine.warm()               # the first tool call should not pay for loading the index and models
         except (TalentSearchError, OSError) as exc:
             log.warning("not warmed up at start: %s", exc)
+        if engine.ltr is not None and settings.ltr_watch_s > 0:
+            engine.ltr.watch(settings.ltr_watch_s)     # models promoted while the server runs load in the background
     state: dict[str, Any] = {"generator": None}
 
     def caller() -> str | None:

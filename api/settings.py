@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     ltr_dir: Path = Path("var/ltr")        # per-tenant events, served feature logs, model registry
     ltr_rerank_k: int = Field(200, ge=1, le=2000)   # fused candidates the LTR model re-ranks
     ltr_log_features: bool = True          # log the served feature vectors (tenant searches only)
+    ltr_watch_s: float = Field(2.0, ge=0)   # preload newly promoted models every this many seconds (0: off)
     ltr_explore: float = Field(0.0, ge=0.0, le=1.0)   # share of tenant pages shown with random adjacent swaps
     # lexical backend: the embedded tantivy index (default) or an OpenSearch cluster
     lexical_backend: str = Field("tantivy", pattern="^(tantivy|opensearch)$")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass, field
 
@@ -22,6 +23,8 @@ from ranking.labels import LabelConfig, TrainingSet, build_training_set
 from ranking.propensity import Propensities, estimate, ips_dcg
 from ranking.registry import GLOBAL, ModelRegistry, ModelVersion
 from records.errors import MissingDependencyError, ValidationError
+
+log = logging.getLogger("talentsearch.ltr")
 
 DEBIAS = ("position", "none")
 GATES = ("auto", "ips", "raw")
@@ -406,6 +409,52 @@ class LtrStage:
     def __post_init__(self) -> None:
         self._models: dict[str, LtrModel] = {}
         self._lock = threading.Lock()
+
+    def prepare(self, snap) -> None:
+        """Warm up: the features' per-version view (graph, term statistics) and every promoted model."""
+        self.features.prepare(snap)
+        self.preload()
+
+    def preload(self) -> list[str]:
+        """Load every promoted model (tenants' and global) that is not loaded yet, and run it once, so the
+        first search after start or after a promotion does not pay for it; versions no longer current are
+        dropped. Returns the versions loaded now."""
+        if self.registry is None:
+            return []
+        current = {}
+        for scope in self.registry.scopes():
+            mv = self.registry.current(scope)
+            if mv is not None:
+                current[f"{mv.scope}/{mv.version}"] = mv
+        loaded = []
+        for key, mv in current.items():
+            if key not in self._models:
+                model = LtrModel(mv)
+                model.predict(np.zeros((1, len(FEATURE_NAMES)), dtype=np.float32))    # LightGBM's first call
+                with self._lock:
+                    self._models[key] = model
+                loaded.append(key)
+        with self._lock:
+            for key in [k for k in self._models if k not in current]:
+                del self._models[key]
+        return loaded
+
+    def watch(self, interval_s: float = 2.0) -> threading.Event:
+        """Preload promoted models in the background as they appear (a promotion by ``talentsearch train`` in
+        another process). Set the returned event to stop watching."""
+        stop = threading.Event()
+
+        def loop():
+            while not stop.wait(interval_s):
+                try:
+                    loaded = self.preload()
+                except Exception:          # a half-written model is retried on the next tick; searches load lazily
+                    log.exception("preloading promoted models failed")
+                    continue
+                if loaded:
+                    log.info("preloaded promoted models: %s", ", ".join(loaded))
+        threading.Thread(target=loop, name="ltr-model-watch", daemon=True).start()
+        return stop
 
     def model_for(self, tenant_id: str | None) -> LtrModel | None:
         mv = self.registry.resolve(tenant_id) if self.registry else None

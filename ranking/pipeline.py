@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -111,14 +112,35 @@ def dense_query_text(node: qa.Node) -> str:
     return " ".join(dict.fromkeys(words))
 
 
+class Reranker(Protocol):
+    """The stage after fusion (``ranking.ltr.LtrStage``): featurize the fused pool, re-order it with the
+    tenant's model, and log what was served. Without a model for the tenant the fused order stands."""
+
+    def prepare(self, snap: IndexSnapshot) -> None:
+        """Load what the first search would otherwise wait for (features' per-version view, models)."""
+
+    def rerank(self, snap: IndexSnapshot, node, filters: Filters, *, boolean: bool, today: dt.date,
+               fused: list[tuple[int, float]], runs: dict[str, list[Hit]], k: int, budget: int | None = None,
+               use_model: bool = True, explain: bool = True):
+        """A ``RerankResult`` (new order, the returned hits' features, model version, explanations) or None."""
+
+    def explore_order(self, tenant_id: str | None, request_id: str, n: int) -> list[int] | None:
+        """The display order of a page chosen for exploration, else None."""
+
+    def log(self, tenant_id: str | None, request_id: str, candidate_ids: list[str], X: np.ndarray,
+            model_version: str | None, query: str | None, *, explored: bool = False) -> None:
+        """Record the served page (position = the engine's rank)."""
+
+
 class SearchEngine:
     """Hybrid search over one index directory. Thread-safe for concurrent ``search`` calls."""
 
-    def __init__(self, reader: IndexReader, encoder, *, today: Callable[[], dt.date] = dt.date.today, ltr=None):
+    def __init__(self, reader: IndexReader, encoder, *, today: Callable[[], dt.date] = dt.date.today,
+                 ltr: Reranker | None = None):
         self.reader = reader
         self.encoder = encoder
         self.today = today
-        self.ltr = ltr   # ranking.ltr.LtrStage or None: featurize + re-rank after fusion, feature logging
+        self.ltr = ltr   # featurize + re-rank after fusion, feature logging (None: the fused order)
 
     def warm(self) -> None:
         """Load what the first search would otherwise wait for: the live snapshot, the taxonomy, the query
@@ -128,7 +150,7 @@ class SearchEngine:
         Taxonomy.load().warm()
         self.encoder.encode_query("warm up")
         if self.ltr is not None:
-            self.ltr.features.prepare(snap)
+            self.ltr.prepare(snap)
 
     def search(self, request: SearchRequest, *, within=None) -> SearchResponse:
         """``within``: optional candidate ids the hits must come from, ANDed with the filters

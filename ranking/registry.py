@@ -44,6 +44,11 @@ class ModelRegistry:
             return self.ltr_dir / "global" / "models"
         return tenant_dir(self.ltr_dir, check_tenant(scope)) / "models"
 
+    def scopes(self) -> list[str]:
+        """Every scope with a CURRENT pointer: tenants with a model, and GLOBAL."""
+        out = [GLOBAL] if (self.models_dir(GLOBAL) / "CURRENT").exists() else []
+        return out + sorted(p.parent.parent.name for p in (self.ltr_dir / "tenants").glob("*/models/CURRENT"))
+
     def versions(self, scope: str) -> list[ModelVersion]:
         root = self.models_dir(scope)
         if not root.exists():

@@ -202,3 +202,31 @@ def test_exploration_swaps_adjacent_hits_logs_the_engines_rank_and_keeps_pages_w
     assert off.explore_order("acme-talent", "r1", 10) is None
     with pytest.raises(ValueError, match="explore"):
         LtrSettings(explore=1.5)
+
+
+def test_promoted_models_are_loaded_before_the_first_search(ltr_engine, small_index, encoder):
+    """Issue 17: the first tenant search after start or after a promotion paid for loading the model."""
+    import time
+
+    engine, ltr_dir = ltr_engine
+    engine.ltr.stores.get("acme-talent").add(_engage(engine), tenant_id="acme-talent")
+    tr = train_scope(ltr_dir, "acme-talent", LtrConfig(num_boost_round=30, min_data_in_leaf=3, min_requests=5, holdout_fraction=0.2))
+    assert tr.promoted
+    stage = LtrStage(ModelRegistry(ltr_dir), None, FeatureSet())
+    fresh = SearchEngine(IndexReader(small_index), encoder, today=lambda: AS_OF, ltr=stage)
+    fresh.warm()                                               # what the server's start-up does
+    assert set(stage._models) == {f"acme-talent/{tr.version}"}
+    # another process promotes a new version: the watcher loads it and drops the old one, no search needed
+    registry = ModelRegistry(ltr_dir)
+    current = registry.current("acme-talent")
+    new = registry.add("acme-talent", (current.path / "model.txt").read_text(), dict(current.manifest))
+    stop = stage.watch(interval_s=0.05)
+    try:
+        registry.promote("acme-talent", new.version, reason="test")
+        deadline = time.monotonic() + 30
+        while set(stage._models) != {f"acme-talent/{new.version}"}:
+            assert time.monotonic() < deadline, stage._models
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert search(fresh, "engineer").model_version == f"acme-talent/{new.version}"
