@@ -86,10 +86,17 @@ def _text(out: dict) -> str:
     block("schools", out["top_schools"], lambda d: f"{d['school']} {d['count']}")
     block("came from", out["came_from"], lambda d: f"{d['company']} {d['count']}")
     block("goes to", out["goes_to"], lambda d: f"{d['company']} {d['share']:.0%}")
-    block("fast growing", out["fast_growing"], lambda d: f"{d['company']} {d['rel_growth_24']:+.0%}/24 mo")
-    block("layoffs", out["layoffs"], lambda d: f"{d['company']} {d.get('layoff_month', '')} ({d['layoff_signal']:.2f})")
+    block("fast growing (24-month growth vs market)", out["fast_growing"],
+          lambda d: f"{d['company']} {d['rel_growth_24']:+.0%} ({d['pool_count']} in pool)")
+    block("layoffs (signal 0-1)", out["layoffs"],
+          lambda d: f"{d['company']} {d.get('layoff_month', '')} {d['layoff_signal']:.2f} ({d['pool_count']} in pool)")
     vs = out.get("vs_company")
     if vs:
-        block(f"{vs['company']} wins from", vs["wins_from"], lambda d: f"{d['company']} {d['moves']} (net {d['net']:+d})")
-        block(f"{vs['company']} loses to", vs["loses_to"], lambda d: f"{d['company']} {d['moves']} (net {d['net']:+d})")
+        me, months = vs["company"], vs["window_months"]
+        block(f"{me} hires from ({months} mo)", vs["wins_from"],
+              lambda d: f"{d['company']}: {d['moves']} joined {me}, {d['moves_other_way']} went the other way "
+                        f"(net {d['net']:+d} for {me})")
+        block(f"{me} loses people to ({months} mo)", vs["loses_to"],
+              lambda d: f"{d['company']}: {d['moves']} left {me} for them, {d['moves_other_way']} came the other way "
+                        f"(net {d['net']:+d} for {me})")
     return "\n".join(lines)

@@ -22,10 +22,15 @@ def flows_png(insights: dict, path: str | Path | None = None, *, title: str = ""
                        [(d["company"], d["moves"]) for d in vs["loses_to"]], "#c44e52"))
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
     for ax, (name, items, color) in zip(axes[0], panels):
+        ax.set_title(name, fontsize=10)
+        if not items:                  # say so instead of drawing empty axes
+            ax.text(0.5, 0.5, "no moves in this pool", ha="center", va="center", fontsize=10, color="#666666",
+                    transform=ax.transAxes)
+            ax.set_axis_off()
+            continue
         labels = [str(k)[:28] for k, _ in items][::-1]
         values = [v for _, v in items][::-1]
-        ax.barh(labels or ["(none)"], values or [0], color=color)
-        ax.set_title(name, fontsize=10)
+        ax.barh(labels, values, color=color)
         ax.tick_params(axis="y", labelsize=8)
     supply = insights["supply"]
     fig.suptitle(f"{title} pool of {supply['candidates']:,} candidates, as of {insights['as_of']}".strip(), fontsize=11)

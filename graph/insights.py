@@ -13,7 +13,8 @@ costs milliseconds.
   weighted by its share of the pool (expected destinations of a move out of the pool);
 - ``vs_company``: the companies a target wins talent from and loses it to over the window (whole
   market: moves in, moves out, net) and within the pool's own career histories;
-- ``fast_growing`` / ``layoffs``: the pool's employers flagged by ``graph.metrics``, most pool members first.
+- ``fast_growing`` / ``layoffs``: the pool's employers flagged by ``graph.metrics``, strongest signal first
+  (24-month relative growth; layoff signal), then most pool members.
 """
 from __future__ import annotations
 
@@ -167,8 +168,8 @@ class TalentInsights:
 
     def _flagged(self, pool_companies: np.ndarray, flag: str, key: str, top: int) -> list[dict]:
         codes = np.flatnonzero((pool_companies > 0) & self.m[flag])
-        # most pool members first (where the pool is exposed), then the strongest signal
-        codes = codes[np.lexsort((-np.nan_to_num(self.m[key][codes]), -pool_companies[codes]))][:top]
+        # the strongest signal first (the figure a reader compares), then most pool members
+        codes = codes[np.lexsort((-pool_companies[codes], -np.nan_to_num(self.m[key][codes])))][:top]
         out = []
         for c in codes.tolist():
             d = self._company(c, int(pool_companies[c]), "pool_count")

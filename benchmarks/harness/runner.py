@@ -118,13 +118,20 @@ def run_condition(engine, suite: Suite, cond: Condition, *, k: int, progress: bo
 
 def score(qrels: dict, runs: dict[str, dict], config: RunConfig) -> dict:
     """Mean metrics, per-query nDCG@10 (and every metric), significance against the baseline."""
+    import sys
+
+    from tqdm.auto import tqdm
+
+    if config.progress:     # ranx compiles its numba kernels on first use: minutes of silence otherwise
+        print(f"scoring {len(runs)} runs with ranx (its first use on a machine compiles numba kernels: "
+              "a minute or more)...", file=sys.stderr, flush=True)
     from ranx import Qrels, Run, compare, evaluate
 
     rq = Qrels(qrels)
     ranx_runs = {name: Run(run, name=name) for name, run in runs.items()}
     metrics = list(config.metrics)
     means, per_query = {}, {m: {} for m in metrics}
-    for name, run in ranx_runs.items():
+    for name, run in tqdm(ranx_runs.items(), desc="scoring", unit="run", disable=not config.progress):
         means[name] = {m: float(v) for m, v in evaluate(rq, run, metrics, make_comparable=True).items()}
         for m in metrics:
             per_query[m][name] = {qid: float(v) for qid, v in run.scores[m].items()}

@@ -147,3 +147,34 @@ def test_insights_flags_and_bad_parameters(graph):  # noqa: F811
     with pytest.raises(QueryError, match="window_months"):
         ti.insights(np.array([0]), window_months=99)
     assert ti.insights(np.array([], dtype=np.int64))["supply"]["candidates"] == 0
+
+
+def test_insights_text_says_who_moved_which_way_and_empty_charts_say_so(graph):  # noqa: F811
+    """Issue 17: 'loses to: Hooli 3 (net +5)' was ambiguous; an empty pool drew blank axes."""
+    from api.cli_graph import _text
+    from graph.chart import flows_png
+
+    ti = TalentInsights(graph)
+    out = ti.insights(np.array([0, 1, 2, 3]), vs_company="Acme")
+    out["pool"], out["timings_ms"] = {"matched": 4, "truncated": False}, {"total": 1.0}
+    text = _text(out)
+    line = next(x for x in text.splitlines() if x.startswith("Acme loses people to"))
+    d = out["vs_company"]["loses_to"][0]
+    assert f"{d['company']}: {d['moves']} left Acme for them, {d['moves_other_way']} came the other way" in line
+    assert f"(net {d['net']:+d} for Acme)" in line
+    empty = ti.insights(np.array([], dtype=np.int64))
+    png = flows_png(empty)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_flagged_employers_are_ordered_by_their_signal(graph):  # noqa: F811
+    """The strongest growth first, not the employer with most pool members (the list read as unsorted)."""
+    ti = TalentInsights(graph)
+    n = len(ti.names)
+    ti.m = {**ti.m, "growing": np.zeros(n, dtype=bool), "rel_growth_24": np.zeros(n)}
+    ti.m["growing"][[0, 1, 2]] = True
+    ti.m["rel_growth_24"][[0, 1, 2]] = [0.1, 0.9, 0.5]
+    pool = np.zeros(n, dtype=np.int64)
+    pool[[0, 1, 2]] = [5, 1, 3]                 # most pool members: 0, 2, 1
+    out = ti._flagged(pool, "growing", "rel_growth_24", top=10)
+    assert [d["rel_growth_24"] for d in out] == [0.9, 0.5, 0.1] and [d["pool_count"] for d in out] == [1, 3, 5]
