@@ -117,8 +117,11 @@ class Guard:
             if not found:
                 kept.append(v)
                 continue
-            rest = clean.strip(" ,;:.-/")
-            if rest and any(w not in _FILLER_WORDS for w in re.findall(r"\w+", fold(rest))):
+            rest = clean.strip(" ,;:.-/+")
+            words = [w for w in re.findall(r"\w+", fold(rest)) if w not in _FILLER_WORDS]
+            # a requirement item is one criterion: what is left of a short one is its label or its value
+            # ("Edad: 20-30", "Marital status: single", "Height 170cm+"), so it goes with the finding
+            if len(words) > 2:
                 kept.append(rest)
                 findings.extend(found)
             else:
