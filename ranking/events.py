@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from records.errors import ValidationError
+from records.ids import TENANT_ID as _TENANT
 
 EVENT_TYPES = ("impression", "view", "shortlist", "message", "reply", "hire", "dismiss")
-_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ID = re.compile(r"^\S{1,128}$")
 SCHEMA_VERSION = 2   # 2: feature_log.explored
 
