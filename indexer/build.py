@@ -9,7 +9,8 @@ Layout of an index directory::
 
 A new version is assembled in a temporary directory from the previous one (tantivy segments are
 immutable, so they are hard-linked) and only then named in CURRENT; a crash at any point leaves
-the previous version searchable. Re-running the same input changes nothing (content hashes). Inputs are read by ``indexer.inputs``:
+the previous version searchable, and the next run removes what the crashed one left behind.
+Re-running the same input changes nothing (content hashes). Inputs are read by ``indexer.inputs``:
 a file that cannot be read is reported as a whole and the other files are indexed; when no input
 could be read, or every row was rejected, nothing is published.
 """
@@ -106,6 +107,7 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     timings: dict[str, float] = {}
     with _locked(index_dir):
+        _remove_stale_temporaries(index_dir)
         t0 = time.perf_counter()
         inputs = _read_all(paths, config, progress)
         rejects_path = _write_rejects(index_dir, inputs.reject_lines())
@@ -357,8 +359,19 @@ def _publish(index_dir: Path, tmp: Path, version: str, keep: int) -> None:
     olds = sorted(p for p in (index_dir / "versions").iterdir() if p.name.startswith("v") and p.name != version)
     for old in olds[: max(0, len(olds) - (keep - 1))]:
         shutil.rmtree(old, ignore_errors=True)
-    for stale in (index_dir / "versions").glob(".v*.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _remove_stale_temporaries(index_dir: Path) -> None:
+    """Remove what a killed run left behind: its temporary version, pointer and termstats files.
+
+    Call with the index lock held: every writer takes that lock before it creates any of these, so
+    while we hold it none of them can belong to a live run."""
+    versions = index_dir / "versions"
+    for stale in (*versions.glob(".v*.tmp-*"), *versions.glob("v*/.termstats.tmp-*"), *index_dir.glob(".CURRENT.tmp-*")):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 def _fsync_tree(root: Path) -> None:

@@ -210,6 +210,37 @@ def test_a_directory_without_profile_files_says_what_it_wants(tmp_path, rows):
     assert ".parquet" in str(err.value) and ".jsonl" in str(err.value) and "notes.txt" in str(err.value)
 
 
+# ---- stale temporary versions ----------------------------------------------------------------
+
+def test_a_killed_runs_temporaries_are_removed_by_the_next_run_even_without_changes(tmp_path, rows):
+    idx = tmp_path / "idx"
+    src = write_jsonl(tmp_path / "a.jsonl", rows)
+    first = run([src], idx)
+    versions = idx / "versions"
+    stale = versions / ".v000002.tmp-999999"                     # what a SIGKILLed run leaves
+    (stale / "lexical").mkdir(parents=True)
+    (stale / "lexical" / "seg").write_bytes(b"x" * 100)
+    (idx / ".CURRENT.tmp-999999").write_text("v000002\n")
+    (versions / first.version / ".termstats.tmp-999999").mkdir()
+    again = run([src], idx)                                      # nothing changed: no publish
+    assert (again.version, again.unchanged) == (first.version, len(rows))
+    assert not stale.exists() and not (idx / ".CURRENT.tmp-999999").exists()
+    assert not (versions / first.version / ".termstats.tmp-999999").exists()
+    assert sorted(p.name for p in versions.iterdir()) == [first.version]
+
+
+def test_a_live_runs_temporary_version_is_left_alone(tmp_path, rows):
+    idx = tmp_path / "idx"
+    src = write_jsonl(tmp_path / "a.jsonl", rows)
+    run([src], idx)
+    with build._locked(idx):                                     # another process is mid-run
+        live = idx / "versions" / f".v000002.tmp-{os.getpid()}"
+        live.mkdir()
+        with pytest.raises(ValidationError, match="another process is writing"):
+            run([src], idx)
+        assert live.exists()
+
+
 # ---- the CLI ---------------------------------------------------------------------------------
 
 @pytest.fixture
