@@ -73,7 +73,7 @@ def read_inputs(paths: Iterable[str | Path], *, batch_rows: int = 20_000, latest
     latest = latest or latest_date()
     tables, where, rejects, read = [], [], [], []
     for path in files:
-        with progress(path, count_rows(path)) if progress else contextlib.nullcontext() as bar:
+        with (progress(path, count_rows(path)) if progress else contextlib.nullcontext()) as bar:
             try:
                 batches = []
                 for batch in read_batches(path, batch_rows=batch_rows, latest=latest):
