@@ -43,8 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--no-progress", action="store_true")
     g.set_defaults(func=_generate)
 
-    i = sub.add_parser("index", help="validate and upsert profiles (Parquet or JSONL) into an index")
-    i.add_argument("paths", nargs="+", type=Path)
+    i = sub.add_parser("index", help="validate and upsert profiles (Parquet or JSONL) into an index",
+                       description="Validate profiles and upsert them into an index. A bad row is rejected with its "
+                                   "reason and a file that cannot be read is reported as a whole; the rest is indexed.",
+                       epilog=INDEX_EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    i.add_argument("paths", nargs="+", type=Path,
+                   help="Parquet or JSONL files, or directories: a directory is read as the profile files directly "
+                        "inside it (other files, such as the generator's queries and qrels, are listed as skipped)")
     index_dir_arg(i)
     i.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="date for experience/tenure (default today)")
     i.add_argument("--rebuild", action="store_true", help="build from scratch instead of upserting")
@@ -126,6 +131,18 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+INDEX_EXIT_STATUS = """\
+exit status:
+  0  every input was read; rejected rows and duplicate candidate_ids, if any, are
+     warned about on stderr and listed in the rejects file under the index directory
+  1  some input could not be read (missing, empty, truncated or corrupt, or a
+     directory without profile files): each is named with its reason on stderr and
+     none of its rows was indexed; the profiles of the other inputs were indexed
+  2  nothing was indexed (no input could be read, or every row was rejected), or the
+     command line was wrong: the index is unchanged
+"""
+
+
 def _generate(args) -> int:
     from benchmarks.synth import generate
 
@@ -145,12 +162,29 @@ def _index(args) -> int:
     if args.json:
         print(json.dumps(_jsonable(report), indent=2, default=str))
     else:
+        for path in report.files:
+            print(f"read {path}")
+        for note in report.skipped:
+            print(f"skipped {note.path}: {note.reason}")
         print(f"index {settings.index_dir} -> {report.version}: {report.total} profiles "
               f"(+{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-              f"{report.deleted} deleted, {report.rejected} rejected)")
+              f"{report.deleted} deleted, {report.rejected} rejected, {report.duplicates} duplicates)")
         if report.rejects_path:
-            print(f"rejected rows: {report.rejects_path}")
-    return 0
+            print(f"rejects: {report.rejects_path}")
+    _warn_index_problems(report)
+    return 1 if report.unreadable else 0
+
+
+def _warn_index_problems(report) -> None:
+    for note in report.unreadable:
+        print(f"warning: {note.path}: {note.reason} (not read: its rows were not indexed)", file=sys.stderr)
+    if report.rejected:
+        print(f"warning: {report.rejected} row{'s' if report.rejected != 1 else ''} rejected, each with its reason "
+              f"in {report.rejects_path}", file=sys.stderr)
+    if report.duplicates:
+        print(f"warning: {report.duplicates} duplicate candidate_id row{'s' if report.duplicates != 1 else ''}: the last "
+              f"copy of each (inputs in the order given, rows in file order) was indexed; the earlier copies are "
+              f"listed in {report.rejects_path}", file=sys.stderr)
 
 
 def _delete(args) -> int:

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from records.errors import NotFoundError, ValidationError
+from records.ids import TENANT_ID
 
 log = logging.getLogger("talentsearch.api")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
 
 
@@ -52,7 +52,7 @@ class ApiKeys:
         return sorted(self._by_hash.values(), key=lambda r: r.created_at)
 
     def create(self, tenant_id: str) -> tuple[KeyRecord, str]:
-        if not _TENANT.match(tenant_id or ""):
+        if not TENANT_ID.fullmatch(tenant_id or ""):
             raise ValidationError(f"tenant: {tenant_id!r} is not a valid tenant id (letters, digits, . _ -)")
         key_id = secrets.token_hex(4)
         secret = f"ts_{key_id}_{secrets.token_urlsafe(24)}"

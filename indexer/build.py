@@ -4,11 +4,15 @@ Layout of an index directory::
 
     CURRENT                      name of the live version (replaced atomically)
     versions/v000007/            manifest.json, profiles.parquet, lexical/ (tantivy), dense/ (FAISS)
-    rejects/<time>.jsonl         one line per bad input row: source, row, candidate_id, reason
+    rejects/<time>.jsonl         one line per input row not indexed, and per input file not read:
+                                 source, row (null for a whole file), candidate_id, reason
 
 A new version is assembled in a temporary directory from the previous one (tantivy segments are
 immutable, so they are hard-linked) and only then named in CURRENT; a crash at any point leaves
-the previous version searchable. Re-running the same input changes nothing (content hashes).
+the previous version searchable, and the next run removes what the crashed one left behind.
+Re-running the same input changes nothing (content hashes). Inputs are read by ``indexer.inputs``:
+a file that cannot be read is reported as a whole and the other files are indexed; when no input
+could be read, or every row was rejected, nothing is published.
 """
 from __future__ import annotations
 
@@ -31,12 +35,13 @@ import pyarrow.compute as pc
 from indexer.derive import derive
 from indexer.documents import dense_text
 from indexer.encoder import EncoderConfig, MiniLMEncoder
+from indexer.inputs import FileNote, Inputs, read_inputs
 from indexer.lexical import TantivyLexicalIndex
 from indexer.store import ProfileStore
 from indexer.termstats import FILE as TERMSTATS_FILE
 from indexer.termstats import TermStats
 from indexer.termstats import build_table as build_termstats
-from indexer.validate import Reject, count_rows, read_profiles
+from indexer.validate import Reject, latest_date
 from indexer.vectors import FaissVectorIndex, VectorIndexConfig
 from records.errors import NotFoundError, ValidationError
 from records.schema import INDEXED_SCHEMA, PROFILE_SCHEMA
@@ -65,10 +70,14 @@ class IngestReport:
     updated: int
     unchanged: int
     deleted: int
-    rejected: int
+    rejected: int                          # invalid rows
     total: int
     rejects_path: str | None
     seconds: dict
+    duplicates: int = 0                    # rows replaced by a later copy of their candidate_id
+    files: tuple[str, ...] = ()            # input files read
+    unreadable: tuple[FileNote, ...] = ()  # inputs not read at all (path, reason): none of their rows indexed
+    skipped: tuple[FileNote, ...] = ()     # directory entries that are not profile files
 
 
 def current_version(index_dir: str | Path) -> Path | None:
@@ -85,19 +94,29 @@ def current_version(index_dir: str | Path) -> Path | None:
 
 def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *, delete_ids=(),
            rebuild: bool = False, progress: bool = True, encoder=None, on_bulk_progress=None) -> IngestReport:
-    """Upsert the profiles in ``paths`` (Parquet/JSONL) and delete ``delete_ids``; publish a new version.
+    """Upsert the profiles in ``paths`` (Parquet/JSONL files, or directories of them) and delete
+    ``delete_ids``; publish a new version.
 
-    With ``config.opensearch`` the lexical side goes to the cluster; ``on_bulk_progress(n)`` is
-    called with the running count of documents it acknowledged.
+    An input that cannot be read is listed in ``IngestReport.unreadable`` and the other inputs are
+    indexed; when no input could be read, or every row was rejected, ``ValidationError`` says why
+    and nothing is published. With ``config.opensearch`` the lexical side goes to the cluster;
+    ``on_bulk_progress(n)`` is called with the running count of documents it acknowledged.
     """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     timings: dict[str, float] = {}
     with _locked(index_dir):
+        _remove_stale_temporaries(index_dir)
         t0 = time.perf_counter()
-        incoming, rejects = _read_all(paths, config, progress)
-        rejects_path = _write_rejects(index_dir, rejects)
+        inputs = _read_all(paths, config, progress)
+        rejects_path = _write_rejects(index_dir, inputs.reject_lines())
         timings["read_validate"] = time.perf_counter() - t0
+        if paths and not inputs.table.num_rows and (inputs.unreadable or inputs.rejects):
+            raise ValidationError(_nothing_to_index(inputs, rejects_path))
+        for note in inputs.unreadable:          # in the report too: callers decide how loud to be
+            log.info("%s: not read (%s): none of its rows is indexed", note.path, note.reason)
+        incoming = inputs.table
 
         prev_dir = None if rebuild else current_version(index_dir)
         prev = ProfileStore.load(prev_dir) if prev_dir else ProfileStore.empty()
@@ -107,7 +126,8 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
         timings["plan"] = time.perf_counter() - t0
         if not plan.changes and prev_dir is not None:
             ensure_termstats(prev_dir, prev, progress=progress)
-            return IngestReport(prev_dir.name, 0, 0, plan.unchanged, 0, len(rejects), len(prev), rejects_path, timings)
+            return IngestReport(prev_dir.name, 0, 0, plan.unchanged, 0, total=len(prev), rejects_path=rejects_path,
+                                seconds=timings, **_input_counts(inputs))
 
         t0 = time.perf_counter()
         as_of = config.as_of or dt.date.today()
@@ -152,7 +172,30 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return IngestReport(version, plan.added, len(plan.replaced_ids), plan.unchanged, len(plan.deleted_ids),
-                            len(rejects), len(store), rejects_path, timings)
+                            total=len(store), rejects_path=rejects_path, seconds=timings, **_input_counts(inputs))
+
+
+def _input_counts(inputs: Inputs) -> dict:
+    """The IngestReport fields that describe the inputs."""
+    return {"rejected": len(inputs.rejects), "duplicates": len(inputs.duplicates), "files": inputs.files,
+            "unreadable": inputs.unreadable, "skipped": inputs.skipped}
+
+
+def _nothing_to_index(inputs: Inputs, rejects_path: str | None) -> str:
+    if not inputs.files:
+        why = "no input could be read"
+    elif not inputs.unreadable:
+        why = f"every row was rejected ({len(inputs.rejects)} of them)"
+    else:
+        why = f"{len(inputs.unreadable)} input(s) could not be read and every row of the others was rejected"
+    lines = [f"nothing to index: {why}; the index is unchanged"]
+    lines += [f"  {n.path}: {n.reason}" for n in inputs.unreadable]
+    lines += [f"  {r.source} row {r.row}: {r.reason}" for r in inputs.rejects[:5]]
+    if len(inputs.rejects) > 5:
+        lines.append(f"  ... and {len(inputs.rejects) - 5} more rejected rows")
+    if rejects_path:
+        lines.append(f"every problem is listed in {rejects_path}")
+    return "\n".join(lines)
 
 
 @dataclass
@@ -189,25 +232,14 @@ def _plan(prev: ProfileStore, incoming: pa.Table, delete_ids: set[str]) -> _Plan
     return _Plan(incoming.take(pa.array(keep, pa.int64())), replaced, deleted, added, unchanged)
 
 
-def _read_all(paths, config: IndexConfig, progress: bool) -> tuple[pa.Table, list[Reject]]:
+def _read_all(paths: list, config: IndexConfig, progress: bool) -> Inputs:
     from tqdm.auto import tqdm
 
-    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    tables, rejects = [], []
-    for path in paths:
-        total = count_rows(path)
-        with tqdm(total=total, desc=f"validate {Path(path).name}", unit="row", disable=not progress) as bar:
-            for table, bad in read_profiles(path, batch_rows=config.batch_rows):
-                tables.append(table)
-                rejects.extend(bad)
-                bar.update(table.num_rows + len(bad))
-    table = pa.concat_tables(tables) if tables else PROFILE_SCHEMA.empty_table()
-    # last occurrence of a candidate_id wins, as an upsert would
-    ids = table.column("candidate_id").to_pylist()
-    last = {cid: i for i, cid in enumerate(ids)}
-    if len(last) != len(ids):
-        table = table.take(pa.array(sorted(last.values()), pa.int64()))
-    return table, rejects
+    def bar(path: Path, total: int | None):
+        return tqdm(total=total, desc=f"validate {path.name}", unit="row")
+
+    return read_inputs(paths, batch_rows=config.batch_rows, latest=latest_date(config.as_of),
+                       progress=bar if progress else None)
 
 
 def _content_hashes(table: pa.Table) -> pa.Array:
@@ -327,8 +359,19 @@ def _publish(index_dir: Path, tmp: Path, version: str, keep: int) -> None:
     olds = sorted(p for p in (index_dir / "versions").iterdir() if p.name.startswith("v") and p.name != version)
     for old in olds[: max(0, len(olds) - (keep - 1))]:
         shutil.rmtree(old, ignore_errors=True)
-    for stale in (index_dir / "versions").glob(".v*.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _remove_stale_temporaries(index_dir: Path) -> None:
+    """Remove what a killed run left behind: its temporary version, pointer and termstats files.
+
+    Call with the index lock held: every writer takes that lock before it creates any of these, so
+    while we hold it none of them can belong to a live run."""
+    versions = index_dir / "versions"
+    for stale in (*versions.glob(".v*.tmp-*"), *versions.glob("v*/.termstats.tmp-*"), *index_dir.glob(".CURRENT.tmp-*")):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 def _fsync_tree(root: Path) -> None:

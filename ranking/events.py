@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from records.errors import ValidationError
+from records.ids import TENANT_ID as _TENANT
 
 EVENT_TYPES = ("impression", "view", "shortlist", "message", "reply", "hire", "dismiss")
-_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ID = re.compile(r"^\S{1,128}$")
 SCHEMA_VERSION = 2   # 2: feature_log.explored
 
@@ -86,7 +86,7 @@ class LoggedRow:
 
 
 def check_tenant(tenant_id) -> str:
-    if not isinstance(tenant_id, str) or not _TENANT.match(tenant_id):
+    if not isinstance(tenant_id, str) or not _TENANT.fullmatch(tenant_id):
         raise ValidationError(f"tenant_id: must match {_TENANT.pattern}, got {tenant_id!r}")
     return tenant_id
 
@@ -259,7 +259,7 @@ def tenant_dir(ltr_dir: str | Path, tenant_id: str) -> Path:
 
 def tenants(ltr_dir: str | Path) -> list[str]:
     root = Path(ltr_dir) / "tenants"
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and _TENANT.match(p.name)) if root.exists() else []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and _TENANT.fullmatch(p.name)) if root.exists() else []
 
 
 class EventStores:

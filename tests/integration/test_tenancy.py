@@ -129,3 +129,14 @@ def test_keys_cli_as_the_readme_shows_it(tmp_path, capsys, monkeypatch):
     secret = capsys.readouterr().out.strip().splitlines()[-1]
     assert ApiKeys(path).tenant_for(secret) == "acme"
     assert main(["keys", "list", "--keys-file", str(path)]) == 0 and "acme" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("tenant", ["acme\n", "../../etc", ".hidden", "a" * 129])
+def test_tenant_ids_outside_the_pattern_are_refused_everywhere(tenant):
+    """One pattern (records.ids), matched whole: a trailing newline passed `re.match(...$)`."""
+    from api.middleware import ApiKeys  # noqa: F401  (the API checks with the same pattern)
+    from ranking.events import check_tenant
+    from records.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        check_tenant(tenant)
