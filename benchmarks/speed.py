@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from api.demo import wait_ready
+from benchmarks.demo import wait_ready
 from benchmarks.common import load_queries, prepare, write_result
 
 MODES = ("lexical", "dense", "hybrid")
