@@ -68,7 +68,8 @@ def test_no_input_makes_the_api_fail_or_break_its_contract(served, run):
 
         @given(case=operation.as_strategy(mode))
         @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def fuzz(case, label=label):
+        def fuzz(case):
+            label = f"{case.method.upper()} {case.path}"
             response = case.call(headers=headers)
             calls.append(label)
             if response.status_code >= 500:
