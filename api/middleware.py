@@ -191,22 +191,13 @@ async def _unauthorized(send, rid: str, detail: str) -> None:
 
 
 def install(app, settings) -> None:
-    """Add the middleware and ``GET /metrics`` to ``app``."""
-    from fastapi.responses import Response
-
+    """Add the middleware to ``app``; its metrics are ``app.state.metrics`` (served by ``GET /metrics``)."""
     keys = ApiKeys(settings.api_keys_file) if settings.api_keys_file else None
     if keys is None:
         log.warning("no API keys file configured: X-Tenant-Id is trusted as sent (development mode)")
-    metrics = Metrics()
-    app.state.metrics = metrics
+    app.state.metrics = Metrics()
     app.state.api_keys = keys
-
-    @app.get("/metrics", tags=["ops"], response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-    def prometheus():
-        """Prometheus text format: request counts by route and status, latency histograms."""
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
-
-    app.add_middleware(ServiceMiddleware, keys=keys, metrics=metrics)
+    app.add_middleware(ServiceMiddleware, keys=keys, metrics=app.state.metrics)
 
 
 __all__ = ["ApiKeys", "KeyRecord", "Metrics", "ServiceMiddleware", "install"]

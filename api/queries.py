@@ -1,11 +1,10 @@
-"""Wiring of the LLM query layer for the API and the CLI: planner from settings, expander, priors, pool size."""
+"""Wiring of the LLM query layer for the API (api/routes/queries.py) and the CLI: planner from settings, expander,
+priors, pool size."""
 from __future__ import annotations
 
 import dataclasses
 import logging
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.cli_args import settings_from_args
 from query.filters import Filters
@@ -72,91 +71,6 @@ def record_engagement(generator: QueryGenerator, tenant_id: str | None, req, str
     generator.history.record(tenant_id, req.occupation_code, dataclasses.replace(strategy, name="history"), engagement,
                              tuple(req.must_have))
     return True
-
-
-# ------------------------------------------------------------------------------------- HTTP
-class Requirements(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    text: str | None = Field(None, max_length=200_000,
-                             description="a job posting as pasted (title line, location line, description; HTML is "
-                                         "read as text) or one request sentence; the first 60,000 characters are read")
-    title: str | None = Field(None, max_length=300, description="the posting's own title field, when known (with text)")
-    location: str | None = Field(None, max_length=300, description="the posting's own location field (with text)")
-    requirements: dict | None = Field(None, description="structured fields: titles, seniority, locations, "
-                                      "must_have, nice_to_have, min_years, max_years, exclude_companies, ...")
-
-    @model_validator(mode="after")
-    def _one(self):
-        if (self.text is None) == (self.requirements is None):
-            raise ValueError("give exactly one of 'text' or 'requirements'")
-        if self.requirements is not None and (self.title or self.location):
-            raise ValueError("'title' and 'location' go with 'text'")
-        return self
-
-    def inputs(self) -> dict:
-        if self.text is not None:
-            return {"text": self.text, "title": self.title, "location": self.location}
-        return {"fields": self.requirements}
-
-
-class FeedbackBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    engagement_rate: float | None = Field(None, ge=0, le=1)
-    relevant_share: float | None = Field(None, ge=0, le=1)
-
-
-class RefineBody(Requirements):
-    target_min: int = Field(50, ge=0)
-    target_max: int = Field(500, ge=1)
-    max_steps: int = Field(6, ge=1, le=20)
-    feedback: FeedbackBody | None = None
-
-
-def install_query_routes(app, settings, problem) -> None:
-    """``POST /v1/queries/generate`` and ``POST /v1/queries/refine`` (tenant via ``X-Tenant-Id``)."""
-    from fastapi import Header, Request
-
-    from query.guard import PolicyViolationError
-    from query.intake import IntakeError
-    from query.refine import Feedback, RefineConfig, Refiner
-
-    def generator():
-        if getattr(app.state, "query_generator", None) is None:
-            app.state.query_generator = build_generator(settings)
-        return app.state.query_generator
-
-    responses = {422: {"description": "unreadable or refused requirements (problem+json)"}}
-
-    @app.post("/v1/queries/generate", tags=["queries"], responses=responses)
-    def generate(body: Requirements, x_tenant_id: str | None = Header(None)) -> dict:
-        res = generator().generate(tenant_id=x_tenant_id, **body.inputs())
-        return res.to_dict()
-
-    @app.post("/v1/queries/refine", tags=["queries"], responses={**responses, 503: {"description": "index unavailable"}})
-    def refine(body: RefineBody, x_tenant_id: str | None = Header(None)) -> dict:
-        gen = generator()
-        res = gen.generate(tenant_id=x_tenant_id, **body.inputs())
-        refiner = Refiner(gen.taxonomy, gen.expander, RefineConfig(body.target_min, body.target_max, body.max_steps))
-        feedback = Feedback(**body.feedback.model_dump()) if body.feedback else None
-        out = refiner.refine(res.requirements, pool_counter(app.state.engine, tenant_id=x_tenant_id), feedback=feedback)
-        recorded = False
-        if feedback is not None and feedback.engagement_rate:
-            recorded = record_engagement(gen, x_tenant_id, res.requirements,
-                                         dataclasses.replace(out.strategy, query=out.trace[0].query,
-                                                             filters=out.trace[0].filters), feedback.engagement_rate)
-        return {**out.to_dict(), "provider": res.provider, "guard": [g.to_dict() for g in res.guard],
-                "prior_recorded": recorded}
-
-    @app.exception_handler(PolicyViolationError)
-    async def _refused(_: Request, exc: PolicyViolationError):
-        return problem(422, "Request refused", str(exc), field="text",
-                       findings=[f.to_dict() for f in exc.findings])
-
-    @app.exception_handler(IntakeError)
-    async def _intake(_: Request, exc: IntakeError):
-        found = getattr(exc, "findings", None)
-        return problem(422, "Invalid requirements", str(exc), field=exc.field,
-                       findings=[f.to_dict() for f in found] if found else None)
 
 
 # -------------------------------------------------------------------------------------- CLI

@@ -1,10 +1,9 @@
 """Pydantic request/response models of the HTTP API (edges only; the engine uses dataclasses)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from typing import Annotated
 
 
 def _one_or_many(value):
@@ -12,23 +11,34 @@ def _one_or_many(value):
     return [value] if isinstance(value, str) else value
 
 
-Names = Annotated[list[str] | None, BeforeValidator(_one_or_many)]
+Names = Annotated[list[str] | None, BeforeValidator(_one_or_many, json_schema_input_type=str | list[str] | None)]
+# bounds of the numeric filters, shared by the JSON body and the query parameters of /v1/insights
+LAT = {"ge": -90, "le": 90}
+LON = {"ge": -180, "le": 180}
+RADIUS_KM = {"gt": 0, "le": 20_038}       # half the equator: reaches every place on Earth
+YEARS = {"ge": 0, "le": 100}
+DAYS = {"ge": 0, "le": 36_525}            # 100 years; larger values overflow date arithmetic
 
 
-class FilterBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class FilterFields(BaseModel):
+    """The filters of a search (``query.filters.Filters.from_dict`` input); as output, a strategy's filters."""
+    model_config = ConfigDict(extra="allow")
     near: str | None = Field(None, description="City name, e.g. 'Berlin' or 'Berlin, DE'", examples=["Berlin"])
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
-    radius_km: float | None = Field(None, gt=0, examples=[50])
-    min_years: float | None = Field(None, ge=0)
-    max_years: float | None = Field(None, ge=0)
+    lat: float | None = Field(None, **LAT)
+    lon: float | None = Field(None, **LON)
+    radius_km: float | None = Field(None, **RADIUS_KM, examples=[50])
+    min_years: float | None = Field(None, **YEARS)
+    max_years: float | None = Field(None, **YEARS)
     seniority: Names = Field(None, examples=[["senior", "lead"]])
     current_company: Names = Field(None, description="One name or a list", examples=[["Acme"]])
     not_current_company: Names = None
     past_company: Names = None
     open_to_work: bool | None = None
-    active_within_days: int | None = Field(None, ge=0)
+    active_within_days: int | None = Field(None, **DAYS)
+
+
+class FilterBody(FilterFields):
+    model_config = ConfigDict(extra="forbid")
 
 
 class SearchBody(BaseModel):
@@ -93,7 +103,7 @@ class SearchResult(BaseModel):
     query: str | None = Field(description="the parsed query in canonical form")
     index_version: str
     timings_ms: dict[str, float]
-    debug: dict | None = None
+    debug: dict[str, Any] | None = Field(None, description="every stage's output (debug=true)")
     request_id: str = Field("", description="keys the served feature log; send it back with impression events")
     model_version: str | None = Field(None, description="the LTR model that ordered the hits; null = hybrid order")
     explored: bool = Field(False, description="some adjacent hits were swapped at random (the tenant's exploration share, "
@@ -102,17 +112,27 @@ class SearchResult(BaseModel):
     next_cursor: str | None = Field(None, description="send it back as `cursor` for the next k hits; null = no more")
 
 
+class RejectedEvent(BaseModel):
+    index: int = Field(description="0-based position in the batch")
+    event_id: str | None
+    reason: str
+
+
 class EventsReceipt(BaseModel):
     accepted: int
     duplicates: int = Field(description="events whose event_id was already stored (idempotent re-sends)")
-    rejected: list[dict] = Field(description="{index, event_id, reason} per malformed event; the others were kept")
+    rejected: list[RejectedEvent] = Field(description="per malformed event; the others were kept")
 
 
-class Problem(BaseModel):
-    """RFC 9457 problem details."""
-    type: str
-    title: str
-    status: int
-    detail: str
-    column: int | None = None
-    field: str | None = None
+def summarize(p: dict | None) -> CandidateSummary:
+    """The short view of an indexed profile that a search hit carries."""
+    if not p:
+        return CandidateSummary()
+    loc = p.get("location") or {}
+    place = ", ".join(x for x in (loc.get("city"), loc.get("country")) if x) or None
+    return CandidateSummary(
+        headline=p.get("headline"), current_title=p.get("current_title"), current_company=p.get("current_company_name"),
+        location=place, years_experience=round(float(p.get("years_experience") or 0), 1), seniority=p.get("seniority"),
+        occupation=p.get("occupation_title"), skills=list(p.get("skills_normalized") or [])[:15],
+        open_to_work=bool(p.get("open_to_work")),
+        last_active=p["last_active"].isoformat() if p.get("last_active") else None)

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = None      # API keys -> tenants (hashed); unset = trust X-Tenant-Id (development)
     jobs_dir: Path = Path("var/jobs")      # bulk re-ranking jobs: uploads, work state, results (per tenant)
     max_upload_bytes: int = Field(2 << 30, ge=1)   # largest Parquet body a bulk job accepts
+    max_events_per_request: int = Field(10_000, ge=1)   # POST /v1/events: larger batches are refused (413)
+    cursor_secret: SecretStr | None = Field(None, min_length=16)   # HMAC key of paging cursors; unset = generated
+    #                                      once into <jobs_dir>/.cursor-secret (set it for several replicas)
     ltr_dir: Path = Path("var/ltr")        # per-tenant events, served feature logs, model registry
     ltr_rerank_k: int = Field(200, ge=1, le=2000)   # fused candidates the LTR model re-ranks
     ltr_log_features: bool = True          # log the served feature vectors (tenant searches only)

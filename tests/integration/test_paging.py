@@ -82,3 +82,29 @@ def test_the_api_serves_facets_and_highlights(small_index, small_engine, tmp_pat
         assert any("<em>" in v for h in body["hits"] for vals in (h["highlights"] or {}).values() for v in vals)
         bad = client.post("/v1/search", json={"query": "x", "facets": ["salary"]})
         assert bad.status_code == 422 and "facets" in bad.json()["field"]
+
+
+@pytest.mark.parametrize("change", [{"d": "abc"}, {"d": None}, {"d": [1]}, {"d": 1_000_000_000}, {"d": True},
+                                    {"o": "3"}, {"o": 0}, {"o": 10**9}, {"q": 7}, {"v": None}, {"m": 1}, {"extra": 1}])
+def test_a_signed_cursor_must_still_hold_what_this_version_writes(small_engine, change):
+    from ranking.paging import CursorCodec
+
+    codec = CursorCodec(b"k" * 32)
+    req = SearchRequest("data engineer", k=2, syntax="keywords")
+    _, cursor = search_page(small_engine, req, codec=codec)
+    state = codec.decode(cursor)
+    with pytest.raises(CursorError, match="not a cursor this server version reads"):
+        search_page(small_engine, req, codec.encode({**state, **change}), codec=codec)
+
+
+def test_a_cursor_needs_the_key_that_signed_it(small_engine):
+    from ranking.paging import CursorCodec
+
+    req = SearchRequest("data engineer", k=2, syntax="keywords")
+    _, cursor = search_page(small_engine, req, codec=CursorCodec(b"a" * 32))
+    assert search_page(small_engine, req, cursor, codec=CursorCodec(b"a" * 32))[0].hits
+    with pytest.raises(CursorError, match="signature does not match"):
+        search_page(small_engine, req, cursor, codec=CursorCodec(b"b" * 32))
+    payload, _, sig = cursor.partition(".")
+    with pytest.raises(CursorError, match="not a cursor returned by this API"):
+        search_page(small_engine, req, payload, codec=CursorCodec(b"a" * 32))

@@ -1,14 +1,30 @@
 """Property-based fuzzing of the whole HTTP API from its own OpenAPI schema (schemathesis): no input,
-however malformed, may produce a 5xx. The index has a graph so that /v1/insights is fully served."""
+however malformed, may produce a 5xx, and every answer must be one the document declares: its status
+code, its content type (problem+json for errors), its headers (``Location`` on a job's 202) and its
+body's schema. Schema-violating input must be refused (development mode), and with API keys every
+operation must refuse a call without one. The index has a graph so that /v1/insights is fully served."""
 import shutil
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from api.app import create_app  # noqa: E402
-from api.settings import Settings  # noqa: E402
+from schemathesis.generation import GenerationMode
+
+from api.app import create_app
+from api.middleware import ApiKeys
+from api.settings import Settings
+
+CONTRACT = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_code_conformance,
+            schemathesis.checks.content_type_conformance, schemathesis.checks.response_headers_conformance,
+            schemathesis.checks.response_schema_conformance]
+RUNS = {   # name: (API keys, generation mode, examples per operation, checks beyond the contract)
+    "valid-input": (False, GenerationMode.POSITIVE, 30, []),
+    "invalid-input": (False, GenerationMode.NEGATIVE, 15, [schemathesis.checks.negative_data_rejection]),
+    "with-api-keys": (True, GenerationMode.POSITIVE, 10, [schemathesis.checks.ignored_auth]),
+}
 
 
 @schemathesis.serializer("application/vnd.apache.parquet")
@@ -18,7 +34,8 @@ def _parquet_body(ctx, value):
 
 
 @pytest.fixture(scope="module")
-def api_schema(small_index, small_engine, tmp_path_factory):
+def served(small_index, small_engine, tmp_path_factory):
+    """``keyed -> (schema, headers)`` for an app without and one with an API keys file."""
     from graph.build import GraphConfig, build_for_index
     from indexer.reader import IndexReader
     from ranking.pipeline import SearchEngine
@@ -29,29 +46,45 @@ def api_schema(small_index, small_engine, tmp_path_factory):
     shutil.copytree(small_index, index)
     build_for_index(index, GraphConfig(progress=False))
     engine = SearchEngine(IndexReader(index), small_engine.encoder, today=lambda: AS_OF, ltr=small_engine.ltr)
-    app = create_app(Settings(index_dir=index, jobs_dir=tmp / "jobs", ltr_dir=tmp / "ltr"), engine=engine)
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
+    _, key = ApiKeys(tmp / "keys.json").create("acme-talent")
+    out = {}
+    for keyed in (False, True):
+        where = tmp / ("keyed" if keyed else "open")
+        app = create_app(Settings(index_dir=index, jobs_dir=where / "jobs", ltr_dir=where / "ltr",
+                                  api_keys_file=tmp / "keys.json" if keyed else None), engine=engine)
+        out[keyed] = (schemathesis.openapi.from_asgi("/openapi.json", app),
+                      {"Authorization": f"Bearer {key}"} if keyed else {})
+    return out
 
 
-def test_no_input_makes_the_api_fail(api_schema):
-    failures, tried = [], 0
-    for result in api_schema.get_all_operations():
+@pytest.mark.parametrize("run", list(RUNS))
+def test_no_input_makes_the_api_fail_or_break_its_contract(served, run):
+    keyed, mode, examples, extra = RUNS[run]
+    schema, headers = served[keyed]
+    failures, tried, calls = [], 0, []
+    for result in schema.get_all_operations():
         operation = result.ok()
+        label = f"{operation.method.upper()} {operation.path}"
 
-        @given(case=operation.as_strategy())
-        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @given(case=operation.as_strategy(mode))
+        @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def fuzz(case):
-            response = case.call()
+            label = f"{case.method.upper()} {case.path}"
+            response = case.call(headers=headers)
+            calls.append(label)
             if response.status_code >= 500:
-                failures.append(f"{operation.method.upper()} {operation.path} -> {response.status_code}: "
-                                f"{response.text[:300]}\n  reproduce: {case.as_curl_command()}")
-            case.validate_response(response, checks=[schemathesis.checks.not_a_server_error])
+                failures.append(f"{label} -> {response.status_code}: {response.text[:300]}\n"
+                                f"  reproduce: {case.as_curl_command()}")
+            case.validate_response(response, checks=CONTRACT + extra, headers=headers)
 
         try:
             fuzz()
+        except Unsatisfiable:             # no invalid input exists for an operation without parameters
+            assert mode is GenerationMode.NEGATIVE, label
         except Exception as exc:          # the first failing example of this operation, after shrinking
-            if not any(f.startswith(f"{operation.method.upper()} {operation.path} ") for f in failures):
-                failures.append(f"{operation.method.upper()} {operation.path} : {exc}")
+            if not any(f.startswith(f"{label} ") for f in failures):
+                failures.append(f"{label} : {exc}")
         tried += 1
-    assert tried >= 12, f"only {tried} operations in the schema"
+    print(f"\nschemathesis {run}: {tried} operations, {len(calls)} examples, {len(failures)} failures")
+    assert tried >= 18, f"only {tried} operations in the schema"
     assert not failures, "\n".join(failures[:10])

@@ -1,0 +1,34 @@
+"""``POST /v1/search``: one page of ranked candidates for a query + filters, with a signed cursor for the next."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import CheckedRoute, Cursors, Engine, Tenant
+from api.problems import errors
+from api.schemas import RetrieverScore, SearchBody, SearchHit, SearchResult, summarize
+from query.filters import Filters
+from ranking.paging import search_page
+from ranking.pipeline import SearchRequest
+
+router = APIRouter(prefix="/v1", tags=["search"], route_class=CheckedRoute, responses=errors(401))
+
+
+@router.post("/search", operation_id="search", response_model=SearchResult, responses=errors(422, 503))
+def search(body: SearchBody, tenant_id: Tenant, engine: Engine, codec: Cursors) -> SearchResult:
+    """Recruiter Boolean query or natural language, filters, hybrid retrieval, fusion and re-ranking."""
+    filters = Filters.from_dict(body.filters.model_dump(exclude_none=True), tenant_id=tenant_id)
+    req = SearchRequest(query=body.query, filters=filters, k=body.k, mode=body.mode, syntax=body.syntax,
+                        fusion=body.fusion, rrf_k=body.rrf_k, debug=body.debug, rerank=body.rerank,
+                        rerank_k=body.rerank_k, explain=body.explain, facets=tuple(body.facets),
+                        facet_size=body.facet_size, highlight=body.highlight)
+    res, next_cursor = search_page(engine, req, body.cursor, codec=codec)
+    return SearchResult(
+        next_cursor=next_cursor,
+        hits=[SearchHit(candidate_id=h.candidate_id, rank=h.rank, score=h.score,
+                        retrievers={n: RetrieverScore(rank=h.ranks[n], score=h.scores[n]) for n in h.ranks},
+                        matched_fields=list(h.matched_fields), candidate=summarize(h.profile),
+                        explanation=(res.explanations or {}).get(h.candidate_id),
+                        highlights=(res.highlights or {}).get(h.candidate_id)) for h in res.hits],
+        facets=res.facets, total_lexical=res.total_lexical, mode=res.mode, syntax=res.syntax, query=res.query,
+        index_version=res.version, timings_ms=res.timings_ms, debug=res.debug, request_id=res.request_id,
+        model_version=res.model_version, explored=res.explored)
