@@ -12,8 +12,8 @@ from api.routes import candidates, events, insights, jobs, models, ops, queries,
 from api.schemas import summarize
 from api.settings import Settings
 from api.wiring import build_engine
-from ranking.events import EventStores
-from ranking.pipeline import SearchEngine
+from ranking.ltr.events import EventStores
+from ranking.search.pipeline import SearchEngine
 from records.errors import TalentSearchError
 
 log = logging.getLogger("talentsearch.api")

@@ -170,11 +170,11 @@ def build_engine(settings):
 
 
 def _search(args) -> int:
-    from query.filters import Filters
-    from query.syntax import parse_query
+    from query.lang.filters import Filters
+    from query.lang.syntax import parse_query
 
     parse_query(args.query, args.syntax)      # a syntax error is reported before the index and models load
-    from ranking.pipeline import SearchRequest
+    from ranking.search.pipeline import SearchRequest
 
     raw = {k: getattr(args, k) for k in ("near", "lat", "lon", "radius_km", "min_years", "max_years", "seniority",
                                           "current_company", "not_current_company", "past_company", "open_to_work",

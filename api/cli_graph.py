@@ -46,9 +46,9 @@ def _graph_build(args) -> int:
 
 def _insights(args) -> int:
     from api.wiring import build_engine
-    from query.filters import Filters
-    from ranking.insights import pool_insights
-    from ranking.pipeline import SearchRequest
+    from query.lang.filters import Filters
+    from ranking.search.insights import pool_insights
+    from ranking.search.pipeline import SearchRequest
 
     raw = {k: getattr(args, k) for k in ("near", "lat", "lon", "radius_km", "min_years", "max_years", "seniority",
                                           "current_company", "not_current_company", "past_company", "open_to_work",

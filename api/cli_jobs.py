@@ -1,4 +1,4 @@
-"""``talentsearch rerank IN OUT`` (a bulk re-ranking job, ranking/bulk.py) and ``talentsearch mcp``
+"""``talentsearch rerank IN OUT`` (a bulk re-ranking job, ranking/search/bulk.py) and ``talentsearch mcp``
 (the agent tools over MCP, api/mcp_server.py)."""
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def _mcp(args) -> int:
 
 def _rerank(args) -> int:
     from api.wiring import build_engine
-    from ranking.bulk import BulkOptions, read_progress, run_bulk
+    from ranking.search.bulk import BulkOptions, read_progress, run_bulk
 
     if args.batch_rows < 1:
         print("error: --batch-rows must be >= 1")

@@ -51,7 +51,7 @@ def _dir(args) -> Path:
 
 
 def _import(args) -> int:
-    from ranking.events import EventStore, read_event_file
+    from ranking.ltr.events import EventStore, read_event_file
 
     stores: dict[str, EventStore] = {}
     accepted = duplicates = 0
@@ -69,7 +69,7 @@ def _import(args) -> int:
         duplicates += report.duplicates
         rejected.extend({"line": items[r.index][0] + 1, "event_id": r.event_id, "reason": r.reason} for r in report.rejected)
 
-    from ranking.events import check_tenant
+    from ranking.ltr.events import check_tenant
     from records.errors import ValidationError
 
     for line, raw, error in tqdm(read_event_file(args.file), desc="events", unit="ev", disable=args.json):
@@ -101,8 +101,8 @@ def _import(args) -> int:
 
 
 def _train(args) -> int:
-    from ranking.ltr import LtrConfig, TrainReport, retrain_job, train_scope
-    from ranking.registry import GLOBAL, ModelRegistry
+    from ranking.ltr.train import LtrConfig, TrainReport, retrain_job, train_scope
+    from ranking.ltr.registry import GLOBAL, ModelRegistry
 
     if args.rollback:
         if not args.tenant:
@@ -132,7 +132,7 @@ def _train(args) -> int:
 
 def serving(registry, tenant: str) -> str:
     """What orders ``tenant``'s searches now, as the registry resolves it (own model, else global, else fused)."""
-    from ranking.registry import GLOBAL
+    from ranking.ltr.registry import GLOBAL
 
     mv = registry.resolve(tenant)
     if mv is None:
@@ -141,7 +141,7 @@ def serving(registry, tenant: str) -> str:
 
 
 def _models(args) -> int:
-    from ranking.registry import ModelRegistry
+    from ranking.ltr.registry import ModelRegistry
 
     reg = ModelRegistry(_dir(args))
     current = reg.current(args.tenant)

@@ -1,4 +1,4 @@
-"""The server's key for signing paging cursors (ranking.paging.CursorCodec).
+"""The server's key for signing paging cursors (ranking.search.paging.CursorCodec).
 
 ``TALENTSEARCH_CURSOR_SECRET`` when set (share it between the replicas behind one load balancer);
 otherwise a random key generated once and kept in ``<jobs_dir>/.cursor-secret`` (mode 0600), so the
@@ -12,7 +12,7 @@ import os
 import secrets
 from pathlib import Path
 
-from ranking.paging import CursorCodec
+from ranking.search.paging import CursorCodec
 from records.errors import BackendUnavailableError
 
 FILE = ".cursor-secret"

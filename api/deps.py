@@ -20,8 +20,8 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 
 from api.cursor_key import cursor_codec
 from api.settings import Settings
-from ranking.paging import CursorCodec
-from ranking.pipeline import SearchEngine
+from ranking.search.paging import CursorCodec
+from ranking.search.pipeline import SearchEngine
 from records.errors import QueryError
 
 TENANT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"

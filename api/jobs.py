@@ -1,9 +1,9 @@
 """Asynchronous bulk re-ranking jobs of the API: a durable job directory per job, one worker thread.
 
 ``<jobs_dir>/<tenant>/<job_id>/`` holds ``input.parquet`` (the upload), ``job.json`` (state), and the
-``ranking.bulk`` work state until ``result.parquet`` is written. On start-up every job that was
+``ranking.search.bulk`` work state until ``result.parquet`` is written. On start-up every job that was
 queued or running when the server stopped is queued again and resumes where its last recorded unit
-ended (ranking/bulk.py), so a restart loses no work and duplicates no row.
+ended (ranking/search/bulk.py), so a restart loses no work and duplicates no row.
 
 A job that meets an unavailable index or backend (no published index yet, OpenSearch down) is not
 failed: it waits in ``queued`` with the error and the time of its next attempt, and is tried again with
@@ -22,7 +22,7 @@ import time
 import uuid
 from pathlib import Path
 
-from ranking.bulk import BulkOptions, BulkProgress, _open_input, read_progress, run_bulk
+from ranking.search.bulk import BulkOptions, BulkProgress, _open_input, read_progress, run_bulk
 from records.errors import BackendUnavailableError, NotFoundError, ValidationError
 
 log = logging.getLogger("talentsearch.jobs")

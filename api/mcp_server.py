@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import CandidateSummary
-from query.filters import Filters
+from query.lang.filters import Filters
 from records.errors import TalentSearchError, ValidationError
 
 log = logging.getLogger("talentsearch.mcp")
@@ -174,7 +174,7 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
                           open_to_work: bool | None = None, active_within_days: int | None = None,
                           mode: str = "hybrid") -> SearchOutput:
         from api.app import summarize
-        from ranking.pipeline import SearchRequest
+        from ranking.search.pipeline import SearchRequest
 
         raw = _filters(dict(near=near, radius_km=radius_km, min_years=min_years, max_years=max_years,
                             seniority=seniority, current_company=current_company,
@@ -205,7 +205,7 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
     @server.tool(description="Re-rank a given list of candidate ids (at most 1,000) for a query; every id comes back "
                              "once with a status (ok, no_match, not_found), rank and score.")
     def rerank_candidates(query: str, candidate_ids: list[str]) -> RerankOutput:
-        from ranking.rerank import RerankRequest, rerank
+        from ranking.search.rerank import RerankRequest, rerank
 
         @guarded
         def run():
@@ -222,8 +222,8 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
                              min_years: float | None = None, max_years: float | None = None,
                              seniority: list[str] | None = None, vs_company: str | None = None,
                              top: int = 10) -> InsightsOutput:
-        from ranking.insights import pool_insights
-        from ranking.pipeline import SearchRequest
+        from ranking.search.insights import pool_insights
+        from ranking.search.pipeline import SearchRequest
 
         @guarded
         def run():

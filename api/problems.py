@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from query.guard import PolicyViolationError
-from query.intake import IntakeError
+from query.intake.requirements import IntakeError
 from records.errors import (BackendUnavailableError, FilterError, NotFoundError, QueryError, QuerySyntaxError,
                             TalentSearchError, ValidationError)
 

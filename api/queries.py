@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from api.cli_args import settings_from_args
-from query.filters import Filters
+from query.lang.filters import Filters
 from query.llm.base import QueryStrategy
 from query.llm.generate import QueryGenerator
 from query.llm.history import HistoryStore
@@ -51,7 +51,7 @@ def build_generator(settings) -> QueryGenerator:
 
 def pool_counter(engine, *, tenant_id: str | None = None, cap: int = POOL_CAP):
     """``pool_size(strategy) -> int``: profiles the strategy's Boolean query and filters match (up to ``cap``)."""
-    from ranking.pipeline import SearchRequest
+    from ranking.search.pipeline import SearchRequest
 
     def pool_size(strategy: QueryStrategy) -> int:
         req = SearchRequest(query=strategy.query, filters=Filters.from_dict(strategy.filters, tenant_id=tenant_id), k=1,

@@ -21,7 +21,7 @@ DAYS = {"ge": 0, "le": 36_525}            # 100 years; larger values overflow da
 
 
 class FilterFields(BaseModel):
-    """The filters of a search (``query.filters.Filters.from_dict`` input); as output, a strategy's filters."""
+    """The filters of a search (``query.lang.filters.Filters.from_dict`` input); as output, a strategy's filters."""
     model_config = ConfigDict(extra="allow")
     near: str | None = Field(None, description="City name, e.g. 'Berlin' or 'Berlin, DE'", examples=["Berlin"])
     lat: float | None = Field(None, **LAT)

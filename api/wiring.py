@@ -12,11 +12,11 @@ from typing import Callable
 from api.settings import Settings
 from indexer.encoder import MiniLMEncoder
 from indexer.reader import IndexReader
-from ranking.events import EventStores
-from ranking.features import FeatureSet, graph_loader
-from ranking.ltr import LtrSettings, LtrStage
-from ranking.pipeline import SearchEngine
-from ranking.registry import ModelRegistry
+from ranking.ltr.events import EventStores
+from ranking.ltr.features import FeatureSet, graph_loader
+from ranking.ltr.serve import LtrSettings, LtrStage
+from ranking.search.pipeline import SearchEngine
+from ranking.ltr.registry import ModelRegistry
 
 
 def build_reader(settings: Settings) -> IndexReader:

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmarks.common import load_queries, prepare, write_result
-from ranking.bulk import read_progress
+from ranking.search.bulk import read_progress
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -63,7 +63,7 @@ def run(profiles: int, seed: int, warm_calls: int) -> dict:
     from api.app import create_app
     from api.settings import Settings
     from graph.build import GraphConfig, build_for_index
-    from ranking.ltr import LtrConfig, train_scope
+    from ranking.ltr.train import LtrConfig, train_scope
 
     _, index_dir, _ = prepare(Path(f"var/bench/synthetic-{profiles}-{seed}"), profiles, seed)
     if not (index_dir / "graph").exists():

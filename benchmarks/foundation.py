@@ -31,8 +31,8 @@ def _engine(index_dir: Path, corpus: Path):
 
 
 def _request(q: dict, mode: str, k: int):
-    from query.filters import Filters
-    from ranking.pipeline import SearchRequest
+    from query.lang.filters import Filters
+    from ranking.search.pipeline import SearchRequest
 
     syntax = "boolean" if q["kind"] == "boolean" else "keywords"
     filters = Filters.from_dict(q.get("filters"), tenant_id=q.get("tenant_id"))

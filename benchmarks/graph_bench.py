@@ -6,7 +6,7 @@
 ``build`` generates the corpus once under ``var/bench/graph-<N>-<seed>/corpus`` (``--corpus DIR`` to use
 another), builds the graph straight from ``profiles.parquet`` (the same code ``talentsearch graph
 build`` runs on an index version) and scores the growing / layoff flags against ``companies.parquet``.
-``insights`` times ``ranking.insights.pool_insights`` (pool from SearchEngine.pool + graph insights)
+``insights`` times ``ranking.search.insights.pool_insights`` (pool from SearchEngine.pool + graph insights)
 on a built index. Results: ``benchmarks/results/graph-*.json`` with the commit, the machine and the
 load average before/after (the machine is shared: report contention with the numbers).
 """
@@ -137,9 +137,9 @@ def run_insights(args) -> dict:
     from graph.build import ensure_graph
     from api.settings import Settings
     from api.wiring import build_engine
-    from query.filters import Filters
-    from ranking.insights import pool_insights
-    from ranking.pipeline import SearchRequest
+    from query.lang.filters import Filters
+    from ranking.search.insights import pool_insights
+    from ranking.search.pipeline import SearchRequest
 
     index_dir = Path(args.suite_dir) / "index"
     ensure_graph(index_dir, progress=not args.no_progress)

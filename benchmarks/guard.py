@@ -175,7 +175,7 @@ def postings_findings(gen) -> dict:
     """Findings on the real development postings (raw text: title line, location line, description)."""
     from benchmarks.postings import DATA, raw_text
 
-    from query.posting import strip_boilerplate
+    from query.intake.posting import strip_boilerplate
 
     rows, cats, ms = [], defaultdict(int), []
     postings = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]

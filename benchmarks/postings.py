@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import ROOT, stamp
-from query.lexicon import forms_of
+from query.intake.lexicon import forms_of
 
 DATA = ROOT.parent / "shared" / "data" / "job_postings" / "postings_dev.jsonl"
 JUDGED = ROOT / "benchmarks" / "postings" / "judged.jsonl"
@@ -96,7 +96,7 @@ def skill_matches(pred: str, forms: list[str]) -> bool:
 
 def _location_ok(label: str, loc) -> tuple[bool, bool]:
     """(correct, city-level): the posting's own location field is the label."""
-    from query.location import us_states
+    from query.intake.location import us_states
 
     label = label.strip()
     if label in ("United States", "USA"):
@@ -122,8 +122,8 @@ def _location_ok(label: str, loc) -> tuple[bool, bool]:
 
 def run_intake(postings: list[dict], judged: dict[str, dict], gen) -> dict:
     from query.guard import PolicyViolationError
-    from query.intake import IntakeError
-    from query.location import read_location
+    from query.intake.requirements import IntakeError
+    from query.intake.location import read_location
 
     tax = gen.taxonomy
     rows = []

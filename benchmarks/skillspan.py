@@ -4,11 +4,11 @@ SkillSpan (Zhang et al., NAACL 2022) tags job-posting sentences with BIO spans o
 *skill* (mostly soft skills and abilities: "work independently") and *knowledge* (mostly tools
 and fields: "Python", "Docker"). Extractors (``--extractor``, repeatable; ``all`` for every one):
 
-* ``dictionary`` (the default): ``query.skills.SkillExtractor``, the offline planner's matcher;
-* ``learned``: ``query.spans.SpanTagger``, the CRF trained on SkillSpan train (``scripts/train_spans.py``);
+* ``dictionary`` (the default): ``query.intake.skills.SkillExtractor``, the offline planner's matcher;
+* ``learned``: ``query.intake.spans.SpanTagger``, the CRF trained on SkillSpan train (``scripts/train_spans.py``);
 * ``union``: the dictionary's spans plus the learned spans that overlap none of them.
 
-Reported for the union of both kinds and for each kind alone (``query.span_eval.score_spans``):
+Reported for the union of both kinds and for each kind alone (``query.intake.span_eval.score_spans``):
 
 * **exact**: a predicted span counts when its token boundaries equal a gold span's;
 * **overlap** (lenient): a predicted span counts when it shares a token with a gold span of
@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import ROOT, stamp
-from query.span_eval import KINDS, bio_spans, gold_spans, read_skillspan, score_spans, score_typed
+from query.intake.span_eval import KINDS, bio_spans, gold_spans, read_skillspan, score_spans, score_typed
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "skillspan" / "dev.json"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -42,10 +42,10 @@ EXTRACTORS = ("dictionary", "learned", "union")
 OUT_NAMES = {"dictionary": "skillspan-dev.json", "learned": "skillspan-dev-learned.json",
              "union": "skillspan-dev-union.json"}
 # Union overlap F1 on dev (3,174 sentences) with the shipped taxonomy and model, and the tolerance.
-# The dictionary's follows query/skills.py (0.41 at ec4c63a, 0.35 at d48a269: precision over recall).
+# The dictionary's follows query/intake/skills.py (0.41 at ec4c63a, 0.35 at d48a269: precision over recall).
 EXPECTED = {"dictionary": (0.35, 0.02), "learned": (0.720, 0.01), "union": (0.70, 0.02)}
-DESCRIPTIONS = {"dictionary": "query.skills.SkillExtractor (O*NET technology skills + competency lexicon)",
-                "learned": "query.spans.SpanTagger (CRF trained on SkillSpan train)",
+DESCRIPTIONS = {"dictionary": "query.intake.skills.SkillExtractor (O*NET technology skills + competency lexicon)",
+                "learned": "query.intake.spans.SpanTagger (CRF trained on SkillSpan train)",
                 "union": "dictionary spans + learned spans overlapping none of them"}
 
 
@@ -81,8 +81,8 @@ def evaluate(rows: list[dict], extractor, *, typed: bool = False) -> dict:
 
 
 def build(name: str):
-    from query.skills import SkillExtractor
-    from query.spans import SpanTagger
+    from query.intake.skills import SkillExtractor
+    from query.intake.spans import SpanTagger
 
     if name == "dictionary":
         return SkillExtractor()
@@ -103,7 +103,7 @@ def run(name: str, rows: list[dict], data: Path, out: Path) -> dict:
               "expected": {"metric": "union overlap F1", "value": expected, "tolerance": tolerance,
                            "ok": abs(f1 - expected) <= tolerance}}
     if name != "dictionary":
-        from query.spans import SpanTagger
+        from query.intake.spans import SpanTagger
         result["model"] = {k: SpanTagger.load().manifest.get(k) for k in ("kind", "features_version", "params", "model_sha256")}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

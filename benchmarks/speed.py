@@ -37,8 +37,8 @@ def percentiles(xs) -> dict:
 
 def request_for(q: dict, mode: str = "hybrid", k: int = 10):
     """The engine request for one judged query (Boolean ones as Boolean, the rest as keywords)."""
-    from query.filters import Filters
-    from ranking.pipeline import SearchRequest
+    from query.lang.filters import Filters
+    from ranking.search.pipeline import SearchRequest
 
     filters = Filters.from_dict(q.get("filters"), tenant_id=q.get("tenant_id"))
     return SearchRequest(query=q["query"], filters=filters, k=k, mode=mode,

@@ -245,9 +245,9 @@ def moves_per_year_of(first_start: np.ndarray, moves: np.ndarray, as_of: dt.date
 
 
 def target_from_query(node, *, boolean: bool, taxonomy: Taxonomy | None = None) -> GraphTarget:
-    """The occupation the query's titles name (query.expansion) and the skills its words name."""
-    from query import ast as qa
-    from query.expansion import title_expansions
+    """The occupation the query's titles name (query.lang.expansion) and the skills its words name."""
+    from query.lang import ast as qa
+    from query.lang.expansion import title_expansions
 
     if node is None:
         return GraphTarget()

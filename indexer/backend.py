@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from query import ast as qa
-from query.filters import Filters
+from query.lang import ast as qa
+from query.lang.filters import Filters
 from records.errors import QueryError
 from records.hits import Hit, RetrieverResult
 from records.schema import SENIORITY_LEVELS

@@ -5,7 +5,7 @@ import re
 
 from indexer.analysis import analyze
 from indexer.documents import FIELD_TO_SCOPE, SCOPES, TEXT_FIELDS, lexical_fields
-from query import ast as qa
+from query.lang import ast as qa
 
 
 def matched_fields(node: qa.Node | None, profile: dict) -> tuple[str, ...]:

@@ -15,8 +15,8 @@ import numpy as np
 
 from indexer.analysis import NAMES, STEMMED, analyze, analyzer
 from indexer.documents import SCOPES, TEXT_FIELDS, lexical_fields
-from query import ast as qa
-from query.filters import Filters
+from query.lang import ast as qa
+from query.lang.filters import Filters
 from records.errors import BackendUnavailableError
 from records.geo import bounding_box
 from records.hits import Hit, RetrieverResult

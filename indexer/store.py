@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from query.filters import Filters
+from query.lang.filters import Filters
 from records.errors import ValidationError
 from records.geo import bounding_box, haversine_km
 from records.schema import INDEXED_SCHEMA

@@ -1,1 +1,2 @@
-"""Query side: the recruiter Boolean language (parse -> AST), filters, later expansion and LLM generation."""
+"""Query side: the query language (``query.lang``), job-posting intake (``query.intake.requirements``), query
+generation and refinement (``query.llm``, ``query.refine``) and the responsible-AI guard."""

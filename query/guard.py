@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from query import ast as qa
+from query.lang import ast as qa
 from query.policy import Policy, fold
 from records.errors import QueryError
 

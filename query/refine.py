@@ -20,7 +20,7 @@ import copy
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from query.intake import HiringRequirements
+from query.intake.requirements import HiringRequirements
 from query.llm import builder
 from query.llm.base import QueryStrategy
 from query.llm.offline import STRICT_MIN_MATCH, STRICT_TOP_SKILLS, strict_min_match, top_skills

@@ -1,1 +1,1 @@
-"""Ranking: fusion, the search pipeline, later features, learning to rank and bulk re-ranking."""
+"""Ranking: the search spine (``ranking.search``) and the learning-to-rank loop (``ranking.ltr``)."""

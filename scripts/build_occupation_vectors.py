@@ -1,6 +1,6 @@
 """Build ``query/data/occupation-vectors.npz``: MiniLM vectors of every O*NET occupation, for the resolver.
 
-``query.occupation.OccupationResolver`` compares a posting's title with two vectors per occupation: its
+``query.intake.occupation.OccupationResolver`` compares a posting's title with two vectors per occupation: its
 names (title, reported and short titles) and its text (title, description, first tasks). Encoding the
 ~1,000 occupations takes about 30 s on 2 CPU cores, too long for every load, so they are shipped (float16)
 and rebuilt with this script whenever the taxonomy or the encoder changes (the resolver ignores a file whose
@@ -22,7 +22,7 @@ def main() -> int:
     import numpy as np
 
     from indexer.encoder import EncoderConfig, MiniLMEncoder
-    from query.occupation import VECTORS_PATH, occupation_texts
+    from query.intake.occupation import VECTORS_PATH, occupation_texts
     from records.taxonomy import Taxonomy
 
     tax = Taxonomy.load()

@@ -1,4 +1,4 @@
-"""Train the skill-span CRF (``query.spans``) on SkillSpan train and write the shipped model directory.
+"""Train the skill-span CRF (``query.intake.spans``) on SkillSpan train and write the shipped model directory.
 
 Usage::
 
@@ -31,9 +31,9 @@ from pathlib import Path
 
 import pycrfsuite
 
-from query.span_eval import read_skillspan, score_typed
-from query.span_features import FEATURES_VERSION, sentence_features
-from query.spans import DEFAULT_DIR, FORMAT_VERSION, KIND, LABELS, MANIFEST_FILE, MODEL_FILE, SpanTagger, decode
+from query.intake.span_eval import read_skillspan, score_typed
+from query.intake.span_features import FEATURES_VERSION, sentence_features
+from query.intake.spans import DEFAULT_DIR, FORMAT_VERSION, KIND, LABELS, MANIFEST_FILE, MODEL_FILE, SpanTagger, decode
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "skillspan"

@@ -27,6 +27,6 @@ def small_index(tmp_path_factory, encoder):
 @pytest.fixture(scope="session")
 def small_engine(small_index, encoder):
     from indexer.reader import IndexReader
-    from ranking.pipeline import SearchEngine
+    from ranking.search.pipeline import SearchEngine
 
     return SearchEngine(IndexReader(small_index), encoder, today=lambda: AS_OF)

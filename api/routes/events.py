@@ -1,4 +1,4 @@
-"""``POST /v1/events``: recruiter engagement events (ranking/events.py), stored per tenant."""
+"""``POST /v1/events``: recruiter engagement events (ranking/ltr/events.py), stored per tenant."""
 from __future__ import annotations
 
 from typing import Any

@@ -11,9 +11,9 @@ from api.deps import CheckedRoute, Engine, Tenant
 from api.problems import errors
 from api.schemas import DAYS, LAT, LON, RADIUS_KM, YEARS
 from graph.chart import flows_png
-from query.filters import Filters
-from ranking.insights import pool_insights
-from ranking.pipeline import SearchRequest
+from query.lang.filters import Filters
+from ranking.search.insights import pool_insights
+from ranking.search.pipeline import SearchRequest
 
 router = APIRouter(prefix="/v1", tags=["insights"], route_class=CheckedRoute, responses=errors(401))
 

@@ -1,4 +1,4 @@
-"""Per-tenant ranking models over HTTP: list, train, promote, roll back (ranking/ltr.py, ranking/registry.py).
+"""Per-tenant ranking models over HTTP: list, train, promote, roll back (ranking/ltr/train.py, ranking/ltr/registry.py).
 
 Every call acts on the caller's tenant only (the API key's tenant, or ``X-Tenant-Id`` in development
 mode); another tenant's versions are "not found". Training reads only the caller's own events.
@@ -14,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import CheckedRoute, Config, RequiredTenant
 from api.problems import errors
-from ranking.ltr import LtrConfig, train_scope
-from ranking.registry import ModelRegistry
+from ranking.ltr.train import LtrConfig, train_scope
+from ranking.ltr.registry import ModelRegistry
 from records.errors import NotFoundError
 
 router = APIRouter(prefix="/v1/models", tags=["models"], route_class=CheckedRoute, responses=errors(401))

@@ -78,7 +78,7 @@ class SkillYears(BaseModel):
 
 
 class HiringRequirements(BaseModel):
-    """What intake read (query/intake.py): titles, occupation, skills, places, years, companies."""
+    """What intake read (query/intake/requirements.py): titles, occupation, skills, places, years, companies."""
     titles: list[str]
     occupation_code: str | None
     occupation_title: str | None

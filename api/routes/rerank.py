@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CheckedRoute, Engine, Tenant
 from api.problems import errors
-from ranking.rerank import MAX_CANDIDATES, RerankRequest, rerank
+from ranking.search.rerank import MAX_CANDIDATES, RerankRequest, rerank
 
 router = APIRouter(prefix="/v1", tags=["rerank"], route_class=CheckedRoute, responses=errors(401))
 

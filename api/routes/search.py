@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from api.deps import CheckedRoute, Cursors, Engine, Tenant
 from api.problems import errors
 from api.schemas import RetrieverScore, SearchBody, SearchHit, SearchResult, summarize
-from query.filters import Filters
-from ranking.paging import search_page
-from ranking.pipeline import SearchRequest
+from query.lang.filters import Filters
+from ranking.search.paging import search_page
+from ranking.search.pipeline import SearchRequest
 
 router = APIRouter(prefix="/v1", tags=["search"], route_class=CheckedRoute, responses=errors(401))
 

@@ -22,15 +22,15 @@ class Condition:
     weights: tuple[tuple[str, float], ...] = (("lexical", 0.5), ("dense", 0.5))
     lexical_k: int = 200                     # budget each retriever passes to fusion
     dense_k: int = 200
-    title_normalization: bool = False        # query titles -> O*NET occupation (query.expansion)
+    title_normalization: bool = False        # query titles -> O*NET occupation (query.lang.expansion)
     field_boosts: tuple[tuple[str, float], ...] = ()
     graph_blend: tuple[tuple[str, float], ...] = ()   # graph features blended after fusion (graph.features)
     title_expansion: int = 0                 # related titles per query occupation (graph.expansion)
 
     def request(self, query: str, *, syntax: str, filters=None, k: int = 100):
         """The SearchRequest for one query under this condition."""
-        from query.filters import Filters
-        from ranking.pipeline import SearchRequest
+        from query.lang.filters import Filters
+        from ranking.search.pipeline import SearchRequest
 
         return SearchRequest(query=query, filters=filters if filters is not None else Filters(), k=k, mode=self.mode,
                              syntax=syntax, fusion=self.fusion, rrf_k=self.rrf_k, weights=self.weights,

@@ -94,7 +94,7 @@ def run_condition(engine, suite: Suite, cond: Condition, *, k: int, progress: bo
     """``({query_id: {candidate_id: score}}, {query_id: error}, seconds)``; scores keep the engine's order."""
     from tqdm.auto import tqdm
 
-    from query.filters import Filters
+    from query.lang.filters import Filters
 
     run: dict[str, dict[str, float]] = {}
     failures: dict[str, str] = {}

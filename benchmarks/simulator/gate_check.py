@@ -21,8 +21,8 @@ from tqdm import tqdm
 from benchmarks.simulator import loop
 from benchmarks.simulator.config import LTR_CONDITIONS, SimConfig
 from benchmarks.simulator.recruiters import Truth, gain, ndcg
-from ranking.ltr import LtrModel
-from ranking.registry import ModelRegistry
+from ranking.ltr.serve import LtrModel
+from ranking.ltr.registry import ModelRegistry
 
 
 def check(cfg: SimConfig, seeds: list[int], *, progress: bool = True) -> dict:

@@ -27,14 +27,14 @@ from api.settings import Settings
 from api.wiring import build_engine
 from benchmarks.common import stamp
 from indexer.termstats import FILE as TERMSTATS_FILE
-from query.filters import Filters
-from query.keywords import keywords_to_ast
-from query.parser import parse
-from ranking.events import EventStores
-from ranking.features import FeatureSet, graph_loader
-from ranking.ltr import LtrSettings, LtrStage
-from ranking.pipeline import SearchRequest
-from ranking.registry import ModelRegistry
+from query.lang.filters import Filters
+from query.lang.keywords import keywords_to_ast
+from query.lang.parser import parse
+from ranking.ltr.events import EventStores
+from ranking.ltr.features import FeatureSet, graph_loader
+from ranking.ltr.serve import LtrSettings, LtrStage
+from ranking.search.pipeline import SearchRequest
+from ranking.ltr.registry import ModelRegistry
 from records.hits import Hit
 
 AS_OF = dt.date(2026, 11, 1)

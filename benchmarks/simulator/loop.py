@@ -63,12 +63,13 @@ from benchmarks.simulator.config import AS_OF, CONDITIONS, LTR_CONDITIONS, SPLIT
 from benchmarks.simulator.report import headline, plot, protocol, summarize, summarize_opposite, summarize_promotions
 from benchmarks.simulator.recruiters import ClickModel, Truth, gain, judge, ndcg, preference, session_events
 from indexer.encoder import EncoderConfig, MiniLMEncoder
-from query.filters import Filters
-from ranking.events import EventStores
-from ranking.features import FEATURE_NAMES, FeatureSet, graph_loader, pool_from_runs
-from ranking.ltr import LtrConfig, LtrModel, LtrSettings, LtrStage, train_scope
-from ranking.pipeline import SearchEngine, SearchRequest
-from ranking.registry import ModelRegistry
+from query.lang.filters import Filters
+from ranking.ltr.events import EventStores
+from ranking.ltr.features import FEATURE_NAMES, FeatureSet, graph_loader, pool_from_runs
+from ranking.ltr.train import LtrConfig, train_scope
+from ranking.ltr.serve import LtrModel, LtrSettings, LtrStage
+from ranking.search.pipeline import SearchEngine, SearchRequest
+from ranking.ltr.registry import ModelRegistry
 from records.hits import Hit
 
 class _CachedEncoder:
@@ -84,7 +85,7 @@ def _seeded_request_ids(seed: int):
     """Served request ids (uuid4 in the pipeline) drawn from the seed, so a run is reproducible: the gate's
     holdout and the selection's inner split hash them."""
     rng = random.Random(seed)
-    with mock.patch("ranking.pipeline.uuid.uuid4", lambda: uuid.UUID(int=rng.getrandbits(128), version=4)):
+    with mock.patch("ranking.search.pipeline.uuid.uuid4", lambda: uuid.UUID(int=rng.getrandbits(128), version=4)):
         yield
 
 
@@ -245,9 +246,9 @@ def _page(rng, ranked: list[str], cfg: SimConfig) -> list[str]:
 
 def _pool_features(hybrid, features, q, tenant, cfg):
     """(candidate ids, feature matrix) of the re-rankable pool of one query, as the LTR stage computes them."""
-    from query.keywords import keywords_to_ast
-    from query.parser import parse
-    from ranking.features import build_context
+    from query.lang.keywords import keywords_to_ast
+    from query.lang.parser import parse
+    from ranking.ltr.features import build_context
 
     req = _request(q, tenant, cfg.budget, rerank=False, debug=True)
     res = hybrid.search(req)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from query.filters import Filters
+from query.lang.filters import Filters
 from records.geo import haversine_km
 
 TARGET, CLOSE, RELATED = 3, 2, 1

@@ -17,7 +17,7 @@ from benchmarks.synth.companies import Companies
 from benchmarks.synth.judge import CLOSE, RELATED, TARGET, Corpus, Intent, grades, passes
 from benchmarks.synth.query_text import boolean_text, natural_text
 from benchmarks.synth.world import World
-from query.filters import Filters
+from query.lang.filters import Filters
 from records.schema import SENIORITY_LEVELS
 from records.taxonomy import seniority_hint
 

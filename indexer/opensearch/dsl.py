@@ -18,8 +18,8 @@ import datetime as dt
 from indexer.analysis import analyze
 from indexer.documents import SCOPES, TEXT_FIELDS, lexical_fields
 from indexer.lexical import DISMAX_TIE, NETWORK, check_boosts, keyword_leaves
-from query import ast as qa
-from query.filters import Filters
+from query.lang import ast as qa
+from query.lang.filters import Filters
 from records.schema import SENIORITY_LEVELS
 
 TOKENS_ANALYZER = "ts_tokens"

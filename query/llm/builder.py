@@ -13,9 +13,9 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from query import ast as qa
-from query import lexicon
-from query.parser import parse
+from query.lang import ast as qa
+from query.intake import lexicon
+from query.lang.parser import parse
 from records.taxonomy import Taxonomy
 
 SENIORITY_WORDS = {"intern": ("intern", "internship"), "junior": ("junior", "jr"), "mid": (),

@@ -13,15 +13,15 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from query import ast as qa
+from query.lang import ast as qa
 from query.guard import Guard, GuardFinding, PolicyViolationError, default_guard
-from query.intake import HiringRequirements, Intake, IntakeError
+from query.intake.requirements import HiringRequirements, Intake, IntakeError
 from query.llm.base import (OFFLINE_PROVIDER, PlanAnswer, PlanContext, PlannerOutputError, ProviderUnavailableError,
                             QueryPlanner, QueryStrategy)
 from query.llm.offline import OfflinePlanner
-from query.parser import parse
+from query.lang.parser import parse
 from query.policy import fold
-from query.posting import strip_boilerplate
+from query.intake.posting import strip_boilerplate
 from records.errors import QueryError
 from records.taxonomy import Taxonomy
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from query.intake import HiringRequirements
+from query.intake.requirements import HiringRequirements
 from query.llm import builder
 from query.llm.base import OFFLINE_PROVIDER, PlanAnswer, PlanContext, QueryStrategy
 from records.taxonomy import Taxonomy

@@ -1,7 +1,7 @@
 """The schema a model's answer must follow, and its validation into ``QueryStrategy`` records.
 
 Validation is strict: JSON object -> pydantic model (this is an edge: text from outside) ->
-every ``boolean`` query parsed with ``query.parser.parse`` and re-rendered canonically ->
+every ``boolean`` query parsed with ``query.lang.parser.parse`` and re-rendered canonically ->
 filters checked with ``Filters.from_dict``. The first problem is reported with where it is
 (``strategies[1].query: unexpected end of query at column 9 ...``) so the repair prompt can
 quote it back to the model.
@@ -14,10 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from query import ast as qa
-from query.filters import Filters
+from query.lang import ast as qa
+from query.lang.filters import Filters
 from query.llm.base import PlannerOutputError, QueryStrategy
-from query.parser import parse
+from query.lang.parser import parse
 from records.errors import QueryError
 
 MAX_STRATEGIES = 8

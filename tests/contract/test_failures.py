@@ -102,7 +102,7 @@ def test_unreachable_cluster_is_503_from_the_api(small_index, encoder):
     from api.app import create_app
     from api.settings import Settings
     from indexer.reader import IndexReader
-    from ranking.pipeline import SearchEngine
+    from ranking.search.pipeline import SearchEngine
 
     settings = Settings(index_dir=small_index, lexical_backend="opensearch", opensearch_url=f"http://127.0.0.1:{_free_port()}",
                         opensearch_timeout_s=2)
@@ -121,8 +121,8 @@ def test_hybrid_search_through_the_pipeline_on_opensearch(tmp_path, encoder, ope
 
     from indexer.build import IndexConfig, ingest
     from indexer.reader import IndexReader
-    from query.filters import Filters
-    from ranking.pipeline import SearchEngine, SearchRequest
+    from query.lang.filters import Filters
+    from ranking.search.pipeline import SearchEngine, SearchRequest
 
     config = replace(opensearch_config, index_prefix=opensearch_config.index_prefix + "-e2e")
     os_dir, tan_dir = tmp_path / "os", tmp_path / "tan"

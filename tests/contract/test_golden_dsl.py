@@ -12,9 +12,9 @@ import pytest
 
 from indexer.backend import LexicalQuery
 from indexer.opensearch import dsl
-from query.filters import Filters
-from query.keywords import keywords_to_ast
-from query.parser import parse
+from query.lang.filters import Filters
+from query.lang.keywords import keywords_to_ast
+from query.lang.parser import parse
 from tests.conftest import AS_OF
 
 GOLDEN = Path(__file__).parent.parent / "golden"

@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 
 from indexer.backend import FACETS, LexicalQuery, sort_buckets
-from query import ast as qa
-from query.filters import Filters
-from query.keywords import keywords_to_ast
-from query.parser import parse
+from query.lang import ast as qa
+from query.lang.filters import Filters
+from query.lang.keywords import keywords_to_ast
+from query.lang.parser import parse
 from tests.conftest import AS_OF
 from tests.support.oracle import satisfies_filters, satisfies_query
 

@@ -8,7 +8,7 @@ from api.app import create_app
 from api.cli import main
 from api.settings import Settings
 from indexer.reader import IndexReader
-from ranking.pipeline import SearchEngine
+from ranking.search.pipeline import SearchEngine
 from tests.conftest import AS_OF, DATA
 
 MUST_SHOW = 'title:"data engineer" AND (spark OR airflow) NOT company:acme'

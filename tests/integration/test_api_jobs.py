@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.jobs import JobManager
 from api.settings import Settings
-from ranking.bulk import BulkOptions, read_progress, run_bulk
+from ranking.search.bulk import BulkOptions, read_progress, run_bulk
 
 CANDIDATES = ["de-001", "de-002", "rn-001", "pv-001", "nobody"]
 
@@ -145,7 +145,7 @@ def test_a_job_waits_for_an_unavailable_index_and_finishes_when_it_appears(small
     import shutil
 
     from indexer.reader import IndexReader
-    from ranking.pipeline import SearchEngine
+    from ranking.search.pipeline import SearchEngine
     from tests.conftest import AS_OF
 
     index = tmp_path / "index"          # nothing published yet
@@ -165,7 +165,7 @@ def test_a_job_waits_for_an_unavailable_index_and_finishes_when_it_appears(small
 
 def test_a_job_gives_up_after_its_attempts(small_engine, tmp_path):
     from indexer.reader import IndexReader
-    from ranking.pipeline import SearchEngine
+    from ranking.search.pipeline import SearchEngine
 
     engine = SearchEngine(IndexReader(tmp_path / "never"), small_engine.encoder)
     jobs = JobManager(tmp_path / "jobs", lambda: engine, retry_attempts=3, retry_base_s=0.01, retry_max_s=0.01)

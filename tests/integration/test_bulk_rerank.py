@@ -12,10 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from query.filters import Filters
-from ranking.bulk import BulkOptions, read_progress, run_bulk, work_dir_for
-from ranking.pipeline import SearchRequest
-from ranking.rerank import RerankRequest, rerank
+from query.lang.filters import Filters
+from ranking.search.bulk import BulkOptions, read_progress, run_bulk, work_dir_for
+from ranking.search.pipeline import SearchRequest
+from ranking.search.rerank import RerankRequest, rerank
 from records.errors import QueryError, ValidationError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ import pytest
 from benchmarks.synth import generate
 from indexer.build import IndexConfig, ingest
 from indexer.reader import IndexReader
-from query.filters import Filters
-from query.parser import parse
+from query.lang.filters import Filters
+from query.lang.parser import parse
 from records.geo import haversine_km
-from ranking.pipeline import SearchEngine, SearchRequest
+from ranking.search.pipeline import SearchEngine, SearchRequest
 from tests.support.oracle import satisfies_filters, satisfies_query
 
 PROFILES = 20_000      # generated in ~4 s; only a subset is indexed (below) to keep encoding short

@@ -10,7 +10,7 @@ from api.app import create_app
 from api.cli import main
 from api.settings import Settings
 from indexer.reader import IndexReader
-from ranking.pipeline import SearchEngine, SearchRequest
+from ranking.search.pipeline import SearchEngine, SearchRequest
 from tests.conftest import AS_OF
 
 

@@ -5,8 +5,8 @@ import pytest
 import indexer.build as build
 from indexer.build import IndexConfig, current_version, ingest
 from indexer.reader import IndexReader
-from query.filters import Filters
-from ranking.pipeline import SearchEngine, SearchRequest
+from query.lang.filters import Filters
+from ranking.search.pipeline import SearchEngine, SearchRequest
 from tests.conftest import AS_OF
 from tests.integration.conftest import write
 

@@ -7,10 +7,10 @@ import pytest
 from indexer.analysis import analyze
 from indexer.documents import TEXT_FIELDS, lexical_fields
 from indexer.reader import IndexReader
-from query.filters import Filters
-from query.keywords import keywords_to_ast
-from query.parser import parse
-from ranking.features import FEATURE_NAMES, FeatureSet, Pool, build_context
+from query.lang.filters import Filters
+from query.lang.keywords import keywords_to_ast
+from query.lang.parser import parse
+from ranking.ltr.features import FEATURE_NAMES, FeatureSet, Pool, build_context
 from tests.conftest import AS_OF
 
 F = {name: i for i, name in enumerate(FEATURE_NAMES)}

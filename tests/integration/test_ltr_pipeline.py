@@ -10,13 +10,14 @@ from api.app import create_app
 from api.cli import main
 from api.settings import Settings
 from indexer.reader import IndexReader
-from query.filters import Filters
-from query.keywords import keywords_to_ast
-from ranking.events import EventStores, feature_set_id
-from ranking.features import FEATURE_NAMES, FeatureSet, build_context, pool_from_runs
-from ranking.ltr import LtrConfig, LtrModel, LtrStage, train_scope
-from ranking.pipeline import SearchEngine, SearchRequest
-from ranking.registry import GLOBAL, ModelRegistry
+from query.lang.filters import Filters
+from query.lang.keywords import keywords_to_ast
+from ranking.ltr.events import EventStores, feature_set_id
+from ranking.ltr.features import FEATURE_NAMES, FeatureSet, build_context, pool_from_runs
+from ranking.ltr.train import LtrConfig, train_scope
+from ranking.ltr.serve import LtrModel, LtrStage
+from ranking.search.pipeline import SearchEngine, SearchRequest
+from ranking.ltr.registry import GLOBAL, ModelRegistry
 from records.hits import Hit
 from tests.conftest import AS_OF
 
@@ -168,8 +169,8 @@ def test_cli_events_import_train_and_models(tmp_path, capsys):
 
 
 def test_exploration_swaps_adjacent_hits_logs_the_engines_rank_and_keeps_pages_whole(small_index, encoder, tmp_path, small_engine):
-    from ranking.ltr import LtrSettings
-    from ranking.paging import search_page
+    from ranking.ltr.serve import LtrSettings
+    from ranking.search.paging import search_page
 
     stage = LtrStage(ModelRegistry(tmp_path), EventStores(tmp_path), FeatureSet(), LtrSettings(explore=1.0, explore_depth=6))
     engine = SearchEngine(IndexReader(small_index), encoder, today=lambda: AS_OF, ltr=stage)

@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from ranking.paging import CursorError, search_page
-from ranking.pipeline import SearchRequest
+from ranking.search.paging import CursorError, search_page
+from ranking.search.pipeline import SearchRequest
 
 
 def test_pages_concatenate_to_the_single_ranking(small_engine):
@@ -57,7 +57,7 @@ def test_the_api_pages_and_names_the_cursor_field(small_index, small_engine, tmp
 def test_a_cursor_is_refused_after_the_index_changed(tmp_path, encoder):
     from indexer.build import IndexConfig, ingest
     from indexer.reader import IndexReader
-    from ranking.pipeline import SearchEngine
+    from ranking.search.pipeline import SearchEngine
     from tests.conftest import AS_OF, DATA
 
     index = tmp_path / "index"
@@ -87,7 +87,7 @@ def test_the_api_serves_facets_and_highlights(small_index, small_engine, tmp_pat
 @pytest.mark.parametrize("change", [{"d": "abc"}, {"d": None}, {"d": [1]}, {"d": 1_000_000_000}, {"d": True},
                                     {"o": "3"}, {"o": 0}, {"o": 10**9}, {"q": 7}, {"v": None}, {"m": 1}, {"extra": 1}])
 def test_a_signed_cursor_must_still_hold_what_this_version_writes(small_engine, change):
-    from ranking.paging import CursorCodec
+    from ranking.search.paging import CursorCodec
 
     codec = CursorCodec(b"k" * 32)
     req = SearchRequest("data engineer", k=2, syntax="keywords")
@@ -98,7 +98,7 @@ def test_a_signed_cursor_must_still_hold_what_this_version_writes(small_engine, 
 
 
 def test_a_cursor_needs_the_key_that_signed_it(small_engine):
-    from ranking.paging import CursorCodec
+    from ranking.search.paging import CursorCodec
 
     req = SearchRequest("data engineer", k=2, syntax="keywords")
     _, cursor = search_page(small_engine, req, codec=CursorCodec(b"a" * 32))

@@ -5,11 +5,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.queries import pool_counter
-from query.intake import Intake
+from query.intake.requirements import Intake
 from query.llm.expand import TaxonomyExpander
 from query.llm.generate import QueryGenerator
 from query.llm.history import HistoryStore
-from query.parser import parse
+from query.lang.parser import parse
 from query.refine import Feedback, RefineConfig, Refiner
 
 

@@ -38,7 +38,7 @@ def served(small_index, small_engine, tmp_path_factory):
     """``keyed -> (schema, headers)`` for an app without and one with an API keys file."""
     from graph.build import GraphConfig, build_for_index
     from indexer.reader import IndexReader
-    from ranking.pipeline import SearchEngine
+    from ranking.search.pipeline import SearchEngine
     from tests.conftest import AS_OF
 
     tmp = tmp_path_factory.mktemp("fuzz")

@@ -1,8 +1,8 @@
 """Exact expectations on the hand-made corpus: Boolean semantics, filters, tenants, fusion fields."""
 import pytest
 
-from query.filters import Filters
-from ranking.pipeline import SearchRequest
+from query.lang.filters import Filters
+from ranking.search.pipeline import SearchRequest
 from records.errors import NotFoundError, QuerySyntaxError
 from tests.conftest import AS_OF
 from tests.support.oracle import satisfies_filters, satisfies_query
@@ -100,7 +100,7 @@ def test_keyword_queries_are_soft_and_boolean_hits_satisfy_the_query(small_engin
     for q in (MUST_SHOW, "title:(data OR software) AND -skill:python", '"data engineer"~1 OR skill:django'):
         for mode in ("lexical", "dense", "hybrid"):
             _, res = ids(small_engine, q, mode=mode)
-            from query.parser import parse
+            from query.lang.parser import parse
             node = parse(q)
             assert res.hits and all(satisfies_query(node, h.profile) for h in res.hits), (q, mode)
 

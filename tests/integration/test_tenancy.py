@@ -135,7 +135,7 @@ def test_keys_cli_as_the_readme_shows_it(tmp_path, capsys, monkeypatch):
 def test_tenant_ids_outside_the_pattern_are_refused_everywhere(tenant):
     """One pattern (records.ids), matched whole: a trailing newline passed `re.match(...$)`."""
     from api.middleware import ApiKeys  # noqa: F401  (the API checks with the same pattern)
-    from ranking.events import check_tenant
+    from ranking.ltr.events import check_tenant
     from records.errors import ValidationError
 
     with pytest.raises(ValidationError):

@@ -9,10 +9,10 @@ from indexer.build import IndexConfig, current_version, ingest
 from indexer.reader import IndexReader
 from indexer.store import ProfileStore
 from indexer.termstats import FILE, TermStats, build_table, profile_stats
-from query.filters import Filters
-from query.keywords import keywords_to_ast
-from query.parser import parse
-from ranking.features import FeatureSet, Pool, build_context
+from query.lang.filters import Filters
+from query.lang.keywords import keywords_to_ast
+from query.lang.parser import parse
+from ranking.ltr.features import FeatureSet, Pool, build_context
 from tests.conftest import AS_OF
 from tests.integration.conftest import write
 

@@ -11,8 +11,8 @@ import math
 
 from indexer.analysis import analyze
 from indexer.documents import SCOPES, TEXT_FIELDS, lexical_fields
-from query import ast as qa
-from query.filters import Filters
+from query.lang import ast as qa
+from query.lang.filters import Filters
 
 
 def satisfies_query(node, profile: dict) -> bool:

@@ -1,7 +1,7 @@
 """Query-side title normalisation: which leaves are matched and what each expansion says."""
-from query.expansion import title_expansions
-from query.keywords import keywords_to_ast
-from query.parser import parse
+from query.lang.expansion import title_expansions
+from query.lang.keywords import keywords_to_ast
+from query.lang.parser import parse
 
 
 def test_boolean_uses_positive_title_leaves_only():

@@ -1,7 +1,7 @@
 """Filter input: every bad value names its field; good input builds the expected spec."""
 import pytest
 
-from query.filters import Filters
+from query.lang.filters import Filters
 from records.errors import FilterError
 
 

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ranking.fusion import FUSERS, rrf, weighted
+from ranking.search.fusion import FUSERS, rrf, weighted
 from records.hits import Hit
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.synth import GenerateReport, generate
 from benchmarks.synth.writer import CHUNK
-from query.filters import Filters
+from query.lang.filters import Filters
 from records.geo import haversine_km
 from records.schema import PROFILE_SCHEMA, SENIORITY_LEVELS
 from records.taxonomy import ATTRIBUTION, Taxonomy, seniority_hint

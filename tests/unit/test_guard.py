@@ -5,7 +5,7 @@ import pytest
 
 from query.guard import PolicyViolationError, guard_query, guard_text, scan
 from query.llm.generate import QueryGenerator
-from query.parser import parse
+from query.lang.parser import parse
 
 # Each request asks, openly or through a proxy, for a protected attribute. The generator must
 # either refuse it (PolicyViolationError) or strip the criterion and say so.

@@ -17,7 +17,7 @@ import pytest
 from benchmarks.guard import SETS, NullGuard, evaluate, load_set
 from query.guard import GuardFinding, PolicyViolationError, default_guard
 from query.llm.generate import QueryGenerator, looks_like_query
-from query.parser import parse
+from query.lang.parser import parse
 from records.errors import QuerySyntaxError
 
 GUARD = default_guard()

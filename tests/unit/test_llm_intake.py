@@ -7,13 +7,13 @@ import pytest
 
 from benchmarks.skillspan import bio_spans, evaluate
 from benchmarks.synth.jobs import job_description
-from query.intake import Intake, IntakeError
+from query.intake.requirements import Intake, IntakeError
 from query.llm.base import PlannerOutputError
 from query.llm.offline import OfflinePlanner
 from query.llm.prompts import available_prompts, load_prompt
 from query.llm.schema import parse_answer
-from query.parser import parse
-from query.skills import SkillExtractor
+from query.lang.parser import parse
+from query.intake.skills import SkillExtractor
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from query import ast as qa
+from query.lang import ast as qa
 from query.llm.base import PlannerOutputError, ProviderUnavailableError
 from query.llm.generate import QueryGenerator
 from query.llm.openai import LLMConfig, OpenAIChatPlanner
-from query.parser import parse
+from query.lang.parser import parse
 
 GOOD = {"strategies": [
     {"name": "strict", "query": 'title:"data engineer" AND skill:(spark OR kafka)', "syntax": "boolean",

@@ -4,8 +4,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from ranking.events import EventStore, parse_event
-from ranking.labels import DEFAULT_GRADES, LabelConfig, build_training_set
+from ranking.ltr.events import EventStore, parse_event
+from ranking.ltr.labels import DEFAULT_GRADES, LabelConfig, build_training_set
 from records.errors import ValidationError
 
 NAMES = ("f0", "f1")
@@ -71,7 +71,7 @@ def _served(store, request, cands, features):
 
 
 def _fs():
-    from ranking.events import feature_set_id
+    from ranking.ltr.events import feature_set_id
     return feature_set_id(NAMES)
 
 

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from ranking.features import FEATURE_NAMES
-from ranking.labels import TrainingSet
-from ranking.ltr import LtrConfig, _split, fit
+from ranking.ltr.features import FEATURE_NAMES
+from ranking.ltr.labels import TrainingSet
+from ranking.ltr.train import LtrConfig, _split, fit
 
 YEARS = FEATURE_NAMES.index("pair_years_experience")
 SELECT = LtrConfig(select=True, num_boost_round=40, early_stopping_rounds=10, grid_num_leaves=(3, 7), grid_min_data_in_leaf=(5, 20),

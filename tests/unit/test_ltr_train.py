@@ -5,11 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from ranking.events import EventStore, feature_set_id
-from ranking.features import FEATURE_NAMES
-from ranking.labels import build_training_set
-from ranking.ltr import LtrConfig, LtrModel, ndcg_at, retrain_job, train_scope
-from ranking.registry import GLOBAL, ModelRegistry
+from ranking.ltr.events import EventStore, feature_set_id
+from ranking.ltr.features import FEATURE_NAMES
+from ranking.ltr.labels import build_training_set
+from ranking.ltr.train import LtrConfig, ndcg_at, retrain_job, train_scope
+from ranking.ltr.serve import LtrModel
+from ranking.ltr.registry import GLOBAL, ModelRegistry
 from records.errors import NotFoundError, ValidationError
 
 YEARS = FEATURE_NAMES.index("pair_years_experience")

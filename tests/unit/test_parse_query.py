@@ -1,8 +1,8 @@
 """``syntax=auto``: natural language with parentheses is read as keywords; real Boolean errors still name the column."""
 import pytest
 
-from query import ast as qa
-from query.syntax import parse_query
+from query.lang import ast as qa
+from query.lang.syntax import parse_query
 from records.errors import QuerySyntaxError
 
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from query.experience import read_years
-from query.intake import Intake, title_level
+from query.intake.experience import read_years
+from query.intake.requirements import Intake, title_level
 from query.llm import builder
 from query.llm.generate import QueryGenerator
 from query.llm.offline import OfflinePlanner
-from query.location import read_location
-from query.parser import parse
-from query.phrases import cue_phrases
-from query.posting import MAX_CHARS, read_posting, strip_boilerplate
-from query.skills import SkillExtractor
+from query.intake.location import read_location
+from query.lang.parser import parse
+from query.intake.phrases import cue_phrases
+from query.intake.posting import MAX_CHARS, read_posting, strip_boilerplate
+from query.intake.skills import SkillExtractor
 
 POSTING = """Registered Nurse (RN) - Night Shift
 Ladson, SC
@@ -184,7 +184,7 @@ def test_bad_input_is_read_with_notes_or_refused_clearly(intake):
     assert any(f"only the first {MAX_CHARS:,}" in n for n in req.notes) and "Structured query language SQL" in req.must_have
     french = "Infirmier de nuit\nLyon\nNous recherchons un infirmier diplômé pour notre service de nuit avec les patients."
     assert any("does not look like English" in n for n in intake.from_text(french).notes)
-    from query.intake import IntakeError
+    from query.intake.requirements import IntakeError
     with pytest.raises(IntakeError) as info:
         intake.from_text("   ")
     assert info.value.field == "text"
@@ -200,7 +200,7 @@ def test_generator_keeps_legal_requirements_and_job_subjects():
 
 
 def test_occupation_resolver_works_without_the_encoder(intake, tmp_path):
-    from query.occupation import OccupationResolver
+    from query.intake.occupation import OccupationResolver
 
     lexical = OccupationResolver(intake.taxonomy, encoder=None)
     assert lexical.semantic("Dental CAD/CAM Designer") is None
@@ -220,7 +220,7 @@ def test_broad_occupation_over_its_specialisation_and_a_generic_description(inta
 def test_postings_with_nothing_but_separators_after_a_section_are_an_intake_error_not_a_crash(text):
     """Found by the API fuzzer: a posting whose context is only line separators once sections are cut."""
     from query.guard import PolicyViolationError
-    from query.intake import IntakeError
+    from query.intake.requirements import IntakeError
     from records.errors import QueryError
     with pytest.raises((IntakeError, PolicyViolationError, QueryError)):
         QueryGenerator().generate(text=text, title="")

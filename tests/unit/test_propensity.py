@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from ranking.ltr import ndcg_at
-from ranking.propensity import Propensities, estimate, ips_dcg
+from ranking.ltr.train import ndcg_at
+from ranking.ltr.propensity import Propensities, estimate, ips_dcg
 
 TRUE = 0.85 ** np.arange(20)            # examination probability per 0-based position
 

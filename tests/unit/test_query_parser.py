@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from query.ast import (
+from query.lang.ast import (
     FIELDS, MAX_SLOP, And, Not, Or, Phrase, Prefix, Term, canonical_field, fields_used,
     is_bare_term, iter_leaves, make_leaf, normalize, to_query_string,
 )
-from query.parser import MAX_DEPTH, MAX_QUERY_CHARS, parse
+from query.lang.parser import MAX_DEPTH, MAX_QUERY_CHARS, parse
 from records.errors import QueryError, QuerySyntaxError
 
 T, P, X = Term, Phrase, Prefix

@@ -1,4 +1,4 @@
-"""The learned skill-span tagger (query.spans), its features, decoding and the SkillSpan scores."""
+"""The learned skill-span tagger (query.intake.spans), its features, decoding and the SkillSpan scores."""
 import json
 import shutil
 import time
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from query.span_eval import bio_spans, score_spans
-from query.span_features import FEATURES_VERSION, normalise, sentence_features, short_shape
-from query.spans import DEFAULT_DIR, KIND, LABELS, MANIFEST_FILE, MODEL_FILE, Span, SpanTagger, decode, sentences, tokenize
+from query.intake.span_eval import bio_spans, score_spans
+from query.intake.span_features import FEATURES_VERSION, normalise, sentence_features, short_shape
+from query.intake.spans import DEFAULT_DIR, KIND, LABELS, MANIFEST_FILE, MODEL_FILE, Span, SpanTagger, decode, sentences, tokenize
 from records.errors import BackendUnavailableError, NotFoundError
 
 DEV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "skillspan" / "dev.json"
@@ -198,7 +198,7 @@ def test_unreadable_manifest_is_refused(tmp_path):
 def test_overlap_f1_on_a_dev_slice(tagger):
     if not DEV.is_file():
         pytest.skip(f"SkillSpan dev file {DEV} is missing (benchmark-only data under ../shared/data/skillspan)")
-    from query.span_eval import read_skillspan, score_typed
+    from query.intake.span_eval import read_skillspan, score_typed
 
     rows = read_skillspan(DEV)[:300]
     preds = [[(s.start, s.end, s.kind) for s in tagger.tag_tokens(list(r["tokens"]))] for r in rows]

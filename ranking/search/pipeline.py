@@ -22,14 +22,14 @@ from indexer.highlight import matched_fields_many
 from indexer.backend import LexicalQuery, Page, check_facets
 from indexer.highlight import render as render_highlights
 from indexer.reader import IndexReader, IndexSnapshot
-from query import ast as qa
-from query.filters import Filters
-from query.expansion import title_expansions
-from query.syntax import SYNTAXES, parse_query
+from query.lang import ast as qa
+from query.lang.filters import Filters
+from query.lang.expansion import title_expansions
+from query.lang.syntax import SYNTAXES, parse_query
 from records.errors import NotFoundError, QueryError
 from records.hits import FusedHit, Hit, RetrieverResult
 from records.taxonomy import Taxonomy
-from ranking.fusion import FUSERS
+from ranking.search.fusion import FUSERS
 
 MODES = ("hybrid", "lexical", "dense")
 
@@ -48,14 +48,14 @@ class SearchRequest:
     dense_k: int = 200
     boolean_pool: int = 10_000    # most Boolean matches the dense retriever may rank
     field_boosts: tuple[tuple[str, float], ...] = ()   # override unscoped-term field boosts (lexical)
-    title_normalization: bool = False   # match query titles to O*NET occupations (query.expansion)
+    title_normalization: bool = False   # match query titles to O*NET occupations (query.lang.expansion)
     title_boost: float = 1.0            # weight of the normalised-occupation clause (lexical)
     graph_blend: tuple[tuple[str, float], ...] = ()   # (graph feature, weight) added to min-max fused scores; () = off
     graph_depth: int = 100              # fused candidates the graph blend re-scores
     title_expansion: int = 0            # related titles added per query occupation (graph.expansion); 0 = off
     title_expansion_boost: float = 0.5  # weight of each related-title clause, times the expansion's weight
     debug: bool = False
-    rerank: bool = True                 # LTR re-rank when a model serves the tenant (ranking/ltr.py)
+    rerank: bool = True                 # LTR re-rank when a model serves the tenant (ranking/ltr/train.py)
     rerank_k: int | None = None         # fused candidates the model re-ranks (None = the stage's budget)
     explain: bool = True                # the model's top feature contributions per returned hit (SHAP)
     explore: bool = True                # may be shown with random adjacent swaps when the tenant explores (LtrSettings)
@@ -154,7 +154,7 @@ class SearchEngine:
 
     def search(self, request: SearchRequest, *, within=None) -> SearchResponse:
         """``within``: optional candidate ids the hits must come from, ANDed with the filters
-        (re-ranking a given candidate list; see ``ranking.rerank``)."""
+        (re-ranking a given candidate list; see ``ranking.search.rerank``)."""
         req = request.validate()
         t: dict[str, float] = {}
         clock = time.perf_counter()

@@ -5,12 +5,12 @@ Input: one row per (query, candidate) with columns ``query_id`` and ``candidate_
 on its first row only). Rows of one query must be contiguous (as written by a group-by or a sort on
 ``query_id``): each contiguous run is re-ranked as one list. A ``query_id`` that appears in two runs
 is re-ranked twice, once per run, and counted in the report (``split_queries``; after a resume the
-count covers the rows processed since). Candidate lists longer than ``ranking.rerank.MAX_CANDIDATES``
+count covers the rows processed since). Candidate lists longer than ``ranking.search.rerank.MAX_CANDIDATES``
 are scored in chunks and merged by score (RRF scores of different chunks are close to, not exactly,
 comparable: keep lists at most 1,000 long for exact ranks).
 
 Output: exactly one row per input row, in the input's order of queries, with ``input_row``, the
-query and candidate ids, ``status`` (``ok`` / ``no_match`` / ``not_found`` from ``ranking.rerank``, or
+query and candidate ids, ``status`` (``ok`` / ``no_match`` / ``not_found`` from ``ranking.search.rerank``, or
 ``invalid`` for a bad input row, whose reason is in ``explanation``), ``rank``, ``score``, per-retriever
 scores and ranks, ``matched_fields`` and ``explanation``.
 
@@ -35,8 +35,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from records.errors import QueryError, ValidationError
-from ranking.pipeline import SearchEngine
-from ranking.rerank import MAX_CANDIDATES, RerankRequest, rerank
+from ranking.search.pipeline import SearchEngine
+from ranking.search.rerank import MAX_CANDIDATES, RerankRequest, rerank
 
 REQUIRED = ("query_id", "candidate_id")
 OUTPUT_SCHEMA = pa.schema([
@@ -152,7 +152,7 @@ def _open_input(src: Path) -> pq.ParquetFile:
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise ValidationError(f"{src}: missing column(s) {missing}; a re-rank input needs query_id, candidate_id "
-                              "and query (see ranking/bulk.py)")
+                              "and query (see ranking/search/bulk.py)")
     if "query" not in names:
         raise ValidationError(f"{src}: missing column 'query' (the query text of each query_id)")
     return pf

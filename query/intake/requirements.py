@@ -2,7 +2,7 @@
 
 Titles are normalised to O*NET occupations (``Taxonomy.match_title``, which also knows the ESCO
 labels the taxonomy ships), skills to canonical O*NET technology-skill names
-(``Taxonomy.normalize_skill`` through ``query.skills.SkillExtractor``), places to coordinates
+(``Taxonomy.normalize_skill`` through ``query.intake.skills.SkillExtractor``), places to coordinates
 (``records.geo``). Text intake is rule-based and deliberately literal: it reads what is written
 ("5+ years", "within 30 km of Lyon", "nice to have: ...", "not from Acme") and records in
 ``notes`` what it inferred. Every error names the field it concerns.
@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field, replace
 
-from query.experience import read_years
-from query.location import PostingLocation, looks_like_location, read_location
-from query.occupation import OccupationResolver, title_candidates
-from query.phrases import cue_phrases
-from query.posting import Posting, clean_markup, read_posting
-from query.skills import COMPETENCY, SKILL_KINDS, SkillExtractor
+from query.intake.experience import read_years
+from query.intake.location import PostingLocation, looks_like_location, read_location
+from query.intake.occupation import OccupationResolver, title_candidates
+from query.intake.phrases import cue_phrases
+from query.intake.posting import Posting, clean_markup, read_posting
+from query.intake.skills import COMPETENCY, SKILL_KINDS, SkillExtractor
 from records.errors import FilterError, QueryError
 from records.geo import resolve_place
 from records.schema import SENIORITY_LEVELS
@@ -432,7 +432,7 @@ class Intake:
         """A Boolean query read as requirements: ``title:`` leaves are titles, ``skill:`` and bare
         terms are must-haves (OR-groups as nice-to-haves), negated company leaves are exclusions,
         ``current_company:``/``past_company:`` keep their meaning, ``location:`` is the place."""
-        from query import ast as qa
+        from query.lang import ast as qa
 
         must, nice, titles, data = [], [], [], {}
         for leaf, negated in qa.iter_leaves(node):
@@ -557,7 +557,7 @@ __all__ = ["HiringRequirements", "Location", "Intake", "IntakeError", "DEFAULT_R
 
 def _under_or(node, leaf) -> bool:
     """True when ``leaf`` sits inside an OR group of ``node`` (one alternative of several)."""
-    from query import ast as qa
+    from query.lang import ast as qa
 
     def walk(n, in_or: bool):
         if n is leaf:

@@ -29,12 +29,12 @@ from pathlib import Path
 
 import pycrfsuite
 
-from query.span_features import FEATURES_VERSION, sentence_features
+from query.intake.span_features import FEATURES_VERSION, sentence_features
 from records.errors import BackendUnavailableError, NotFoundError
 
 KIND = "talentsearch-span-crf"
 FORMAT_VERSION = 1
-DEFAULT_DIR = Path(__file__).resolve().parent / "data" / "skillspan-crf"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "skillspan-crf"
 MODEL_FILE, MANIFEST_FILE = "model.crfsuite", "manifest.json"
 LABELS = ("O", "B-SKILL", "I-SKILL", "B-KNOW", "I-KNOW")
 KIND_OF = {"SKILL": "skill", "KNOW": "knowledge"}

@@ -1,4 +1,4 @@
-"""Token features of the skill-span CRF (``query.spans``), shared by training and serving.
+"""Token features of the skill-span CRF (``query.intake.spans``), shared by training and serving.
 
 One implementation only: ``scripts/train_spans.py`` computes these features for SkillSpan train
 and ``SpanTagger`` computes the same ones at query time. Bump ``FEATURES_VERSION`` whenever the

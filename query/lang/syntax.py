@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from query import ast as qa
-from query.ast import canonical_field
-from query.keywords import keywords_to_ast
-from query.parser import parse
+from query.lang import ast as qa
+from query.lang.ast import canonical_field
+from query.lang.keywords import keywords_to_ast
+from query.lang.parser import parse
 from records.errors import QueryError
 
 SYNTAXES = ("auto", "boolean", "keywords")

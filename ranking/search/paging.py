@@ -25,7 +25,7 @@ import json
 import re
 import secrets
 
-from ranking.pipeline import SearchEngine, SearchRequest, SearchResponse
+from ranking.search.pipeline import SearchEngine, SearchRequest, SearchResponse
 from records.errors import QueryError
 
 MAX_DEPTH = 1000

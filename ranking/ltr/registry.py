@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ranking.events import check_tenant, tenant_dir
+from ranking.ltr.events import check_tenant, tenant_dir
 from records.errors import NotFoundError, ValidationError
 
 GLOBAL = "__global__"

@@ -38,7 +38,7 @@ from scipy import sparse
 from records.taxonomy import TITLE_KIND_RANK, Taxonomy, normalize_title, strip_seniority, title_variants
 
 log = logging.getLogger(__name__)
-VECTORS_PATH = Path(__file__).resolve().parent / "data" / "occupation-vectors.npz"
+VECTORS_PATH = Path(__file__).resolve().parents[1] / "data" / "occupation-vectors.npz"
 
 _NOISE = re.compile(
     r"\$[\d,.]+(?:\s*(?:-|to)\s*\$?[\d,.]+)?(?:\s*/\s*\w+|\s+(?:per|an?)\s+\w+)?|\b\d+%\s*\w*|\burgent(?:ly)?\b!*|!+|"

@@ -32,9 +32,9 @@ import numpy as np
 from indexer.analysis import analyze
 from indexer.documents import SCOPES, TEXT_FIELDS
 from indexer.termstats import LEX_GROUPS, SKILL_GROUP, TITLE_GROUP, PoolStats, ProfileStats, TermStats, profile_stats, term_key
-from query import ast as qa
-from query.expansion import title_expansions
-from query.filters import Filters
+from query.lang import ast as qa
+from query.lang.expansion import title_expansions
+from query.lang.filters import Filters
 from records.geo import haversine_km
 from records.schema import SENIORITY_LEVELS
 from records.taxonomy import Taxonomy, seniority_hint, strip_seniority

@@ -2,7 +2,7 @@
 
 Leaves (``Term``, ``Phrase``, ``Prefix``) carry the text as written (case preserved; backends
 analyse it) and the field they are scoped to, ``None`` meaning every text field. Inner nodes
-are ``And``, ``Or`` and ``Not``. ``parse`` (in ``query.parser``) always returns a normalized
+are ``And``, ``Or`` and ``Not``. ``parse`` (in ``query.lang.parser``) always returns a normalized
 tree (see ``normalize``); ``to_query_string`` renders one back so that
 ``parse(to_query_string(node)) == normalize(node)``. The language is described in
 docs/query-language.md.

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from query.filters import Filters
+from query.lang.filters import Filters
 from records.errors import QueryError
-from ranking.pipeline import SearchEngine, SearchRequest
+from ranking.search.pipeline import SearchEngine, SearchRequest
 
 MAX_CANDIDATES = 1000           # one synchronous request; bulk jobs split larger lists
 STATUSES = ("ok", "no_match", "not_found")

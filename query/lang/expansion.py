@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from query import ast as qa
+from query.lang import ast as qa
 from records.taxonomy import Taxonomy
 
 MIN_SCORE = 0.6

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from query import ast as qa
+from query.lang import ast as qa
 
 _WORD = re.compile(r"[^\W_]+(?:[+#]+|(?:[.\-/'][^\W_]+)+)?", re.UNICODE)
 

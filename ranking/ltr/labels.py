@@ -13,7 +13,7 @@ however often they are re-sent. Only hits with an impression (or an action) beco
 what was logged but never shown on screen is not a negative. Requests whose rows all share one
 label carry no ranking signal and are dropped.
 
-Training reads ONE tenant's :class:`ranking.events.EventStore`; there is no API to read several.
+Training reads ONE tenant's :class:`ranking.ltr.events.EventStore`; there is no API to read several.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ranking.events import EventStore, feature_set_id
+from ranking.ltr.events import EventStore, feature_set_id
 
 DEFAULT_GRADES = {"dismiss": 0, "impression": 1, "view": 2, "shortlist": 3, "message": 4, "reply": 5, "hire": 6}
 

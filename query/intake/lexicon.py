@@ -4,7 +4,7 @@ O*NET's technology skills name software and tools; real postings for nurses, dri
 accountants, lawyers or teachers ask for licences ("RN license", "CDL Class A", "CPA") and
 domain knowledge ("phlebotomy", "GAAP", "accounts payable", "wound care"). This lexicon names
 them, each with its kind (``credential`` or ``knowledge``) and the forms postings write. Matched
-case-insensitively as whole words by ``query.skills.SkillExtractor``; the canonical name is what
+case-insensitively as whole words by ``query.intake.skills.SkillExtractor``; the canonical name is what
 intake reports. Curated by hand from general knowledge of US job requirements (not from the
 benchmark's judged postings).
 """

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import functools
 
-from query import lexicon
+from query.intake import lexicon
 from records.taxonomy import Taxonomy
 
 TECHNOLOGY, COMPETENCY = "technology", "competency"

@@ -1,4 +1,4 @@
-"""Recruiter Boolean query text -> normalized AST (``query.ast``).
+"""Recruiter Boolean query text -> normalized AST (``query.lang.ast``).
 
 A hand-written lexer with character positions feeds a recursive-descent parser. Precedence,
 tightest first: NOT / ``-`` / ``+``, then AND (explicit or implicit), then OR. Every error is a
@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple, NoReturn
 
-from query.ast import (
+from query.lang.ast import (
     FIELD_ALIASES, FIELDS, MAX_SLOP, MIN_PREFIX_CHARS, OPERATORS, And, Node, Not, Or, Phrase,
     TERM_PUNCTUATION, Prefix, Term, canonical_field, is_bare_term, is_term_char,
 )

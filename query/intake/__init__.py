@@ -1,0 +1,2 @@
+"""Job-posting intake: reading a posting's structure (``posting``), places, years, occupations and
+skills (dictionary and learned spans), into ``HiringRequirements`` (``requirements``)."""
