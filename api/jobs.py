@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import re
 import threading
@@ -23,6 +22,7 @@ import uuid
 from pathlib import Path
 
 from ranking.search.bulk import BulkOptions, BulkProgress, _open_input, read_progress, run_bulk
+from records import durable
 from records.errors import BackendUnavailableError, NotFoundError, ValidationError
 
 log = logging.getLogger("talentsearch.jobs")
@@ -204,9 +204,7 @@ class JobManager:
 
     @staticmethod
     def _write(d: Path, meta: dict) -> None:
-        tmp = d / "job.json.tmp"
-        tmp.write_text(json.dumps(meta))
-        os.replace(tmp, d / "job.json")
+        durable.write_json(d / "job.json", meta)
 
 
 def _key(tenant_id: str | None) -> str:

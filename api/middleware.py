@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import secrets
 import threading
@@ -21,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from records import durable
 from records.errors import NotFoundError, ValidationError
 from records.ids import TENANT_ID
 
@@ -98,12 +98,7 @@ class ApiKeys:
             raise ValidationError(f"{self.path}: not a talentsearch keys file ({exc})") from None
 
     def _write(self, recs: list[KeyRecord]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"keys": [r.__dict__ for r in recs]}, fh, indent=1)
-        os.replace(tmp, self.path)
+        durable.write_json(self.path, {"keys": [r.__dict__ for r in recs]}, mode=0o600, indent=1)
 
 
 def _digest(secret: str) -> str:

@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from records import durable
 from records.errors import BackendUnavailableError, ValidationError
 
 GRAPH_DIR = "graph"
@@ -93,6 +94,7 @@ class Graph:
         for name, arrs in self.arrays.items():
             np.savez(tmp / f"{name}.npz", **arrs)
         (tmp / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str))
+        durable.fsync_tree(tmp)
         if out.exists():
             old = out.with_name(out.name + ".old")
             if old.exists():
@@ -102,6 +104,7 @@ class Graph:
             _rmtree(old)
         else:
             tmp.rename(out)
+        durable.fsync_dir(out.parent)
         return out
 
     @classmethod

@@ -43,6 +43,7 @@ from indexer.termstats import TermStats
 from indexer.termstats import build_table as build_termstats
 from indexer.validate import Reject, latest_date
 from indexer.vectors import FaissVectorIndex, VectorIndexConfig
+from records import durable
 from records.errors import NotFoundError, ValidationError
 from records.schema import INDEXED_SCHEMA, PROFILE_SCHEMA
 
@@ -312,8 +313,9 @@ def ensure_termstats(version_dir: Path, store: ProfileStore, *, progress: bool =
     tmp.mkdir(exist_ok=True)
     try:
         TermStats(build_termstats(store.table, progress=progress)).save(tmp)
-        _fsync_tree(tmp)
+        durable.fsync_tree(tmp)
         os.replace(tmp / TERMSTATS_FILE, version_dir / TERMSTATS_FILE)
+        durable.fsync_dir(version_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return True
@@ -349,13 +351,10 @@ def _next_version(index_dir: Path) -> str:
 
 def _publish(index_dir: Path, tmp: Path, version: str, keep: int) -> None:
     final = index_dir / "versions" / version
-    _fsync_tree(tmp)
+    durable.fsync_tree(tmp)
     os.replace(tmp, final)
-    pointer = index_dir / f".CURRENT.tmp-{os.getpid()}"
-    pointer.write_text(version + "\n")
-    with open(pointer, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(pointer, index_dir / "CURRENT")
+    durable.fsync_dir(final.parent)
+    durable.write_text(index_dir / "CURRENT", version + "\n")
     olds = sorted(p for p in (index_dir / "versions").iterdir() if p.name.startswith("v") and p.name != version)
     for old in olds[: max(0, len(olds) - (keep - 1))]:
         shutil.rmtree(old, ignore_errors=True)
@@ -367,18 +366,12 @@ def _remove_stale_temporaries(index_dir: Path) -> None:
     Call with the index lock held: every writer takes that lock before it creates any of these, so
     while we hold it none of them can belong to a live run."""
     versions = index_dir / "versions"
-    for stale in (*versions.glob(".v*.tmp-*"), *versions.glob("v*/.termstats.tmp-*"), *index_dir.glob(".CURRENT.tmp-*")):
+    pointers = durable.stale_temporaries(index_dir, "CURRENT")
+    for stale in (*versions.glob(".v*.tmp-*"), *versions.glob("v*/.termstats.tmp-*"), *pointers):
         if stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale, ignore_errors=True)
         else:
             stale.unlink(missing_ok=True)
-
-
-def _fsync_tree(root: Path) -> None:
-    for path in root.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as fh:
-                os.fsync(fh.fileno())
 
 
 def _write_rejects(index_dir: Path, rejects: list[Reject]) -> str | None:

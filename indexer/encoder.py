@@ -21,7 +21,6 @@ import importlib.util
 import json
 import logging
 import os
-import tempfile
 import threading
 import warnings
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from records import durable
 from records.errors import BackendUnavailableError, MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -278,21 +278,16 @@ def export_onnx(model_dir: Path, target: Path, max_seq_length: int) -> None:
     seq = torch.export.Dim("sequence", max=int(model.config.max_position_embeddings))
     axes = {0: torch.export.Dim("batch"), 1: seq}
     example = (torch.ones((2, 8), dtype=torch.long), torch.ones((2, 8), dtype=torch.long))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
+    def export(tmp: Path) -> None:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
-            torch.onnx.export(SentenceEmbedding(model), example, tmp, dynamo=True, external_data=False,
+            torch.onnx.export(SentenceEmbedding(model), example, str(tmp), dynamo=True, external_data=False,
                               verbose=False, opset_version=ONNX_OPSET,
                               input_names=["input_ids", "attention_mask"], output_names=["sentence_embedding"],
                               dynamic_shapes={"input_ids": axes, "attention_mask": axes})
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the cache may be shared
-        os.replace(tmp, target)  # atomic: concurrent exporters each publish a complete file
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    # atomic: concurrent exporters each publish a complete file; 0644 because the cache may be shared
+    durable.write_atomic(target, export, mode=0o644)
 
 
 def _model_dir(config: EncoderConfig) -> Path:

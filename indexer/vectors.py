@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from records import durable
 from records.errors import BackendUnavailableError, MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -326,15 +326,15 @@ class FaissVectorIndex:
         the manifest goes last and records file sizes, so ``load`` detects a torn save."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path / INDEX_FILE, lambda tmp: faiss.write_index(self._index, str(tmp)))
-        _write_atomic(path / SLOTS_FILE, lambda tmp: _save_npy(tmp, self._slot_ord))
+        durable.write_atomic(path / INDEX_FILE, lambda tmp: faiss.write_index(self._index, str(tmp)))
+        durable.write_atomic(path / SLOTS_FILE, lambda tmp: _save_npy(tmp, self._slot_ord))
         manifest = {
             "kind": f"faiss-{self.kind}", "format": FORMAT, "schema_version": SCHEMA_VERSION,
             "dim": self.dim, "count": self._count, "tombstones": self.tombstones, "metric": METRIC,
             "params": {**self._params, "ef_search": self.config.ef_search},
             "files": {name: (path / name).stat().st_size for name in (INDEX_FILE, SLOTS_FILE)},
         }
-        _write_atomic(path / MANIFEST_FILE, lambda tmp: tmp.write_text(json.dumps(manifest, indent=2)))
+        durable.write_atomic(path / MANIFEST_FILE, lambda tmp: tmp.write_text(json.dumps(manifest, indent=2)))
 
     @classmethod
     def load(cls, path: str | Path, config: VectorIndexConfig = VectorIndexConfig()) -> FaissVectorIndex:
@@ -416,17 +416,4 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
     with path.open("wb") as fh:  # a file object: np.save would append ".npy" to a temp name
         np.save(fh, array, allow_pickle=False)
 
-
-def _write_atomic(target: Path, write) -> None:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        write(tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 

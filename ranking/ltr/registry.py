@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ranking.ltr.events import check_tenant, tenant_dir
+from records import durable
 from records.errors import NotFoundError, ValidationError
 
 GLOBAL = "__global__"
@@ -87,7 +88,9 @@ class ModelRegistry:
             full = {"kind": MANIFEST_KIND, "schema_version": 1, "scope": scope, "version": version,
                     "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **manifest}
             (tmp / "manifest.json").write_text(json.dumps(full, indent=2, sort_keys=True))
+            durable.fsync_tree(tmp)
             tmp.rename(root / version)
+            durable.fsync_dir(root)
         return self.get(scope, version)
 
     def promote(self, scope: str, version: str, *, reason: str) -> ModelVersion:
@@ -117,12 +120,9 @@ class ModelRegistry:
         root = self.models_dir(scope)
         root.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            tmp = root / f".CURRENT.tmp-{os.getpid()}"
-            tmp.write_text(version)
-            tmp.replace(root / "CURRENT")
+            durable.write_text(root / "CURRENT", version)
             entry = {**entry, "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-            with open(root / "history.jsonl", "a") as fh:
-                fh.write(json.dumps(entry) + "\n")
+            durable.append_line(root / "history.jsonl", json.dumps(entry))
 
     def _read(self, scope: str, path: Path) -> ModelVersion:
         """A version's manifest, parsed once per file state: versions are written whole (renamed into place)

@@ -24,7 +24,6 @@ temp file and renamed into place; the work directory goes last.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,9 +33,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from records.errors import QueryError, ValidationError
 from ranking.search.pipeline import SearchEngine
 from ranking.search.rerank import MAX_CANDIDATES, RerankRequest, rerank
+from records import durable
+from records.errors import QueryError, ValidationError
 
 REQUIRED = ("query_id", "candidate_id")
 OUTPUT_SCHEMA = pa.schema([
@@ -109,7 +109,7 @@ def run_bulk(engine: SearchEngine, input_path: str | Path, output_path: str | Pa
                 raise Cancelled()
             table, stats = _rerank_unit(engine, unit, options, seen_ids)
             part = work / "parts" / f"part-{prog.parts:06d}.parquet"
-            _write_atomic_parquet(table, part)
+            durable.write_parquet(part, table)
             prog.rows_done += unit.num_rows
             prog.parts += 1
             prog.queries += stats["queries"]
@@ -324,7 +324,7 @@ def _load_or_start(work: Path, fingerprint: dict, total: int) -> BulkProgress:
 
 
 def _save(work: Path, fingerprint: dict, prog: BulkProgress) -> None:
-    _write_atomic_json(work / "progress.json", {"job": fingerprint, "progress": asdict(prog)})
+    durable.write_json(work / "progress.json", {"job": fingerprint, "progress": asdict(prog)})
 
 
 def read_progress(output_path: str | Path) -> BulkProgress | None:
@@ -335,44 +335,14 @@ def read_progress(output_path: str | Path) -> BulkProgress | None:
     return BulkProgress(**json.loads(state.read_text())["progress"])
 
 
-def _write_atomic_json(path: Path, data) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as fh:
-        json.dump(data, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _write_atomic_parquet(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _assemble(work: Path, out: Path, parts: int) -> None:
     """Concatenate the parts (streaming, one at a time) into ``out``, atomically."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    with pq.ParquetWriter(tmp, OUTPUT_SCHEMA) as writer:
-        for n in range(parts):
-            writer.write_table(pq.read_table(work / "parts" / f"part-{n:06d}.parquet", schema=OUTPUT_SCHEMA))
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, out)
-    _fsync_dir(out.parent)
+    def write(tmp: Path) -> None:
+        with pq.ParquetWriter(tmp, OUTPUT_SCHEMA) as writer:
+            for n in range(parts):
+                writer.write_table(pq.read_table(work / "parts" / f"part-{n:06d}.parquet", schema=OUTPUT_SCHEMA))
+
+    durable.write_atomic(out, write)
 
 
 def _remove_tree(path: Path) -> None:
