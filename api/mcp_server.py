@@ -22,8 +22,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.app import summarize
+from api.middleware import ApiKeys
+from api.queries import build_generator
 from api.schemas import CandidateSummary
+from api.wiring import build_engine
 from query.lang.filters import Filters
+from ranking.search.insights import pool_insights
+from ranking.search.pipeline import SearchRequest
+from ranking.search.rerank import RerankRequest, rerank
 from records.errors import TalentSearchError, ValidationError
 
 log = logging.getLogger("talentsearch.mcp")
@@ -127,8 +134,6 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
     if keys is not None and tenant_id is not None:
         raise ValidationError("tenant: with an API keys file each key decides its tenant; start without --tenant")
     if engine is None:
-        from api.wiring import build_engine
-
         engine = build_engine(settings)
         try:
             engine.warm()               # the first tool call should not pay for loading the index and models
@@ -173,9 +178,6 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
                           not_current_company: list[str] | None = None, past_company: list[str] | None = None,
                           open_to_work: bool | None = None, active_within_days: int | None = None,
                           mode: str = "hybrid") -> SearchOutput:
-        from api.app import summarize
-        from ranking.search.pipeline import SearchRequest
-
         raw = _filters(dict(near=near, radius_km=radius_km, min_years=min_years, max_years=max_years,
                             seniority=seniority, current_company=current_company,
                             not_current_company=not_current_company, past_company=past_company,
@@ -205,8 +207,6 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
     @server.tool(description="Re-rank a given list of candidate ids (at most 1,000) for a query; every id comes back "
                              "once with a status (ok, no_match, not_found), rank and score.")
     def rerank_candidates(query: str, candidate_ids: list[str]) -> RerankOutput:
-        from ranking.search.rerank import RerankRequest, rerank
-
         @guarded
         def run():
             res = rerank(engine, RerankRequest(query, tuple(candidate_ids), tenant_id=caller()))
@@ -222,9 +222,6 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
                              min_years: float | None = None, max_years: float | None = None,
                              seniority: list[str] | None = None, vs_company: str | None = None,
                              top: int = 10) -> InsightsOutput:
-        from ranking.search.insights import pool_insights
-        from ranking.search.pipeline import SearchRequest
-
         @guarded
         def run():
             filters = Filters.from_dict(_filters(dict(near=near, radius_km=radius_km, min_years=min_years,
@@ -238,8 +235,6 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
                              "attributes (age, gender, ethnicity, religion, nationality, disability, family status, "
                              "pregnancy) are refused or stripped, with an explanation.")
     def generate_queries(job_description: str) -> QueriesOutput:
-        from api.queries import build_generator
-
         @guarded
         def run():
             if state["generator"] is None:
@@ -261,8 +256,6 @@ def run_mcp(settings, *, tenant_id: str | None, transport: str = "stdio", host: 
         return
     keys = None
     if settings.api_keys_file is not None:
-        from api.middleware import ApiKeys
-
         keys = ApiKeys(settings.api_keys_file)
     elif host not in LOOPBACK:
         raise ValidationError(f"host: serving MCP on {host} needs API keys (TALENTSEARCH_API_KEYS_FILE); "

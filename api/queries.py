@@ -17,13 +17,9 @@ POOL_CAP = 5000        # profiles counted per refinement step at most
 
 
 def load_expander(index_dir: Path | None):
-    """The economic graph's Expander when ``graph/`` is installed, else the taxonomy-only one."""
-    try:
-        from graph.expansion import Expander
-    except ImportError:
-        from query.llm.expand import TaxonomyExpander
+    """The economic graph's Expander for ``index_dir`` (taxonomy-only where no graph was built)."""
+    from graph.expansion import Expander  # here, not at the top: the CLI imports this module to parse
 
-        return TaxonomyExpander()
     return Expander.load(index_dir)
 
 

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 from graph import metrics as gm
 from graph.store import KIND, SCHEMA_VERSION, Graph, graph_dir, month_of_days
+from indexer.build import current_version
 from records.errors import BackendUnavailableError, ValidationError
 from records.taxonomy import Taxonomy
 
@@ -43,8 +44,6 @@ class GraphConfig:
 
 def build_for_index(index_dir: str | Path, config: GraphConfig = GraphConfig()) -> tuple[Graph, Path]:
     """Build from the live index version's profiles and save under ``<index_dir>/graph/``."""
-    from indexer.build import current_version
-
     version = current_version(index_dir)
     if version is None:
         raise BackendUnavailableError(f"no index at {index_dir}: run `talentsearch index PATH --index-dir {index_dir}`")
@@ -377,8 +376,6 @@ def _top_k(rows, cols, counts, weights, k: int):
 
 def ensure_graph(index_dir: str | Path, *, progress: bool = True) -> Path:
     """Build ``<index_dir>/graph`` unless one built from the live index version is already there."""
-    from indexer.build import current_version
-
     live = current_version(index_dir)
     manifest = graph_dir(index_dir) / "manifest.json"
     if live is not None and manifest.exists():

@@ -27,6 +27,8 @@ import scipy.sparse as sp
 from graph import metrics as gm
 from graph.store import Graph, cached_view
 from indexer.termstats import NO_START, career_moves
+from query.lang import ast as qa
+from query.lang.expansion import title_expansions
 from records.taxonomy import Taxonomy
 
 GRAPH_FEATURES: tuple[str, ...] = (
@@ -246,9 +248,6 @@ def moves_per_year_of(first_start: np.ndarray, moves: np.ndarray, as_of: dt.date
 
 def target_from_query(node, *, boolean: bool, taxonomy: Taxonomy | None = None) -> GraphTarget:
     """The occupation the query's titles name (query.lang.expansion) and the skills its words name."""
-    from query.lang import ast as qa
-    from query.lang.expansion import title_expansions
-
     if node is None:
         return GraphTarget()
     taxonomy = taxonomy or Taxonomy.load()

@@ -25,8 +25,8 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from graph import metrics as gm
-from graph.store import Graph
-from records.errors import QueryError
+from graph.store import Graph, cached_view, graph_dir
+from records.errors import BackendUnavailableError, QueryError
 
 
 class TalentInsights:
@@ -213,9 +213,6 @@ def _month_name(month: int) -> str:
 
 def load_insights(index_dir) -> TalentInsights:
     """``TalentInsights`` for ``<index_dir>/graph``, cached until rebuilt; BackendUnavailableError when none."""
-    from graph.store import cached_view, graph_dir
-    from records.errors import BackendUnavailableError
-
     hit = cached_view(index_dir, "insights", TalentInsights)
     if hit is None:
         raise BackendUnavailableError(f"no graph at {graph_dir(index_dir)}: run "

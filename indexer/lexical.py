@@ -13,11 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.analysis import NAMES, STEMMED, analyze, analyzer
+from indexer.analysis import NAMES, STEMMED, analyze, analyzer, normalize_symbols
+from indexer.backend import Page, after, decode_cursor, encode_cursor, facet_counts
 from indexer.documents import SCOPES, TEXT_FIELDS, lexical_fields
+from indexer.highlight import matched_tokens_many
 from query.lang import ast as qa
 from query.lang.filters import Filters
-from records.errors import BackendUnavailableError
+from records.errors import BackendUnavailableError, NotFoundError, QueryError
 from records.geo import bounding_box
 from records.hits import Hit, RetrieverResult
 from records.schema import SENIORITY_LEVELS
@@ -158,19 +160,14 @@ class TantivyLexicalIndex:
         return self.search(lq.node, k=n, mask=mask, **self._compiled(lq)).hits
 
     def facets(self, lq, *, mask: np.ndarray, names, size: int, store) -> dict:
-        from indexer.backend import facet_counts
-
         ords = np.fromiter((h.ord for h in self._all_hits(lq, mask)), dtype=np.int64)
         return facet_counts(store, ords, names, size)
 
     def page(self, lq, *, size: int, mask: np.ndarray, cursor: str | None = None):
         """Scan order: (score desc, ord asc), filter-only (ord asc). Re-ranks the prefix on each
         page (cost grows with depth; fine embedded, where a scan of 100k ords takes milliseconds)."""
-        from indexer.backend import Page, after, decode_cursor, encode_cursor
-
         state = decode_cursor(cursor, backend=self.name) if cursor else {"b": self.name, "v": str(self.directory), "after": None}
         if state.get("v") != str(self.directory):
-            from records.errors import QueryError
             raise QueryError("cursor: the index changed since the scan started; start a new scan")
         scored = lq.node is not None
         hits = self._all_hits(lq, mask)
@@ -185,8 +182,6 @@ class TantivyLexicalIndex:
     def highlight(self, lq, records: list[dict]) -> list[dict[str, list[str]]]:
         """Per record, the analysed tokens each field matched (tantivy stores no text: the
         records' own field values are analysed, exactly as they were indexed)."""
-        from indexer.highlight import matched_tokens_many
-
         return matched_tokens_many(lq.node, records)
 
     def _doc_address(self, ord_: int):
@@ -194,7 +189,6 @@ class TantivyLexicalIndex:
         searcher = self.index.searcher()
         result = searcher.search(t.Query.term_query(self.schema, "ord", int(ord_)), 1)
         if not result.hits:
-            from records.errors import NotFoundError
             raise NotFoundError(f"ord {ord_} is not in the lexical index")
         return searcher, result.hits[0][1]
 
@@ -228,8 +222,6 @@ class TantivyLexicalIndex:
 
 def document_fields(p: dict) -> dict:
     """tantivy document fields (name -> list of values) for one indexed profile."""
-    from indexer.analysis import normalize_symbols
-
     doc: dict = {"ord": [int(p["ord"])], "candidate_id": [p["candidate_id"]]}
     for name, values in lexical_fields(p).items():
         doc[name] = [normalize_symbols(v) for v in values if v]

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from query.lang.filters import Filters
 from records.errors import ValidationError
 from records.geo import bounding_box, haversine_km
-from records.schema import INDEXED_SCHEMA
+from records.schema import INDEXED_SCHEMA, SENIORITY_LEVELS
 
 PROFILES_FILE = "profiles.parquet"
 NETWORK = "__network__"   # tenant key of profiles visible to every tenant
@@ -197,7 +197,6 @@ class ProfileStore:
         if filters.max_years is not None:
             m &= c.years <= filters.max_years
         if filters.seniority:
-            from records.schema import SENIORITY_LEVELS
             m &= np.isin(c.level, [SENIORITY_LEVELS.index(s) for s in filters.seniority])
         if filters.current_company:
             m &= np.isin(c.company, self._codes(filters.current_company))

@@ -26,6 +26,7 @@ from functools import lru_cache
 from query.lang import ast as qa
 from query.policy import Policy, fold
 from records.errors import QueryError
+from records.taxonomy import Taxonomy
 
 _YEAR = r"(?:19[5-9]\d|20[0-3]\d)"
 _COMPANY_FIELDS = frozenset({"company", "current_company", "past_company"})
@@ -273,7 +274,6 @@ def _tidy(text: str) -> str:
 @lru_cache(maxsize=1)
 def default_guard() -> Guard:
     """The guard with the shipped policy and the taxonomy's titles and vocabulary (loaded once)."""
-    from records.taxonomy import Taxonomy
     return Guard(Policy.load(**taxonomy_terms(Taxonomy.load())))
 
 

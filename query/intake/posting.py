@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 MAX_CHARS = 60_000
 LOGISTICS_CHARS = 80      # "Location: ...", "Schedule: ...": values are short            # a real posting is ~3k characters; beyond this nothing useful is left

@@ -10,7 +10,7 @@ labels the taxonomy ships), skills to canonical O*NET technology-skill names
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 from query.intake.experience import read_years
 from query.intake.location import PostingLocation, looks_like_location, read_location
@@ -18,6 +18,7 @@ from query.intake.occupation import OccupationResolver, title_candidates
 from query.intake.phrases import cue_phrases
 from query.intake.posting import Posting, clean_markup, read_posting
 from query.intake.skills import COMPETENCY, SKILL_KINDS, SkillExtractor
+from query.lang import ast as qa
 from records.errors import FilterError, QueryError
 from records.geo import resolve_place
 from records.schema import SENIORITY_LEVELS
@@ -432,8 +433,6 @@ class Intake:
         """A Boolean query read as requirements: ``title:`` leaves are titles, ``skill:`` and bare
         terms are must-haves (OR-groups as nice-to-haves), negated company leaves are exclusions,
         ``current_company:``/``past_company:`` keep their meaning, ``location:`` is the place."""
-        from query.lang import ast as qa
-
         must, nice, titles, data = [], [], [], {}
         for leaf, negated in qa.iter_leaves(node):
             f, text = leaf.field, leaf.text
@@ -557,8 +556,6 @@ __all__ = ["HiringRequirements", "Location", "Intake", "IntakeError", "DEFAULT_R
 
 def _under_or(node, leaf) -> bool:
     """True when ``leaf`` sits inside an OR group of ``node`` (one alternative of several)."""
-    from query.lang import ast as qa
-
     def walk(n, in_or: bool):
         if n is leaf:
             return in_or

@@ -253,8 +253,6 @@ class QueryGenerator:
     def check(self, strategies, req: HiringRequirements | None = None) -> tuple[list[QueryStrategy], list[GuardFinding]]:
         """Parse, guard and de-duplicate strategies; what is dropped is reported, never sent on. A leaf
         that repeats a requirement of ``req`` (already guarded in its context) is not judged again."""
-        from query.policy import fold
-
         accepted = frozenset(fold(" ".join(v.split())) for name in ("titles", "must_have", "nice_to_have", "competencies")
                              for v in (getattr(req, name) if req is not None else ()))
         out: list[QueryStrategy] = []

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graph.features import GRAPH_FEATURES, GraphFeaturizer, GraphTarget, moves_per_year_of
 from indexer.analysis import analyze
 from indexer.documents import SCOPES, TEXT_FIELDS
 from indexer.termstats import LEX_GROUPS, SKILL_GROUP, TITLE_GROUP, PoolStats, ProfileStats, TermStats, profile_stats, term_key
@@ -38,13 +39,6 @@ from query.lang.filters import Filters
 from records.geo import haversine_km
 from records.schema import SENIORITY_LEVELS
 from records.taxonomy import Taxonomy, seniority_hint, strip_seniority
-
-try:   # the graph helper's module; the contract fixes these names
-    from graph.features import GRAPH_FEATURES, GraphTarget, moves_per_year_of
-except ImportError:   # graph package not built yet: same names, features 0
-    GRAPH_FEATURES = ("graph_flow_to_target", "graph_transition_to_target", "graph_skill_proximity",
-                      "graph_company_growth", "graph_company_layoff", "graph_propensity_to_move")
-    GraphTarget = None
 
 PAIR_FEATURES = ("pair_skill_cover", "pair_title_match", "pair_occupation_match", "pair_distance_km",
                  "pair_seniority_level", "pair_seniority_fit", "pair_years_experience", "pair_experience_fit",
@@ -156,7 +150,7 @@ class FeatureSet:
         out[:, _INDEX["dense_cos"]] = np.where(known, dense, dense[known].min() if known.any() else 0.0)
         out[:, _INDEX["fused_rank"]] = np.arange(1, n + 1)
         out[:, _INDEX["fused_score"]] = pool.fused_score
-        if view.graph is not None and GraphTarget is not None:
+        if view.graph is not None:
             target = GraphTarget(occupation=ctx.occupations[0] if ctx.occupations else None, company=ctx.company, skills=ctx.skill_names)
             g0 = _INDEX[GRAPH_FEATURES[0]]
             out[:, g0:g0 + len(GRAPH_FEATURES)] = view.graph_features(snap, pool.ords, stats, target)
@@ -363,9 +357,5 @@ def pool_from_runs(fused: list[tuple[int, float]], runs: dict) -> Pool:
 def graph_loader(index_dir):
     """A ``FeatureSet`` graph loader for one index directory: the built graph, or None (features 0)."""
     def load(_snap):
-        try:
-            from graph.features import GraphFeaturizer
-        except ImportError:
-            return None
         return GraphFeaturizer.load(index_dir)
     return load

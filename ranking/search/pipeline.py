@@ -17,6 +17,8 @@ from typing import Protocol
 
 import numpy as np
 
+from graph.expansion import lexical_expansions
+from graph.features import GRAPH_FEATURES, GraphFeaturizer, blend, target_from_query
 from indexer.documents import TEXT_FIELDS
 from indexer.highlight import matched_fields_many
 from indexer.backend import LexicalQuery, Page, check_facets
@@ -75,7 +77,6 @@ class SearchRequest:
         if self.rrf_k < 0:
             raise QueryError(f"rrf_k: must be >= 0, got {self.rrf_k}")
         if self.graph_blend:
-            from graph.features import GRAPH_FEATURES
             unknown = [n for n, _ in self.graph_blend if n not in GRAPH_FEATURES]
             if unknown:
                 raise QueryError(f"graph_blend: unknown graph feature(s) {unknown}; known: {list(GRAPH_FEATURES)}")
@@ -167,7 +168,6 @@ class SearchEngine:
         expansions = title_expansions(node, boolean=boolean) if (req.title_normalization or req.title_expansion) else []
         lex_expansions = [("occupation", e.occupation_title, req.title_boost) for e in expansions] if req.title_normalization else []
         if req.title_expansion and expansions:
-            from graph.expansion import lexical_expansions
             lex_expansions += lexical_expansions(self.reader.index_dir, [e.code for e in expansions], k=req.title_expansion,
                                                  boost=req.title_expansion_boost)
         t["expand"] = _lap(clock) - t["parse"]
@@ -267,8 +267,6 @@ class SearchEngine:
 
     def _graph_blend(self, snap: IndexSnapshot, node, boolean: bool, req: SearchRequest, fused):
         """Fixed linear blend of graph features (graph.features) into the head of the fused list."""
-        from graph.features import GraphFeaturizer, blend, target_from_query
-
         featurizer = GraphFeaturizer.load(self.reader.index_dir)
         if featurizer is None:
             return fused

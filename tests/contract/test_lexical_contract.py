@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 
 from indexer.backend import FACETS, LexicalQuery, sort_buckets
-from query.lang import ast as qa
 from query.lang.filters import Filters
 from query.lang.keywords import keywords_to_ast
 from query.lang.parser import parse

@@ -12,7 +12,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from query.lang.filters import Filters
 from ranking.search.bulk import BulkOptions, read_progress, run_bulk, work_dir_for
 from ranking.search.pipeline import SearchRequest
 from ranking.search.rerank import RerankRequest, rerank

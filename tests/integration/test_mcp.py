@@ -118,10 +118,10 @@ def test_every_tool_declares_an_output_schema_and_answers_structured_content(ser
 
 
 def test_the_engine_is_built_when_the_server_starts(small_index, small_engine, monkeypatch):
-    import api.wiring
+    import api.mcp_server
 
     built = []
-    monkeypatch.setattr(api.wiring, "build_engine", lambda settings: built.append(settings) or small_engine)
+    monkeypatch.setattr(api.mcp_server, "build_engine", lambda settings: built.append(settings) or small_engine)
     build_mcp(Settings(index_dir=small_index), tenant_id="acme-talent")
     assert len(built) == 1                      # before any tool call: the first call does not pay for loading
 

@@ -3,7 +3,6 @@ equal the features computed by analysing the profiles, and an older version gets
 import dataclasses
 
 import numpy as np
-import pytest
 
 from indexer.build import IndexConfig, current_version, ingest
 from indexer.reader import IndexReader
