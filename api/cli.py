@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     index_dir_arg(i)
     i.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="date for experience/tenure (default today)")
     i.add_argument("--rebuild", action="store_true", help="build from scratch instead of upserting")
+    i.add_argument("--vectors", type=Path, default=None, metavar="FILE",
+                   help="Parquet file of (candidate_id, vector) computed elsewhere: these profiles are not encoded "
+                        "here; the index records the model, and a query encoder of another model is refused")
+    i.add_argument("--vectors-model", default=None, metavar="NAME",
+                   help="the model that made --vectors (default: the file's schema metadata key 'model')")
     i.add_argument("--no-progress", action="store_true")
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=_index)
@@ -121,7 +126,7 @@ def _index(args) -> int:
 
     settings = settings_from_args(args)
     report = ingest(args.paths, settings.index_dir, settings.index_config(), rebuild=args.rebuild,
-                    progress=not args.no_progress)
+                    progress=not args.no_progress, vectors=args.vectors, vectors_model=args.vectors_model)
     if args.json:
         print(json.dumps(_jsonable(report), indent=2, default=str))
     else:
@@ -132,6 +137,10 @@ def _index(args) -> int:
         print(f"index {settings.index_dir} -> {report.version}: {report.total} profiles "
               f"(+{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
               f"{report.deleted} deleted, {report.rejected} rejected, {report.duplicates} duplicates)")
+        if args.vectors is not None:
+            dm = report.dense_model or {}
+            print(f"vectors: {report.vectors_imported} imported from {args.vectors} ({dm.get('model')}, dim {dm.get('dim')})"
+                  + (f", {report.vectors_rejected} of its rows not used" if report.vectors_rejected else ""))
         if report.rejects_path:
             print(f"rejects: {report.rejects_path}")
     _warn_index_problems(report)
@@ -139,6 +148,9 @@ def _index(args) -> int:
 
 
 def _warn_index_problems(report) -> None:
+    if report.vectors_rejected:
+        print(f"warning: {report.vectors_rejected} row{'s' if report.vectors_rejected != 1 else ''} of the vectors file "
+              f"not used, each with its reason in {report.rejects_path}", file=sys.stderr)
     for note in report.unreadable:
         print(f"warning: {note.path}: {note.reason} (not read: its rows were not indexed)", file=sys.stderr)
     if report.rejected:

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
 
     index_dir: Path = Path("var/index")
     encoder_backend: str = Field("auto", pattern="^(auto|onnx|torch)$")
+    encoder_model_dir: Path | None = None   # a local sentence-transformers model (None: the shipped MiniLM)
     encoder_cache_dir: Path | None = None
     encoder_threads: int | None = None
     vector_kind: str = Field("auto", pattern="^(auto|flat|hnsw)$")
@@ -62,6 +63,7 @@ class Settings(BaseSettings):
 
     def encoder_config(self) -> EncoderConfig:
         return EncoderConfig(backend=self.encoder_backend,
+                             model_dir=str(self.encoder_model_dir) if self.encoder_model_dir else None,
                              cache_dir=str(self.encoder_cache_dir) if self.encoder_cache_dir else None,
                              threads=self.encoder_threads)
 

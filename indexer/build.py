@@ -17,6 +17,7 @@ could be read, or every row was rejected, nothing is published.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
@@ -34,7 +35,8 @@ import pyarrow.compute as pc
 
 from indexer.derive import derive
 from indexer.documents import dense_text
-from indexer.encoder import EncoderConfig, MiniLMEncoder
+from indexer.encoder import EncoderConfig, MiniLMEncoder, model_identity, same_model
+from indexer.imported import DenseModel, ImportedVectors, read_vectors
 from indexer.inputs import FileNote, Inputs, read_inputs
 from indexer.lexical import TantivyLexicalIndex
 from indexer.store import ProfileStore
@@ -79,6 +81,9 @@ class IngestReport:
     files: tuple[str, ...] = ()            # input files read
     unreadable: tuple[FileNote, ...] = ()  # inputs not read at all (path, reason): none of their rows indexed
     skipped: tuple[FileNote, ...] = ()     # directory entries that are not profile files
+    vectors_imported: int = 0              # profiles whose vector came from a --vectors file
+    vectors_rejected: int = 0              # rows of the --vectors file not used (each in the rejects file)
+    dense_model: dict | None = None        # the model of the version's vectors: model, dim, source
 
 
 def current_version(index_dir: str | Path) -> Path | None:
@@ -94,7 +99,8 @@ def current_version(index_dir: str | Path) -> Path | None:
 
 
 def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *, delete_ids=(),
-           rebuild: bool = False, progress: bool = True, encoder=None, on_bulk_progress=None) -> IngestReport:
+           rebuild: bool = False, progress: bool = True, encoder=None, on_bulk_progress=None,
+           vectors: str | Path | None = None, vectors_model: str | None = None) -> IngestReport:
     """Upsert the profiles in ``paths`` (Parquet/JSONL files, or directories of them) and delete
     ``delete_ids``; publish a new version.
 
@@ -102,6 +108,12 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
     indexed; when no input could be read, or every row was rejected, ``ValidationError`` says why
     and nothing is published. With ``config.opensearch`` the lexical side goes to the cluster;
     ``on_bulk_progress(n)`` is called with the running count of documents it acknowledged.
+
+    ``vectors``: a Parquet file of (candidate_id, vector) computed elsewhere (``indexer.imported``); those
+    profiles are not encoded here. Every version records the model of its vectors; an upsert must keep
+    it (imported vectors of another model, or local encoding into an index of imported vectors of
+    another model, is a ValidationError: ``rebuild`` to switch models). A profile that gets no vector
+    (none in the file, and the local encoder is another model) is rejected with that reason.
     """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -111,24 +123,25 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
         _remove_stale_temporaries(index_dir)
         t0 = time.perf_counter()
         inputs = _read_all(paths, config, progress)
-        rejects_path = _write_rejects(index_dir, inputs.reject_lines())
+        prev_dir = None if rebuild else current_version(index_dir)
+        imported = read_vectors(vectors, model=vectors_model) if vectors is not None else None
+        prev = ProfileStore.load(prev_dir) if prev_dir else ProfileStore.empty()
+        hashes = _content_hashes(inputs.table)
+        dense_model, inputs, hashes = _dense_model(inputs, hashes, prev, prev_dir, imported, config, encoder)
+        rejects_path = _write_rejects(index_dir, [*inputs.reject_lines(), *(imported.rejects if imported else ())])
         timings["read_validate"] = time.perf_counter() - t0
         if paths and not inputs.table.num_rows and (inputs.unreadable or inputs.rejects):
             raise ValidationError(_nothing_to_index(inputs, rejects_path))
         for note in inputs.unreadable:          # in the report too: callers decide how loud to be
             log.info("%s: not read (%s): none of its rows is indexed", note.path, note.reason)
-        incoming = inputs.table
-
-        prev_dir = None if rebuild else current_version(index_dir)
-        prev = ProfileStore.load(prev_dir) if prev_dir else ProfileStore.empty()
         t0 = time.perf_counter()
-        incoming = incoming.append_column("content_hash", _content_hashes(incoming))
+        incoming = inputs.table.append_column("content_hash", hashes)
         plan = _plan(prev, incoming, set(delete_ids))
         timings["plan"] = time.perf_counter() - t0
         if not plan.changes and prev_dir is not None:
             ensure_termstats(prev_dir, prev, progress=progress)
             return IngestReport(prev_dir.name, 0, 0, plan.unchanged, 0, total=len(prev), rejects_path=rejects_path,
-                                seconds=timings, **_input_counts(inputs))
+                                seconds=timings, dense_model=dense_model.to_dict(), **_input_counts(inputs))
 
         t0 = time.perf_counter()
         as_of = config.as_of or dt.date.today()
@@ -155,12 +168,14 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
             else:
                 lexical = {"backend": "tantivy"}
                 timings["lexical"] = _write_lexical(prev_dir, tmp, fresh, removed_ids, progress, prev_store=prev)
-            timings["dense"] = _write_dense(prev_dir, tmp, fresh, removed_ords, config, progress, encoder)
+            timings["dense"], n_imported = _write_dense(prev_dir, tmp, fresh, removed_ords, config, progress, encoder,
+                                                        imported, dense_model.dim)
             t0 = time.perf_counter()
             _write_termstats(prev_dir, prev, tmp, fresh, removed_ords, progress)
             timings["termstats"] = time.perf_counter() - t0
             store.save(tmp)
             manifest = _manifest(version, store, fresh, config, as_of, timings)
+            manifest["dense"] = dense_model.to_dict()
             manifest["lexical"] = {"backend": "opensearch", "index": lexical["index"]} if config.opensearch is not None else lexical
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
             if config.opensearch is not None:
@@ -173,7 +188,9 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return IngestReport(version, plan.added, len(plan.replaced_ids), plan.unchanged, len(plan.deleted_ids),
-                            total=len(store), rejects_path=rejects_path, seconds=timings, **_input_counts(inputs))
+                            total=len(store), rejects_path=rejects_path, seconds=timings, vectors_imported=n_imported,
+                            vectors_rejected=len(imported.rejects) if imported else 0,
+                            dense_model=dense_model.to_dict(), **_input_counts(inputs))
 
 
 def _input_counts(inputs: Inputs) -> dict:
@@ -276,11 +293,22 @@ def _write_lexical(prev_dir, tmp: Path, fresh: pa.Table, removed_ids, progress, 
     return time.perf_counter() - t0
 
 
-def _write_dense(prev_dir, tmp: Path, fresh: pa.Table, removed_ords, config: IndexConfig, progress, encoder) -> float:
+def _write_dense(prev_dir, tmp: Path, fresh: pa.Table, removed_ords, config: IndexConfig, progress, encoder,
+                 imported: ImportedVectors | None, dim: int) -> tuple[float, int]:
+    """Write the version's vector index: imported vectors where given, the rest encoded here (the encoder is
+    loaded only when something needs encoding). Returns (seconds, how many vectors were imported)."""
     t0 = time.perf_counter()
-    encoder = encoder or MiniLMEncoder(config.encoder)
-    texts = [dense_text(p, max_chars=config.dense_max_chars) for b in fresh.to_batches(10_000) for p in b.to_pylist()]
-    vectors = encoder.encode(texts, batch_size=config.encode_batch, progress=progress)
+    n = fresh.num_rows
+    where, rows = imported.lookup(fresh.column("candidate_id").to_pylist()) if imported else (np.zeros(0, np.int64),) * 2
+    todo = np.setdiff1d(np.arange(n), where)
+    vectors = np.empty((n, dim), np.float32)
+    if len(todo):
+        encoder = encoder or MiniLMEncoder(config.encoder)
+        sub = fresh if len(todo) == n else fresh.take(pa.array(todo))
+        texts = [dense_text(p, max_chars=config.dense_max_chars) for b in sub.to_batches(10_000) for p in b.to_pylist()]
+        vectors[todo] = encoder.encode(texts, batch_size=config.encode_batch, progress=progress)
+    if len(where):
+        vectors[where] = imported.vectors[rows]
     ords = fresh.column("ord").to_numpy()
     if prev_dir is not None:
         index = FaissVectorIndex.load(prev_dir / "dense", config.vectors)
@@ -291,7 +319,46 @@ def _write_dense(prev_dir, tmp: Path, fresh: pa.Table, removed_ords, config: Ind
     else:
         index = FaissVectorIndex.build(ords, vectors, config.vectors)
     index.save(tmp / "dense")
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, len(where)
+
+
+def _dense_model(inputs: Inputs, hashes: pa.Array, prev: ProfileStore, prev_dir: Path | None,
+                 imported: ImportedVectors | None, config: IndexConfig, encoder) -> tuple[DenseModel, Inputs, pa.Array]:
+    """The model of the next version's vectors, and the inputs (with their content hashes) less the new or
+    changed profiles that would get no vector: none imported, and the local encoder is another model.
+
+    Raises ValidationError when imported vectors are of another model than the index holds."""
+    name, dim = (encoder.name, encoder.dim) if encoder is not None else model_identity(config.encoder)
+    local = DenseModel(name, dim)
+    prev_model = DenseModel.of_manifest(json.loads((prev_dir / "manifest.json").read_text()),
+                                        DenseModel(*model_identity())) if prev_dir is not None else None
+    if imported is not None and prev_model is not None and not (
+            same_model(prev_model.model, imported.model) and prev_model.dim == imported.dim):
+        raise ValidationError(f"{imported.path}: vectors of model {imported.model!r} (dim {imported.dim}), but the index "
+                              f"holds vectors of {prev_model.model!r} (dim {prev_model.dim}); one index holds one "
+                              "model's vectors: --rebuild to switch models")
+    if imported is not None:
+        model = DenseModel(prev_model.model if prev_model is not None else imported.model, imported.dim, "imported")
+    else:
+        model = prev_model or DenseModel(local.model, local.dim)
+    if same_model(model.model, local.model) and model.dim == local.dim:
+        return model, inputs, hashes              # whatever has no imported vector is encoded here
+    ids = inputs.table.column("candidate_id").to_pylist()
+    known = dict(zip(prev.table.column("candidate_id").to_pylist(), prev.table.column("content_hash").to_pylist()))
+    ok = np.array([known.get(c) == h for c, h in zip(ids, hashes.to_pylist())], dtype=bool)   # unchanged: keeps its vector
+    if imported is not None:
+        ok[imported.lookup(ids)[0]] = True
+    if ok.all():
+        return model, inputs, hashes
+    why = (f"vector: none in {imported.path}, and the local encoder ({local.model}) is not {model.model}"
+           if imported is not None else
+           f"vector: the index holds vectors of model {model.model!r} (dim {model.dim}), imported, and the local "
+           f"encoder is {local.model!r}: give this profile's vector with --vectors, or --rebuild to switch models")
+    missing = [Reject(imported.path if imported is not None else "--vectors", None, ids[n], why)
+               for n in np.flatnonzero(~ok)]
+    keep = pa.array(ok)
+    return model, dataclasses.replace(inputs, table=inputs.table.filter(keep),
+                                      rejects=(*inputs.rejects, *missing)), hashes.filter(keep)
 
 
 def _write_termstats(prev_dir, prev: ProfileStore, tmp: Path, fresh: pa.Table, removed_ords, progress) -> None:

@@ -290,6 +290,19 @@ def export_onnx(model_dir: Path, target: Path, max_seq_length: int) -> None:
     durable.write_atomic(target, export, mode=0o644)
 
 
+def model_identity(config: EncoderConfig = EncoderConfig()) -> tuple[str, int]:
+    """(name, dimension) of the model ``config`` names, read from its config without loading it."""
+    model_dir = _model_dir(config)
+    dim = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
+    return (DEFAULT_MODEL_NAME if config.model_dir is None else Path(config.model_dir).name), dim
+
+
+def same_model(a: str, b: str) -> bool:
+    """Whether two model names name one model: "sentence-transformers/all-MiniLM-L6-v2" is
+    "all-MiniLM-L6-v2" (a hub id and the directory it was saved to), case aside."""
+    return a.rstrip("/").rsplit("/", 1)[-1].lower() == b.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
 def _model_dir(config: EncoderConfig) -> Path:
     if config.model_dir is not None:
         path = Path(config.model_dir).expanduser()

@@ -133,6 +133,16 @@ class FaissVectorIndex:
         """Live ords, ascending (int64)."""
         return np.sort(self._slot_ord[self._slot_ord >= 0])
 
+    def vectors(self, ords) -> np.ndarray:
+        """The stored vectors of ``ords`` (a copy, (len(ords), dim) float32); KeyError for an ord not here."""
+        ords = np.asarray(ords, dtype=np.int64)
+        inside = (ords >= 0) & (ords < len(self._ord_slot))
+        slots = np.full(len(ords), -1, np.int64)
+        slots[inside] = self._ord_slot[ords[inside]]
+        if (slots < 0).any():
+            raise KeyError(f"ord {int(ords[np.argmax(slots < 0)])} has no vector")
+        return np.array(self._rows(slots), dtype=np.float32)
+
     # -- mutation ------------------------------------------------------------------------------
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Upsert: ids already present get the new vector. Validates everything before changing anything."""

@@ -77,6 +77,7 @@ class _CachedEncoder:
 
     def __init__(self, encoder):
         self._encoder = encoder
+        self.name, self.dim = encoder.name, encoder.dim
         self.encode_query = functools.lru_cache(maxsize=4096)(encoder.encode_query)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -19,10 +20,12 @@ import numpy as np
 
 from graph.expansion import lexical_expansions
 from graph.features import GRAPH_FEATURES, GraphFeaturizer, blend, target_from_query
-from indexer.documents import TEXT_FIELDS
-from indexer.highlight import matched_fields_many
 from indexer.backend import LexicalQuery, Page, check_facets
+from indexer.documents import TEXT_FIELDS
+from indexer.encoder import same_model
+from indexer.highlight import matched_fields_many
 from indexer.highlight import render as render_highlights
+from indexer.imported import EncoderMismatchError
 from indexer.reader import IndexReader, IndexSnapshot
 from query.lang import ast as qa
 from query.lang.filters import Filters
@@ -33,6 +36,7 @@ from records.hits import FusedHit, Hit, RetrieverResult
 from records.taxonomy import Taxonomy
 from ranking.search.fusion import FUSERS
 
+log = logging.getLogger(__name__)
 MODES = ("hybrid", "lexical", "dense")
 
 
@@ -150,8 +154,21 @@ class SearchEngine:
         snap = self.reader.snapshot()
         Taxonomy.load().warm()
         self.encoder.encode_query("warm up")
+        try:
+            self._check_encoder(snap)
+        except EncoderMismatchError as exc:       # lexical search still serves; dense and hybrid say why not
+            log.warning("%s", exc)
         if self.ltr is not None:
             self.ltr.prepare(snap)
+
+    def _check_encoder(self, snap) -> None:
+        """Refuse to compare the query's vector with vectors of another model (imported with --vectors)."""
+        dm = snap.manifest.get("dense")
+        if dm and not (same_model(dm["model"], self.encoder.name) and int(dm["dim"]) == self.encoder.dim):
+            raise EncoderMismatchError(
+                f"index version {snap.version} holds vectors of model {dm['model']!r} (dim {dm['dim']}) but the query "
+                f"encoder is {self.encoder.name!r} (dim {self.encoder.dim}): set TALENTSEARCH_ENCODER_MODEL_DIR to a "
+                f"local copy of {dm['model']!r}, or search with mode=lexical")
 
     def search(self, request: SearchRequest, *, within=None) -> SearchResponse:
         """``within``: optional candidate ids the hits must come from, ANDed with the filters
@@ -199,6 +216,7 @@ class SearchEngine:
             clock = time.perf_counter()
             # expansions stay out of the dense text: appending the occupation title cost 0.04
             # nDCG@10 on talentclef-en (0.670 -> 0.630); the embedding already places synonyms together
+            self._check_encoder(snap)
             qvec = self.encoder.encode_query(dense_query_text(node) if boolean else text)
             t["encode"] = _lap(clock)
             clock = time.perf_counter()

@@ -246,6 +246,7 @@ def test_a_live_runs_temporary_version_is_left_alone(tmp_path, rows):
 @pytest.fixture
 def cli(monkeypatch, tmp_path):
     monkeypatch.setattr(build, "MiniLMEncoder", lambda config: HashEncoder())
+    monkeypatch.setattr(build, "model_identity", lambda config=None: (HashEncoder.name, HashEncoder.dim))
     idx = tmp_path / "idx"
 
     def call(*args):

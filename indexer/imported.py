@@ -1,0 +1,146 @@
+"""Bring your own embeddings: profile vectors computed elsewhere (a GPU box, a Ray job, another model).
+
+``talentsearch index profiles.parquet --vectors vectors.parquet`` reads one vector per candidate from a
+Parquet file with the columns ``candidate_id`` (string) and ``vector`` (a list or fixed-size list of
+floats, all of one dimension) and indexes them instead of encoding the profiles here. The file names the
+model that made them, in its schema metadata (key ``model``, as ``pq.write_table(table.replace_schema_metadata(
+{"model": "..."}))`` writes it) or on the command line (``--vectors-model``); the version's manifest
+records the model and the dimension (``dense``), and a search whose query encoder is another model is
+refused (``EncoderMismatchError``) rather than comparing vectors of two spaces.
+
+Rows are checked one by one: a vector of another dimension, with NaN or infinite values, or all zeros is
+rejected with its row number and the good rows are kept; vectors are scaled to unit length (the index
+ranks by inner product, i.e. cosine). A candidate_id given twice keeps its last vector.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from indexer.validate import ARROW_ERRORS, Reject
+from records.errors import BackendUnavailableError, ValidationError
+
+MODEL_KEYS = (b"model", b"talentsearch.model")
+
+
+class EncoderMismatchError(BackendUnavailableError):
+    """The index's vectors come from another model than the query encoder (HTTP 503: fix the setup)."""
+
+
+@dataclass(frozen=True)
+class DenseModel:
+    """Which model made an index version's vectors, and how they got there."""
+    model: str
+    dim: int
+    source: str = "encoder"              # "encoder" (encoded at ingest) or "imported" (--vectors)
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "dim": self.dim, "source": self.source}
+
+    @classmethod
+    def of_manifest(cls, manifest: dict, default: DenseModel) -> DenseModel:
+        """The version's dense model; versions written before it was recorded were encoded by the default."""
+        d = manifest.get("dense")
+        return cls(str(d["model"]), int(d["dim"]), str(d.get("source", "encoder"))) if d else default
+
+
+@dataclass(frozen=True)
+class ImportedVectors:
+    path: str
+    model: str
+    dim: int
+    ids: np.ndarray                      # candidate ids (object array), unique
+    vectors: np.ndarray                  # (len(ids), dim) float32, unit rows
+    rejects: tuple[Reject, ...]          # rows that were not usable, with the reason
+
+    def lookup(self, candidate_ids) -> tuple[np.ndarray, np.ndarray]:
+        """(positions in ``candidate_ids`` that have a vector, their rows of ``vectors``)."""
+        index = {c: i for i, c in enumerate(self.ids.tolist())}
+        found = [(n, index[c]) for n, c in enumerate(candidate_ids) if c in index]
+        if not found:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        where, rows = np.asarray(found, dtype=np.int64).T
+        return where, rows
+
+
+def read_vectors(path: str | Path, *, model: str | None = None) -> ImportedVectors:
+    """Read and check a vectors file. ``model`` overrides the file's own metadata. A file that cannot be
+    used at all (missing, not Parquet, no such columns, no model named, no good row) is a ValidationError
+    that says what and where."""
+    path = Path(path)
+    where = str(path)
+    try:
+        pf = pq.ParquetFile(path)
+    except FileNotFoundError:
+        raise ValidationError(f"{where}: vectors file not found") from None
+    except IsADirectoryError:
+        raise ValidationError(f"{where}: is a directory; --vectors wants one Parquet file") from None
+    except ARROW_ERRORS as exc:
+        raise ValidationError(f"{where}: not a readable Parquet file ({exc})") from None
+    meta = pf.schema_arrow.metadata or {}
+    named = next((meta[k].decode("utf-8", "replace") for k in MODEL_KEYS if k in meta), None)
+    model = (model or named or "").strip()
+    if not model:
+        raise ValidationError(f"{where}: which model made these vectors? Give --vectors-model NAME or the "
+                              "file's schema metadata key 'model'")
+    missing = [c for c in ("candidate_id", "vector") if c not in pf.schema_arrow.names]
+    if missing:
+        raise ValidationError(f"{where}: missing column(s) {', '.join(missing)}; it wants candidate_id (string) "
+                              f"and vector (list of floats); found {', '.join(pf.schema_arrow.names)}")
+    vtype = pf.schema_arrow.field("vector").type
+    if not (pa.types.is_list(vtype) or pa.types.is_large_list(vtype) or pa.types.is_fixed_size_list(vtype)) \
+            or not (pa.types.is_floating(vtype.value_type) or pa.types.is_integer(vtype.value_type)):
+        raise ValidationError(f"{where}: column vector: wants a list of floats, found {vtype}")
+    try:
+        table = pf.read(columns=["candidate_id", "vector"])
+    except ARROW_ERRORS as exc:
+        raise ValidationError(f"{where}: cannot be read to the end ({exc})") from None
+    ids = table.column("candidate_id").cast(pa.string()).to_numpy(zero_copy_only=False)
+    col = table.column("vector").combine_chunks()
+    lengths = pc.fill_null(pc.list_value_length(col), -1).to_numpy(zero_copy_only=False).astype(np.int64) \
+        if not pa.types.is_fixed_size_list(vtype) else np.where(col.is_null().to_numpy(zero_copy_only=False),
+                                                                -1, vtype.list_size)
+    good_len = lengths[lengths > 0]
+    if not len(good_len):
+        raise ValidationError(f"{where}: no row has a vector")
+    dim = int(np.bincount(good_len).argmax())       # the file's dimension: what most rows have
+    rejects: list[Reject] = []
+    keep = np.zeros(len(ids), dtype=bool)
+    for n in range(len(ids)):
+        if ids[n] is None or not str(ids[n]).strip():
+            rejects.append(Reject(where, n + 1, None, "candidate_id: missing"))
+        elif lengths[n] < 0:
+            rejects.append(Reject(where, n + 1, ids[n], "vector: missing"))
+        elif lengths[n] != dim:
+            rejects.append(Reject(where, n + 1, ids[n], f"vector: {lengths[n]} values, the file's vectors have {dim}"))
+        else:
+            keep[n] = True
+    rows = np.flatnonzero(keep)
+    flat = pc.list_flatten(col.filter(pa.array(keep))).to_numpy(zero_copy_only=False)
+    matrix = np.asarray(flat, dtype=np.float32).reshape(len(rows), dim)
+    finite = np.isfinite(matrix).all(axis=1)
+    norms = np.linalg.norm(np.where(finite[:, None], matrix, 0), axis=1)
+    usable = finite & (norms > 1e-12)
+    for n in np.flatnonzero(~usable):
+        rejects.append(Reject(where, int(rows[n]) + 1, ids[rows[n]],
+                              "vector: NaN or infinite values" if not finite[n] else "vector: all zeros"))
+    rows, matrix = rows[usable], matrix[usable] / norms[usable, None]
+    # a candidate_id given twice keeps its last vector
+    _, last = np.unique(ids[rows][::-1].astype(str), return_index=True)
+    pick = np.sort(len(rows) - 1 - last)
+    for n in np.setdiff1d(np.arange(len(rows)), pick):
+        rejects.append(Reject(where, int(rows[n]) + 1, ids[rows[n]], "candidate_id: given again later in the file; "
+                                                                     "the last vector is used"))
+    if not len(pick):
+        raise ValidationError(f"{where}: no usable vector (" + "; ".join(r.reason for r in rejects[:3]) + ")")
+    rejects.sort(key=lambda r: r.row or 0)
+    return ImportedVectors(where, model, dim, ids[rows[pick]].astype(object), np.ascontiguousarray(matrix[pick]),
+                           tuple(rejects))
+
+
+__all__ = ["DenseModel", "EncoderMismatchError", "ImportedVectors", "read_vectors"]
