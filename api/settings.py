@@ -22,7 +22,11 @@ class Settings(BaseSettings):
     encoder_model_dir: Path | None = None   # a local sentence-transformers model (None: the shipped MiniLM)
     encoder_cache_dir: Path | None = None
     encoder_threads: int | None = None
-    vector_kind: str = Field("auto", pattern="^(auto|flat|hnsw)$")
+    vector_kind: str = Field("auto", pattern="^(auto|flat|hnsw|ivf-sq8|ivf-pq)$")
+    vector_nlist: int | None = Field(None, ge=1)     # ivf kinds: inverted lists (None: 4 * sqrt(n))
+    vector_nprobe: int = Field(32, ge=1)             # ivf kinds: lists searched per query
+    vector_pq_m: int = Field(48, ge=1)               # ivf-pq: bytes per vector
+    vector_mmap: bool = True                         # ivf kinds: the server memory-maps the inverted lists
     hnsw_threshold: int = 200_000
     use_gpu: str = Field("auto", pattern="^(auto|never|always)$")
     as_of: dt.date | None = None
@@ -68,7 +72,9 @@ class Settings(BaseSettings):
                              threads=self.encoder_threads)
 
     def vector_config(self) -> VectorIndexConfig:
-        return VectorIndexConfig(kind=self.vector_kind, hnsw_threshold=self.hnsw_threshold, use_gpu=self.use_gpu)
+        return VectorIndexConfig(kind=self.vector_kind, hnsw_threshold=self.hnsw_threshold, use_gpu=self.use_gpu,
+                                 nlist=self.vector_nlist, nprobe=self.vector_nprobe, pq_m=self.vector_pq_m,
+                                 mmap=self.vector_mmap)
 
     def index_config(self) -> IndexConfig:
         return IndexConfig(as_of=self.as_of, encoder=self.encoder_config(), vectors=self.vector_config(),

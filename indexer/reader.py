@@ -60,7 +60,7 @@ class IndexReader:
             return IndexSnapshot(
                 version=path.name, manifest=manifest, store=ProfileStore.load(path),
                 lexical=self._lexical(path),
-                vectors=FaissVectorIndex.load(path / "dense", self._vectors_config), path=path,
+                vectors=FaissVectorIndex.load(path / "dense", self._vectors_config, writable=False), path=path,
             )
         except (OSError, ValueError) as exc:
             raise BackendUnavailableError(f"index version {path.name} cannot be opened: {exc}") from exc

@@ -205,3 +205,25 @@ def test_http_refuses_dense_search_with_another_encoder_as_503_and_serves_lexica
         assert "acme/hash-bow-64" in r.json()["detail"] and "all-MiniLM-L6-v2" in r.json()["detail"]
         r = client.post("/v1/search", json={"query": "spark", "mode": "lexical"})
         assert r.status_code == 200 and r.json()["hits"]
+
+
+def test_compressed_memory_mapped_vector_index_end_to_end(tmp_path, no_minilm):
+    """An ivf-sq8 index built at ingest, upserted into, and served memory-mapped by the reader."""
+    from indexer.vectors import VectorIndexConfig
+
+    profiles, enc = _profiles(), HashingEncoder()
+    ids = [p["candidate_id"] for p in profiles]
+    vecs = _write_vectors(tmp_path / "v.parquet", ids, enc.encode([_text(p) for p in profiles]))
+    config = IndexConfig(as_of=AS_OF, vectors=VectorIndexConfig(kind="ivf-sq8", use_gpu="never"))
+    ingest([PROFILES], tmp_path / "idx", config, progress=False, vectors=vecs)
+    changed = {**profiles[2], "headline": "Welder and pipefitter"}
+    (tmp_path / "c.jsonl").write_text(json.dumps(changed) + "\n")
+    upsert = _write_vectors(tmp_path / "u.parquet", [changed["candidate_id"]], enc.encode([_text(changed)]))
+    ingest([tmp_path / "c.jsonl"], tmp_path / "idx", config, progress=False, vectors=upsert)
+    dense = json.loads((current_version(tmp_path / "idx") / "dense" / "manifest.json").read_text())
+    assert dense["kind"] == "faiss-ivf-sq8" and dense["count"] == len(profiles)
+    reader = IndexReader(tmp_path / "idx", vectors=VectorIndexConfig(mmap=True, use_gpu="never"))
+    engine = SearchEngine(reader, enc, today=lambda: AS_OF)
+    assert engine.search(SearchRequest(query=_text(changed), mode="dense", k=1)).hits[0].candidate_id == changed["candidate_id"]
+    for target in (profiles[0], profiles[7]):
+        assert engine.search(SearchRequest(query=_text(target), mode="dense", k=1)).hits[0].candidate_id == target["candidate_id"]

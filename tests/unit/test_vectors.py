@@ -22,6 +22,10 @@ HNSW = VectorIndexConfig(kind="hnsw", hnsw_m=16, ef_construction=100, use_gpu="n
 # Force graph search (no exact shortcut) to test the HNSW + selector path itself.
 HNSW_GRAPH_ONLY = VectorIndexConfig(kind="hnsw", hnsw_m=16, ef_construction=100, use_gpu="never",
                                     exact_below=0, exact_fraction=0.0)
+IVF_SQ8 = VectorIndexConfig(kind="ivf-sq8", use_gpu="never", nprobe=8)
+# few lists probed, no narrow-filter shortcut: short rows must be completed by scanning every list
+IVF_SQ8_TIGHT = VectorIndexConfig(kind="ivf-sq8", use_gpu="never", nlist=4, nprobe=1, exact_below=0, exact_fraction=0.0)
+IVF_PQ = VectorIndexConfig(kind="ivf-pq", use_gpu="never", pq_m=16, nprobe=16)
 HAS_GPU = hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
 
 
@@ -73,6 +77,21 @@ def hnsw_data():
 def hnsw(hnsw_data):
     ids, vectors, _ = hnsw_data
     return FaissVectorIndex.build(ids, vectors, HNSW)
+
+
+@pytest.fixture(scope="module")
+def ivf_data():
+    rng = np.random.default_rng(13)
+    centers = rng.standard_normal((40, 32))
+    n = 12_000
+    ids = np.arange(0, 2 * n, 2, dtype=np.int64)           # gaps in ord space
+    return ids, clustered(rng, n, 32, centers), clustered(rng, 60, 32, centers)
+
+
+@pytest.fixture(scope="module")
+def ivf_sq8(ivf_data):
+    ids, vectors, _ = ivf_data
+    return FaissVectorIndex.build(ids, vectors, IVF_SQ8)
 
 
 # -- flat: exact against the oracle, on every search path ---------------------------------------
@@ -325,7 +344,7 @@ def test_gpu_flat_matches_cpu(flat_data):
 # -- invariants --------------------------------------------------------------------------------
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(k=st.integers(1, 60), seed=st.integers(0, 2**32 - 1),
-       config=st.sampled_from([FLAT, FLAT_BLAS, FLAT_FAISS, HNSW, HNSW_GRAPH_ONLY]),
+       config=st.sampled_from([FLAT, FLAT_BLAS, FLAT_FAISS, HNSW, HNSW_GRAPH_ONLY, IVF_SQ8_TIGHT]),
        fraction=st.sampled_from([None, 0.0, 0.002, 0.05, 0.5, 1.0]), removed=st.integers(0, 30))
 def test_top_k_invariants(k, seed, config, fraction, removed):
     rng = np.random.default_rng(seed)
@@ -337,3 +356,72 @@ def test_top_k_invariants(k, seed, config, fraction, removed):
     eligible = set(index.ids()) if allowed is None else set(index.ids()) & set(np.flatnonzero(allowed))
     assert len(got) == len(set(got)) == min(k, len(eligible))
     assert set(got) <= eligible and np.all(np.diff(scores) <= 1e-6)
+
+
+# -- compressed inverted-file kinds ---------------------------------------------------------------
+def _recall(index, ids, vectors, queries, k=10, allowed=None) -> float:
+    hits = 0
+    for q in queries:
+        got, _ = index.search(q, k, allowed)
+        want, _ = brute(ids, vectors, q, k, allowed)
+        hits += len(set(got) & set(want))
+        assert allowed is None or allowed[got].all()
+        assert len(got) == len(want)
+    return hits / (k * len(queries))
+
+
+def test_ivf_sq8_recall_and_filters(ivf_sq8, ivf_data):
+    ids, vectors, queries = ivf_data
+    assert ivf_sq8.kind == "ivf-sq8" and len(ivf_sq8) == len(ids) and ivf_sq8.tombstones == 0
+    assert _recall(ivf_sq8, ids, vectors, queries) >= 0.95
+    rng = np.random.default_rng(3)
+    half = mask(2 * len(ids), rng.choice(ids, len(ids) // 2, replace=False))
+    assert _recall(ivf_sq8, ids, vectors, queries[:20], allowed=half) >= 0.95
+    narrow = mask(2 * len(ids), rng.choice(ids, 40, replace=False))        # every list scanned, allowed codes only
+    assert _recall(ivf_sq8, ids, vectors, queries[:20], allowed=narrow) >= 0.95
+
+
+def test_ivf_pq_recall_filters_and_size(ivf_data, tmp_path):
+    ids, vectors, queries = ivf_data
+    pq = FaissVectorIndex.build(ids, vectors, IVF_PQ)
+    assert pq.kind == "ivf-pq"
+    assert _recall(pq, ids, vectors, queries) >= 0.75                       # 16 bytes for 32 floats (128 as float32)
+    narrow = mask(2 * len(ids), ids[:30])
+    assert _recall(pq, ids, vectors, queries[:10], allowed=narrow) >= 0.75
+    pq.save(tmp_path / "pq")
+    flat = FaissVectorIndex.build(ids, vectors, FLAT)
+    flat.save(tmp_path / "flat")
+    assert (tmp_path / "pq" / "index.faiss").stat().st_size < (tmp_path / "flat" / "index.faiss").stat().st_size / 3
+    with pytest.raises(ValueError, match="ivf-pq needs at least 9984 vectors"):
+        FaissVectorIndex.build(ids[:500], vectors[:500], IVF_PQ)
+    with pytest.raises(ValueError, match="pq_m 7 must divide the dimension 32"):
+        FaissVectorIndex.build(ids, vectors, VectorIndexConfig(kind="ivf-pq", pq_m=7, use_gpu="never"))
+    with pytest.raises(ValueError, match="trained on its vectors"):
+        FaissVectorIndex(32, IVF_SQ8)
+
+
+def test_ivf_upsert_remove_and_memory_mapped_reload(ivf_data, tmp_path):
+    ids, vectors, queries = ivf_data
+    index = FaissVectorIndex.build(ids[:6000], vectors[:6000], IVF_SQ8)
+    index.add(ids[6000:], vectors[6000:])                                  # reuses the trained quantizers
+    gone = ids[:100]
+    assert index.remove(gone) == 100 and len(index) == len(ids) - 100 and index.tombstones == 0
+    moved = ids[200]
+    index.add(np.array([moved]), vectors[300:301])                         # an upsert: the new vector
+    got, _ = index.search(vectors[300], 2)
+    assert set(got) == {moved, ids[300]}
+    got, _ = index.search(queries, 50)
+    assert not set(got.ravel()) & set(gone)
+    index.save(tmp_path / "d")
+    manifest = json.loads((tmp_path / "d" / "manifest.json").read_text())
+    assert manifest["kind"] == "faiss-ivf-sq8" and manifest["params"]["nprobe"] == 8 and manifest["params"]["nlist"] > 1
+    mapped = FaissVectorIndex.load(tmp_path / "d", VectorIndexConfig(nprobe=8, mmap=True, use_gpu="never"), writable=False)
+    assert len(mapped) == len(index)
+    for q in queries[:10]:
+        a, sa = index.search(q, 10)
+        b, sb = mapped.search(q, 10)
+        assert a.tolist() == b.tolist() and np.allclose(sa, sb)
+    writable = FaissVectorIndex.load(tmp_path / "d", IVF_SQ8)
+    writable.remove(ids[-10:])
+    assert len(writable) == len(index) - 10
+    assert np.allclose(writable.vectors(ids[500:502]), vectors[500:502], atol=0.05)   # decoded from 8-bit codes
