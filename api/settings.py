@@ -23,8 +23,8 @@ class Settings(BaseSettings):
     encoder_cache_dir: Path | None = None
     encoder_threads: int | None = None
     vector_kind: str = Field("auto", pattern="^(auto|flat|hnsw|ivf-sq8|ivf-pq)$")
-    vector_nlist: int | None = Field(None, ge=1)     # ivf kinds: inverted lists (None: 4 * sqrt(n))
-    vector_nprobe: int = Field(32, ge=1)             # ivf kinds: lists searched per query
+    vector_nlist: int | None = Field(None, ge=1)     # ivf kinds: inverted lists (None: sqrt(n))
+    vector_nprobe: int = Field(64, ge=1)             # ivf kinds: lists searched per query
     vector_pq_m: int = Field(48, ge=1)               # ivf-pq: bytes per vector
     vector_mmap: bool = True                         # ivf kinds: the server memory-maps the inverted lists
     hnsw_threshold: int = 200_000

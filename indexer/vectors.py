@@ -72,8 +72,8 @@ class VectorIndexConfig:
     exact_below: int = 4096         # allowed sets at most this large are scored exactly
     exact_fraction: float = 0.02    # ... as are those at most this fraction of live vectors
     blas_fraction: float = 0.6      # flat: BLAS matvec when at least this fraction is allowed (> 1: never)
-    nlist: int | None = None        # ivf: inverted lists (None: 4 * sqrt(n), at most n / 39); build only
-    nprobe: int = 32                # ivf: lists searched per query
+    nlist: int | None = None        # ivf: inverted lists (None: sqrt(n), at most n / 39); build only
+    nprobe: int = 64                # ivf: lists searched per query (measured: benchmarks/vectors_bench.py)
     pq_m: int = 48                  # ivf-pq: bytes per vector (sub-quantizers; must divide the dimension)
     mmap: bool = False              # ivf: memory-map the inverted lists when a server opens the index
 
@@ -461,7 +461,7 @@ def _train_ivf(kind: str, vectors: np.ndarray, config: VectorIndexConfig):
     n, dim = vectors.shape
     if n == 0:
         raise ValueError(f"an {kind} index is trained on its vectors: build it with at least one")
-    nlist = config.nlist or int(min(max(1, round(4 * np.sqrt(n))), max(1, n // 39)))
+    nlist = config.nlist or int(min(max(1, round(np.sqrt(n))), max(1, n // 39)))
     nlist = min(nlist, n)
     if kind == "ivf-sq8":
         factory, params = f"IVF{nlist},SQ8", {"nlist": nlist}
