@@ -3,10 +3,17 @@
 ``ord`` is a stable integer per stored profile version: an update gets a new ord and the old one
 dies, so FAISS ids and tantivy docs never need renumbering. Filters become a boolean mask over
 ord space here, once, and both retrievers use that same mask: that is what makes them agree.
+
+Memory: a version keeps ``profiles.arrow`` (uncompressed Arrow IPC) next to ``profiles.parquet``, and
+``load`` memory-maps it, so the profiles' data are file-backed pages the kernel can share and drop, not
+the server's heap; only the filter columns (numpy, a few dozen bytes a profile) and a sorted id index
+(no Python object per profile) live in memory. Versions written before ``profiles.arrow`` existed are
+read from Parquet.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +28,7 @@ from records.geo import bounding_box, haversine_km
 from records.schema import INDEXED_SCHEMA, SENIORITY_LEVELS
 
 PROFILES_FILE = "profiles.parquet"
+MAPPED_FILE = "profiles.arrow"
 NETWORK = "__network__"   # tenant key of profiles visible to every tenant
 
 
@@ -51,11 +59,20 @@ class ProfileStore:
         self.table = table
         self.n_ord = int(pc.max(table.column("ord")).as_py()) + 1 if table.num_rows else 0
         self._visible: dict[str | None, np.ndarray] = {}
-        self._id_to_row = {cid: i for i, cid in enumerate(table.column("candidate_id").to_pylist())}
+        # id -> row without a Python object per profile: 64-bit digests of the ids, sorted, and the rows
+        digests = _id_digests(table.column("candidate_id").to_pylist())
+        self._id_order = np.argsort(digests, kind="stable")
+        self._id_digests = digests[self._id_order]
         self._build_columns()
 
     @classmethod
     def load(cls, directory: str | Path) -> "ProfileStore":
+        """The version's profiles, memory-mapped from ``profiles.arrow`` when it is there."""
+        mapped = Path(directory) / MAPPED_FILE
+        if mapped.exists():
+            table = pa.ipc.open_file(pa.memory_map(str(mapped), "r")).read_all()
+            if table.schema.remove_metadata() == INDEXED_SCHEMA.remove_metadata():
+                return cls(table.replace_schema_metadata(INDEXED_SCHEMA.metadata))
         return cls(pq.read_table(Path(directory) / PROFILES_FILE, schema=INDEXED_SCHEMA))
 
     @classmethod
@@ -63,7 +80,11 @@ class ProfileStore:
         return cls(INDEXED_SCHEMA.empty_table())
 
     def save(self, directory: str | Path) -> None:
+        """``profiles.parquet`` (compressed, for tools) and ``profiles.arrow`` (uncompressed, memory-mapped)."""
         pq.write_table(self.table, Path(directory) / PROFILES_FILE, row_group_size=100_000, compression="zstd")
+        with pa.OSFile(str(Path(directory) / MAPPED_FILE), "wb") as sink, \
+                pa.ipc.new_file(sink, self.table.schema) as writer:
+            writer.write_table(self.table, max_chunksize=100_000)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -86,16 +107,16 @@ class ProfileStore:
         if loc is not None and loc.null_count:
             valid = loc.is_valid().to_numpy(zero_copy_only=False)
             lat, lon = np.where(valid, lat, np.nan), np.where(valid, lon, np.nan)
-        tenants = pc.fill_null(t.column("owner_tenant"), NETWORK)
+        tenants = pc.fill_null(t.column("owner_tenant"), NETWORK).combine_chunks()
         self.tenant_codes = {NETWORK: 0}
-        for name in pc.unique(tenants).to_pylist():
+        for name in pc.unique(tenants).to_pylist():              # a handful of tenants, not a row each
             self.tenant_codes.setdefault(name, len(self.tenant_codes))
-        tenant = np.array([self.tenant_codes[x] for x in tenants.to_pylist()], dtype=np.int32)
-        current = t.column("current_company_id").to_pylist()
-        past = t.column("past_company_ids")
-        past_flat = pc.list_flatten(past).to_pylist()
+        tenant = _code_array(tenants, self.tenant_codes)
+        current = t.column("current_company_id").combine_chunks()
+        past = t.column("past_company_ids").combine_chunks() if t.num_rows else pa.array([], pa.list_(pa.string()))
+        past_flat = pc.list_flatten(past)
         self.company_codes: dict[str, int] = {}
-        for cid in (*current, *past_flat):
+        for cid in pc.unique(pa.concat_arrays([current.cast(pa.string()), past_flat.cast(pa.string())])).to_pylist():
             if cid is not None:
                 self.company_codes.setdefault(cid, len(self.company_codes))
         self._company_by_name: dict[str, set[str]] = {}
@@ -104,12 +125,12 @@ class ProfileStore:
         for cid, name in zip(*(c.to_pylist() for c in pairs.group_by(["id", "name"]).aggregate([]).columns)):
             if cid and name:
                 self._company_by_name.setdefault(name.casefold(), set()).add(cid)
-        company = np.array([self.company_codes.get(c, -1) if c else -1 for c in current], dtype=np.int32)
+        company = _code_array(current, self.company_codes)
         past_counts = pc.list_value_length(past).to_numpy(zero_copy_only=False).astype(np.int64) if t.num_rows else np.zeros(0, np.int64)
         counts_by_ord = scatter(past_counts, 0, np.int64)
         offsets = np.concatenate(([0], np.cumsum(counts_by_ord)))
         # the table is sorted by ord, so row-order flat codes are already in ord order
-        past_codes = np.array([self.company_codes[c] for c in past_flat], dtype=np.int32)
+        past_codes = _code_array(past_flat, self.company_codes)
         last_active = pc.fill_null(t.column("last_active").cast(pa.int32()), np.iinfo(np.int32).min)
         self.columns = Columns(
             alive=alive, row=row,
@@ -123,19 +144,40 @@ class ProfileStore:
         )
 
     # ---- lookups -------------------------------------------------------------------------
+    def rows_of(self, candidate_ids) -> np.ndarray:
+        """Table rows of ``candidate_ids`` (-1 where unknown): binary search among the id digests, each
+        hit checked against the stored id (a digest collision is never taken for a match)."""
+        wanted = [c if isinstance(c, str) else "" for c in candidate_ids]
+        out = np.full(len(wanted), -1, np.int64)
+        if not wanted or not len(self._id_digests):
+            return out
+        d = _id_digests(wanted)
+        lo = np.searchsorted(self._id_digests, d, side="left")
+        hi = np.searchsorted(self._id_digests, d, side="right")
+        ids = self.table.column("candidate_id")
+        for n in np.flatnonzero(hi > lo):
+            for pos in range(lo[n], hi[n]):          # one candidate row unless two ids share a digest
+                row = int(self._id_order[pos])
+                if ids[row].as_py() == wanted[n]:
+                    out[n] = row
+                    break
+        return out
+
     def row_of(self, candidate_id: str) -> int | None:
-        return self._id_to_row.get(candidate_id)
+        row = int(self.rows_of([candidate_id])[0])
+        return None if row < 0 else row
 
     def ord_of(self, candidate_id: str) -> int | None:
-        row = self._id_to_row.get(candidate_id)
-        return None if row is None else int(self.table.column("ord")[row].as_py())
+        row = self.row_of(candidate_id)
+        return None if row is None else int(self._ord_by_row()[row])
 
     def ords_mask(self, candidate_ids) -> np.ndarray:
         """Bool mask over ord space, True at the given candidate ids (unknown ids are ignored)."""
         out = np.zeros(self.n_ord, dtype=bool)
-        rows = [r for r in map(self._id_to_row.get, candidate_ids) if r is not None]
-        if rows:
-            out[self._ord_by_row()[np.asarray(rows, dtype=np.int64)]] = True
+        rows = self.rows_of(candidate_ids)
+        rows = rows[rows >= 0]
+        if len(rows):
+            out[self._ord_by_row()[rows]] = True
         return out
 
     def _ord_by_row(self) -> np.ndarray:
@@ -221,3 +263,19 @@ class ProfileStore:
         out = np.zeros(self.n_ord, dtype=bool)
         out[owner[hit]] = True
         return out
+
+
+def _id_digests(ids) -> np.ndarray:
+    """uint64 digest of each id (blake2b, 8 bytes)."""
+    return np.fromiter((int.from_bytes(hashlib.blake2b(c.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+                        for c in ids), dtype=np.uint64, count=len(ids))
+
+
+def _code_array(array: pa.Array, codes: dict[str, int]) -> np.ndarray:
+    """int32 code of each value of ``array`` in ``codes`` (-1 for null or unknown), vectorised."""
+    if not len(array):
+        return np.zeros(0, np.int32)
+    keys = pa.array(list(codes), pa.string())
+    values = np.fromiter(codes.values(), dtype=np.int32, count=len(codes))
+    pos = np.asarray(pc.fill_null(pc.index_in(array.cast(pa.string()), value_set=keys), -1), dtype=np.int64)
+    return np.where(pos >= 0, values[np.clip(pos, 0, None)], -1).astype(np.int32)
