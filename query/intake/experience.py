@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a": 1, "an": 1, "one-half": 0.5}
-_NUM = r"(?:\d{1,2}(?:\.\d)?|" + "|".join(k for k in WORD_NUMBERS if k not in ("a", "an")) + r")(?:\s*\(\d{1,2}\))?"
+_NUM = (r"(?:\d{1,2}(?:\.\d)?|\(\d{1,2}\)|" + "|".join(k for k in WORD_NUMBERS if k not in ("a", "an"))
+        + r")(?:\s*\(\d{1,2}\))?")
 _UNIT = r"(?P<unit>years?|yrs?|yr)(?:['’`]s?|\(s\))?|(?P<month>months?)"
 _YEARS = re.compile(
     r"(?P<pre>\b(?:at least|minimum(?: of)?|a minimum of|min\.?|over|more than|no less than|in excess of|"
     r"no more than|at most|up to|maximum(?: of)?|less than)\s+)?"
-    r"\b(?P<lo>" + _NUM + r")(?:\s*(?:-|–|to|or)\s*(?P<hi>" + _NUM + r"))?\s*(?P<plus>\+|plus\b|or more\b)?\s*"
+    r"(?:\b|(?=\())(?P<lo>" + _NUM + r")(?:\s*(?:-|–|to|or)\s*(?P<hi>" + _NUM + r"))?\s*(?P<plus>\+|plus\b|or more\b)?\s*"
     r"(?:\+\s*)?(?:" + _UNIT + r")\b(?P<post>\s*(?:\+|plus\b|or more\b|minimum\b|min\b))?",
     re.IGNORECASE)
 _A_YEAR = re.compile(r"\b(?:a|one)\s+(?:full\s+)?year\s+of\b", re.IGNORECASE)
@@ -33,14 +34,28 @@ _NOT_EXPERIENCE = re.compile(
     r"\b(?:years? old|years? of age|age\b|in business|founded|since \d{4}|anniversary|history|warranty|"
     r"(?:contract|lease) term|commitment|vesting|we(?:'ve| have)|our (?:company|team|firm|clients)|for over|"
     r"serving|served|established|old)\b", re.IGNORECASE)
-_PREFERRED = re.compile(r"\b(?:preferred|prefer|a plus|plus\b(?!\s+years)|desired|desirable|ideally|ideal|nice to have|"
-                        r"bonus|helpful|advantageous|welcome|would be great|strongly considered)\b", re.IGNORECASE)
+# "PREFERREDA working knowledge", "PreferredExperience": a heading or a line glued to the next one
+_PREFERRED = re.compile(r"\b(?:preferred(?-i:(?=[A-Z]))|(?:preferred|prefer|a plus|plus\b(?!\s+years)|desired|desirable|ideally|"
+                        r"ideal|nice to have|bonus|helpful|advantageous|welcome|would be great|strongly considered)\b)",
+                        re.IGNORECASE)
+_FILLER = re.compile(r"\b(?:is|are|be|would|will|strongly|highly|very|also|but not required|not required)\b|\W+", re.IGNORECASE)
+# "preferably in hospitality" after the years names the kind of experience wanted, not an optional requirement
+_PREFERABLY_IN = re.compile(r"\bpreferabl[ye]\s+(?:in|with|at|as|within|from|for|working|on)\b", re.IGNORECASE)
+# "credential within 1 year", "within three years of hire": a deadline, not experience
+_DEADLINE_BEFORE = re.compile(r"\bwithin(?: the first)?\s*$", re.IGNORECASE)
+_DEADLINE_AFTER = re.compile(r"^\s*(?:of|from|after)\s+(?:the\s+)?(?:date\s+of\s+)?(?:hire|hiring|start|employment|appointment)\b",
+                             re.IGNORECASE)
+# "(preferred)" closing a list ("2+ years in customer service, management or sales (preferred)") tags all of it
+_PREFERRED_TAG = re.compile(r"\((?:strongly |highly )?(?:preferred|desired|a plus|preferable)\)", re.IGNORECASE)
+# "a Master's degree can be substituted for one year of experience": years it stands for, not years asked
+_SUBSTITUTE = re.compile(r"\b(?:substitut\w*|in lieu of|equivalent to|count(?:s|ed)? (?:as|toward))\s+(?:for\s+)?$",
+                         re.IGNORECASE)
 _REQUIRED_TAG = re.compile(r"\((?:required|req\.?)\)", re.IGNORECASE)
 _AFTER = re.compile(r"^\s*(?:of|with|in|using|doing|working (?:with|in|as)|as an?|within|at|on)\s+(?P<what>[^.;:\n()]{2,80})",
                     re.IGNORECASE)
 _BOARD_LINE = re.compile(r"(?P<what>[A-Za-z][\w +#./&'-]{1,60}):\s*" + r"(?P<n>" + _NUM + r")\s*\+?\s*(?:years?|yrs?)"
                          r"\s*(?P<tag>\((?:required|preferred)\))?", re.IGNORECASE)
-_GENERAL = re.compile(r"^(?:(?:relevant|related|professional|progressive|prior|previous|direct|proven|practical|"
+_GENERAL = re.compile(r"^(?:(?:relevant|related|professional|progressive(?:ly)?|responsible|prior|previous|direct|proven|practical|"
                       r"hands[- ]on|full[- ]time|paid|total|overall|industry|work|working|job|of)\s+)*"
                       r"(?:experience|work experience|exp)\b", re.IGNORECASE)
 
@@ -64,12 +79,33 @@ class YearsRequirement:
 
 
 def _number(raw: str) -> float:
-    raw = re.sub(r"\s*\(\d{1,2}\)", "", raw.strip().lower())
+    raw = raw.strip().lower()
+    raw = raw.strip("()") if raw.startswith("(") else re.sub(r"\s*\(\d{1,2}\)", "", raw)
     return float(WORD_NUMBERS[raw]) if raw in WORD_NUMBERS else float(raw)
 
 
 def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?;])\s+|\n+|\s+[•·▪●]\s+", text) if s.strip()]
+    # "...in Pharmacy.EXPERIENCE: Five (5) years": a sentence end glued to the next capital is an end too
+    return [s for s in re.split(r"(?<=[.!?;])\s+|(?<=[a-z]{2}[.!?])(?=[A-Z])|\n+|\s+[•·▪●]\s+", text) if s.strip()]
+
+
+def _preferred(sent: str, start: int, end: int) -> bool:
+    """Whether the years at ``sent[start:end]`` are only preferred: a preference word in their own clause
+    ("3 years preferred", "ideally 5+ years"), or a clause of its own that is nothing else (", a plus");
+    "5+ years of payroll experience, Paychex preferred" prefers Paychex, not the years."""
+    if _PREFERRED_TAG.search(sent):
+        return True
+    bounds = [0] + [m.end() for m in re.finditer(r"[,;]\s*|\s[-–]\s", sent)] + [len(sent) + 1]
+    for lo, hi in zip(bounds, bounds[1:]):
+        clause = sent[lo:hi]
+        if lo <= start < hi:
+            tail = clause[end - lo:]
+            cut = _PREFERABLY_IN.search(tail)
+            if _PREFERRED.search(clause[: end - lo] + (tail[: cut.start()] if cut else tail)):
+                return True
+        elif _PREFERRED.search(clause) and not _FILLER.sub("", _PREFERRED.sub("", clause)):
+            return True
+    return False
 
 
 def mentions(text: str, *, preferred_section: bool = False, terse: bool = False) -> list[YearsMention]:
@@ -101,6 +137,9 @@ def mentions(text: str, *, preferred_section: bool = False, terse: bool = False)
                 continue
             if _NOT_EXPERIENCE.search(sent[max(0, m.start() - 40): m.start()]) and "experience" not in after.lower():
                 continue
+            before = sent[max(0, m.start() - 30): m.start()]
+            if _DEADLINE_BEFORE.search(before) or _DEADLINE_AFTER.match(after) or _SUBSTITUTE.search(before):
+                continue
             hi = None
             if m.re is _YEARS and m.group("hi"):
                 hi = _number(m.group("hi"))
@@ -116,7 +155,8 @@ def mentions(text: str, *, preferred_section: bool = False, terse: bool = False)
                 what = re.split(r"\s+(?:and|or|with|in|is|are|required|preferred|experience|as well)\b|,", what)[0].strip()
                 if _GENERAL.match(what) or what.lower() in ("", "the", "a", "an"):
                     what = None
-            required = not preferred_section and not _PREFERRED.search(sent) or bool(_REQUIRED_TAG.search(sent))
+            required = (not preferred_section and not _preferred(sent, m.start(), m.end())
+                        or bool(_REQUIRED_TAG.search(sent)))
             if 0 <= lo <= 40:
                 out.append(YearsMention(lo, hi, what, required, m.group(0)))
     return out

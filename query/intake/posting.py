@@ -230,9 +230,9 @@ def split_sections(body: str) -> list[Section]:
     """Typed sections of a description; sentences of EEO or benefits boilerplate inside other sections are
     moved to their own kind so they never feed requirements."""
     cuts = [(m.start(), m.end(), m.group("h")) for m in _HEADING.finditer(body)]
-    taken = {c[0] for c in cuts}
+    # an inline heading inside a heading already found ("Qualifications:" of "Desired Qualifications:") is not another
     cuts += [(m.start("h"), m.end(), m.group("h")) for m in _INLINE_HEADING.finditer(body)
-             if not any(abs(m.start("h") - t) < 3 for t in taken)]
+             if not any(start - 3 < m.start("h") < end for start, end, _ in cuts)]
     cuts.sort()
     out: list[Section] = []
     pos, heading, kind = 0, "", "role"

@@ -97,9 +97,22 @@ def test_remote_and_nonsense_locations():
     ("For over 50 years we have served Ohio. Apply today.", None),
     ("2 years of experience preferred", None),
     ("Must be 21 years old", None),
+    ("Minimum (1) year of office experience, preferably in a law firm.", 1),       # kind of experience preferred
+    ("4 or more years of payroll experience, ADP preferred.", 4),                  # ADP preferred, not the years
+    ("2+ years in retail, hospitality or sales (preferred).", None),               # the tag covers the list
+    ("AT LEAST ONE YEAR OF EXPERIENCE PREFERREDA valid license", None),            # glued to the next line
+    ("Degree in biology.EXPERIENCE: Five (5) years of lab work", 5),               # glued sentence end
+    ("CPR certification within 1 year of hire is required", None),                # a deadline, not experience
+    ("Current certification within 1 Year Required", None),
+    ("Seven years of accounting experience; a master's degree can substitute for one year of experience.", 7),
 ])
 def test_years_in_numerals_and_words(text, years):
     assert read_years(text).min_years == years
+
+
+def test_desired_qualifications_heading_is_one_preferred_section():
+    p = read_posting("Clerk\nAustin, TX\nDuties: file records.\n\nDesired Qualifications: two years of filing experience.")
+    assert [s.kind for s in p.sections][-1] == "preferred" and read_years(*p.requirement_text()).min_years is None
 
 
 def test_years_per_skill_and_the_readme_request(intake):
