@@ -12,9 +12,12 @@ description, technology skills). With no title match at all, the occupation whos
 closest to the description is taken, and the notes say so.
 
 Scoring (``rank`` returns every candidate with its parts): title cover x doubt + relative text
-similarity + priors. The taxonomy's own pick for an exact title gets ``OFFICIAL_BONUS`` (it breaks
-ties, but a description that clearly points elsewhere wins: "Project Engineer" on a construction
-site is not a mining engineer). Priors that need no description: general occupations over narrow
+similarity + priors. An occupation whose own O*NET name says the title gets ``OWN_TITLE_BONUS``
+("Administrative Assistant" is Secretaries and Administrative Assistants, not Executive Secretaries and
+Executive Administrative Assistants, which also list it). Otherwise the taxonomy's own pick for an exact
+title gets ``OFFICIAL_BONUS`` (it breaks ties, but a description that clearly points elsewhere wins:
+"Project Engineer" on a construction site is not a mining engineer), unless that pick is a catch-all or
+a management occupation for a title that names no manager. Priors that need no description: general occupations over narrow
 ones (how many O*NET occupations list it as related, log scale), the broad ``.00`` code over its
 specialisations ``.01``-``.09`` (Writers and Authors over Poets, Lyricists and Creative Writers),
 named occupations over "All Other" catch-alls, and no management occupation for a title that names
@@ -56,6 +59,7 @@ TEXT_WEIGHT = 1.0
 TEXT_CANDIDATES = 30
 DOUBT = 0.5
 OFFICIAL_BONUS = 0.3
+OWN_TITLE_BONUS = 0.3     # the occupation's own name says the title ("Administrative Assistants" of Secretaries and ...)
 PRIOR_WEIGHT = 0.4
 SPECIAL_PENALTY = 0.2
 CATCH_ALL_PENALTY = 0.3
@@ -93,6 +97,21 @@ def title_candidates(title: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def own_title_parts(title: str) -> frozenset[str]:
+    """The names an O*NET title is made of, normalised: "Secretaries and Administrative Assistants, Except Legal,
+    Medical, and Executive" -> {"secretary", "administrative assistant", ...}; "Executive Secretaries and
+    Executive Administrative Assistants" names only executive ones."""
+    if re.search(r"\ball other\b", title, re.IGNORECASE):
+        return frozenset()                                   # a catch-all names no title of its own
+    head = re.split(r",?\s+except\b", title, flags=re.IGNORECASE)[0]
+    # parts are names only when each ends in a plural noun: "Training and Development Managers" and "Laborers and
+    # Freight, Stock, and Material Movers, Hand" share their heads
+    parts = [re.sub(r"^(?:and|or)\s+", "", p) for p in re.split(r",\s*|\s+and\s+|\s+or\s+", head)]
+    if any(not p.endswith("s") for p in parts[:-1]):
+        parts = []
+    return frozenset(k for k in (normalize_title(p) for p in [head, *parts]) if k)
+
+
 def occupation_texts(taxonomy: Taxonomy) -> tuple[list[str], list[str], list[str]]:
     """(codes, names, texts) encoded by ``scripts/build_occupation_vectors.py``: an occupation's names are its
     title with its reported and short titles, its text the title, description and first three tasks."""
@@ -124,6 +143,7 @@ class OccupationResolver:
         self._boss = {c: c.startswith("11-") or bool(re.match(r"(?:First-Line Supervisors|Chief Executives)", o.title))
                       for c, o in self.taxonomy.occupations.items()}
         self._catch_all = {c for c, o in self.taxonomy.occupations.items() if "All Other" in o.title}
+        self._own = {c: own_title_parts(o.title) for c, o in self.taxonomy.occupations.items()}
 
     def _build_prior(self) -> dict[str, float]:
         """How general an occupation is, 0..1: how many occupations O*NET lists it as related to (log scale).
@@ -232,16 +252,23 @@ class OccupationResolver:
                 if key:
                     part_of.setdefault(key, p)
         keys = list(part_of)
+        own: set[str] = set()        # occupations whose own name says the title
         for n, key in enumerate(keys):
             for rank, code, alias in self._exact.get(key, ()):
                 cover = 1.0 - 0.02 * min(rank, 12) - (0.1 if n else 0.0)
+                if key in self._own.get(code, ()) and (n == 0 or " " in key):    # "Dir" of a title: too vague
+                    cover += OWN_TITLE_BONUS
+                    own.add(code)
                 if code not in cands or cover > cands[code][0]:
                     cands[code] = (cover, alias, "title" if n == 0 else "title part", part_of[key])
         # MiniLM reads titles that O*NET does not list ("Dental CAD/CAM Designer", "Inside Customer Service
         # Associate"); a title O*NET lists is read from the list
         sem = self.semantic(title, context) if title and not cands else None
         official = self.taxonomy.match_title(title) if title else None
-        if official is not None and official.code in cands and official.score >= 1.0:
+        boss_title = bool(title and _BOSS.search(title))
+        if (official is not None and official.code in cands and official.score >= 1.0
+                and official.code not in self._catch_all and (boss_title or not self._boss[official.code])
+                and (not own or official.code in own)):
             c = cands[official.code]       # the taxonomy's own pick among occupations sharing the title breaks ties
             cands[official.code] = (c[0] + OFFICIAL_BONUS, *c[1:])
         pool = set(cands)
@@ -260,7 +287,6 @@ class OccupationResolver:
         if not cands:
             return []
         top = float(sims.max()) if sims is not None and sims.size and sims.max() > 0 else 1.0
-        boss_title = bool(title and _BOSS.search(title))
         out = []
         for code, (cover, alias, how, part) in cands.items():
             i = index[code]

@@ -224,6 +224,17 @@ def test_occupation_resolver_works_without_the_encoder(intake, tmp_path):
     assert OccupationResolver(intake.taxonomy, vectors=stale).semantic("Dental CAD/CAM Designer") is None
 
 
+def test_an_occupation_named_by_its_own_title_over_the_taxonomys_alias_pick(intake):
+    from query.intake.occupation import own_title_parts
+
+    assert own_title_parts("Secretaries and Administrative Assistants, Except Legal, Medical, and Executive") >= {
+        "secretary", "administrative assistant"}
+    assert "development manager" not in own_title_parts("Training and Development Managers")    # a shared head
+    assert own_title_parts("Engineers, All Other") == frozenset()
+    choice = intake.resolver.resolve("Administrative Assistant", "Answer phones, schedule meetings, file documents.")
+    assert choice.code == "43-6014.00"           # not Executive Secretaries and Executive Administrative Assistants
+
+
 def test_broad_occupation_over_its_specialisation_and_a_generic_description(intake):
     choice = intake.resolver.resolve("Freelance Writer", "Write blog posts, newsletters and website copy for our clients.")
     assert choice.code == "27-3043.00"                  # Writers and Authors, not Poets, Lyricists and Creative Writers
