@@ -22,7 +22,7 @@ _UNIT = r"(?P<unit>years?|yrs?|yr)(?:['’`]s?|\(s\))?|(?P<month>months?)"
 _YEARS = re.compile(
     r"(?P<pre>\b(?:at least|minimum(?: of)?|a minimum of|min\.?|over|more than|no less than|in excess of|"
     r"no more than|at most|up to|maximum(?: of)?|less than)\s+)?"
-    r"(?:\b|(?=\())(?P<lo>" + _NUM + r")(?:\s*(?:-|–|to|or)\s*(?P<hi>" + _NUM + r"))?\s*(?P<plus>\+|plus\b|or more\b)?\s*"
+    r"(?:\b|(?=\()|(?<=[a-z])(?=\d))(?P<lo>" + _NUM + r")(?:\s*(?:-|–|to|or)\s*(?P<hi>" + _NUM + r"))?\s*(?P<plus>\+|plus\b|or more\b)?\s*"
     r"(?:\+\s*)?(?:" + _UNIT + r")\b(?P<post>\s*(?:\+|plus\b|or more\b|minimum\b|min\b))?",
     re.IGNORECASE)
 _A_YEAR = re.compile(r"\b(?:a|one)\s+(?:full\s+)?year\s+of\b", re.IGNORECASE)
@@ -86,7 +86,8 @@ def _number(raw: str) -> float:
 
 def _sentences(text: str) -> list[str]:
     # "...in Pharmacy.EXPERIENCE: Five (5) years": a sentence end glued to the next capital is an end too
-    return [s for s in re.split(r"(?<=[.!?;])\s+|(?<=[a-z]{2}[.!?])(?=[A-Z])|\n+|\s+[•·▪●]\s+", text) if s.strip()]
+    # and a list bullet is one, spaced or not ("...discipline preferred· A minimum of 15 years")
+    return [s for s in re.split(r"(?<=[.!?;])\s+|(?<=[a-z]{2}[.!?])(?=[A-Z])|\n+|\s*[•·▪●]\s*", text) if s.strip()]
 
 
 def _preferred(sent: str, start: int, end: int) -> bool:
@@ -108,9 +109,11 @@ def _preferred(sent: str, start: int, end: int) -> bool:
     return False
 
 
-def mentions(text: str, *, preferred_section: bool = False, terse: bool = False) -> list[YearsMention]:
+def mentions(text: str, *, preferred_section: bool = False, terse: bool = False,
+             prose: bool = False) -> list[YearsMention]:
     """Every statement of years of experience in ``text`` (one section's text). ``terse``: a one-line request
-    ("Senior Data Engineer, 5+ years, Spark") where bare years mean experience."""
+    ("Senior Data Engineer, 5+ years, Spark") where bare years mean experience. ``prose``: text about the role
+    and the company, where only years next to the word experience count and "over 40 years" is the company's."""
     out: list[YearsMention] = []
     for sent in _sentences(text):
         found = False
@@ -134,6 +137,9 @@ def mentions(text: str, *, preferred_section: bool = False, terse: bool = False)
             if _NOT_EXPERIENCE.search(sent[m.end(): m.end() + 25]) or re.search(r"\bold\b|\bof age\b", after[:15], re.I):
                 continue
             if not terse and not _EXPERIENCE_CUE.search(around):
+                continue
+            if prose and (not re.search(r"experience", sent[max(0, m.start() - 30): m.end() + 30], re.IGNORECASE)
+                          or (m.re is _YEARS and (m.group("pre") or "").lower().startswith(("over", "more", "in excess")))):
                 continue
             if _NOT_EXPERIENCE.search(sent[max(0, m.start() - 40): m.start()]) and "experience" not in after.lower():
                 continue
@@ -162,8 +168,10 @@ def mentions(text: str, *, preferred_section: bool = False, terse: bool = False)
     return out
 
 
-def read_years(required_text: str, preferred_text: str = "", *, terse: bool = False) -> YearsRequirement:
-    ms = mentions(required_text, terse=terse) + mentions(preferred_text, preferred_section=True)
+def read_years(required_text: str, preferred_text: str = "", *, terse: bool = False,
+               prose: bool = False) -> YearsRequirement:
+    """``prose``: ``required_text`` is the role's description, not a requirements section (see ``mentions``)."""
+    ms = mentions(required_text, terse=terse, prose=prose) + mentions(preferred_text, preferred_section=True)
     req = [m for m in ms if m.required]
     general = [m for m in req if m.what is None]
     specific = [m for m in req if m.what is not None]

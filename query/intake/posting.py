@@ -256,7 +256,8 @@ def _refine(section: Section) -> list[Section]:
     if section.kind == "eeo":
         return [section]
     keep, eeo, benefits = [], [], []
-    for sent in re.split(r"(?<=[.!?])\s+|\n+", section.text):
+    # list items are sentences too: "· Pass a background check· Minimum 3 Years Experience" keeps its second item
+    for sent in re.split(r"(?<=[.!?])\s+|\n+|\s*[•·▪●]\s*", section.text):
         if _EEO_SENTENCE.search(sent):
             eeo.append(sent)
         elif section.kind not in (*REQUIREMENT_KINDS, "benefits", "logistics") and _BENEFIT_SENTENCE.search(sent):

@@ -193,6 +193,9 @@ class Intake:
         must, nice, comps, kinds = self._skills(must_text, nice_text, titles, duties)
         # in a requirements section bare years ("3+ years with Spark") are experience; elsewhere a cue must say so
         years = read_years(must_text + "\n" + posting.text_of("logistics"), nice_text, terse=posting.has_requirements)
+        if years.min_years is None and years.preferred_years is None and duties:
+            # "seeking an attorney with at least 3 years of litigation experience" said before the requirements
+            years = read_years(duties, prose=True)
         place, locations = self._posting_place(posting, notes)
         read = posting.text_of("title", "role", "responsibilities", "requirements", "preferred")
         req = HiringRequirements(

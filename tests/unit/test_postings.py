@@ -105,9 +105,23 @@ def test_remote_and_nonsense_locations():
     ("CPR certification within 1 year of hire is required", None),                # a deadline, not experience
     ("Current certification within 1 Year Required", None),
     ("Seven years of accounting experience; a master's degree can substitute for one year of experience.", 7),
+    ("High school diploma required1-3 years of payroll experience", 1),            # glued to the word before
+    ("Master's degree preferred· A minimum of 8 years of plant experience", 8),   # a bullet ends the clause
 ])
 def test_years_in_numerals_and_words(text, years):
     assert read_years(text).min_years == years
+
+
+def test_years_in_the_role_text_and_list_items_next_to_boilerplate(intake):
+    req = intake.from_text("Associate Attorney\nMiami, FL\nWe are seeking an attorney with at least 3 years of "
+                           "litigation experience.\nRequirements:\n- Florida Bar admission\n- Legal research")
+    assert req.min_years == 3                              # said before the requirements, still required
+    brag = intake.from_text("Receptionist\nJupiter, FL\nWith over 40 years of experience, Acme has built homes. "
+                            "Backed by 20 years of research.\nRequirements:\n- Answer phones")
+    assert brag.min_years is None                          # the company's years, not the candidate's
+    p = read_posting("Cleaner\nDayton, OH\nRequired Qualifications:· Pass a background check· Minimum 3 Years "
+                     "Experience· Able to lift 25 pounds")
+    assert "Minimum 3 Years Experience" in p.text_of("requirements")   # not moved to EEO with its neighbour
 
 
 def test_desired_qualifications_heading_is_one_preferred_section():
