@@ -67,8 +67,9 @@ MANAGER_PENALTY = 0.4
 SEM_TITLE_WEIGHT = 0.5      # MiniLM cosine of the posting's title with the occupation's names
 SEM_TEXT_WEIGHT = 0.5       # ... and with the occupation's own text (description, first tasks)
 SEM_CANDIDATES = 10
+# "executive" and "officer" alone name no boss: Account Executive, Loan Officer (Chief Executive Officer has "chief")
 _BOSS = re.compile(r"\b(?:manager|mgr|director|head|chief|supervisor|superintendent|foreman|forewoman|president|vp|"
-                   r"officer|executive|principal|owner|administrator|lead|leader|ceo|cfo|coo|cto|cio|cmo|dean|"
+                   r"principal|owner|administrator|lead|leader|ceo|cfo|coo|cto|cio|cmo|dean|"
                    r"controller|treasurer|commissioner|chair|captain|boss|partner)\b", re.IGNORECASE)
 
 

@@ -249,6 +249,12 @@ def test_an_occupation_named_by_its_own_title_over_the_taxonomys_alias_pick(inta
     assert choice.code == "43-6014.00"           # not Executive Secretaries and Executive Administrative Assistants
 
 
+def test_executive_or_officer_alone_names_no_manager(intake):
+    sales = "Sell advertising airtime and digital ad packages to local businesses; meet sales quotas."
+    assert intake.resolver.resolve("Media Sales Executive", sales).code == "41-3011.00"   # not Advertising Managers
+    assert intake.resolver.resolve("Chief Executive Officer", "Lead the company and report to the board.").code == "11-1011.00"
+
+
 def test_broad_occupation_over_its_specialisation_and_a_generic_description(intake):
     choice = intake.resolver.resolve("Freelance Writer", "Write blog posts, newsletters and website copy for our clients.")
     assert choice.code == "27-3043.00"                  # Writers and Authors, not Poets, Lyricists and Creative Writers
