@@ -59,6 +59,7 @@ TEXT_WEIGHT = 1.0
 TEXT_CANDIDATES = 30
 DOUBT = 0.5
 OFFICIAL_BONUS = 0.3
+HEAD_MISMATCH = 0.5       # a title-words match without the title's head noun counts half
 OWN_TITLE_BONUS = 0.3     # the occupation's own name says the title ("Administrative Assistants" of Secretaries and ...)
 PRIOR_WEIGHT = 0.4
 SPECIAL_PENALTY = 0.2
@@ -310,7 +311,9 @@ class OccupationResolver:
         return out[:k] if k else out
 
     def _overlap(self, keys: list[str], code: str) -> tuple[float, str, str]:
-        """IDF-weighted Jaccard of the title's words with the occupation's closest title (0..1)."""
+        """IDF-weighted Jaccard of the title's words with the occupation's closest title (0..1), halved
+        (``HEAD_MISMATCH``) when that title lacks the posting title's head noun: a rare modifier shared
+        ("bilingual") says less than the job word ("assistant")."""
         best, alias, best_key = 0.0, "", ""
         for key in keys[:4]:
             tw = set(key.split())
@@ -319,6 +322,8 @@ class OccupationResolver:
                 inter = sum(self.taxonomy.title_word_idf(t) for t in tw & aw)
                 if inter:
                     score = inter / sum(self.taxonomy.title_word_idf(t) for t in tw | aw)
+                    if key.split()[-1] not in aw:
+                        score *= HEAD_MISMATCH
                     if score > best:
                         best, alias, best_key = score, a, key
         return 0.9 * best, alias, best_key

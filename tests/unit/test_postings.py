@@ -255,6 +255,12 @@ def test_executive_or_officer_alone_names_no_manager(intake):
     assert intake.resolver.resolve("Chief Executive Officer", "Lead the company and report to the board.").code == "11-1011.00"
 
 
+def test_title_words_without_the_head_noun_count_less(intake):
+    choice = intake.resolver.resolve("Bilingual Sales Assistant", "Assist the sales team with quotes, orders and "
+                                     "customer calls in English and Spanish; enter orders; follow up with customers.")
+    assert choice.code[:2] == "41"                     # a sales job, not a "bilingual teacher"
+
+
 def test_broad_occupation_over_its_specialisation_and_a_generic_description(intake):
     choice = intake.resolver.resolve("Freelance Writer", "Write blog posts, newsletters and website copy for our clients.")
     assert choice.code == "27-3043.00"                  # Writers and Authors, not Poets, Lyricists and Creative Writers
