@@ -94,7 +94,7 @@ def _preferred(sent: str, start: int, end: int) -> bool:
     """Whether the years at ``sent[start:end]`` are only preferred: a preference word in their own clause
     ("3 years preferred", "ideally 5+ years"), or a clause of its own that is nothing else (", a plus");
     "5+ years of payroll experience, Paychex preferred" prefers Paychex, not the years."""
-    if _PREFERRED_TAG.search(sent):
+    if _PREFERRED_TAG.search(sent, end):      # after the years: it closes their list (before: another item's)
         return True
     bounds = [0] + [m.end() for m in re.finditer(r"[,;]\s*|\s[-–]\s", sent)] + [len(sent) + 1]
     for lo, hi in zip(bounds, bounds[1:]):

@@ -100,6 +100,7 @@ def test_remote_and_nonsense_locations():
     ("Minimum (1) year of office experience, preferably in a law firm.", 1),       # kind of experience preferred
     ("4 or more years of payroll experience, ADP preferred.", 4),                  # ADP preferred, not the years
     ("2+ years in retail, hospitality or sales (preferred).", None),               # the tag covers the list
+    ("Degree in logistics (preferred) or related field, or equivalent  3-5 years of warehouse experience", 3),
     ("AT LEAST ONE YEAR OF EXPERIENCE PREFERREDA valid license", None),            # glued to the next line
     ("Degree in biology.EXPERIENCE: Five (5) years of lab work", 5),               # glued sentence end
     ("CPR certification within 1 year of hire is required", None),                # a deadline, not experience
