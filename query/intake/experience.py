@@ -33,7 +33,10 @@ _EXPERIENCE_CUE = re.compile(
 _NOT_EXPERIENCE = re.compile(
     r"\b(?:years? old|years? of age|age\b|in business|founded|since \d{4}|anniversary|history|warranty|"
     r"(?:contract|lease) term|commitment|vesting|we(?:'ve| have)|our (?:company|team|firm|clients)|for over|"
-    r"serving|served|established|old)\b", re.IGNORECASE)
+    r"serving|served|established|old|legacy|heritage|tradition|track record|period of|duration of)\b", re.IGNORECASE)
+# "4 years of education above high school", "one year of full-time academic study": schooling, not experience
+_SCHOOLING = re.compile(r"\b(?:education|study|studies|college|university|school(?:ing)?|coursework|degree)\b",
+                        re.IGNORECASE)
 # "PREFERREDA working knowledge", "PreferredExperience": a heading or a line glued to the next one
 _PREFERRED = re.compile(r"\b(?:preferred(?-i:(?=[A-Z]))|(?:preferred|prefer|a plus|plus\b(?!\s+years)|desired|desirable|ideally|"
                         r"ideal|nice to have|bonus|helpful|advantageous|welcome|would be great|strongly considered)\b)",
@@ -128,7 +131,8 @@ def mentions(text: str, *, preferred_section: bool = False, terse: bool = False,
         if found:
             continue
         spans = [(m, _number(m.group("lo"))) for m in _YEARS.finditer(sent)]
-        spans += [(m, 1.0) for m in _A_YEAR.finditer(sent)]
+        # "One year of study": one statement, read once (a second, what-less reading would escape the checks)
+        spans += [(m, 1.0) for m in _A_YEAR.finditer(sent) if not any(y.start() <= m.start() < y.end() for y, _ in spans)]
         for m, lo in spans:
             if isinstance(m.re, re.Pattern) and m.re is _YEARS and m.group("month"):
                 lo = round(lo / 12, 2)
@@ -161,6 +165,8 @@ def mentions(text: str, *, preferred_section: bool = False, terse: bool = False,
                 what = re.split(r"\s+(?:and|or|with|in|is|are|required|preferred|experience|as well)\b|,", what)[0].strip()
                 if _GENERAL.match(what) or what.lower() in ("", "the", "a", "an"):
                     what = None
+            if what and _SCHOOLING.search(what):
+                continue
             required = (not preferred_section and not _preferred(sent, m.start(), m.end())
                         or bool(_REQUIRED_TAG.search(sent)))
             if 0 <= lo <= 40:
@@ -183,7 +189,7 @@ def read_years(required_text: str, preferred_text: str = "", *, terse: bool = Fa
         lo = max(m.years for m in specific)
     pref = [m.years for m in ms if not m.required]
     per_skill = tuple(dict.fromkeys((m.what, m.years) for m in specific))
-    if lo is not None and lo == 0 and hi is None:
+    if lo is not None and lo == 0:            # "0-2 years": no experience required
         lo = None
     return YearsRequirement(lo, hi, per_skill, max(pref) if pref else None, tuple(ms))
 

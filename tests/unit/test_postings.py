@@ -108,6 +108,10 @@ def test_remote_and_nonsense_locations():
     ("Seven years of accounting experience; a master's degree can substitute for one year of experience.", 7),
     ("High school diploma required1-3 years of payroll experience", 1),            # glued to the word before
     ("Master's degree preferred· A minimum of 8 years of plant experience", 8),   # a bullet ends the clause
+    ("The Jewelry Group has a 20+ year legacy of sourcing brands.", None),         # the company's years
+    ("Dedicate 15 hours a week over a period of 3-4 months of mentored work.", None),   # the job's own length
+    ("0-2 years of customer service experience", None),                            # none required
+    ("Four years of education above high school, or one year of office experience.", 1),   # schooling is not work
 ])
 def test_years_in_numerals_and_words(text, years):
     assert read_years(text).min_years == years
