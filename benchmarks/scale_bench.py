@@ -1,0 +1,131 @@
+"""A whole index at scale without encoding it here: server memory per profile and search latency.
+
+    python -m benchmarks.scale_bench --profiles 100000 --vector-kind ivf-sq8        # ~10 min on 2 cores
+
+Generates N synthetic profiles (once, under var/bench/scale-<N>), indexes them with imported vectors
+(``talentsearch index --vectors``: the MiniLM vectors of the 20k suite, grown by jitter as in
+``benchmarks/vectors_bench.py``, so no profile is encoded here; they are not tied to these profiles'
+texts, so this measures memory and speed, not relevance), then opens the engine in a fresh process as the
+server does (memory-mapped store and, for ivf kinds, vectors), warms it and runs the generated judged
+queries in hybrid and lexical mode. Reports resident memory added per profile (anonymous and file-backed),
+p50/p95 per mode, and the ingest timings. Writes benchmarks/results/scale-<N>-<kind>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from benchmarks.common import ROOT, load_queries, stamp
+from benchmarks.vectors_bench import SUITE, grow, real_vectors
+
+
+def prepare(n: int, seed: int, kind: str) -> tuple[Path, Path, dict | None]:
+    from benchmarks.synth import generate
+    from indexer.build import IndexConfig, current_version, ingest
+    from indexer.vectors import VectorIndexConfig
+
+    work = ROOT / "var" / "bench" / f"scale-{n}"
+    corpus, index_dir = work / "corpus", work / f"index-{kind}"
+    if not (corpus / "manifest.json").exists():
+        print(f"generating {n:,} profiles into {corpus} ...", flush=True)
+        generate(corpus, profiles=n, seed=seed, progress=True)
+    report = None
+    if current_version(index_dir) is None:
+        vectors_path = work / "vectors.parquet"
+        if not vectors_path.exists():
+            ids = pq.read_table(corpus / "profiles.parquet", columns=["candidate_id"]).column("candidate_id")
+            vectors = grow(real_vectors(SUITE / "index"), len(ids), seed=seed)
+            table = pa.table({"candidate_id": ids,
+                              "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), vectors.shape[1])})
+            pq.write_table(table.replace_schema_metadata({"model": "sentence-transformers/all-MiniLM-L6-v2"}), vectors_path)
+        as_of = dt.date.fromisoformat(json.loads((corpus / "manifest.json").read_text())["as_of"])
+        print(f"indexing into {index_dir} (vectors imported, kind {kind}) ...", flush=True)
+        t0 = time.perf_counter()
+        rep = ingest([corpus / "profiles.parquet"], index_dir,
+                     IndexConfig(as_of=as_of, vectors=VectorIndexConfig(kind=kind, use_gpu="never")),
+                     progress=True, vectors=vectors_path)
+        report = {"seconds": {k: round(v, 1) for k, v in rep.seconds.items()}, "total_s": round(time.perf_counter() - t0, 1),
+                  "profiles": rep.total, "vectors_imported": rep.vectors_imported}
+    return corpus, index_dir, report
+
+
+def _serve_child(index_dir: str, corpus: str, n_queries: int) -> dict:
+    """In a fresh process: open, warm and query the engine as the server does."""
+    from api.settings import Settings
+    from api.wiring import build_engine
+    from query.lang.filters import Filters
+    from ranking.search.pipeline import SearchRequest
+
+    def rss() -> dict:
+        fields = dict(line.split(":", 1) for line in open("/proc/self/status") if line.startswith(("VmRSS", "RssAnon", "RssFile")))
+        return {k: int(v.split()[0]) * 1024 for k, v in fields.items()}
+
+    queries = load_queries(Path(corpus))[:n_queries]
+    base = rss()
+    t0 = time.perf_counter()
+    engine = build_engine(Settings(index_dir=Path(index_dir), vector_mmap=True), ltr=False)
+    engine.warm()
+    start_s = time.perf_counter() - t0
+    warmed = rss()
+    out = {"start_s": round(start_s, 2)}
+    for mode in ("hybrid", "lexical"):
+        ms = []
+        for q in queries:
+            req = SearchRequest(query=q["query"], mode=mode, k=20, filters=Filters(tenant_id=q.get("tenant_id")))
+            t = time.perf_counter()
+            engine.search(req)
+            ms.append((time.perf_counter() - t) * 1000)
+        out[mode] = {"p50_ms": round(float(np.percentile(ms, 50)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1)}
+    after = rss()
+    profiles = len(engine.reader.snapshot().store)
+    out["profiles"] = profiles
+    out["resident_added_mb"] = {k: round((after[k] - base[k]) / 2**20, 1) for k in base}
+    out["bytes_per_profile"] = {
+        "after_warm": {k: round((warmed[k] - base[k]) / profiles) for k in base},
+        "after_queries": {k: round((after[k] - base[k]) / profiles) for k in base},
+    }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--profiles", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--vector-kind", default="ivf-sq8", choices=("flat", "hnsw", "ivf-sq8", "ivf-pq"))
+    ap.add_argument("--queries", type=int, default=240)
+    args = ap.parse_args(argv)
+    if not (SUITE / "index" / "CURRENT").exists():
+        print(f"no suite index at {SUITE / 'index'}: run python -m benchmarks.querygen --profiles 20000 first", file=sys.stderr)
+        return 2
+    corpus, index_dir, ingest_report = prepare(args.profiles, args.seed, args.vector_kind)
+    print("serving in a fresh process ...", flush=True)
+    child = subprocess.run([sys.executable, "-c", "import json; from benchmarks.scale_bench import _serve_child; "
+                            f"print(json.dumps(_serve_child({str(index_dir)!r}, {str(corpus)!r}, {args.queries})))"],
+                           cwd=ROOT, capture_output=True, text=True)
+    if child.returncode:
+        print(child.stderr[-3000:], file=sys.stderr)
+        return 1
+    served = json.loads(child.stdout.strip().splitlines()[-1])
+    result = {"benchmark": "scale", **stamp(), "profiles": args.profiles, "vector_kind": args.vector_kind,
+              "ingest": ingest_report, "serve": served}
+    out = ROOT / "benchmarks" / "results" / f"scale-{args.profiles}-{args.vector_kind}.json"
+    out.write_text(json.dumps(result, indent=2))
+    b = served["bytes_per_profile"]["after_queries"]
+    print(f"{served['profiles']:,} profiles, vectors {args.vector_kind}: server start {served['start_s']} s; resident "
+          f"{b['VmRSS']:,} B/profile ({b['RssAnon']:,} anonymous, {b['RssFile']:,} file-backed); hybrid p50/p95 "
+          f"{served['hybrid']['p50_ms']}/{served['hybrid']['p95_ms']} ms, lexical {served['lexical']['p50_ms']}/"
+          f"{served['lexical']['p95_ms']} ms; wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
