@@ -24,10 +24,11 @@ class Settings(BaseSettings):
     encoder_threads: int | None = None
     vector_kind: str = Field("auto", pattern="^(auto|flat|hnsw|ivf-sq8|ivf-pq)$")
     vector_nlist: int | None = Field(None, ge=1)     # ivf kinds: inverted lists (None: sqrt(n))
-    vector_nprobe: int = Field(64, ge=1)             # ivf kinds: lists searched per query
+    vector_nprobe: int | None = Field(None, ge=1)    # ivf kinds: lists searched (None: a quarter, at least 64)
     vector_pq_m: int = Field(48, ge=1)               # ivf-pq: bytes per vector
     vector_mmap: bool = True                         # ivf kinds: the server memory-maps the inverted lists
-    hnsw_threshold: int = 200_000
+    hnsw_threshold: int = 200_000                    # "auto": flat below this many vectors ...
+    vector_auto_large: str = Field("ivf-sq8", pattern="^(flat|hnsw|ivf-sq8|ivf-pq)$")   # ... this at or above
     use_gpu: str = Field("auto", pattern="^(auto|never|always)$")
     as_of: dt.date | None = None
     host: str = "127.0.0.1"
@@ -74,7 +75,7 @@ class Settings(BaseSettings):
     def vector_config(self) -> VectorIndexConfig:
         return VectorIndexConfig(kind=self.vector_kind, hnsw_threshold=self.hnsw_threshold, use_gpu=self.use_gpu,
                                  nlist=self.vector_nlist, nprobe=self.vector_nprobe, pq_m=self.vector_pq_m,
-                                 mmap=self.vector_mmap)
+                                 mmap=self.vector_mmap, auto_large=self.vector_auto_large)
 
     def index_config(self) -> IndexConfig:
         return IndexConfig(as_of=self.as_of, encoder=self.encoder_config(), vectors=self.vector_config(),

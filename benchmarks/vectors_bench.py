@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
     ap.add_argument("--hnsw-max", type=int, default=100_000, help="skip hnsw above this size (its build is slow here)")
-    ap.add_argument("--nprobe", type=int, default=64)
+    ap.add_argument("--nprobe", type=int, default=None, help="ivf lists searched (default: the index's own)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     if not (SUITE / "index" / "CURRENT").exists():

@@ -196,7 +196,9 @@ def test_auto_kind_follows_the_threshold(flat_data):
     ids, vectors, _ = flat_data
     assert FaissVectorIndex.build(ids, vectors, VectorIndexConfig(use_gpu="never")).kind == "flat"
     small = VectorIndexConfig(hnsw_threshold=1000, hnsw_m=8, ef_construction=40, use_gpu="never")
-    assert FaissVectorIndex.build(ids, vectors, small).kind == "hnsw"
+    assert FaissVectorIndex.build(ids, vectors, small).kind == "ivf-sq8"
+    graph = VectorIndexConfig(hnsw_threshold=1000, auto_large="hnsw", hnsw_m=8, ef_construction=40, use_gpu="never")
+    assert FaissVectorIndex.build(ids, vectors, graph).kind == "hnsw"
     assert FaissVectorIndex(32).kind == "flat" and len(FaissVectorIndex(32)) == 0
 
 
@@ -415,6 +417,7 @@ def test_ivf_upsert_remove_and_memory_mapped_reload(ivf_data, tmp_path):
     index.save(tmp_path / "d")
     manifest = json.loads((tmp_path / "d" / "manifest.json").read_text())
     assert manifest["kind"] == "faiss-ivf-sq8" and manifest["params"]["nprobe"] == 8 and manifest["params"]["nlist"] > 1
+    assert FaissVectorIndex.load(tmp_path / "d", VectorIndexConfig(use_gpu="never")).nprobe == max(64, manifest["params"]["nlist"] // 4)
     mapped = FaissVectorIndex.load(tmp_path / "d", VectorIndexConfig(nprobe=8, mmap=True, use_gpu="never"), writable=False)
     assert len(mapped) == len(index)
     for q in queries[:10]:
