@@ -273,8 +273,8 @@ def _id_digests(ids) -> np.ndarray:
 
 def _code_array(array: pa.Array, codes: dict[str, int]) -> np.ndarray:
     """int32 code of each value of ``array`` in ``codes`` (-1 for null or unknown), vectorised."""
-    if not len(array):
-        return np.zeros(0, np.int32)
+    if not len(array) or not codes:
+        return np.full(len(array), -1, np.int32)
     keys = pa.array(list(codes), pa.string())
     values = np.fromiter(codes.values(), dtype=np.int32, count=len(codes))
     pos = np.asarray(pc.fill_null(pc.index_in(array.cast(pa.string()), value_set=keys), -1), dtype=np.int64)

@@ -36,3 +36,18 @@ def test_a_digest_collision_is_never_taken_for_a_match(small_index, monkeypatch)
     ids = st.table.column("candidate_id").to_pylist()
     assert st.rows_of(ids[::-1]).tolist() == list(range(len(ids)))[::-1]
     assert st.rows_of(["nobody"]).tolist() == [-1]
+
+
+def test_a_corpus_without_companies_or_tenants(tmp_path):
+    """Documents with no positions (a benchmark's abstracts): every code is 'none', nothing fails."""
+    import json
+
+    from indexer.build import IndexConfig, ingest
+    from tests.unit.test_ingest_robustness import HashEncoder
+
+    (tmp_path / "docs.jsonl").write_text("".join(json.dumps({"candidate_id": f"d{i}", "headline": f"Title {i}",
+                                                             "summary": "text"}) + "\n" for i in range(3)))
+    ingest([tmp_path / "docs.jsonl"], tmp_path / "idx", IndexConfig(), progress=False, encoder=HashEncoder())
+    st = ProfileStore.load(current_version(tmp_path / "idx"))
+    assert st.company_codes == {} and (st.columns.company[st.columns.alive] == -1).all()
+    assert st.rows_of(["d2", "d0"]).tolist() == [2, 0]
