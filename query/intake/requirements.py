@@ -10,14 +10,15 @@ labels the taxonomy ships), skills to canonical O*NET technology-skill names
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
+from query.intake.credentials import credential_phrases
 from query.intake.experience import read_years
-from query.intake.location import PostingLocation, looks_like_location, read_location
+from query.intake.location import PostingLocation, looks_like_location, read_location, us_states
 from query.intake.occupation import OccupationResolver, title_candidates
 from query.intake.phrases import cue_phrases
 from query.intake.posting import Posting, clean_markup, read_posting
-from query.intake.skills import COMPETENCY, SKILL_KINDS, SkillExtractor
+from query.intake.skills import COMPETENCY, CREDENTIAL, SKILL_KINDS, SkillExtractor
 from records.errors import FilterError, QueryError
 from records.geo import resolve_place
 from records.schema import SENIORITY_LEVELS
@@ -26,6 +27,7 @@ from records.taxonomy import Taxonomy, seniority_hint
 DEFAULT_RADIUS_KM = 50.0
 DUTY_KINDS = ("technology",)
 _MILES = 1.609344
+_STATE_WORDS = frozenset(us_states())
 
 
 class IntakeError(QueryError):
@@ -107,6 +109,9 @@ _RADIUS = re.compile(r"\b(?:within|up to|max(?:imum)?|radius of)\s+(\d{1,4})\s*(
                      re.IGNORECASE)
 _PLACE = re.compile(r"\b(?:in|near|around|based in|located in|close to|commutable to)\s+"
                     r"(?P<place>[A-Z][\w'’.-]*(?:[ -][A-Z][\w'’.-]*){0,3}(?:,\s*[A-Z]{2}\b)?)")
+# a sentence ends at . ! ? ; before a space, at a bullet, or where a glued item starts ("techniques.· Familiarity",
+# "skills.Experience"): one "is a plus" must not make a whole bulleted line preferred
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\s*[•·▪●◦]\s*|(?<=[a-z)][.!?;])(?=[A-Z])")
 _NICE = re.compile(r"\b(?:nice[- ]to[- ]have|nice to haves|bonus|a plus|is a plus|are a plus|preferred|ideally|"
                    r"desirable|advantageous|would be great|optional)\b", re.IGNORECASE)
 _COMPANY = r"(?P<company>[A-Z][\w&.'’-]*(?:\s[A-Z][\w&.'’-]*){0,3})"
@@ -318,12 +323,15 @@ class Intake:
                     nice_mode = preferred
                 if re.match(r"\s*(?:nice[- ]to[- ]have|bonus|preferred|plus)\b", line, re.IGNORECASE):
                     nice_mode = True
-                for sentence in re.split(r"(?<=[.!?;])\s+", line):
+                for sentence in _SENTENCE.split(line):
                     bucket = nice if (nice_mode or _NICE.search(sentence)) else must
                     if preferred is not None:
                         for phrase in self._phrases(sentence, titles):
                             bucket.append(phrase)
                             kinds.setdefault(phrase, "phrase")        # as written: no dictionary names it
+                        for cred in self._credentials(sentence):
+                            bucket.append(cred)
+                            kinds.setdefault(cred, CREDENTIAL)
                     for m in self.extractor.extract(sentence):
                         if preferred is None and m.kind not in DUTY_KINDS:
                             continue          # duties name tools the job plainly uses, not every domain word
@@ -339,6 +347,19 @@ class Intake:
         must = _dedupe(must)
         nice = [s for s in _dedupe(nice) if s.casefold() not in {m.casefold() for m in must}]
         return must, nice, list(dict.fromkeys(comps)), kinds
+
+    def _credentials(self, sentence: str) -> list[str]:
+        """Licences and certifications the lexicon lacks ("mechanical license"); the lexicon's own are skipped."""
+        out = []
+        for name in credential_phrases(sentence, is_occupation=self._is_occupation, states=_STATE_WORDS):
+            if any(m.kind == CREDENTIAL or m.text.lower() == name.lower() for m in self.extractor.extract(name)):
+                continue          # "RN license", "CDL": the dictionary reads it under its canonical name
+            out.append(name)
+        return out
+
+    def _is_occupation(self, text: str) -> bool:
+        m = self.taxonomy.match_title(text)
+        return m is not None and m.score >= 1.0 and self.taxonomy.normalize_skill(text) is None
 
     def _phrases(self, sentence: str, titles: list[str]) -> list[str]:
         """Cue phrases the dictionaries do not cover ("knowledge of personal injury litigation"), as written."""

@@ -224,3 +224,19 @@ def test_postings_with_nothing_but_separators_after_a_section_are_an_intake_erro
     from records.errors import QueryError
     with pytest.raises((IntakeError, PolicyViolationError, QueryError)):
         QueryGenerator().generate(text=text, title="")
+
+
+def test_one_preferred_clause_does_not_make_a_bulleted_line_preferred(intake):
+    text = ("Data Analyst Intern\nGreensboro, NC\nRequirements:\n· Familiarity with data visualization tools (e.g., "
+            "Tableau, Power BI).· Expertise in Microsoft Excel.· A creative approach to problem-solving is a plus.")
+    req = intake.from_text(text)
+    assert {"Tableau", "Microsoft Excel"} <= set(req.must_have)
+
+
+def test_credentials_the_lexicon_lacks_are_must_haves(intake):
+    text = ("HVAC Service Technician\nSt. Paul, MN\nRequirements:\nMinimum 5 years on the job with mechanical license.\n"
+            "Valid driver's license.")
+    req = intake.from_text(text)
+    kinds = dict(req.skill_kinds)
+    assert "Mechanical license" in req.must_have and kinds["Mechanical license"] == "credential"
+    assert "Driver's license" in req.must_have and "Driver's license" == req.must_have[req.must_have.index("Driver's license")]
