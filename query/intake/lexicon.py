@@ -307,10 +307,16 @@ GENERIC = frozenset({
     "personal injury", "case management", "primary care", "behavioral health", "medication management", "emr", "ehr"})
 
 
-def is_abbreviation(form: str) -> bool:
-    """Short letter forms ("rn", "cdl", "pos") count only when written in capitals ("RN", "CDL")."""
+def is_abbreviation(form: str, canonical: str | None = None) -> bool:
+    """Short letter forms ("rn", "cdl", "pos") count only when written in capitals ("RN", "CDL"). With its
+    ``canonical`` name, a short form is an abbreviation only when the canonical name writes it in capitals
+    ("RN license", "CPA", "PALS certification"): "agile" (Agile) and "lean" are words, not acronyms."""
     core = form.replace("-", "").replace("/", "").replace(".", "").replace("+", "").replace("(", "").replace(")", "")
-    return " " not in form and len(core) <= 5 and core.isalpha()
+    if " " in form or len(core) > 5 or not core.isalpha():
+        return False
+    if canonical is not None and not canonical.isupper():
+        return form.upper() in canonical.replace("(", " ").replace(")", " ").split()
+    return True
 
 
 @functools.lru_cache(maxsize=1)

@@ -116,6 +116,7 @@ def test_years_per_skill_and_the_readme_request(intake):
     ("We have a salesforce of 40 reps.", {"Salesforce software"}),
     ("Work in a FAST-PACED environment with a CALM attitude.", {"Final approach spacing tool FAST"}),
     ("Word of mouth matters; access to data.", {"Microsoft Word", "Microsoft Access"}),
+    ("We have a SPARK in every team.", {"Apache Spark"}),          # a word in capitals, outside a list of tools
 ])
 def test_common_words_are_not_products(extractor, text, absent):
     assert not absent & set(extractor.skills(text, kinds=("technology", "knowledge", "credential")))
@@ -128,6 +129,9 @@ def test_common_words_are_not_products(extractor, text, absent):
     ("CPA required; phlebotomy experience a plus.", {"CPA", "Phlebotomy"}),
     ("Current RN license and BLS.", {"RN license", "BLS certification"}),
     ("Fluent in Spanish.", {"Spanish"}),
+    ("Knowledge of Microsoft products (Word, Excel, Outlook).", {"Microsoft Word", "Microsoft Excel", "Microsoft Outlook"}),
+    ("Hands-on experience with SQL, Redshift, Python, SPARK and Kafka.", {"Apache Spark"}),   # capitals in a list
+    ("Able to work in a fast-paced, agile environment.", {"Agile"}),    # "agile" is a word, not an acronym
 ])
 def test_domain_skills_and_credentials_are_found(extractor, text, present):
     assert present <= set(extractor.skills(text, kinds=("technology", "knowledge", "credential", "language")))
