@@ -19,7 +19,9 @@ from query.intake.occupation import OccupationResolver, title_candidates
 from query.intake.phrases import cue_phrases
 from query.intake.posting import Posting, clean_markup, read_posting
 from query.intake.skills import COMPETENCY, CREDENTIAL, SKILL_KINDS, SkillExtractor
-from records.errors import FilterError, QueryError
+from query.intake.span_skills import learned_skills
+from query.intake.spans import SpanTagger
+from records.errors import BackendUnavailableError, FilterError, NotFoundError, QueryError
 from records.geo import resolve_place
 from records.schema import SENIORITY_LEVELS
 from records.taxonomy import Taxonomy, seniority_hint
@@ -134,10 +136,23 @@ _NOT_PLACES = frozenset({"The", "We", "Our", "You", "Your", "This", "Must", "Nic
 class Intake:
     """Turns job descriptions or structured fields into normalised ``HiringRequirements``."""
 
-    def __init__(self, taxonomy: Taxonomy | None = None, extractor: SkillExtractor | None = None):
+    def __init__(self, taxonomy: Taxonomy | None = None, extractor: SkillExtractor | None = None, *,
+                 spans: SpanTagger | bool = True):
+        """``spans``: the learned span tagger read as a recall source in requirement sections (True: the shipped
+        model, when present; False: dictionaries and cue phrases only)."""
         self.taxonomy = taxonomy or Taxonomy.load()
         self.extractor = extractor or SkillExtractor(self.taxonomy)
         self._resolver: OccupationResolver | None = None
+        self._spans = spans
+
+    @property
+    def tagger(self) -> SpanTagger | None:
+        if self._spans is True:
+            try:
+                self._spans = SpanTagger.load()
+            except (NotFoundError, BackendUnavailableError):
+                self._spans = False            # no model shipped: the dictionaries alone
+        return self._spans or None
 
     @property
     def resolver(self) -> OccupationResolver:
@@ -332,7 +347,13 @@ class Intake:
                         for cred in self._credentials(sentence):
                             bucket.append(cred)
                             kinds.setdefault(cred, CREDENTIAL)
-                    for m in self.extractor.extract(sentence):
+                    mentions = self.extractor.extract(sentence)
+                    if preferred is not None and self.tagger is not None:
+                        covered = [m.text for m in mentions] + [m.canonical for m in mentions] + bucket + titles
+                        for phrase in learned_skills(self.tagger, sentence, covered=covered, common=self.extractor.common):
+                            bucket.append(phrase)
+                            kinds.setdefault(phrase, "phrase")        # as written: a learned span
+                    for m in mentions:
                         if preferred is None and m.kind not in DUTY_KINDS:
                             continue          # duties name tools the job plainly uses, not every domain word
                         if m.kind == COMPETENCY:
