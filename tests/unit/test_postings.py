@@ -178,6 +178,20 @@ def test_strict_query_is_title_and_a_minimum_of_the_top_skills(intake):
     assert node is not None
 
 
+def test_strict_query_never_stands_on_licences_and_phrases_alone(intake):
+    from dataclasses import replace
+
+    base = intake.from_fields({"titles": ["Respiratory Therapist"], "must_have": []})
+    alone = replace(base, must_have=("BLS certification", "Carry objects or materials"),
+                    skill_kinds=(("BLS certification", "credential"), ("Carry objects or materials", "phrase")))
+    strict = OfflinePlanner(intake.taxonomy).strict(alone)
+    assert "BLS" not in strict.query and "no must-have skill" in strict.rationale
+    mixed = replace(alone, must_have=("Mechanical ventilation", *alone.must_have),
+                    skill_kinds=(("Mechanical ventilation", "knowledge"), *alone.skill_kinds))
+    strict = OfflinePlanner(intake.taxonomy).strict(mixed)
+    assert "Mechanical ventilation" in strict.query and "BLS" in strict.query     # an extra alternative
+
+
 def test_bad_input_is_read_with_notes_or_refused_clearly(intake):
     html = "<h1>Data Analyst</h1><p>Chicago, IL</p><ul><li>Requirements: SQL and Tableau</li></ul>"
     req = intake.from_text(html)
