@@ -132,6 +132,8 @@ def test_common_words_are_not_products(extractor, text, absent):
     ("Knowledge of Microsoft products (Word, Excel, Outlook).", {"Microsoft Word", "Microsoft Excel", "Microsoft Outlook"}),
     ("Hands-on experience with SQL, Redshift, Python, SPARK and Kafka.", {"Apache Spark"}),   # capitals in a list
     ("Able to work in a fast-paced, agile environment.", {"Agile"}),    # "agile" is a word, not an acronym
+    ("Must have a clean driving record.", {"Driver's license"}),
+    ("Type at least 45 WPM.", {"Typing"}),
 ])
 def test_domain_skills_and_credentials_are_found(extractor, text, present):
     assert present <= set(extractor.skills(text, kinds=("technology", "knowledge", "credential", "language")))
@@ -142,6 +144,13 @@ def test_cue_phrases_name_what_no_dictionary_does():
         "personal injury litigation", "case management"]
     assert cue_phrases("Must have experience working in a fast-paced environment") == []
     assert cue_phrases("Proficiency with 3Shape and dental implant design") == ["3Shape", "dental implant design"]
+
+
+def test_a_generic_tail_after_an_ordinary_word_is_the_skill(extractor):
+    common = extractor.common
+    assert cue_phrases("Knowledge and experience with power tools, hand tools, ladders", common=common)[:2] == [
+        "power tools", "hand tools"]
+    assert cue_phrases("Experience with computer systems", common=common) == []
 
 
 @pytest.mark.parametrize("title, code", [
