@@ -42,8 +42,9 @@ EXTRACTORS = ("dictionary", "learned", "union")
 OUT_NAMES = {"dictionary": "skillspan-dev.json", "learned": "skillspan-dev-learned.json",
              "union": "skillspan-dev-union.json"}
 # Union overlap F1 on dev (3,174 sentences) with the shipped taxonomy and model, and the tolerance.
-# The dictionary's follows query/intake/skills.py (0.41 at ec4c63a, 0.35 at d48a269: precision over recall).
-EXPECTED = {"dictionary": (0.35, 0.02), "learned": (0.720, 0.01), "union": (0.70, 0.02)}
+# The dictionary's follows query/intake/skills.py (0.41 at ec4c63a, 0.35 at d48a269: precision over recall; 0.37 with
+# capitals in lists, product lists and "agile" read as a word).
+EXPECTED = {"dictionary": (0.37, 0.02), "learned": (0.720, 0.01), "union": (0.70, 0.02)}
 DESCRIPTIONS = {"dictionary": "query.intake.skills.SkillExtractor (O*NET technology skills + competency lexicon)",
                 "learned": "query.intake.spans.SpanTagger (CRF trained on SkillSpan train)",
                 "union": "dictionary spans + learned spans overlapping none of them"}

@@ -85,7 +85,8 @@ _CREDENTIALS: dict[str, tuple[str, ...]] = {
     "CDL": ("cdl", "commercial driver's license", "commercial drivers license", "commercial driver license",
             "class a cdl", "cdl class a", "cdl-a", "class b cdl", "cdl class b", "cdl-b"),
     "Driver's license": ("driver's license", "drivers license", "driver license", "valid driver's license",
-                         "valid drivers license", "driving license"),
+                         "valid drivers license", "driving license", "clean driving record", "good driving record",
+                         "safe driving record", "acceptable driving record", "motor vehicle record"),
     "Forklift certification": ("forklift certification", "forklift certified", "forklift license"),
     "CPA": ("cpa", "certified public accountant", "cpa license"),
     "CMA (management accountant)": ("certified management accountant",),
@@ -210,6 +211,7 @@ _KNOWLEDGE: dict[str, tuple[str, ...]] = {
     "Mortgage lending": ("mortgage lending", "mortgage", "loan origination", "mortgage loan origination"),
     "Billing": ("billing", "invoicing"),
     "Data entry": ("data entry",),
+    "Typing": ("typing", "typing speed", "typing skills", "wpm", "words per minute"),
     "Office administration": ("office administration", "office management", "clerical", "administrative support",
                               "filing", "scheduling appointments", "calendar management"),
     "Litigation": ("litigation", "civil litigation", "personal injury litigation"),
@@ -307,10 +309,16 @@ GENERIC = frozenset({
     "personal injury", "case management", "primary care", "behavioral health", "medication management", "emr", "ehr"})
 
 
-def is_abbreviation(form: str) -> bool:
-    """Short letter forms ("rn", "cdl", "pos") count only when written in capitals ("RN", "CDL")."""
+def is_abbreviation(form: str, canonical: str | None = None) -> bool:
+    """Short letter forms ("rn", "cdl", "pos") count only when written in capitals ("RN", "CDL"). With its
+    ``canonical`` name, a short form is an abbreviation only when the canonical name writes it in capitals
+    ("RN license", "CPA", "PALS certification"): "agile" (Agile) and "lean" are words, not acronyms."""
     core = form.replace("-", "").replace("/", "").replace(".", "").replace("+", "").replace("(", "").replace(")", "")
-    return " " not in form and len(core) <= 5 and core.isalpha()
+    if " " in form or len(core) > 5 or not core.isalpha():
+        return False
+    if canonical is not None and not canonical.isupper():
+        return form.upper() in canonical.replace("(", " ").replace(")", " ").split()
+    return True
 
 
 @functools.lru_cache(maxsize=1)

@@ -34,6 +34,8 @@ multi-tasking communication communications skill skills experience experiences k
 excellent strong basic general proven working computer computers technology technologies tools tool systems system
 software programs program applications application platforms platform procedures processes process practices
 methods concepts principles standards demonstrated ability best regard regards including etc""".split())
+# generic tails that, after one ordinary word, name a skill of their own ("power tools", "safety procedures")
+_CONCRETE_TAILS = frozenset("tools equipment codes regulations procedures principles".split())
 _STOP_START = frozenset("a an the this that these those our your their its his her my we you they it such other any all "
                         "strong superior both different excellent good great solid extensive exceptional outstanding "
                         "preferably ideally lieu when how where what why can could must should may".split())
@@ -73,8 +75,12 @@ def cue_phrases(text: str, *, max_words: int = 5, common: frozenset[str] = froze
             words = item.strip(" -–,'\"").split()
             while words and words[0].lower() in _STOP_START:
                 words = words[1:]
+            whole = list(words)
             while words and words[-1].lower().strip(".,") in _GENERIC:
                 words = words[:-1]
+            if len(words) == 1 and len(whole) == 2 and whole[1].lower().strip(".,") in _CONCRETE_TAILS \
+                    and (words[0].lower() in common or words[0].lower() in _GENERIC):
+                words = whole                     # "power tools", "construction principles": the tail makes the skill
             if not words or len(words) > max_words or _VERBY.match(words[0]):
                 continue
             content = [w for w in words if w.lower() not in _GENERIC and w.lower() not in _STOP_START and len(w) > 1]

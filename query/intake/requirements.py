@@ -12,14 +12,17 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, replace
 
+from query.intake.credentials import credential_phrases
 from query.intake.experience import read_years
-from query.intake.location import PostingLocation, looks_like_location, read_location
+from query.intake.location import PostingLocation, looks_like_location, read_location, us_states
 from query.intake.occupation import OccupationResolver, title_candidates
 from query.intake.phrases import cue_phrases
 from query.intake.posting import Posting, clean_markup, read_posting
-from query.intake.skills import COMPETENCY, SKILL_KINDS, SkillExtractor
+from query.intake.skills import COMPETENCY, CREDENTIAL, SKILL_KINDS, SkillExtractor
+from query.intake.span_skills import learned_skills
+from query.intake.spans import SpanTagger
 from query.lang import ast as qa
-from records.errors import FilterError, QueryError
+from records.errors import BackendUnavailableError, FilterError, NotFoundError, QueryError
 from records.geo import resolve_place
 from records.schema import SENIORITY_LEVELS
 from records.taxonomy import Taxonomy, seniority_hint
@@ -27,6 +30,7 @@ from records.taxonomy import Taxonomy, seniority_hint
 DEFAULT_RADIUS_KM = 50.0
 DUTY_KINDS = ("technology",)
 _MILES = 1.609344
+_STATE_WORDS = frozenset(us_states())
 
 
 class IntakeError(QueryError):
@@ -108,6 +112,9 @@ _RADIUS = re.compile(r"\b(?:within|up to|max(?:imum)?|radius of)\s+(\d{1,4})\s*(
                      re.IGNORECASE)
 _PLACE = re.compile(r"\b(?:in|near|around|based in|located in|close to|commutable to)\s+"
                     r"(?P<place>[A-Z][\w'’.-]*(?:[ -][A-Z][\w'’.-]*){0,3}(?:,\s*[A-Z]{2}\b)?)")
+# a sentence ends at . ! ? ; before a space, at a bullet, or where a glued item starts ("techniques.· Familiarity",
+# "skills.Experience"): one "is a plus" must not make a whole bulleted line preferred
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\s*[•·▪●◦]\s*|(?<=[a-z)][.!?;])(?=[A-Z])")
 _NICE = re.compile(r"\b(?:nice[- ]to[- ]have|nice to haves|bonus|a plus|is a plus|are a plus|preferred|ideally|"
                    r"desirable|advantageous|would be great|optional)\b", re.IGNORECASE)
 _COMPANY = r"(?P<company>[A-Z][\w&.'’-]*(?:\s[A-Z][\w&.'’-]*){0,3})"
@@ -130,10 +137,23 @@ _NOT_PLACES = frozenset({"The", "We", "Our", "You", "Your", "This", "Must", "Nic
 class Intake:
     """Turns job descriptions or structured fields into normalised ``HiringRequirements``."""
 
-    def __init__(self, taxonomy: Taxonomy | None = None, extractor: SkillExtractor | None = None):
+    def __init__(self, taxonomy: Taxonomy | None = None, extractor: SkillExtractor | None = None, *,
+                 spans: SpanTagger | bool = True):
+        """``spans``: the learned span tagger read as a recall source in requirement sections (True: the shipped
+        model, when present; False: dictionaries and cue phrases only)."""
         self.taxonomy = taxonomy or Taxonomy.load()
         self.extractor = extractor or SkillExtractor(self.taxonomy)
         self._resolver: OccupationResolver | None = None
+        self._spans = spans
+
+    @property
+    def tagger(self) -> SpanTagger | None:
+        if self._spans is True:
+            try:
+                self._spans = SpanTagger.load()
+            except (NotFoundError, BackendUnavailableError):
+                self._spans = False            # no model shipped: the dictionaries alone
+        return self._spans or None
 
     @property
     def resolver(self) -> OccupationResolver:
@@ -322,13 +342,22 @@ class Intake:
                     nice_mode = preferred
                 if re.match(r"\s*(?:nice[- ]to[- ]have|bonus|preferred|plus)\b", line, re.IGNORECASE):
                     nice_mode = True
-                for sentence in re.split(r"(?<=[.!?;])\s+", line):
+                for sentence in _SENTENCE.split(line):
                     bucket = nice if (nice_mode or _NICE.search(sentence)) else must
                     if preferred is not None:
                         for phrase in self._phrases(sentence, titles):
                             bucket.append(phrase)
                             kinds.setdefault(phrase, "phrase")        # as written: no dictionary names it
-                    for m in self.extractor.extract(sentence):
+                        for cred in self._credentials(sentence):
+                            bucket.append(cred)
+                            kinds.setdefault(cred, CREDENTIAL)
+                    mentions = self.extractor.extract(sentence)
+                    if preferred is not None and self.tagger is not None:
+                        covered = [m.text for m in mentions] + [m.canonical for m in mentions] + bucket + titles
+                        for phrase in learned_skills(self.tagger, sentence, covered=covered, common=self.extractor.common):
+                            bucket.append(phrase)
+                            kinds.setdefault(phrase, "phrase")        # as written: a learned span
+                    for m in mentions:
                         if preferred is None and m.kind not in DUTY_KINDS:
                             continue          # duties name tools the job plainly uses, not every domain word
                         if m.kind == COMPETENCY:
@@ -343,6 +372,19 @@ class Intake:
         must = _dedupe(must)
         nice = [s for s in _dedupe(nice) if s.casefold() not in {m.casefold() for m in must}]
         return must, nice, list(dict.fromkeys(comps)), kinds
+
+    def _credentials(self, sentence: str) -> list[str]:
+        """Licences and certifications the lexicon lacks ("mechanical license"); the lexicon's own are skipped."""
+        out = []
+        for name in credential_phrases(sentence, is_occupation=self._is_occupation, states=_STATE_WORDS):
+            if any(m.kind == CREDENTIAL or m.text.lower() == name.lower() for m in self.extractor.extract(name)):
+                continue          # "RN license", "CDL": the dictionary reads it under its canonical name
+            out.append(name)
+        return out
+
+    def _is_occupation(self, text: str) -> bool:
+        m = self.taxonomy.match_title(text)
+        return m is not None and m.score >= 1.0 and self.taxonomy.normalize_skill(text) is None
 
     def _phrases(self, sentence: str, titles: list[str]) -> list[str]:
         """Cue phrases the dictionaries do not cover ("knowledge of personal injury litigation"), as written."""

@@ -108,6 +108,21 @@ def _listed_with(tokens: list[str], gaps: list[str], m: "SkillMention", sure: li
     return False
 
 
+def _product_list(tokens: list[str], gaps: list[str], pending: list["SkillMention"], min_items: int = 3) -> list["SkillMention"]:
+    """Doubtful product names that make a list of at least ``min_items`` on their own, each written as a name and
+    each the last word of its product's name ("Microsoft products (Word, Excel, Outlook)"): three products in a
+    row are no accident of English; "Medical/Dental/Vision" (Medical software...) is not such a list."""
+    items = [m for m in pending if m.kind == TECHNOLOGY and tokens[m.start][:1].isupper()
+             and m.canonical.split()[-1].casefold() == m.text.casefold()]     # "Microsoft Word", not "Dental software"
+    groups: list[list[SkillMention]] = []
+    for m in sorted(items, key=lambda m: m.start):
+        if groups and _listed_with(tokens, gaps, m, [groups[-1][-1]]):
+            groups[-1].append(m)
+        else:
+            groups.append([m])
+    return [m for g in groups if len({x.canonical for x in g}) >= min_items for m in g]
+
+
 _QUANTITY = re.compile(r"(?:max|min|maximum|minimum|top|up|over|under|level|tier|grade|step|phase|class|type|group|zone|"
                        r"around|about|approx|approximately)\s+\d+(?:[.,]\d+)?")
 
@@ -239,6 +254,7 @@ class SkillExtractor:
                 break
             kept += joined
             pending = [m for m in pending if m not in joined]
+        kept += _product_list(tokens, gaps, pending)
         return sorted(kept, key=lambda m: m.start)
 
     def _match(self, tokens: list[str], i: int, size: int) -> tuple[SkillMention, bool] | None:
@@ -251,7 +267,7 @@ class SkillExtractor:
         sentence_start = i == 0 or tokens[i - 1].endswith((".", ":"))
         if low in self.lexicon:
             canonical, kind = self.lexicon[low]
-            if lexicon.is_abbreviation(low) and not (phrase.isupper() or any(c.isdigit() for c in phrase)) and (
+            if lexicon.is_abbreviation(low, canonical) and not (phrase.isupper() or any(c.isdigit() for c in phrase)) and (
                     kind != lexicon.TOOL or low in self.common):
                 return _REJECTED                            # "rn", "pos", "cdl" in lower case are not the credentials
             if low in lexicon.GENERIC and not self._cue(tokens, i, i + size):
@@ -278,13 +294,15 @@ class SkillExtractor:
         if size > 1 and (low in _CATEGORIES or derived and phrase.islower() and all(w in self.common for w in low.split())):
             return None                                     # "software solutions" is not "EZ Software Solutions"
         acronym = size == 1 and words[0].isupper() and len(words[0]) >= 2 and words[0].isalpha()
+        if acronym and len(low) > 3 and low in _AMBIGUOUS and canonical.split()[-1].lower() == low and not sentence_start:
+            return SkillMention(phrase, canonical, TECHNOLOGY, i, i + size), True   # "Python, SPARK": only in a list
         if acronym and derived and (low in self.common or low in _CAPS_WORDS):
             return None                                     # "FAST-PACED", "CALM", "LEAD" in capitals: words
         if acronym and low not in _AMBIGUOUS and canonical not in self.rare:
             return SkillMention(phrase, canonical, TECHNOLOGY, i, i + size), False      # "SQL", "AWS", "HTML"
         doubtful = size == 1 and (low in self.common or low in _AMBIGUOUS or derived or canonical in self.rare)
-        if doubtful and (not words[0][:1].isupper() or sentence_start or (words[0].isupper() and len(words[0]) > 3
-                                                                            and canonical.split()[-1] != words[0])):
+        shouted = words[0].isupper() and len(words[0]) > 3 and canonical.split()[-1] != words[0]
+        if doubtful and (not words[0][:1].isupper() or sentence_start or shouted):
             return None                                     # "reports", "meet", "plan" as plain words; "FAST-PACED"
         return SkillMention(phrase, canonical, TECHNOLOGY, i, i + size), doubtful
 
@@ -310,7 +328,7 @@ class SkillExtractor:
             return True                                   # c++, c#, .net, node.js, s3
         if word.lower() not in _AMBIGUOUS:
             return True
-        written_as_name = word[:1].isupper() and not word.isupper() or (word.isupper() and len(word) <= 4)
+        written_as_name = word[:1].isupper()      # in capitals ("SPARK") it counts only in a list of tools (_match)
         return written_as_name and not sentence_start and word.lower() not in ("it", "one", "data", "web", "cloud")
 
 

@@ -93,13 +93,17 @@ class OfflinePlanner:
 
 
 _KIND_ORDER = {"technology": 1, "knowledge": 2, "language": 3, "phrase": 4, "credential": 5}
+# kinds a profile lists as skills; a posting's phrase (as written, often no profile's words) or a licence (rarely
+# on a profile) is an extra alternative of the strict skill clause, never the whole of it
+_PROFILE_KINDS = frozenset({"technology", "knowledge", "language"})
 
 
 def top_skills(req: HiringRequirements, k: int, taxonomy: Taxonomy | None = None) -> tuple[str, ...]:
     """The ``k`` must-haves a strict query asks about, the likeliest to be written on a matching profile first:
     the skills the occupation itself lists (O*NET), then other tools, domain knowledge, languages, skills as
     the posting wrote them, and licences last (profiles list licences far less often than skills); in the
-    posting's order within each group."""
+    posting's order within each group. Empty when none of them is a tool, domain knowledge or language: a
+    strict query made of licences and phrases alone asks for what profiles seldom write."""
     kinds = dict(req.skill_kinds)
     listed: set[str] = set()
     if taxonomy is not None and req.occupation_code in taxonomy.occupations:
@@ -109,7 +113,10 @@ def top_skills(req: HiringRequirements, k: int, taxonomy: Taxonomy | None = None
         i, name = p
         return (0 if name in listed else _KIND_ORDER.get(kinds.get(name, "technology"), 1), i)
 
-    return tuple(s for _, s in sorted(enumerate(req.must_have), key=rank)[:k])
+    top = tuple(s for _, s in sorted(enumerate(req.must_have), key=rank)[:k])
+    if not any(s in listed or kinds.get(s, "technology") in _PROFILE_KINDS for s in top):
+        return ()          # licences and the posting's own phrases widen the clause; alone they would be all of it
+    return top
 
 
 def strict_min_match(n: int) -> int:

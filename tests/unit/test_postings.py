@@ -148,6 +148,7 @@ def test_years_per_skill_and_the_readme_request(intake):
     ("We have a salesforce of 40 reps.", {"Salesforce software"}),
     ("Work in a FAST-PACED environment with a CALM attitude.", {"Final approach spacing tool FAST"}),
     ("Word of mouth matters; access to data.", {"Microsoft Word", "Microsoft Access"}),
+    ("We have a SPARK in every team.", {"Apache Spark"}),          # a word in capitals, outside a list of tools
 ])
 def test_common_words_are_not_products(extractor, text, absent):
     assert not absent & set(extractor.skills(text, kinds=("technology", "knowledge", "credential")))
@@ -160,6 +161,11 @@ def test_common_words_are_not_products(extractor, text, absent):
     ("CPA required; phlebotomy experience a plus.", {"CPA", "Phlebotomy"}),
     ("Current RN license and BLS.", {"RN license", "BLS certification"}),
     ("Fluent in Spanish.", {"Spanish"}),
+    ("Knowledge of Microsoft products (Word, Excel, Outlook).", {"Microsoft Word", "Microsoft Excel", "Microsoft Outlook"}),
+    ("Hands-on experience with SQL, Redshift, Python, SPARK and Kafka.", {"Apache Spark"}),   # capitals in a list
+    ("Able to work in a fast-paced, agile environment.", {"Agile"}),    # "agile" is a word, not an acronym
+    ("Must have a clean driving record.", {"Driver's license"}),
+    ("Type at least 45 WPM.", {"Typing"}),
 ])
 def test_domain_skills_and_credentials_are_found(extractor, text, present):
     assert present <= set(extractor.skills(text, kinds=("technology", "knowledge", "credential", "language")))
@@ -170,6 +176,13 @@ def test_cue_phrases_name_what_no_dictionary_does():
         "personal injury litigation", "case management"]
     assert cue_phrases("Must have experience working in a fast-paced environment") == []
     assert cue_phrases("Proficiency with 3Shape and dental implant design") == ["3Shape", "dental implant design"]
+
+
+def test_a_generic_tail_after_an_ordinary_word_is_the_skill(extractor):
+    common = extractor.common
+    assert cue_phrases("Knowledge and experience with power tools, hand tools, ladders", common=common)[:2] == [
+        "power tools", "hand tools"]
+    assert cue_phrases("Experience with computer systems", common=common) == []
 
 
 @pytest.mark.parametrize("title, code", [
@@ -204,6 +217,20 @@ def test_strict_query_is_title_and_a_minimum_of_the_top_skills(intake):
     two_of_three = builder.render(builder.build(shape, intake.taxonomy))
     assert two_of_three.count(" AND ") >= 3 and parse(two_of_three) is not None     # (a AND b) OR (a AND c) OR (b AND c)
     assert node is not None
+
+
+def test_strict_query_never_stands_on_licences_and_phrases_alone(intake):
+    from dataclasses import replace
+
+    base = intake.from_fields({"titles": ["Respiratory Therapist"], "must_have": []})
+    alone = replace(base, must_have=("BLS certification", "Carry objects or materials"),
+                    skill_kinds=(("BLS certification", "credential"), ("Carry objects or materials", "phrase")))
+    strict = OfflinePlanner(intake.taxonomy).strict(alone)
+    assert "BLS" not in strict.query and "no must-have skill" in strict.rationale
+    mixed = replace(alone, must_have=("Mechanical ventilation", *alone.must_have),
+                    skill_kinds=(("Mechanical ventilation", "knowledge"), *alone.skill_kinds))
+    strict = OfflinePlanner(intake.taxonomy).strict(mixed)
+    assert "Mechanical ventilation" in strict.query and "BLS" in strict.query     # an extra alternative
 
 
 def test_bad_input_is_read_with_notes_or_refused_clearly(intake):
@@ -279,3 +306,19 @@ def test_postings_with_nothing_but_separators_after_a_section_are_an_intake_erro
     from records.errors import QueryError
     with pytest.raises((IntakeError, PolicyViolationError, QueryError)):
         QueryGenerator().generate(text=text, title="")
+
+
+def test_one_preferred_clause_does_not_make_a_bulleted_line_preferred(intake):
+    text = ("Data Analyst Intern\nGreensboro, NC\nRequirements:\n· Familiarity with data visualization tools (e.g., "
+            "Tableau, Power BI).· Expertise in Microsoft Excel.· A creative approach to problem-solving is a plus.")
+    req = intake.from_text(text)
+    assert {"Tableau", "Microsoft Excel"} <= set(req.must_have)
+
+
+def test_credentials_the_lexicon_lacks_are_must_haves(intake):
+    text = ("HVAC Service Technician\nSt. Paul, MN\nRequirements:\nMinimum 5 years on the job with mechanical license.\n"
+            "Valid driver's license.")
+    req = intake.from_text(text)
+    kinds = dict(req.skill_kinds)
+    assert "Mechanical license" in req.must_have and kinds["Mechanical license"] == "credential"
+    assert "Driver's license" in req.must_have and "Driver's license" == req.must_have[req.must_have.index("Driver's license")]
