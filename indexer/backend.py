@@ -104,7 +104,8 @@ def check_facets(names) -> tuple[str, ...]:
 def facet_counts(store, ords: np.ndarray, names, size: int) -> dict[str, list[tuple[str, int]]]:
     """Count facet values over ``ords`` from the store's columns (the embedded backend's facets)."""
     rows = store.columns.row[np.asarray(ords, dtype=np.int64)]
-    table = store.table.take(pa.array(rows, type=pa.int64()))
+    needed = sorted({"location" if FACETS[n] == "city" else FACETS[n] for n in names})
+    table = store.table.select(needed).take(pa.array(rows, type=pa.int64()))   # only the facets' columns
     out: dict[str, list[tuple[str, int]]] = {}
     for name in names:
         column = FACETS[name]

@@ -188,12 +188,15 @@ class ProfileStore:
 
     def candidate_ids(self, ords) -> list[str]:
         rows = self.columns.row[np.asarray(ords, dtype=np.int64)]
-        return self.table.column("candidate_id").take(pa.array(rows)).to_pylist()
+        ids = self.table.column("candidate_id")
+        return [ids[int(r)].as_py() for r in rows]
 
     def records(self, ords) -> list[dict]:
         """Full indexed profiles (dicts) for ``ords``, in that order."""
         rows = self.columns.row[np.asarray(ords, dtype=np.int64)]
-        return self.table.take(pa.array(rows, type=pa.int64())).to_pylist()
+        # row slices, not Table.take: take on a chunked (memory-mapped) table concatenates whole nested
+        # columns first (170 ms a page at 1M profiles, against well under 1 ms for 20 slices)
+        return [rec for r in rows for rec in self.table.slice(int(r), 1).to_pylist()]
 
     def resolve_companies(self, values) -> list[str]:
         """Company ids for user values given as ids or names (case-insensitive)."""
