@@ -1,0 +1,177 @@
+"""The Ray runners on a real 2-node Ray cluster (two raylets of 1 CPU each on this machine).
+
+Bulk re-ranking and dense encoding at ingest give the local runner's output (re-rank: the same
+Parquet, row for row; ingest: the same profiles and vectors up to float rounding), a worker killed
+with SIGKILL mid-job loses no row and writes none twice, and a missing extra is a clear exit 2.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import ray
+from ray.cluster_utils import Cluster
+
+from api.cli import main
+from api.settings import Settings
+from api.wiring import engine_factory
+from indexer.build import IndexConfig, current_version, ingest
+from indexer.encoder import EncoderConfig
+from indexer.encoder_ray import RayEncoder
+from indexer.vectors import FaissVectorIndex
+from ranking.search.bulk import BulkOptions, run_bulk
+from ranking.search.bulk_ray import run_bulk_ray
+from records.raypool import ACTOR_PREFIX, RayOptions
+from tests.conftest import AS_OF, DATA
+
+REPO = Path(__file__).resolve().parents[2]
+IDS = ("de-001", "de-002", "de-003", "de-004", "de-005", "de-006", "sw-001", "sw-002", "ds-001", "rn-001", "ghost-1")
+TEXTS = ["data engineer spark", 'title:"data engineer" AND berlin', "nurse", "python developer", "title:(data AND"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A head and a worker node, 1 CPU each, joined by this process as the driver."""
+    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    c.add_node(num_cpus=1)
+    c.wait_for_nodes()
+    ray.init(address=c.address)
+    assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+    yield c
+    ray.shutdown()
+    c.shutdown()
+
+
+def _input(path: Path, queries: int) -> pa.Table:
+    """``queries`` runs of 11 rows (one unknown id), the text on the first row, a bad query among them, two bad rows."""
+    rows = {"query_id": [], "query": [], "candidate_id": []}
+    for q in range(queries):
+        for j, cid in enumerate(IDS):
+            rows["query_id"].append(f"q{q:04d}")
+            rows["query"].append(TEXTS[q % len(TEXTS)] if j == 0 else None)
+            rows["candidate_id"].append(cid)
+    rows["query_id"] += ["q0000", None]             # q0000 again: a split query id
+    rows["query"] += ["spark", "spark"]
+    rows["candidate_id"] += [None, "de-001"]
+    table = pa.table(rows)
+    pq.write_table(table, path, row_group_size=37)
+    return table
+
+
+def _counts(prog) -> tuple:
+    return prog.rows_done, prog.parts, prog.queries, prog.invalid_rows, prog.not_found, prog.split_queries
+
+
+@pytest.fixture(scope="module")
+def factory(small_index, tmp_path_factory):
+    """The engine each actor builds once: api.wiring.build_engine over the small index."""
+    ltr = tmp_path_factory.mktemp("ltr")
+    return engine_factory(Settings(index_dir=small_index, ltr_dir=ltr), threads=1)
+
+
+def test_bulk_rerank_on_ray_equals_local(cluster, factory, tmp_path):
+    src = tmp_path / "in.parquet"
+    table = _input(src, 30)
+    options = BulkOptions(batch_rows=60)
+    local = run_bulk(factory(), src, tmp_path / "local.parquet", options, progress_bar=False)
+    on_ray = run_bulk_ray(factory, src, tmp_path / "ray.parquet", options, RayOptions(actors=2), task_rows=20,
+                          progress_bar=False)
+    assert on_ray.state == local.state == "done"
+    assert _counts(on_ray) == _counts(local)
+    a, b = pq.read_table(tmp_path / "local.parquet"), pq.read_table(tmp_path / "ray.parquet")
+    assert b.num_rows == table.num_rows and b.schema == a.schema
+    assert b.to_pylist() == a.to_pylist()                                   # ranks, scores, explanations
+    assert set(b.column("status").to_pylist()) == {"ok", "no_match", "not_found", "invalid"}
+
+
+def test_a_worker_killed_mid_job_loses_no_row_and_writes_none_twice(cluster, factory, tmp_path):
+    src = tmp_path / "in.parquet"
+    table = _input(src, 120)
+    options = BulkOptions(batch_rows=44)                                    # 31 parts of 4 queries
+    killed: list[int] = []
+
+    def kill_a_worker(prog):
+        if prog.parts == 2:                                                 # tasks of later parts are in flight
+            names = [a for a in ray.util.list_named_actors(all_namespaces=True)
+                     if a["name"].startswith(ACTOR_PREFIX + "rerank-")]
+            actor = ray.get_actor(names[0]["name"], namespace=names[0]["namespace"])
+            pid = ray.get(actor.pid.remote())
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    prog = run_bulk_ray(factory, src, tmp_path / "ray.parquet", options, RayOptions(actors=2), task_rows=11,
+                        on_progress=kill_a_worker, progress_bar=False)
+    assert killed and prog.state == "done" and prog.parts == 31
+    got = pq.read_table(tmp_path / "ray.parquet")
+    assert got.column("input_row").to_pylist() == list(range(table.num_rows))      # every row, once, in order
+    run_bulk(factory(), src, tmp_path / "local.parquet", options, progress_bar=False)
+    assert got.to_pylist() == pq.read_table(tmp_path / "local.parquet").to_pylist()
+
+
+def test_cli_rerank_runner_ray_joins_the_cluster_and_matches_local(cluster, small_index, tmp_path):
+    src = tmp_path / "in.parquet"
+    _input(src, 12)
+    env = {**os.environ, "TALENTSEARCH_RAY_ADDRESS": cluster.address, "TALENTSEARCH_LTR_DIR": str(tmp_path / "ltr")}
+    outs = {}
+    for runner in ("local", "ray"):
+        outs[runner] = tmp_path / f"{runner}.parquet"
+        done = subprocess.run([sys.executable, "-m", "api.cli", "rerank", str(src), str(outs[runner]),
+                               "--index-dir", str(small_index), "--batch-rows", "30", "--no-progress",
+                               "--runner", runner], cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert pq.read_table(outs["ray"]).to_pylist() == pq.read_table(outs["local"]).to_pylist()
+
+
+def test_ingest_on_ray_publishes_the_local_index(cluster, small_index, tmp_path):
+    """``talentsearch index --runner ray`` on the cluster: the same version as the local ingest."""
+    env = {**os.environ, "TALENTSEARCH_RAY_ADDRESS": cluster.address}
+    done = subprocess.run([sys.executable, "-m", "api.cli", "index", str(DATA / "profiles_small.jsonl"),
+                           "--index-dir", str(tmp_path / "index"), "--as-of", AS_OF.isoformat(), "--no-progress",
+                           "--runner", "ray", "--ray-actors", "2", "--json"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["added"] == 12
+    local, remote = current_version(small_index), current_version(tmp_path / "index")
+    assert pq.read_table(remote / "profiles.parquet").equals(pq.read_table(local / "profiles.parquet"))
+    a, b = (json.loads((v / "manifest.json").read_text()) for v in (local, remote))
+    assert {k: v for k, v in a.items() if k not in ("created", "seconds")} == \
+           {k: v for k, v in b.items() if k not in ("created", "seconds")}
+    va, vb = FaissVectorIndex.load(local / "dense"), FaissVectorIndex.load(remote / "dense")
+    assert np.array_equal(va.ids(), vb.ids())
+    np.testing.assert_allclose(vb.vectors(vb.ids()), va.vectors(va.ids()), atol=1e-5)
+
+
+def test_ray_encoder_survives_a_killed_worker(cluster, encoder, rows_texts):
+    with RayEncoder(EncoderConfig(), RayOptions(actors=2), task_texts=3) as ray_encoder:
+        first = ray_encoder.encode(rows_texts[:4])
+        pids = ray_encoder.pool().pids()
+        os.kill(pids[0], signal.SIGKILL)
+        second = ray_encoder.encode(rows_texts)                 # tasks to the dead actor: restarted, retried
+        assert sorted(ray_encoder.pool().pids()) != sorted(pids)
+    want = encoder.encode(rows_texts)
+    np.testing.assert_allclose(first, want[:4], atol=1e-5)
+    np.testing.assert_allclose(second, want, atol=1e-5)
+    assert ray_encoder.name == encoder.name and ray_encoder.dim == encoder.dim
+
+
+@pytest.fixture
+def rows_texts():
+    """Twelve profile-length texts (the small corpus' rows as written)."""
+    return [line[:IndexConfig().dense_max_chars] for line in (DATA / "profiles_small.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("command", [["rerank", "in.parquet", "out.parquet"], ["index", "profiles.jsonl"]])
+def test_runner_ray_without_the_extra_names_it(command, monkeypatch, capsys, tmp_path):
+    monkeypatch.setitem(sys.modules, "ray", None)              # what `import ray` meets without the extra
+    monkeypatch.chdir(tmp_path)
+    rc = main([*command, "--index-dir", str(tmp_path / "index"), "--runner", "ray"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "pip install 'talentsearch[ray]'" in err and "Traceback" not in err
+    assert not (tmp_path / "index").exists() and not (tmp_path / "out.parquet.work").exists()   # nothing touched
