@@ -17,6 +17,7 @@ import contextlib
 import importlib
 import itertools
 import os
+import socket
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ def connected(options: RayOptions) -> Iterator[object]:
     if ray.is_initialized():
         yield ray
         return
+    _reachable(options.address or os.environ.get("RAY_ADDRESS"))
     try:
         # configure_logging=False: the CLI owns logging handlers; Ray's loggers propagate to them
         ray.init(address=options.address, include_dashboard=False, configure_logging=False)
@@ -77,6 +79,20 @@ def connected(options: RayOptions) -> Iterator[object]:
         yield ray
     finally:
         ray.shutdown()
+
+
+def _reachable(address: str | None, timeout_s: float = 5.0) -> None:
+    """Fail fast on a ``host:port`` nobody listens on (``ray.init`` would retry it for minutes)."""
+    if not address or "://" in address or ":" not in address:      # local, auto, ray://: Ray's own checks
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except ValueError:
+        raise ValidationError(f"Ray address {address!r}: expected HOST:PORT") from None
+    except OSError as exc:
+        raise BackendUnavailableError(f"Ray: no cluster answers at {address} ({exc.strerror or exc}); start one with "
+                                      "`ray start --head` or leave the address unset for a local Ray") from None
 
 
 class _Worker:
