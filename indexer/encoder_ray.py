@@ -86,8 +86,9 @@ class RayEncoder:
             return out
         starts = range(0, len(texts), self.task_texts)
         tasks = ((texts[i:i + self.task_texts], batch_size) for i in starts)
+        pool = self.pool()                      # actors up (models loaded) before the bar starts
         with tqdm(total=len(texts), disable=not progress, unit="text", desc="encode (ray)") as bar:
-            for i, vectors in zip(starts, self.pool().map("encode", tasks)):
+            for i, vectors in zip(starts, pool.map("encode", tasks)):
                 out[i:i + len(vectors)] = vectors
                 bar.update(len(vectors))
         return out
