@@ -9,6 +9,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +23,11 @@ from ray.cluster_utils import Cluster
 from api.cli import main
 from api.settings import Settings
 from api.wiring import engine_factory
-from indexer.build import IndexConfig, current_version, ingest
+from indexer.build import IndexConfig, current_version
 from indexer.encoder import EncoderConfig
 from indexer.encoder_ray import RayEncoder
 from indexer.vectors import FaissVectorIndex
-from ranking.search.bulk import BulkOptions, run_bulk
+from ranking.search.bulk import BulkOptions, read_progress, run_bulk
 from ranking.search.bulk_ray import run_bulk_ray
 from records.raypool import ACTOR_PREFIX, RayOptions
 from tests.conftest import AS_OF, DATA
@@ -114,18 +116,49 @@ def test_a_worker_killed_mid_job_loses_no_row_and_writes_none_twice(cluster, fac
     assert got.to_pylist() == pq.read_table(tmp_path / "local.parquet").to_pylist()
 
 
-def test_cli_rerank_runner_ray_joins_the_cluster_and_matches_local(cluster, small_index, tmp_path):
+def test_cli_rerank_runner_ray_survives_a_killed_driver_and_matches_local(cluster, small_index, tmp_path):
+    """``talentsearch rerank --runner ray`` joins TALENTSEARCH_RAY_ADDRESS; SIGKILL of the driver half way, the
+    same command again resumes; the output is the local runner's, row for row."""
     src = tmp_path / "in.parquet"
-    _input(src, 12)
+    table = _input(src, 60)
     env = {**os.environ, "TALENTSEARCH_RAY_ADDRESS": cluster.address, "TALENTSEARCH_LTR_DIR": str(tmp_path / "ltr")}
-    outs = {}
-    for runner in ("local", "ray"):
-        outs[runner] = tmp_path / f"{runner}.parquet"
-        done = subprocess.run([sys.executable, "-m", "api.cli", "rerank", str(src), str(outs[runner]),
-                               "--index-dir", str(small_index), "--batch-rows", "30", "--no-progress",
-                               "--runner", runner], cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+
+    def cmd(runner: str, out: Path) -> list[str]:
+        return [sys.executable, "-m", "api.cli", "rerank", str(src), str(out), "--index-dir", str(small_index),
+                "--batch-rows", "22", "--no-progress", "--runner", runner]
+
+    out = tmp_path / "ray.parquet"
+    proc = subprocess.Popen(cmd("ray", out), cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        prog = read_progress(out)
+        if prog is not None and prog.parts >= 2:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, f"the job ended before it could be killed: {proc.stdout.read().decode()[-2000:]}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    killed_at = read_progress(out).rows_done
+    assert 0 < killed_at < table.num_rows and not out.exists()
+    for runner, target in (("ray", out), ("local", tmp_path / "local.parquet")):
+        done = subprocess.run(cmd(runner, target), cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stdout + done.stderr
-    assert pq.read_table(outs["ray"]).to_pylist() == pq.read_table(outs["local"]).to_pylist()
+        assert ("resuming" in done.stdout) == (runner == "ray")
+    assert pq.read_table(out).to_pylist() == pq.read_table(tmp_path / "local.parquet").to_pylist()
+
+
+def test_a_job_stopped_under_one_runner_resumes_under_the_other(cluster, factory, tmp_path):
+    src = tmp_path / "in.parquet"
+    _input(src, 20)
+    options, cancel = BulkOptions(batch_rows=33), threading.Event()
+    first = run_bulk(factory(), src, tmp_path / "out.parquet", options, cancel=cancel, progress_bar=False,
+                     on_progress=lambda prog: prog.parts == 2 and cancel.set())
+    assert first.state == "cancelled" and first.parts == 2
+    second = run_bulk_ray(factory, src, tmp_path / "out.parquet", options, RayOptions(actors=2), task_rows=11,
+                          progress_bar=False)
+    assert second.state == "done" and second.resumed == 1
+    run_bulk(factory(), src, tmp_path / "whole.parquet", options, progress_bar=False)
+    assert pq.read_table(tmp_path / "out.parquet").to_pylist() == pq.read_table(tmp_path / "whole.parquet").to_pylist()
 
 
 def test_ingest_on_ray_publishes_the_local_index(cluster, small_index, tmp_path):
