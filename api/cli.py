@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from api.cli_args import filter_args, index_dir_arg, ltr_dir_arg, ray_options, r
 from records.errors import QuerySyntaxError, TalentSearchError
 
 log = logging.getLogger("talentsearch")
+ENCODE_CHECKPOINT = ".encode-checkpoint"   # under the index directory: --runner ray's vectors until published
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,8 +135,13 @@ def _index(args) -> int:
         from records.raypool import connected
 
         ray = ray_options(args, settings)       # a missing extra: exit 2 before anything is read
-        with connected(ray), RayEncoder(settings.encoder_config(), ray) as encoder:
+        # encoded vectors are kept here until the version is published: a killed run, run again, resumes
+        checkpoint = settings.index_dir / ENCODE_CHECKPOINT
+        with connected(ray), RayEncoder(settings.encoder_config(), ray, checkpoint_dir=checkpoint) as encoder:
             report = ingest(args.paths, settings.index_dir, settings.index_config(), encoder=encoder, **ingest_args)
+        shutil.rmtree(checkpoint, ignore_errors=True)
+        if encoder.reused:
+            print(f"resumed: {encoder.reused} profile vectors from an earlier run's checkpoint", file=sys.stderr)
     else:
         report = ingest(args.paths, settings.index_dir, settings.index_config(), **ingest_args)
     if args.json:

@@ -170,6 +170,7 @@ def test_ingest_on_ray_publishes_the_local_index(cluster, small_index, tmp_path)
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["added"] == 12
+    assert not (tmp_path / "index" / ".encode-checkpoint").exists()          # removed once published
     local, remote = current_version(small_index), current_version(tmp_path / "index")
     assert pq.read_table(remote / "profiles.parquet").equals(pq.read_table(local / "profiles.parquet"))
     a, b = (json.loads((v / "manifest.json").read_text()) for v in (local, remote))
@@ -191,6 +192,20 @@ def test_ray_encoder_survives_a_killed_worker(cluster, encoder, rows_texts):
     np.testing.assert_allclose(first, want[:4], atol=1e-5)
     np.testing.assert_allclose(second, want, atol=1e-5)
     assert ray_encoder.name == encoder.name and ray_encoder.dim == encoder.dim
+
+
+def test_ray_encoder_resumes_from_its_checkpoint(cluster, encoder, rows_texts, tmp_path):
+    """A run that stopped after two tasks (its vectors saved as they came back): the next run encodes the rest."""
+    checkpoint = tmp_path / "checkpoint"
+    with RayEncoder(EncoderConfig(), RayOptions(actors=1), task_texts=3, checkpoint_dir=checkpoint) as first:
+        first.encode(rows_texts[:6])
+    files = sorted(checkpoint.glob("*.npy"))
+    assert len(files) == 2
+    files[1].write_bytes(b"torn")                                # not trusted: encoded again
+    with RayEncoder(EncoderConfig(), RayOptions(actors=1), task_texts=3, checkpoint_dir=checkpoint) as second:
+        got = second.encode(rows_texts)
+    assert second.reused == 3 and len(list(checkpoint.glob("*.npy"))) == 4
+    np.testing.assert_allclose(got, encoder.encode(rows_texts), atol=1e-5)
 
 
 @pytest.fixture
