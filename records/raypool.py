@@ -144,7 +144,11 @@ class ActorPool:
         self._serial = itertools.count()
         self._actors = [self._spawn() for _ in range(self.size)]
         self._generation = [0] * self.size
-        self._get([a.ready.remote() for a in self._actors])
+        try:
+            self._get([a.ready.remote() for a in self._actors])
+        except BaseException:
+            self.close()
+            raise
 
     def __enter__(self) -> "ActorPool":
         return self
