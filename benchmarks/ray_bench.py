@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -118,6 +119,7 @@ def main(argv=None) -> int:
     bench = Path(args.workdir) if args.workdir else REPO / "var" / "bench"
     corpus, index_dir, _ = prepare(bench / f"synthetic-{args.profiles}-42", args.profiles, 42)
     cluster = None
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")   # Ray reports usage over the network unless told not to
     if args.address is None:
         from ray.cluster_utils import Cluster
 

@@ -39,7 +39,10 @@ TEXTS = ["data engineer spark", 'title:"data engineer" AND berlin', "nurse", "py
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A head and a worker node, 1 CPU each, joined by this process as the driver."""
+    """A head and a worker node, 1 CPU each, joined by this process as the driver. Ray's usage statistics
+    (sent over the network by default) are off: no test touches the network."""
+    saved = os.environ.get("RAY_USAGE_STATS_ENABLED")
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"           # read by the processes the cluster starts
     c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     c.add_node(num_cpus=1)
     c.wait_for_nodes()
@@ -48,6 +51,10 @@ def cluster():
     yield c
     ray.shutdown()
     c.shutdown()
+    if saved is None:
+        os.environ.pop("RAY_USAGE_STATS_ENABLED", None)
+    else:
+        os.environ["RAY_USAGE_STATS_ENABLED"] = saved
 
 
 def _input(path: Path, queries: int) -> pa.Table:
