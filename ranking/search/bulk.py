@@ -20,6 +20,10 @@ Crash safety: the job works in ``<output>.work/``. Each unit of work (whole quer
 last record and continues from the first unrecorded input row, so a SIGKILL at any instant loses
 at most one unit and never duplicates a row. The final Parquet is assembled from the parts into a
 temp file and renamed into place; the work directory goes last.
+
+Runners: ``run_bulk`` computes the units in this process; ``ranking.search.bulk_ray.run_bulk_ray`` on a
+pool of Ray actors. Both hand their results to ``run_units``, the only writer, so they share the
+output, the work state and the guarantees above.
 """
 from __future__ import annotations
 
@@ -141,8 +145,11 @@ def run_units(score: Scorer, input_path: str | Path, output_path: str | Path, op
             _save(work, fingerprint, prog)            # the commit point of this unit
             if on_progress is not None:
                 on_progress(prog)
-        if prog.rows_done < prog.total_rows:          # the units stopped early: cancelled
-            raise Cancelled()
+        if prog.rows_done < prog.total_rows:          # the units stopped early
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            raise RuntimeError(f"bulk job: the runner stopped at row {prog.rows_done:,} of {prog.total_rows:,} "
+                               "without being cancelled (the work state is kept: run again to resume)")
         _assemble(work, out, prog.parts)
         prog.state = "done"
         prog.updated_at = time.time()
