@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from indexer.encoder import EncoderConfig, MiniLMEncoder, _model_dir, _weights_digest, model_identity
+from indexer.encoder import EncoderConfig, MiniLMEncoder, model_identity, weights_digest
 from records import durable
 from records.raypool import ActorPool, RayOptions
 
@@ -113,7 +113,7 @@ class RayEncoder:
         """Where the vectors of this task live: a digest of the model (weights, length limit) and the texts."""
         if self._model_key is None:
             c = self.config
-            self._model_key = f"{_weights_digest(_model_dir(c))}|{c.max_seq_length}|{self.dim}".encode()
+            self._model_key = f"{weights_digest(c)}|{c.max_seq_length}|{self.dim}".encode()
         h = hashlib.blake2b(self._model_key, digest_size=20)
         for t in texts:
             h.update(len(t).to_bytes(8, "little"))
