@@ -142,6 +142,7 @@ class ActorPool:
         self._build = build
         self.name = f"{ACTOR_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
         self._serial = itertools.count()
+        self.replaced = 0                    # actors given up on by Ray and replaced by the pool
         self._actors = [self._spawn() for _ in range(self.size)]
         self._generation = [0] * self.size
         try:
@@ -220,6 +221,7 @@ class ActorPool:
             self._ray.kill(self._actors[i], no_restart=True)
         self._actors[i] = self._spawn()
         self._generation[i] += 1
+        self.replaced += 1
 
     def _get(self, refs):
         """``ray.get`` that raises a worker's ``TalentSearchError`` as itself (the CLI reports those)."""
