@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     opensearch_bulk_retries: int = Field(3, ge=0)
     # Ray runners (`--runner ray`, the `ray` extra): the cluster to join; unset = $RAY_ADDRESS, else a local Ray
     ray_address: str | None = None
+    jobs_runner: str = Field("local", pattern="^(local|ray)$")   # where the API's bulk jobs run
 
     def encoder_config(self) -> EncoderConfig:
         return EncoderConfig(backend=self.encoder_backend,

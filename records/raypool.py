@@ -64,10 +64,20 @@ def connected(options: RayOptions) -> Iterator[object]:
     """Ray, initialised for the block: joins ``options.address`` (or ``$RAY_ADDRESS``), else starts a
     local Ray on this machine; disconnects (and stops a local Ray) afterwards. An already initialised
     Ray (a caller's own ``ray.init``) is used as it is and left running."""
+    ray, started = ensure_connected(options)
+    try:
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def ensure_connected(options: RayOptions) -> tuple[object, bool]:
+    """(ray, whether this call initialised it): Ray joined or started as ``connected`` does, for a caller
+    that stays connected (a server); an initialised Ray is used as it is."""
     ray = import_ray()
     if ray.is_initialized():
-        yield ray
-        return
+        return ray, False
     _reachable(options.address or os.environ.get("RAY_ADDRESS"))
     try:
         # configure_logging=False: the CLI owns logging handlers; Ray's loggers propagate to them
@@ -75,10 +85,7 @@ def connected(options: RayOptions) -> Iterator[object]:
     except (ConnectionError, TimeoutError, RuntimeError) as exc:
         where = options.address or os.environ.get("RAY_ADDRESS") or "a local Ray"
         raise BackendUnavailableError(f"Ray: cannot connect to {where}: {exc}") from None
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
+    return ray, True
 
 
 def _reachable(address: str | None, timeout_s: float = 5.0) -> None:
@@ -234,4 +241,4 @@ class ActorPool:
             raise
 
 
-__all__ = ["ACTOR_PREFIX", "ActorPool", "EXTRA", "RayOptions", "connected", "import_ray"]
+__all__ = ["ACTOR_PREFIX", "ActorPool", "EXTRA", "RayOptions", "connected", "ensure_connected", "import_ray"]

@@ -4,6 +4,7 @@ Bulk re-ranking and dense encoding at ingest give the local runner's output (re-
 Parquet, row for row; ingest: the same profiles and vectors up to float rounding), a worker killed
 with SIGKILL mid-job loses no row and writes none twice, and a missing extra is a clear exit 2.
 """
+import io
 import json
 import os
 import signal
@@ -18,8 +19,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import ray
+from fastapi.testclient import TestClient
 from ray.cluster_utils import Cluster
 
+from api.app import create_app
 from api.cli import main
 from api.settings import Settings
 from api.wiring import engine_factory
@@ -166,6 +169,24 @@ def test_a_job_stopped_under_one_runner_resumes_under_the_other(cluster, factory
     assert second.state == "done" and second.resumed == 1
     run_bulk(factory(), src, tmp_path / "whole.parquet", options, progress_bar=False)
     assert pq.read_table(tmp_path / "out.parquet").to_pylist() == pq.read_table(tmp_path / "whole.parquet").to_pylist()
+
+
+def test_api_bulk_jobs_run_on_ray(cluster, factory, small_index, tmp_path):
+    """TALENTSEARCH_JOBS_RUNNER=ray: POST /v1/jobs/rerank runs on the cluster; the result is the local runner's."""
+    src = tmp_path / "in.parquet"
+    _input(src, 20)
+    settings = Settings(index_dir=small_index, jobs_dir=tmp_path / "jobs", ltr_dir=tmp_path / "ltr", jobs_runner="ray")
+    with TestClient(create_app(settings, engine=factory())) as client:
+        r = client.post("/v1/jobs/rerank?batch_rows=100", content=src.read_bytes())
+        assert r.status_code == 202, r.text
+        job = r.json()["job_id"]
+        deadline = time.monotonic() + 120
+        while (st := client.get(f"/v1/jobs/{job}").json())["state"] not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert st["state"] == "done", st
+        got = pq.read_table(io.BytesIO(client.get(f"/v1/jobs/{job}/result").content))
+    run_bulk(factory(), src, tmp_path / "local.parquet", BulkOptions(batch_rows=100), progress_bar=False)
+    assert got.to_pylist() == pq.read_table(tmp_path / "local.parquet").to_pylist()
 
 
 def test_ingest_on_ray_publishes_the_local_index(cluster, small_index, tmp_path):
