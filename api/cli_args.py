@@ -50,6 +50,8 @@ def runner_args(p, what: str) -> None:
                    help="actors in the pool (default: the cluster's CPUs / --ray-cpus-per-actor)")
     g.add_argument("--ray-cpus-per-actor", type=float, default=1.0, metavar="CPUS",
                    help="CPUs each actor reserves and its model's threads (default 1)")
+    g.add_argument("--ray-gpus-per-actor", type=float, default=0.0, metavar="GPUS",
+                   help="GPUs each actor reserves (default 0; the encoder uses CUDA where it sees a GPU)")
 
 
 def ray_options(args, settings: Settings):
@@ -59,4 +61,4 @@ def ray_options(args, settings: Settings):
 
     import_ray()
     return RayOptions(address=args.ray_address or settings.ray_address, actors=args.ray_actors,
-                      cpus_per_actor=args.ray_cpus_per_actor)
+                      cpus_per_actor=args.ray_cpus_per_actor, gpus_per_actor=args.ray_gpus_per_actor)

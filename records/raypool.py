@@ -31,8 +31,9 @@ ACTOR_PREFIX = "talentsearch-"          # named actors: ``talentsearch-<pool>-<r
 @dataclass(frozen=True)
 class RayOptions:
     address: str | None = None    # "host:port" of a running cluster; None: $RAY_ADDRESS, else a local Ray for this run
-    actors: int | None = None     # pool size; None: the cluster's CPUs // cpus_per_actor (at least 1)
+    actors: int | None = None     # pool size; None: as many as the cluster's CPUs (and GPUs) hold, at least 1
     cpus_per_actor: float = 1.0   # CPUs each actor reserves (and the threads its encoder uses)
+    gpus_per_actor: float = 0.0   # GPUs each actor reserves (Ray hides the GPUs from actors that reserve none)
     in_flight: int = 2            # tasks queued per actor, so none waits while the driver commits
     max_restarts: int = 4         # restarts of an actor whose process died (Ray retries its tasks)
     max_attempts: int = 4         # submissions of one task to fresh actors before the job fails
@@ -40,8 +41,9 @@ class RayOptions:
     def __post_init__(self) -> None:
         if self.actors is not None and self.actors < 1:
             raise ValidationError(f"Ray actors must be >= 1, not {self.actors}")
-        if self.cpus_per_actor <= 0:
-            raise ValidationError(f"Ray CPUs per actor must be > 0, not {self.cpus_per_actor}")
+        if self.cpus_per_actor <= 0 or self.gpus_per_actor < 0:
+            raise ValidationError(f"Ray CPUs per actor must be > 0 and GPUs >= 0, not {self.cpus_per_actor} "
+                                  f"and {self.gpus_per_actor}")
         if self.in_flight < 1 or self.max_attempts < 1 or self.max_restarts < 0:
             raise ValidationError("Ray in_flight and max_attempts must be >= 1, max_restarts >= 0")
 
@@ -142,10 +144,13 @@ class ActorPool:
         if not ray.is_initialized():
             raise BackendUnavailableError("Ray is not initialised: run the pool inside records.raypool.connected()")
         self.options = options
-        cpus = ray.cluster_resources().get("CPU", 1.0)
-        self.size = options.actors or max(1, int(cpus // options.cpus_per_actor))
-        self._cls = ray.remote(num_cpus=options.cpus_per_actor, max_restarts=options.max_restarts,
-                               max_task_retries=options.max_restarts)(_Worker)
+        resources = ray.cluster_resources()
+        fits = resources.get("CPU", 1.0) // options.cpus_per_actor
+        if options.gpus_per_actor:
+            fits = min(fits, resources.get("GPU", 0.0) // options.gpus_per_actor)
+        self.size = options.actors or max(1, int(fits))
+        self._cls = ray.remote(num_cpus=options.cpus_per_actor, num_gpus=options.gpus_per_actor,
+                               max_restarts=options.max_restarts, max_task_retries=options.max_restarts)(_Worker)
         self._build = build
         self.name = f"{ACTOR_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
         self._serial = itertools.count()
