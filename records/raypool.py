@@ -37,6 +37,7 @@ class RayOptions:
     in_flight: int = 2            # tasks queued per actor, so none waits while the driver commits
     max_restarts: int = 4         # restarts of an actor whose process died (Ray retries its tasks)
     max_attempts: int = 4         # submissions of one task to fresh actors before the job fails
+    start_timeout_s: float = 300  # how long the pool waits for its actors to be placed and loaded
 
     def __post_init__(self) -> None:
         if self.actors is not None and self.actors < 1:
@@ -158,7 +159,13 @@ class ActorPool:
         self._actors = [self._spawn() for _ in range(self.size)]
         self._generation = [0] * self.size
         try:
-            self._get([a.ready.remote() for a in self._actors])
+            self._get([a.ready.remote() for a in self._actors], timeout=options.start_timeout_s)
+        except ray.exceptions.GetTimeoutError:
+            self.close()
+            raise BackendUnavailableError(
+                f"Ray: {self.size} actors of {options.cpus_per_actor:g} CPU(s) and {options.gpus_per_actor:g} GPU(s) "
+                f"were not all up after {options.start_timeout_s:g} s (the cluster has {resources.get('CPU', 0):g} "
+                f"CPUs and {resources.get('GPU', 0):g} GPUs): ask for fewer actors") from None
         except BaseException:
             self.close()
             raise
@@ -235,11 +242,11 @@ class ActorPool:
         self._generation[i] += 1
         self.replaced += 1
 
-    def _get(self, refs):
+    def _get(self, refs, timeout: float | None = None):
         """``ray.get`` that raises a worker's ``TalentSearchError`` as itself (the CLI reports those)."""
         ray = self._ray
         try:
-            return ray.get(refs)
+            return ray.get(refs, timeout=timeout)
         except ray.exceptions.RayTaskError as exc:
             if isinstance(exc.cause, TalentSearchError):
                 raise exc.cause from None

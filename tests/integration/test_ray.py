@@ -32,7 +32,8 @@ from indexer.encoder_ray import RayEncoder
 from indexer.vectors import FaissVectorIndex
 from ranking.search.bulk import BulkOptions, read_progress, run_bulk
 from ranking.search.bulk_ray import run_bulk_ray
-from records.raypool import ACTOR_PREFIX, RayOptions
+from records.errors import BackendUnavailableError, ValidationError
+from records.raypool import ACTOR_PREFIX, ActorPool, RayOptions
 from tests.conftest import AS_OF, DATA
 
 REPO = Path(__file__).resolve().parents[2]
@@ -235,3 +236,16 @@ def test_runner_ray_without_the_extra_names_it(command, monkeypatch, capsys, tmp
     assert rc == 2
     assert "pip install 'talentsearch[ray]'" in err and "Traceback" not in err
     assert not (tmp_path / "index").exists() and not (tmp_path / "out.parquet.work").exists()   # nothing touched
+
+
+def test_a_pool_larger_than_the_cluster_fails_clearly(cluster):
+    with pytest.raises(BackendUnavailableError, match="3 actors of 1 CPU.*not all up after 2 s.*2 CPUs"):
+        ActorPool(dict, RayOptions(actors=3, start_timeout_s=2), name="too-many")
+    with ActorPool(dict, RayOptions(actors=2), name="fits") as pool:     # the failed pool's actors are gone
+        assert list(pool.map("get", ["a", "b", "c"])) == [None, None, None]
+
+
+@pytest.mark.parametrize("bad", [{"actors": 0}, {"cpus_per_actor": 0}, {"gpus_per_actor": -1}, {"in_flight": 0}])
+def test_ray_options_are_checked(bad):
+    with pytest.raises(ValidationError, match="Ray"):
+        RayOptions(**bad)
