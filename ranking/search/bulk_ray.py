@@ -15,6 +15,7 @@ deletes unrecorded parts and continues from the first unrecorded row.
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -67,6 +68,10 @@ def run_bulk_ray(engine_factory: Callable[[], SearchEngine], input_path: str | P
                  for n, unit in enumerate(units)
                  for pieces in (split_unit(unit, task_rows),)
                  for k, piece in enumerate(pieces))
+        first = next(tasks, None)
+        if first is None:                       # nothing left to do (a finished job resumed): no actors
+            return
+        tasks = itertools.chain([first], tasks)
         with ActorPool(functools.partial(_Reranker, engine_factory, options), ray_options, name="rerank") as pool:
             rows, tables, counts = 0, [], {"queries": 0, "invalid": 0, "not_found": 0, "run_ids": []}
             for _, last, n_rows, table, stats in pool.map("score", tasks):
