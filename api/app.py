@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from api import middleware, problems
 from api.jobs import JobManager
+from api.jobs_ray import RayJobRunner
 from api.routes import candidates, events, insights, jobs, models, ops, queries, rerank, search
 from api.schemas import summarize
 from api.settings import Settings
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None, *, engine: SearchEngine | None 
     app.state.cursor_codec = None       # made on first use (api/cursor_key.py)
     ltr = getattr(engine, "ltr", None)
     app.state.events = ltr.stores if ltr is not None and ltr.stores is not None else EventStores(settings.ltr_dir)
-    app.state.jobs = JobManager(settings.jobs_dir, lambda: app.state.engine, max_upload_bytes=settings.max_upload_bytes)
+    app.state.jobs = JobManager(settings.jobs_dir, lambda: app.state.engine, max_upload_bytes=settings.max_upload_bytes,
+                                runner=RayJobRunner(settings) if settings.jobs_runner == "ray" else None)
     problems.install(app)
     middleware.install(app, settings)       # API keys -> tenants, request ids, metrics
     for router in ROUTERS:

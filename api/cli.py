@@ -5,13 +5,15 @@ import argparse
 import datetime as dt
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 
-from api.cli_args import filter_args, index_dir_arg, ltr_dir_arg, settings_from_args
+from api.cli_args import filter_args, index_dir_arg, ltr_dir_arg, ray_options, runner_args, settings_from_args
 from records.errors import QuerySyntaxError, TalentSearchError
 
 log = logging.getLogger("talentsearch")
+ENCODE_CHECKPOINT = ".encode-checkpoint"   # under the index directory: --runner ray's vectors until published
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="the model that made --vectors (default: the file's schema metadata key 'model')")
     i.add_argument("--no-progress", action="store_true")
     i.add_argument("--json", action="store_true")
+    runner_args(i, "dense encoding")
     i.set_defaults(func=_index)
 
     d = sub.add_parser("delete", help="delete candidates by id")
@@ -125,8 +128,22 @@ def _index(args) -> int:
     from indexer.build import ingest
 
     settings = settings_from_args(args)
-    report = ingest(args.paths, settings.index_dir, settings.index_config(), rebuild=args.rebuild,
-                    progress=not args.no_progress, vectors=args.vectors, vectors_model=args.vectors_model)
+    ingest_args = dict(rebuild=args.rebuild, progress=not args.no_progress, vectors=args.vectors,
+                       vectors_model=args.vectors_model)
+    if args.runner == "ray":
+        from indexer.encoder_ray import RayEncoder
+        from records.raypool import connected
+
+        ray = ray_options(args, settings)       # a missing extra: exit 2 before anything is read
+        # encoded vectors are kept here until the version is published: a killed run, run again, resumes
+        checkpoint = settings.index_dir / ENCODE_CHECKPOINT
+        with connected(ray), RayEncoder(settings.encoder_config(), ray, checkpoint_dir=checkpoint) as encoder:
+            report = ingest(args.paths, settings.index_dir, settings.index_config(), encoder=encoder, **ingest_args)
+        shutil.rmtree(checkpoint, ignore_errors=True)
+        if encoder.reused:
+            print(f"resumed: {encoder.reused} profile vectors from an earlier run's checkpoint", file=sys.stderr)
+    else:
+        report = ingest(args.paths, settings.index_dir, settings.index_config(), **ingest_args)
     if args.json:
         print(json.dumps(_jsonable(report), indent=2, default=str))
     else:

@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from api.cli_args import index_dir_arg, ltr_dir_arg, settings_from_args
+from api.cli_args import index_dir_arg, ltr_dir_arg, ray_options, runner_args, settings_from_args
 
 
 def add_parsers(sub) -> None:
@@ -22,6 +22,7 @@ def add_parsers(sub) -> None:
     r.add_argument("--syntax", choices=["auto", "boolean", "keywords"], default="auto")
     r.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid")
     r.add_argument("--no-progress", action="store_true")
+    runner_args(r, "re-ranking")
     r.set_defaults(func=_rerank)
 
     m = sub.add_parser("mcp", help="serve search, re-rank, insights and query generation as MCP tools for agents")
@@ -76,23 +77,31 @@ def _mcp(args) -> int:
 
 
 def _rerank(args) -> int:
-    from api.wiring import build_engine
+    from api.wiring import build_engine, engine_factory
     from ranking.search.bulk import BulkOptions, read_progress, run_bulk
 
     if args.batch_rows < 1:
         print("error: --batch-rows must be >= 1")
         return 2
+    settings = settings_from_args(args)
+    ray = ray_options(args, settings) if args.runner == "ray" else None     # a missing extra: exit 2 here
     before = read_progress(args.output)
     if before is not None:
         print(f"resuming: {before.rows_done:,} of {before.total_rows:,} rows already done ({before.parts} parts)")
+    options = BulkOptions(tenant_id=args.tenant, batch_rows=args.batch_rows, syntax=args.syntax, mode=args.mode)
     cancel = threading.Event()
-    # Ctrl-C / SIGTERM: finish the unit in hand, record it, stop (re-run the same command to resume)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: cancel.set())
-    engine = build_engine(settings_from_args(args))
-    prog = run_bulk(engine, args.input, args.output,
-                    BulkOptions(tenant_id=args.tenant, batch_rows=args.batch_rows, syntax=args.syntax, mode=args.mode),
-                    cancel=cancel, progress_bar=not args.no_progress)
+    if ray is None:
+        _stop_on_signals(cancel)
+        prog = run_bulk(build_engine(settings), args.input, args.output, options, cancel=cancel,
+                        progress_bar=not args.no_progress)
+    else:
+        from ranking.search.bulk_ray import run_bulk_ray
+        from records.raypool import connected
+
+        with connected(ray):
+            _stop_on_signals(cancel)          # after ray.init, which installs its own SIGTERM handler
+            prog = run_bulk_ray(engine_factory(settings, threads=ray.threads), args.input, args.output, options, ray,
+                                cancel=cancel, progress_bar=not args.no_progress)
     if prog.state == "cancelled":
         print(f"stopped after {prog.rows_done:,} of {prog.total_rows:,} rows; run the same command again to resume")
         return 130
@@ -100,3 +109,9 @@ def _rerank(args) -> int:
           f"{prog.not_found:,} candidates not found, {prog.split_queries:,} query ids split across runs"
           + (f"; resumed {prog.resumed}x" if prog.resumed else ""))
     return 0
+
+
+def _stop_on_signals(cancel: threading.Event) -> None:
+    """Ctrl-C / SIGTERM: finish the unit(s) in hand, record them, stop (re-run the same command to resume)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: cancel.set())

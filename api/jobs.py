@@ -19,6 +19,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from ranking.search.bulk import BulkOptions, BulkProgress, _open_input, read_progress, run_bulk
@@ -29,13 +30,18 @@ log = logging.getLogger("talentsearch.jobs")
 PUBLIC = "_public"                      # jobs of callers without a tenant
 _ID = re.compile(r"^[0-9a-f]{32}$")
 ACTIVE = ("queued", "running")
+Runner = Callable[[Path, Path, BulkOptions, threading.Event], BulkProgress]
 
 
 class JobManager:
     def __init__(self, jobs_dir: str | Path, engine_getter, *, max_upload_bytes: int = 2 << 30,
-                 retry_attempts: int = 30, retry_base_s: float = 2.0, retry_max_s: float = 300.0):
+                 retry_attempts: int = 30, retry_base_s: float = 2.0, retry_max_s: float = 300.0,
+                 runner: Runner | None = None):
+        """``runner(input, output, options, cancel) -> BulkProgress`` computes a job (default: ``run_bulk`` in
+        this process with ``engine_getter()``; ``api.jobs_ray.RayJobRunner`` on Ray)."""
         self.root = Path(jobs_dir)
         self._engine = engine_getter
+        self._run = runner or self._run_here
         self.max_upload_bytes = max_upload_bytes
         self.retry_attempts, self.retry_base_s, self.retry_max_s = retry_attempts, retry_base_s, retry_max_s
         self._timers: set[threading.Timer] = set()
@@ -140,9 +146,8 @@ class JobManager:
                 self._write(d, meta)
             tenant = None if tenant_key == PUBLIC else tenant_key
             try:
-                prog = run_bulk(self._engine(), d / "input.parquet", d / "result.parquet",
-                                BulkOptions(tenant_id=tenant, batch_rows=meta["batch_rows"]), cancel=cancel,
-                                progress_bar=False)
+                prog = self._run(d / "input.parquet", d / "result.parquet",
+                                 BulkOptions(tenant_id=tenant, batch_rows=meta["batch_rows"]), cancel)
                 self._finish(d, prog)
             except BackendUnavailableError as exc:    # the index or backend comes back: try again later
                 self._retry_later(d, tenant_key, job_id, exc)
@@ -154,6 +159,9 @@ class JobManager:
                     self._write(d, meta)
             finally:
                 self._cancel.pop(job_id, None)
+
+    def _run_here(self, src: Path, out: Path, options: BulkOptions, cancel: threading.Event) -> BulkProgress:
+        return run_bulk(self._engine(), src, out, options, cancel=cancel, progress_bar=False)
 
     def _retry_later(self, d: Path, tenant_key: str, job_id: str, exc: Exception) -> None:
         with self._lock:

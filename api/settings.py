@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     opensearch_timeout_s: float = Field(30.0, gt=0)
     opensearch_bulk_chunk: int = Field(500, ge=1)
     opensearch_bulk_retries: int = Field(3, ge=0)
+    # Ray runners (`--runner ray`, the `ray` extra): the cluster to join; unset = $RAY_ADDRESS, else a local Ray
+    ray_address: str | None = None
+    jobs_runner: str = Field("local", pattern="^(local|ray)$")   # where the API's bulk jobs run
 
     def encoder_config(self) -> EncoderConfig:
         return EncoderConfig(backend=self.encoder_backend,

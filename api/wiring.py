@@ -7,6 +7,7 @@ a tenant's learning-to-rank model serves the same way whichever door a request c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Callable
 
 from api.settings import Settings
@@ -46,3 +47,20 @@ def build_engine(settings: Settings, *, encoder=None, dense: bool = True, ltr: b
         encoder = build_encoder(settings)
     return SearchEngine(build_reader(settings), encoder if dense else None, today=today or dt.date.today,
                         ltr=build_ltr_stage(settings) if ltr else None)
+
+
+def worker_settings(settings: Settings, *, threads: int) -> Settings:
+    """``settings`` for an engine built in another process (a Ray actor): directories made absolute (a
+    worker's working directory is not the caller's) and the encoder held to ``threads`` CPU threads,
+    unless ``encoder_threads`` was set."""
+    update = {name: getattr(settings, name).resolve() for name in
+              ("index_dir", "ltr_dir", "jobs_dir", "encoder_model_dir", "encoder_cache_dir", "api_keys_file")
+              if getattr(settings, name) is not None}
+    if settings.encoder_threads is None:
+        update["encoder_threads"] = threads
+    return settings.model_copy(update=update)
+
+
+def engine_factory(settings: Settings, *, threads: int) -> Callable[[], SearchEngine]:
+    """A picklable ``build_engine`` of ``worker_settings``: what each Ray actor calls once."""
+    return functools.partial(build_engine, worker_settings(settings, threads=threads))

@@ -314,6 +314,12 @@ def open_encoder(config: EncoderConfig = EncoderConfig()):
     return MiniLMEncoder(config)
 
 
+def weights_digest(config: EncoderConfig = EncoderConfig()) -> str:
+    """sha256 of the weights of the model ``config`` names (what ``MiniLMEncoder.fingerprint`` is a prefix of),
+    read without loading the model."""
+    return _weights_digest(_model_dir(config))
+
+
 def same_model(a: str, b: str) -> bool:
     """Whether two model names name one model: "sentence-transformers/all-MiniLM-L6-v2" is
     "all-MiniLM-L6-v2" (a hub id and the directory it was saved to), case aside."""

@@ -20,6 +20,10 @@ Crash safety: the job works in ``<output>.work/``. Each unit of work (whole quer
 last record and continues from the first unrecorded input row, so a SIGKILL at any instant loses
 at most one unit and never duplicates a row. The final Parquet is assembled from the parts into a
 temp file and renamed into place; the work directory goes last.
+
+Runners: ``run_bulk`` computes the units in this process; ``ranking.search.bulk_ray.run_bulk_ray`` on a
+pool of Ray actors. Both hand their results to ``run_units``, the only writer, so they share the
+output, the work state and the guarantees above.
 """
 from __future__ import annotations
 
@@ -90,7 +94,30 @@ def work_dir_for(output: Path) -> Path:
 def run_bulk(engine: SearchEngine, input_path: str | Path, output_path: str | Path, options: BulkOptions = BulkOptions(),
              *, cancel: threading.Event | None = None, on_progress: Callable[[BulkProgress], None] | None = None,
              progress_bar: bool = True) -> BulkProgress:
-    """Run (or resume) the job ``input_path`` -> ``output_path``; returns the final progress record."""
+    """Run (or resume) the job ``input_path`` -> ``output_path`` in this process; returns the final progress record."""
+    def score(units: Iterator[_Unit], tick: Callable[[int], None]) -> Iterator[Scored]:
+        for unit in units:
+            table, stats = rerank_unit(engine, unit, options)
+            tick(unit.num_rows)
+            yield unit.num_rows, table, stats
+
+    return run_units(score, input_path, output_path, options, cancel=cancel, on_progress=on_progress,
+                     progress_bar=progress_bar)
+
+
+# (rows of the unit, its output table sorted by input_row, its counts): what a runner hands the committer
+Scored = tuple[int, pa.Table, dict]
+Scorer = Callable[[Iterator["_Unit"], Callable[[int], None]], Iterator[Scored]]
+
+
+def run_units(score: Scorer, input_path: str | Path, output_path: str | Path, options: BulkOptions = BulkOptions(),
+              *, cancel: threading.Event | None = None, on_progress: Callable[[BulkProgress], None] | None = None,
+              progress_bar: bool = True) -> BulkProgress:
+    """The job's driver, whatever computes the units: ``score(units, tick)`` yields one ``Scored`` per unit,
+    in the order of ``units`` (``tick(rows)`` advances the progress bar as rows are computed), and this
+    function alone writes: each unit's part file, then ``progress.json`` (the commit point), then the
+    output. Runners differ only in ``score``, so their work state is the same and a job stopped under one
+    runner resumes under the other."""
     src, out = Path(input_path), Path(output_path)
     work = work_dir_for(out)
     pf = _open_input(src)
@@ -104,24 +131,25 @@ def run_bulk(engine: SearchEngine, input_path: str | Path, output_path: str | Pa
         bar = tqdm(total=total, initial=prog.rows_done, unit="row", desc=f"rerank {src.name}")
     try:
         seen_ids: set[str] = set()     # query ids met so far (in this run of the process)
-        for unit in _units(pf, prog.rows_done, options):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-            table, stats = _rerank_unit(engine, unit, options, seen_ids)
+        for rows, table, stats in score(_until(cancel, _units(pf, prog.rows_done, options)),
+                                        bar.update if bar is not None else lambda n: None):
             part = work / "parts" / f"part-{prog.parts:06d}.parquet"
             durable.write_parquet(part, table)
-            prog.rows_done += unit.num_rows
+            prog.rows_done += rows
             prog.parts += 1
             prog.queries += stats["queries"]
             prog.invalid_rows += stats["invalid"]
             prog.not_found += stats["not_found"]
-            prog.split_queries += stats["split"]
+            prog.split_queries += _count_split(stats["run_ids"], seen_ids)
             prog.updated_at = time.time()
             _save(work, fingerprint, prog)            # the commit point of this unit
-            if bar is not None:
-                bar.update(unit.num_rows)
             if on_progress is not None:
                 on_progress(prog)
+        if prog.rows_done < prog.total_rows:          # the units stopped early
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            raise RuntimeError(f"bulk job: the runner stopped at row {prog.rows_done:,} of {prog.total_rows:,} "
+                               "without being cancelled (the work state is kept: run again to resume)")
         _assemble(work, out, prog.parts)
         prog.state = "done"
         prog.updated_at = time.time()
@@ -138,6 +166,23 @@ def run_bulk(engine: SearchEngine, input_path: str | Path, output_path: str | Pa
     finally:
         if bar is not None:
             bar.close()
+
+
+def _until(cancel: threading.Event | None, units: Iterator["_Unit"]) -> Iterator["_Unit"]:
+    """``units`` until ``cancel`` is set (checked before each unit is handed out)."""
+    for unit in units:
+        if cancel is not None and cancel.is_set():
+            return
+        yield unit
+
+
+def _count_split(run_ids: list[str], seen_ids: set[str]) -> int:
+    """How many of these query runs reuse a query id met before (in this run of the process)."""
+    split = 0
+    for qid in run_ids:
+        split += qid in seen_ids
+        seen_ids.add(qid)
+    return split
 
 
 # ---- input ---------------------------------------------------------------------------------------
@@ -192,6 +237,20 @@ def _units(pf: pq.ParquetFile, skip: int, options: BulkOptions) -> Iterator[_Uni
         yield pending
 
 
+def split_unit(unit: _Unit, rows: int) -> list[_Unit]:
+    """``unit`` cut into pieces of whole query runs, about ``rows`` rows each (a run is never cut): the
+    tasks a parallel runner spreads over workers. The pieces' outputs, concatenated in order, are the
+    unit's output."""
+    pieces = []
+    while unit.num_rows > rows:
+        cut = _cut_point(unit.query_id, rows)
+        if cut is None:
+            break
+        pieces.append(_Unit(unit.start_row, unit.query_id[:cut], unit.candidate_id[:cut], unit.query[:cut]))
+        unit = _Unit(unit.start_row + cut, unit.query_id[cut:], unit.candidate_id[cut:], unit.query[cut:])
+    return [*pieces, unit]
+
+
 def _batches_from(pf: pq.ParquetFile, skip: int, read_rows: int):
     """Record batches starting at input row ``skip`` (whole row groups before it are not read)."""
     groups, offset = [], 0
@@ -230,9 +289,12 @@ def _runs(qids: list) -> Iterator[tuple[int, int]]:
             start = i
 
 
-def _rerank_unit(engine: SearchEngine, unit: _Unit, options: BulkOptions, seen_ids: set[str]):
+def rerank_unit(engine: SearchEngine, unit: _Unit, options: BulkOptions) -> tuple[pa.Table, dict]:
+    """The output rows of one unit (sorted by ``input_row``) and its counts: ``queries``, ``invalid``,
+    ``not_found`` and ``run_ids`` (the query id of each run, in order, for the committer's split count).
+    A pure function of the unit: a runner may compute it more than once, on any process."""
     cols: dict[str, list] = {f.name: [] for f in OUTPUT_SCHEMA}
-    stats = {"queries": 0, "invalid": 0, "not_found": 0, "split": 0}
+    stats = {"queries": 0, "invalid": 0, "not_found": 0, "run_ids": []}
 
     def emit(row: int, qid, cid, status, *, rank=None, score=None, lex=None, dense=None, lrank=None, drank=None,
              fields=(), why=""):
@@ -246,9 +308,7 @@ def _rerank_unit(engine: SearchEngine, unit: _Unit, options: BulkOptions, seen_i
         qid = unit.query_id[a]
         stats["queries"] += 1
         if qid is not None:
-            if qid in seen_ids:
-                stats["split"] += 1
-            seen_ids.add(qid)
+            stats["run_ids"].append(qid)
         text = next((t for t in unit.query[a:b] if isinstance(t, str) and t.strip()), None)
         good: list[int] = []
         for i in range(a, b):
@@ -351,4 +411,5 @@ def _remove_tree(path: Path) -> None:
     path.rmdir()
 
 
-__all__ = ["BulkOptions", "BulkProgress", "OUTPUT_SCHEMA", "read_progress", "run_bulk", "work_dir_for"]
+__all__ = ["BulkOptions", "BulkProgress", "OUTPUT_SCHEMA", "Scored", "Scorer", "read_progress", "rerank_unit", "run_bulk",
+           "run_units", "split_unit", "work_dir_for"]
