@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.encoder import DEFAULT_MODEL_NAME, STATIC_DIMS, EncoderConfig, _model_dir, _weights_digest
+from indexer.encoder import DEFAULT_MODEL_NAME, STATIC_DIMS, EncoderConfig, _model_dir, weights_digest
 from records import durable
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class StaticEncoder:
         self.dim = dims
         self.device = "cpu"
         self.backend = "static"
-        self.fingerprint = _weights_digest(self.model_dir)[:16]
+        self.fingerprint = weights_digest(self.model_dir)[:16]
         self._tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=4096)
