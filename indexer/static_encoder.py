@@ -43,7 +43,7 @@ class StaticEncoder:
         self.dim = dims
         self.device = "cpu"
         self.backend = "static"
-        self.fingerprint = weights_digest(self.model_dir)[:16]
+        self.fingerprint = weights_digest(config)[:16]
         self._tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=4096)
