@@ -79,7 +79,8 @@ class VectorIndexConfig:
     nprobe: int | None = None       # ivf: lists searched per query (None: a quarter of the lists, at least
                                     # 64; measured at 1M: 128 lists recall 0.94, 256 lists 0.96, p95 29 ms)
     pq_m: int = 48                  # ivf-pq: bytes per vector (sub-quantizers; must divide the dimension)
-    mmap: bool = False              # ivf: memory-map the inverted lists when a server opens the index
+    mmap: bool = True               # ivf: memory-map the inverted lists when a server opens the index (load
+                                    # with writable=False); builders always load writable
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS + ("auto",):
