@@ -28,6 +28,13 @@ def stamp() -> dict:
                         "platform": platform.platform()}}
 
 
+def resident_bytes() -> dict[str, int]:
+    """This process's resident memory: VmRSS, RssAnon (heap) and RssFile (mapped files), in bytes."""
+    with open("/proc/self/status") as fh:
+        fields = dict(line.split(":", 1) for line in fh if line.startswith(("VmRSS", "RssAnon", "RssFile")))
+    return {k: int(v.split()[0]) * 1024 for k, v in fields.items()}
+
+
 def prepare(workdir: Path, profiles: int, seed: int, *, progress: bool = True):
     """Generate (once) and index (once) a synthetic corpus; returns (corpus_dir, index_dir, ingest_report or None)."""
     from benchmarks.synth import generate

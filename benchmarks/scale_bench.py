@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmarks.common import ROOT, load_queries, stamp
+from benchmarks.common import ROOT, load_queries, resident_bytes, stamp
 from benchmarks.vectors_bench import SUITE, grow, real_vectors
 
 
@@ -65,17 +65,13 @@ def _serve_child(index_dir: str, corpus: str, n_queries: int) -> dict:
     from query.lang.filters import Filters
     from ranking.search.pipeline import SearchRequest
 
-    def rss() -> dict:
-        fields = dict(line.split(":", 1) for line in open("/proc/self/status") if line.startswith(("VmRSS", "RssAnon", "RssFile")))
-        return {k: int(v.split()[0]) * 1024 for k, v in fields.items()}
-
     queries = load_queries(Path(corpus))[:n_queries]
-    base = rss()
+    base = resident_bytes()
     t0 = time.perf_counter()
     engine = build_engine(Settings(index_dir=Path(index_dir), vector_mmap=True), ltr=False)
     engine.warm()
     start_s = time.perf_counter() - t0
-    warmed = rss()
+    warmed = resident_bytes()
     out = {"start_s": round(start_s, 2)}
     for mode in ("hybrid", "lexical"):
         ms = []
@@ -85,7 +81,7 @@ def _serve_child(index_dir: str, corpus: str, n_queries: int) -> dict:
             engine.search(req)
             ms.append((time.perf_counter() - t) * 1000)
         out[mode] = {"p50_ms": round(float(np.percentile(ms, 50)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1)}
-    after = rss()
+    after = resident_bytes()
     profiles = len(engine.reader.snapshot().store)
     out["profiles"] = profiles
     out["resident_added_mb"] = {k: round((after[k] - base[k]) / 2**20, 1) for k in base}

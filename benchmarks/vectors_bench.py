@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import ROOT, stamp
+from benchmarks.common import ROOT, resident_bytes, stamp
 
 SUITE = ROOT / "var" / "bench" / "synthetic-20000-42-q240"
 KINDS = ("flat", "hnsw", "ivf-sq8", "ivf-pq")
@@ -88,13 +88,9 @@ def _measure_child(path: str, kind: str, queries_path: str, truth_path: str, all
     """Runs in a fresh process: open the saved index as a server does, query it, report memory and speed."""
     from indexer.vectors import FaissVectorIndex, VectorIndexConfig
 
-    def rss() -> dict:
-        fields = dict(line.split(":", 1) for line in open("/proc/self/status") if line.startswith(("VmRSS", "RssAnon", "RssFile")))
-        return {k: int(v.split()[0]) * 1024 for k, v in fields.items()}
-
     queries, truth, allowed = np.load(queries_path), np.load(truth_path), np.load(allowed_path)
     truth_f = np.load(truth_path.replace(".npy", "-filtered.npy"))
-    before = rss()
+    before = resident_bytes()
     index = FaissVectorIndex.load(path, VectorIndexConfig(mmap=True, nprobe=nprobe, ef_search=128, use_gpu="never"),
                                   writable=False)
     times, hits, hits_f = [], 0, 0
@@ -109,7 +105,7 @@ def _measure_child(path: str, kind: str, queries_path: str, truth_path: str, all
         got, _ = index.search(q, 10, allowed)
         times_f.append(time.perf_counter() - t0)
         hits_f += len(set(got.tolist()) & set(truth_f[n].tolist()))
-    after = rss()
+    after = resident_bytes()
     ms = np.array(times) * 1000
     ms_f = np.array(times_f) * 1000
     return {"kind": kind, "recall_at_10": hits / truth.size, "recall_at_10_filter_10pct": hits_f / truth_f.size,

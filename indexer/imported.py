@@ -14,6 +14,7 @@ ranks by inner product, i.e. cosine). A candidate_id given twice keeps its last 
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,9 +59,13 @@ class ImportedVectors:
     vectors: np.ndarray                  # (len(ids), dim) float32, unit rows
     rejects: tuple[Reject, ...]          # rows that were not usable, with the reason
 
+    @functools.cached_property
+    def _row_of(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.ids.tolist())}     # built once: ingest looks up twice
+
     def lookup(self, candidate_ids) -> tuple[np.ndarray, np.ndarray]:
         """(positions in ``candidate_ids`` that have a vector, their rows of ``vectors``)."""
-        index = {c: i for i, c in enumerate(self.ids.tolist())}
+        index = self._row_of
         found = [(n, index[c]) for n, c in enumerate(candidate_ids) if c in index]
         if not found:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -110,16 +115,15 @@ def read_vectors(path: str | Path, *, model: str | None = None) -> ImportedVecto
         raise ValidationError(f"{where}: no row has a vector")
     dim = int(np.bincount(good_len).argmax())       # the file's dimension: what most rows have
     rejects: list[Reject] = []
-    keep = np.zeros(len(ids), dtype=bool)
-    for n in range(len(ids)):
-        if ids[n] is None or not str(ids[n]).strip():
-            rejects.append(Reject(where, n + 1, None, "candidate_id: missing"))
+    no_id = np.fromiter((c is None or not c.strip() for c in ids), dtype=bool, count=len(ids))
+    keep = ~no_id & (lengths == dim)
+    for n in np.flatnonzero(~keep):                   # a Python step only for the bad rows
+        if no_id[n]:
+            rejects.append(Reject(where, int(n) + 1, None, "candidate_id: missing"))
         elif lengths[n] < 0:
-            rejects.append(Reject(where, n + 1, ids[n], "vector: missing"))
-        elif lengths[n] != dim:
-            rejects.append(Reject(where, n + 1, ids[n], f"vector: {lengths[n]} values, the file's vectors have {dim}"))
+            rejects.append(Reject(where, int(n) + 1, ids[n], "vector: missing"))
         else:
-            keep[n] = True
+            rejects.append(Reject(where, int(n) + 1, ids[n], f"vector: {lengths[n]} values, the file's vectors have {dim}"))
     rows = np.flatnonzero(keep)
     flat = pc.list_flatten(col.filter(pa.array(keep))).to_numpy(zero_copy_only=False)
     matrix = np.asarray(flat, dtype=np.float32).reshape(len(rows), dim)

@@ -88,7 +88,7 @@ class StaticEncoder:
                 log.warning("static model cache %s unreadable (%s): distilling again", path, exc)
         log.info("distilling a static model from %s into %s (once)", self.model_dir, path)
         table = distil(self.model_dir, dims)
-        durable.write_atomic(path, lambda tmp: _save(tmp, table), mode=0o644)
+        durable.write_npy(path, table, mode=0o644)
         return table
 
 
@@ -128,11 +128,6 @@ def distil(model_dir: Path, dims: int, *, batch: int = 512, only: np.ndarray | N
     table = np.zeros((vocab, pieces.shape[1]), np.float32)
     table[wanted] = pieces
     return table
-
-
-def _save(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as fh:
-        np.save(fh, array, allow_pickle=False)
 
 
 __all__ = ["StaticEncoder", "distil"]

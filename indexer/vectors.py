@@ -417,7 +417,7 @@ class FaissVectorIndex:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         durable.write_atomic(path / INDEX_FILE, lambda tmp: faiss.write_index(self._index, str(tmp)))
-        durable.write_atomic(path / SLOTS_FILE, lambda tmp: _save_npy(tmp, self._slot_ord))
+        durable.write_npy(path / SLOTS_FILE, self._slot_ord)
         manifest = {
             "kind": f"faiss-{self.kind}", "format": FORMAT, "schema_version": SCHEMA_VERSION,
             "dim": self.dim, "count": self._count, "tombstones": self.tombstones, "metric": METRIC,
@@ -533,10 +533,3 @@ def _resolve_gpu(config: VectorIndexConfig, kind: str) -> bool:
 @functools.lru_cache(maxsize=1)
 def _gpu_resources():
     return faiss.StandardGpuResources()
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as fh:  # a file object: np.save would append ".npy" to a temp name
-        np.save(fh, array, allow_pickle=False)
-
-

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 __all__ = ["append_line", "fsync_dir", "fsync_file", "fsync_tree", "stale_temporaries", "temp_name",
-           "write_atomic", "write_json", "write_parquet", "write_text"]
+           "write_atomic", "write_json", "write_npy", "write_parquet", "write_text"]
 
 
 def temp_name(target: Path) -> Path:
@@ -68,6 +68,17 @@ def write_json(target: Path | str, data, *, mode: int | None = None, indent: int
 
 def write_parquet(target: Path | str, table: pa.Table) -> None:
     write_atomic(target, lambda tmp: pq.write_table(table, tmp))
+
+
+def write_npy(target: Path | str, array, *, mode: int | None = None) -> None:
+    """A numpy array as ``.npy`` (through a file object: ``np.save`` would add ``.npy`` to the temporary name)."""
+    import numpy as np
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as fh:
+            np.save(fh, array, allow_pickle=False)
+
+    write_atomic(target, write, mode=mode)
 
 
 def append_line(path: Path | str, line: str) -> None:
