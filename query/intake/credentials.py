@@ -1,5 +1,6 @@
 """Licences and certifications no lexicon lists: "mechanical license", "Pharmacist licensure", "ASE
-certification", "Licensed Respiratory Care Practitioner".
+certification", "Licensed Respiratory Care Practitioner", "FINRA Series 6, 26, and 65", "Georgia bar membership",
+"licensed to practice law in the State of Hawaii".
 
 Postings name a credential in two shapes: a noun phrase before a credential word ("<X> license",
 "<X> licensure", "<X> certification", "<X> certificate", "<X> credential") and "Licensed <occupation>".
@@ -7,7 +8,10 @@ Postings name a credential in two shapes: a noun phrase before a credential word
 name ("Mechanical license", "Respiratory Care Practitioner license"). Qualifiers ("valid", "current",
 "relevant", "professional"), a state in front ("CA State Pharmacist License") and words that make the
 phrase a category ("other certifications", "industry certifications") are dropped; a phrase left with
-no content word is not a credential. Credentials the lexicon knows (RN licence, CDL, CPA) are read by the
+no content word is not a credential. Two credentials have shapes of their own: a list of FINRA exams
+("Series 6, 26, and 65" -> FINRA Series 6, 26 and 65, one each) and admission to a state's bar ("FL bar",
+"member of the Florida Bar", "Georgia bar membership", "licensed to practice law in Hawaii" -> "Florida Bar",
+the credential's usual name); "licensed to practice medicine" is a medical license. Credentials the lexicon knows (RN licence, CDL, CPA) are read by the
 dictionary extractor first; this reader is for the rest.
 """
 from __future__ import annotations
@@ -35,6 +39,77 @@ _NOT_CRED_HEAD = frozenset("""guest guests event events onsite on-site patient p
 courses class classes vehicle vehicles voter process processing managing manage business birth death marriage
 completion training program programs school degree diploma ged graduation trade college university
 business-to-business""".split())
+
+
+_SERIES = re.compile(r"\bSeries\s+(?P<nums>\d{1,2}(?:\s*(?:,|/|&|\band\b|\bor\b|,\s*and\b|,\s*or\b)\s*(?:Series\s+)?\d{1,2})*)\b")
+_BAR_WORD = re.compile(r"\b(?:[Bb]ar|BAR)s?\b(?![-&])")
+_STATE_WORDS_AFTER = re.compile(r"^\s*(?:licen[cs]e|licensure|admission|membership)?\s*(?:in|of)\s+(?:both\s+)?(?:the\s+)?"
+                                r"(?:(?:[Ss]tate|[Cc]ommonwealth)\s+of\s+)?(?P<states>[A-Za-zʻ'’ ,]+)")
+_LAW = re.compile(r"\b(?:[Ll]icensed|[Ee]ligib\w*|[Aa]dmitted)\s+(?:attorney\s+)?to\s+practi[cs]e\s+(?P<what>law|medicine)\s+"
+                  r"in\s+(?:the\s+)?(?:(?:[Ss]tate|[Cc]ommonwealth)\s+of\s+)?(?P<states>[A-Za-zʻ'’ ,]+)"
+                  r"|\b[Ll]icensed\s+(?P<states2>[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)?)\s+(?:attorney|lawyer)")
+
+
+def _states_in(text: str, names: dict[str, str], *, first_only: bool = False) -> list[str]:
+    """State names at the start of ``text`` joined by "and", "or", commas: "New Jersey and New York" -> both."""
+    out: list[str] = []
+    words = re.split(r"(\s+|,)", text.replace("ʻ", "").replace("’", "").replace("'", ""))
+    tokens = [w for w in words if w.strip() and w != ","]
+    i = 0
+    while i < len(tokens):
+        two = " ".join(tokens[i:i + 2]).lower()
+        if i + 1 < len(tokens) and two in names:
+            out.append(names[two])
+            i += 2
+        elif tokens[i].lower() in names and (len(tokens[i]) > 2 or tokens[i].isupper()):
+            out.append(names[tokens[i].lower()])
+            i += 1
+        else:
+            break
+        if first_only:
+            break
+        if i < len(tokens) and tokens[i].lower() in ("and", "or", "&"):
+            i += 1
+            continue
+        if i < len(tokens) and tokens[i].lower() in ("both",):
+            i += 1
+            continue
+        if i >= len(tokens) or tokens[i].lower() not in names:
+            break
+    return out
+
+
+def special_credentials(sentence: str, state_names: dict[str, str] | None = None) -> list[str]:
+    """FINRA exam lists and bar admissions (see the module docstring), in order of appearance.
+    ``state_names``: lower-cased state name or code -> the state's name ("fl" -> "Florida"); a bar not
+    named by a state ("bar memberships in any southeastern state") is not read."""
+    found: list[tuple[int, str]] = []
+    for m in _SERIES.finditer(sentence):
+        for num in re.findall(r"\d{1,2}", m.group("nums")):
+            found.append((m.start(), f"FINRA Series {int(num)}"))
+    names = state_names or {}
+    for m in _BAR_WORD.finditer(sentence):
+        before = re.sub(r"\s+(?:[Ss]tate|STATE)\s*$", "", sentence[max(0, m.start() - 30):m.start()].rstrip())
+        words = before.split()
+        states = []
+        for n in (2, 1):
+            if len(words) >= n and " ".join(words[-n:]).lower().strip("ʻ'’") in names and (
+                    n == 2 or len(words[-1]) > 2 or words[-1].isupper()):
+                states = [names[" ".join(words[-n:]).lower().strip("ʻ'’")]]
+                break
+        after = _STATE_WORDS_AFTER.match(sentence[m.end():m.end() + 80])
+        # "bar license in Pennsylvania", "Admission to the Bar in New Jersey"; not "a sports bar in Ohio"
+        if after and (re.match(r"\s*(?:licen|admission|membership)", after.group(0), re.IGNORECASE)
+                      or re.search(r"\b(?:admi\w+|member\w*)\s+(?:to|of|in)(?:\s+the)?\s*$", before, re.IGNORECASE)):
+            states += _states_in(after.group("states"), names)
+        found += [(m.start(), f"{st} Bar") for st in states]
+    for m in _LAW.finditer(sentence):
+        states = _states_in(m.group("states") or m.group("states2") or "", names)
+        if m.group("what") == "medicine":
+            found += [(m.start(), "Medical license")] if states else []
+        else:
+            found += [(m.start(), f"{st} Bar") for st in states]
+    return list(dict.fromkeys(name for _pos, name in sorted(found, key=lambda f: f[0])))
 
 
 def _head_words(before: str, states: frozenset[str], max_words: int = 3) -> list[str]:
@@ -90,4 +165,4 @@ def credential_phrases(sentence: str, *, is_occupation: Callable[[str], bool] = 
     return list(dict.fromkeys(out))
 
 
-__all__ = ["credential_phrases"]
+__all__ = ["credential_phrases", "special_credentials"]

