@@ -322,3 +322,16 @@ def test_credentials_the_lexicon_lacks_are_must_haves(intake):
     kinds = dict(req.skill_kinds)
     assert "Mechanical license" in req.must_have and kinds["Mechanical license"] == "credential"
     assert "Driver's license" in req.must_have and "Driver's license" == req.must_have[req.must_have.index("Driver's license")]
+
+
+def test_a_generic_word_counts_inside_a_tool_list_opened_by_a_cue(extractor):
+    kinds = ("technology", "knowledge", "credential")
+    assert "Payroll" in extractor.skills("Proficient in data management, scheduling, and payroll.", kinds=kinds)
+    assert extractor.skills("We handle payroll for our staff.", kinds=kinds) == []
+
+
+def test_years_clause_is_a_must_and_its_preference_is_nice(intake):
+    req = intake.from_text("Payroll Specialist\nAustin, TX\nRequirements:\n"
+                           "5 or more years Payroll experience, Paychex preferred\nPharmacist licensure required\n")
+    assert req.min_years == 5 and "Paychex" in req.nice_to_have and "Paychex" not in req.must_have
+    assert "Pharmacist license" in req.must_have      # the dictionary's reading of "Pharmacist" did not hide it
