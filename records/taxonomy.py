@@ -60,8 +60,13 @@ _SENIORITY_WORDS = frozenset({"senior", "junior", "lead", "principal", "staff", 
                               "associate", "trainee", "mid", "graduate"})
 _LEVEL_TOKEN = re.compile(r"^(?:i{1,3}|iv|vi{0,3}|ix|x|l\d|\d{1,2})$")
 _LEVEL_L = re.compile(r"^l\d$")
-_NOISE = re.compile(r"\b(?:[mfwd]\s*/\s*[mfwd]\s*/\s*[mfwd]|full[- ]time|part[- ]time|remote|hybrid|contract|"
-                    r"freelance|temporary)\b")
+# "contract" and "remote" say how a job is held, except where they name the work: "Contract Administrator",
+# "Contract Specialist" (O*NET titles of purchasing agents), "Remote Sensing Scientist", "Remote Pilot"
+HOW_HELD = (r"remote(?!\s+(?:sensing|pilot|camera|broadcast|encoding|control)\b)|"
+            r"contract(?!\s+(?:administrat\w*|analyst|clerk|coordinator|manager|negotiat\w*|specialist|officer|"
+            r"attorney|lawyer|paralegal|compliance|management|inspector|preparer|review\w*)s?\b)")
+_NOISE = re.compile(r"\b(?:[mfwd]\s*/\s*[mfwd]\s*/\s*[mfwd]|full[- ]time|part[- ]time|hybrid|freelance|temporary|"
+                    + HOW_HELD + r")\b")
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9+#]*")
 _PAREN = re.compile(r"\(([^()]*)\)")
 _TAIL = re.compile(r"\s(?:\||@|at)\s.*$")

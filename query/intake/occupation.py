@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from records.taxonomy import TITLE_KIND_RANK, Taxonomy, normalize_title, strip_seniority, title_variants
+from records.taxonomy import HOW_HELD, TITLE_KIND_RANK, Taxonomy, normalize_title, strip_seniority, title_variants
 
 log = logging.getLogger(__name__)
 VECTORS_PATH = Path(__file__).resolve().parents[1] / "data" / "occupation-vectors.npz"
@@ -46,7 +46,7 @@ VECTORS_PATH = Path(__file__).resolve().parents[1] / "data" / "occupation-vector
 _NOISE = re.compile(
     r"\$[\d,.]+(?:\s*(?:-|to)\s*\$?[\d,.]+)?(?:\s*/\s*\w+|\s+(?:per|an?)\s+\w+)?|\b\d+%\s*\w*|\burgent(?:ly)?\b!*|!+|"
     r"\b(?:hiring|now hiring|immediate(?:ly)?|needed|wanted|opening|position|opportunity|job|role|full[- ]time|"
-    r"part[- ]time|per diem|prn|seasonal|temporary|temp|contract|remote|hybrid|on[- ]?site|wfh|sign[- ]on bonus|"
+    r"part[- ]time|per diem|prn|seasonal|temporary|temp|" + HOW_HELD + r"|hybrid|on[- ]?site|wfh|sign[- ]on bonus|"
     r"bonus|weekly pay|paid weekly|days|nights?|evenings?|overnights?|weekends?|shift|mon(?:day)?\s*-\s*fri(?:day)?|\d{1,2}\s*(?:am|pm)"
     r"(?:\s*-\s*\d{1,2}\s*(?:am|pm))?|choose your \w+|\d{4})\b", re.IGNORECASE)
 _SPLIT = re.compile(r"\s+[-–|/]\s+|\s*[|–]\s*|\s*,\s*|\s*\(|\)\s*|\s+/\s*|/\s+|\s+(?:for|at|with|in|needed)\s+",

@@ -262,3 +262,11 @@ def test_job_title_nouns_are_not_skill_aliases(tax, word):
                                             ("Oracle Designer", "Oracle Designer"), ("spark", "Apache Spark")])
 def test_full_product_names_still_normalise(tax, raw, canonical):
     assert tax.normalize_skill(raw) == canonical
+
+
+def test_contract_and_remote_are_kept_where_they_name_the_work():
+    from records.taxonomy import normalize_title
+    assert normalize_title("Contract Administrator") == "contract administrator"
+    assert normalize_title("Remote Sensing Analyst") == "remote sensing analyst"
+    assert normalize_title("Contract Software Engineer") == "software engineer"     # how the job is held
+    assert normalize_title("Data Analyst - Remote") == "data analyst"
