@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     encoder_model_dir: Path | None = None   # a local sentence-transformers model (None: the shipped MiniLM)
     encoder_cache_dir: Path | None = None
     encoder_threads: int | None = None
+    encoder_device: str = Field("auto", pattern="^(auto|cpu|cuda)$")   # auto: bulk encoding on CUDA when torch sees a GPU
     vector_kind: str = Field("auto", pattern="^(auto|flat|hnsw|ivf-sq8|ivf-pq)$")
     vector_nlist: int | None = Field(None, ge=1)     # ivf kinds: inverted lists (None: sqrt(n))
     vector_nprobe: int | None = Field(None, ge=1)    # ivf kinds: lists searched (None: a quarter, at least 64)
@@ -79,7 +80,7 @@ class Settings(BaseSettings):
         return EncoderConfig(backend=self.encoder_backend,
                              model_dir=str(self.encoder_model_dir) if self.encoder_model_dir else None,
                              cache_dir=str(self.encoder_cache_dir) if self.encoder_cache_dir else None,
-                             threads=self.encoder_threads)
+                             threads=self.encoder_threads, device=self.encoder_device)
 
     def vector_config(self) -> VectorIndexConfig:
         return VectorIndexConfig(kind=self.vector_kind, hnsw_threshold=self.hnsw_threshold, use_gpu=self.use_gpu,
