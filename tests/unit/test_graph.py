@@ -32,8 +32,7 @@ def _steady(prefix, company, n, start=D(2018, 1, 1)):
     return [_profile(f"{prefix}{i}", [_pos(company, "Accountant", start)]) for i in range(n)]
 
 
-@pytest.fixture(scope="module")
-def table():
+def _hand_made_table() -> pa.Table:
     rows = [
         _profile("p1", [_pos("Acme", "Data Scientist", D(2020, 1, 1), D(2024, 3, 15)),
                         _pos("Globex", "Statistician", D(2024, 4, 2))], ["python", "spark"], "TU Berlin", otw=True),
@@ -51,8 +50,13 @@ def table():
 
 
 @pytest.fixture(scope="module")
-def graph(table):
-    return build_graph(table, GraphConfig(as_of=AS_OF, progress=False))
+def table():
+    return _hand_made_table()
+
+
+@pytest.fixture(scope="module")
+def graph():      # no fixture parameters: tests/unit/test_graph_features.py imports this fixture alone
+    return build_graph(_hand_made_table(), GraphConfig(as_of=AS_OF, progress=False))
 
 
 @pytest.mark.parametrize("rows", [1, 3, 29])
