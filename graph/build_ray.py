@@ -45,7 +45,7 @@ class GraphWorker:
     """One per Ray actor: the taxonomy, loaded once; the merged vocabulary, fetched once per build."""
 
     def __init__(self, as_of: dt.date, max_skills_per_profile: int):
-        self.taxonomy = Taxonomy.load()
+        self.taxonomy = Taxonomy.load().warm()      # the title and skill indexes: at actor start, not in a task
         self.as_of, self.cap = as_of, max_skills_per_profile
         self._vocab: tuple[str, GlobalVocab] | None = None
 
