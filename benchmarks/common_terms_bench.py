@@ -4,7 +4,7 @@
     python -m benchmarks.common_terms_bench --profiles 100000
 
 On the generated corpus and judged queries of ``scale_bench`` (``var/bench/scale-<N>``, imported
-vectors): two engines on the same index, the cut-off on (the default) and off. Latency: every
+vectors): two engines on the same index, the cut-off on and off (the default). Latency: every
 keyword query in lexical and hybrid mode (k=20), the two engines interleaved query by query and the
 whole set ``--repeats`` times (a shared machine's load then hits both alike); p50/p95 of the search
 and of its lexical stage. Quality: lexical mode, k=100, ranx nDCG@10 and Recall@100 over every judged

@@ -10,7 +10,7 @@ texts, so this measures memory and speed, not relevance), then opens the engine 
 server does (memory-mapped store and, for ivf kinds, vectors), warms it and runs the generated judged
 queries in hybrid and lexical mode. Reports resident memory added per profile (anonymous and file-backed),
 p50/p95 per mode (all queries, and keyword and Boolean queries apart), and the ingest timings; then the
-same queries with the common-terms cut-off off (``indexer.common_terms``) and on again, in the same process.
+same queries with the common-terms cut-off (``indexer.common_terms``) the other way, and with the default again.
 ``--vectors random``: seeded random unit vectors instead of the suite's (when no 20k suite was built;
 dense ranking is then meaningless, its cost is not). Writes benchmarks/results/scale-<N>-<kind>[-random].json.
 """
@@ -88,9 +88,11 @@ def _serve_child(index_dir: str, corpus: str, n_queries: int) -> dict:
         "after_warm": {k: round((warmed[k] - base[k]) / profiles) for k in base},
         "after_queries": {k: round((after[k] - base[k]) / profiles) for k in base},
     }
-    off = build_engine(Settings(index_dir=Path(index_dir), vector_mmap=True, lexical_common_terms=False), ltr=False)
-    out["common_terms_off"] = _latencies(off, queries)
-    out["common_terms_on_again"] = _latencies(engine, queries)
+    other = not Settings().lexical_common_terms
+    alt = build_engine(Settings(index_dir=Path(index_dir), vector_mmap=True, lexical_common_terms=other), ltr=False)
+    out["common_terms"] = Settings().lexical_common_terms
+    out[f"common_terms_{'on' if other else 'off'}"] = _latencies(alt, queries)
+    out["default_again"] = _latencies(engine, queries)
     return out
 
 

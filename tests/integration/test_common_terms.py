@@ -12,7 +12,7 @@ from query.lang.filters import Filters
 from query.lang.syntax import parse_query
 from records.errors import ValidationError
 
-SMALL = CommonTermsConfig(max_df=0.25, min_docs=0)
+SMALL = CommonTermsConfig(enabled=True, max_df=0.25, min_docs=0)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_too_few_rare_matches_runs_the_full_query(lexical):
     dict(top_k=False),                                                # a match set (pool, facets, paging)
     dict(syntax="boolean", text="data OR kafka"),                     # Boolean semantics stay whole
     dict(config=CommonTermsConfig(enabled=False)),                    # the setting off
-    dict(config=CommonTermsConfig(max_df=0.25, min_docs=13)),         # an index below min_docs
+    dict(config=CommonTermsConfig(enabled=True, max_df=0.25, min_docs=13)),         # an index below min_docs
     dict(text="kafka scala"),                                         # no common word
 ])
 def test_the_cut_off_leaves_other_searches_alone(lexical, kwargs):
@@ -85,6 +85,7 @@ def test_config_is_checked_and_settings_build_it(monkeypatch):
         CommonTermsConfig(max_df=0)
     with pytest.raises(ValidationError, match="min_docs must be >= 0"):
         CommonTermsConfig(min_docs=-1)
-    monkeypatch.setenv("TALENTSEARCH_LEXICAL_COMMON_TERMS", "false")
-    assert Settings().common_terms_config() == CommonTermsConfig(enabled=False)
+    assert Settings().common_terms_config() == CommonTermsConfig() and not CommonTermsConfig().enabled   # off by default
+    monkeypatch.setenv("TALENTSEARCH_LEXICAL_COMMON_TERMS", "true")
+    assert Settings().common_terms_config() == CommonTermsConfig(enabled=True)
     assert Settings(lexical_common_terms_max_df=0.1).common_terms_config().max_df == 0.1
