@@ -39,6 +39,7 @@ from ranking.search.bulk_ray import run_bulk_ray
 from records.errors import BackendUnavailableError, ValidationError
 from records.raypool import ACTOR_PREFIX, ActorPool, RayOptions
 from tests.conftest import AS_OF, DATA
+from tests.support.graphs import assert_same_graph
 
 REPO = Path(__file__).resolve().parents[2]
 IDS = ("de-001", "de-002", "de-003", "de-004", "de-005", "de-006", "sw-001", "sw-002", "ds-001", "rn-001", "ghost-1")
@@ -223,21 +224,6 @@ def test_ray_encoder_survives_a_killed_worker_and_resumes_from_its_checkpoint(cl
     np.testing.assert_allclose(first, want[:6], atol=1e-5)
     np.testing.assert_allclose(second, want, atol=1e-5)
     assert ray_encoder.name == encoder.name and ray_encoder.dim == encoder.dim
-
-
-def assert_same_graph(a, b) -> None:
-    """Every table and array equal, value for value (NaN where NaN), same types and order."""
-    assert a.tables.keys() == b.tables.keys() and a.arrays.keys() == b.arrays.keys()
-    for name, t in a.tables.items():
-        u = b.tables[name]
-        assert t.schema == u.schema and t.num_rows == u.num_rows, name
-        for col in t.schema.names:
-            x, y = t.column(col).to_numpy(zero_copy_only=False), u.column(col).to_numpy(zero_copy_only=False)
-            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), (name, col)
-    for name, arrs in a.arrays.items():
-        for key, x in arrs.items():
-            y = b.arrays[name][key]
-            assert x.dtype == y.dtype and np.array_equal(x, y), (name, key)
 
 
 def test_graph_build_on_ray_equals_local(cluster, small_index, tmp_path):

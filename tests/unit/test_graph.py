@@ -10,6 +10,7 @@ from graph.build import GraphConfig, _top_k, build_for_index, build_graph
 from graph.store import Graph, month_of_days
 from records.errors import BackendUnavailableError, ValidationError
 from records.schema import PROFILE_SCHEMA
+from tests.support.graphs import assert_same_graph
 
 AS_OF = dt.date(2026, 11, 1)
 D = dt.date
@@ -64,15 +65,7 @@ def test_any_partitioning_builds_the_same_graph(table, graph, rows):
     """The aggregation's partials merge exactly: partitions of 1, 3 or 29 rows give the one-partition graph."""
     parted = build_graph(table, GraphConfig(as_of=AS_OF, progress=False, partition_rows=rows))
     assert parted.manifest["build"] == {"runner": "local", "partitions": -(-table.num_rows // rows)}
-    for name, t in graph.tables.items():
-        u = parted.tables[name]
-        assert t.schema == u.schema, name
-        for col in t.schema.names:
-            x, y = t.column(col).to_numpy(zero_copy_only=False), u.column(col).to_numpy(zero_copy_only=False)
-            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), (name, col)
-    for name, arrs in graph.arrays.items():
-        for key, x in arrs.items():
-            assert x.dtype == parted.arrays[name][key].dtype and np.array_equal(x, parted.arrays[name][key]), (name, key)
+    assert_same_graph(graph, parted)
 
 
 def test_partition_rows_and_runner_are_checked(tmp_path):
