@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from api.cli_args import filter_args, index_dir_arg, settings_from_args
+from api.cli_args import filter_args, index_dir_arg, ray_options, runner_args, settings_from_args
 
 
 def add_parsers(sub) -> None:
@@ -13,6 +13,9 @@ def add_parsers(sub) -> None:
     b = g.add_parser("build", help="build <index-dir>/graph from the live index version's career histories")
     index_dir_arg(b)
     b.add_argument("--no-progress", action="store_true")
+    b.add_argument("--partition-rows", type=int, default=250_000, metavar="N",
+                   help="profiles per partition of the aggregation (default 250,000; any size gives the same graph)")
+    runner_args(b, "the aggregation of career histories")
     b.set_defaults(func=_graph_build)
 
     i = sub.add_parser("insights", help="talent-pool insights for a query + filters (needs `graph build`)")
@@ -33,7 +36,9 @@ def _graph_build(args) -> int:
     from graph.build import GraphConfig, build_for_index
 
     settings = settings_from_args(args)
-    graph, path = build_for_index(settings.index_dir, GraphConfig(progress=not args.no_progress))
+    ray = ray_options(args, settings) if args.runner == "ray" else None   # a missing extra: exit 2 first
+    config = GraphConfig(progress=not args.no_progress, partition_rows=args.partition_rows)
+    graph, path = build_for_index(settings.index_dir, config, runner=args.runner, ray_options=ray)
     m = graph.manifest
     print(f"graph {path}: {m['profiles']:,} profiles, {m['counts']['companies']:,} companies, "
           f"{m['counts']['moves']:,} moves, {m['counts']['transitions']:,} occupation transitions, "

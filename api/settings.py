@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from indexer.build import IndexConfig
+from indexer.common_terms import CommonTermsConfig
 from indexer.encoder import EncoderConfig
 from indexer.vectors import VectorIndexConfig
 
@@ -22,6 +23,7 @@ class Settings(BaseSettings):
     encoder_model_dir: Path | None = None   # a local sentence-transformers model (None: the shipped MiniLM)
     encoder_cache_dir: Path | None = None
     encoder_threads: int | None = None
+    encoder_device: str = Field("auto", pattern="^(auto|cpu|cuda)$")   # auto: bulk encoding on CUDA when torch sees a GPU
     vector_kind: str = Field("auto", pattern="^(auto|flat|hnsw|ivf-sq8|ivf-pq)$")
     vector_nlist: int | None = Field(None, ge=1)     # ivf kinds: inverted lists (None: sqrt(n))
     vector_nprobe: int | None = Field(None, ge=1)    # ivf kinds: lists searched (None: a quarter, at least 64)
@@ -54,6 +56,11 @@ class Settings(BaseSettings):
     ltr_explore: float = Field(0.0, ge=0.0, le=1.0)   # share of tenant pages shown with random adjacent swaps
     # lexical backend: the embedded tantivy index (default) or an OpenSearch cluster
     lexical_backend: str = Field("tantivy", pattern="^(tantivy|opensearch)$")
+    # embedded tantivy: ranked keyword searches skip candidates holding only words in > max_df of the
+    # documents (indexer.common_terms), from min_docs documents on; off by default (no gain measured at 100k)
+    lexical_common_terms: bool = False
+    lexical_common_terms_max_df: float = Field(0.05, gt=0.0, le=1.0)
+    lexical_common_terms_min_docs: int = Field(50_000, ge=0)
     opensearch_url: str = "http://localhost:9200"    # comma-separated for several nodes
     opensearch_username: str | None = None
     opensearch_password: str | None = None
@@ -73,12 +80,16 @@ class Settings(BaseSettings):
         return EncoderConfig(backend=self.encoder_backend,
                              model_dir=str(self.encoder_model_dir) if self.encoder_model_dir else None,
                              cache_dir=str(self.encoder_cache_dir) if self.encoder_cache_dir else None,
-                             threads=self.encoder_threads)
+                             threads=self.encoder_threads, device=self.encoder_device)
 
     def vector_config(self) -> VectorIndexConfig:
         return VectorIndexConfig(kind=self.vector_kind, hnsw_threshold=self.hnsw_threshold, use_gpu=self.use_gpu,
                                  nlist=self.vector_nlist, nprobe=self.vector_nprobe, pq_m=self.vector_pq_m,
                                  mmap=self.vector_mmap, auto_large=self.vector_auto_large)
+
+    def common_terms_config(self) -> CommonTermsConfig:
+        return CommonTermsConfig(enabled=self.lexical_common_terms, max_df=self.lexical_common_terms_max_df,
+                                 min_docs=self.lexical_common_terms_min_docs)
 
     def index_config(self) -> IndexConfig:
         return IndexConfig(as_of=self.as_of, encoder=self.encoder_config(), vectors=self.vector_config(),

@@ -22,7 +22,8 @@ from ranking.ltr.registry import ModelRegistry
 
 def build_reader(settings: Settings) -> IndexReader:
     """The index reader: embedded index or OpenSearch, with the configured vector index."""
-    return IndexReader(settings.index_dir, vectors=settings.vector_config(), opensearch=settings.opensearch_config())
+    return IndexReader(settings.index_dir, vectors=settings.vector_config(), opensearch=settings.opensearch_config(),
+                       common_terms=settings.common_terms_config())
 
 
 def build_encoder(settings: Settings):

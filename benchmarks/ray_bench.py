@@ -1,6 +1,7 @@
 """The Ray runners against the local ones: bulk re-ranking and dense encoding at ingest, same results?
 
     python -m benchmarks.ray_bench --rows 100000 --ingest 300 [--profiles 2000] [--list-len 200] [--address HOST:PORT]
+    python -m benchmarks.ray_bench --rows 0 --ingest 0 --graph 20000 100000      # the graph build only
 
 Builds (or reuses) the synthetic index of ``--profiles`` profiles, then
 
@@ -9,12 +10,17 @@ Builds (or reuses) the synthetic index of ``--profiles`` profiles, then
    the Ray runner, and compares the two outputs row by row (every column, exactly);
 2. ingests the first ``--ingest`` profiles of the corpus into two fresh indexes, once encoding locally
    and once on Ray, and compares the published versions: the same profiles and manifest, vectors
-   equal up to float rounding (max |difference| reported).
+   equal up to float rounding (max |difference| reported);
+3. with ``--graph N ...``: builds the economic graph of N generated profiles (``benchmarks.synth``,
+   cached under ``var/bench/graph-<N>-42/corpus``) with the local runner (read + build, one partition)
+   and on Ray (``graph.build_ray``: ``--graph-partitions`` partitions read by the actors), and checks
+   that every table and array is equal.
 
 Ray: a 2-node cluster on this machine (two raylets of ``--cpus-per-node`` CPUs, as the tests start),
 or ``--address`` to use a running one. Times are wall-clock and include the Ray actors' start (each
 loads the engine or the model once). Writes ``benchmarks/results/ray-bench-<rows>-<ingest>.json``
-with the commit and the machine; exits 1 when an output differs.
+(``ray-bench-graph-<N>-....json`` for a graph-only run) with the commit and the machine; exits 1 when
+an output differs.
 """
 from __future__ import annotations
 
@@ -35,6 +41,8 @@ from api.settings import Settings
 from api.wiring import build_engine, engine_factory
 from benchmarks.bulk_bench import make_input
 from benchmarks.common import prepare, write_result
+from graph.build import COLUMNS, GraphConfig, build_graph
+from graph.build_ray import build_graph_ray
 from indexer.build import IndexConfig, current_version, ingest
 from indexer.encoder import EncoderConfig, MiniLMEncoder
 from indexer.encoder_ray import RayEncoder
@@ -105,6 +113,46 @@ def bench_ingest(corpus: Path, work: Path, profiles: int, ray_options: RayOption
             "same_vector_ids": same_ids, "max_abs_vector_difference": diff}
 
 
+def bench_graph(bench: Path, profiles: int, partitions: int, ray_options: RayOptions) -> dict:
+    """Local (read + build) against Ray (actors read their partitions) on ``profiles`` generated profiles."""
+    from benchmarks.synth import generate
+
+    corpus = bench / f"graph-{profiles}-42" / "corpus"
+    if not (corpus / "profiles.parquet").exists():
+        generate(corpus, profiles=profiles, seed=42, queries=20, progress=True)
+    as_of = dt.date.fromisoformat(json.loads((corpus / "manifest.json").read_text())["as_of"])
+    path = corpus / "profiles.parquet"
+    t0 = time.perf_counter()
+    local = build_graph(pq.read_table(path, columns=list(COLUMNS)), GraphConfig(as_of=as_of, progress=False))
+    local_s = time.perf_counter() - t0
+    rows = -(-profiles // partitions)
+    t0 = time.perf_counter()
+    remote = build_graph_ray(path, GraphConfig(as_of=as_of, progress=False, partition_rows=rows), ray_options)
+    ray_s = time.perf_counter() - t0
+    return {"profiles": profiles, "data": "benchmarks.synth generated profiles, seed 42", "local_s": round(local_s, 2),
+            "local_steps": local.manifest["seconds"], "ray_s": round(ray_s, 2), "ray_steps": remote.manifest["seconds"],
+            "ray_build": remote.manifest["build"], "moves": local.tables["moves"].num_rows,
+            "companies": local.tables["companies"].num_rows, "differences": (diff := _graph_differences(local, remote)),
+            "equal": not diff}
+
+
+def _graph_differences(a, b) -> list[str]:
+    """Tables' columns and arrays that differ (NaN equals NaN); empty when the graphs are the same."""
+    out = []
+    for name, t in a.tables.items():
+        u = b.tables[name]
+        if t.schema != u.schema or t.num_rows != u.num_rows:
+            out.append(f"{name}: schema or rows")
+            continue
+        for col in t.schema.names:
+            x, y = t.column(col).to_numpy(zero_copy_only=False), u.column(col).to_numpy(zero_copy_only=False)
+            if not np.array_equal(x, y, equal_nan=x.dtype.kind == "f"):
+                out.append(f"{name}.{col}: {int(np.count_nonzero(x != y))} rows")
+    out += [f"{name}.{k}" for name, arrs in a.arrays.items() for k, x in arrs.items()
+            if x.dtype != b.arrays[name][k].dtype or not np.array_equal(x, b.arrays[name][k])]
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000, help="rows to re-rank")
@@ -114,10 +162,14 @@ def main(argv=None) -> int:
     ap.add_argument("--address", help="a running Ray cluster (default: start 2 local nodes)")
     ap.add_argument("--nodes", type=int, default=2)
     ap.add_argument("--cpus-per-node", type=int, default=1)
+    ap.add_argument("--graph", type=int, nargs="*", default=[], metavar="N", help="graph builds of N generated profiles")
+    ap.add_argument("--graph-partitions", type=int, default=4, help="partitions of a Ray graph build (default 4)")
     ap.add_argument("--workdir", help="default var/bench")
     args = ap.parse_args(argv)
     bench = Path(args.workdir) if args.workdir else REPO / "var" / "bench"
-    corpus, index_dir, _ = prepare(bench / f"synthetic-{args.profiles}-42", args.profiles, 42)
+    corpus = index_dir = None
+    if args.rows or args.ingest:
+        corpus, index_dir, _ = prepare(bench / f"synthetic-{args.profiles}-42", args.profiles, 42)
     cluster = None
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")   # Ray reports usage over the network unless told not to
     if args.address is None:
@@ -129,6 +181,7 @@ def main(argv=None) -> int:
         cluster.wait_for_nodes()
     address = args.address or cluster.address
     ray_options = RayOptions(address=address)
+    bench.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="ray-bench-", dir=bench))
     try:
         with connected(ray_options) as ray:
@@ -137,15 +190,19 @@ def main(argv=None) -> int:
                             "cpus": ray.cluster_resources().get("CPU"), "ray": ray.__version__}
             rerank = bench_rerank(corpus, index_dir, work, args.rows, args.list_len, ray_options) if args.rows else None
             ingested = bench_ingest(corpus, work, args.ingest, ray_options) if args.ingest else None
+            graphs = [bench_graph(bench, n, args.graph_partitions, ray_options) for n in args.graph]
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if cluster is not None:
             cluster.shutdown()
     ok = (rerank is None or rerank["equal_row_by_row"]) and (ingested is None or (
         ingested["same_profiles"] and ingested["same_manifest"] and ingested["same_vector_ids"]
-        and ingested["max_abs_vector_difference"] < 1e-4))
-    result = {"index_profiles": args.profiles, "cluster": cluster_info, "rerank": rerank, "ingest": ingested, "equal": ok}
-    path = write_result(f"ray-bench-{args.rows}-{args.ingest}", result)
+        and ingested["max_abs_vector_difference"] < 1e-4)) and all(g["equal"] for g in graphs)
+    result = {"index_profiles": args.profiles, "cluster": cluster_info, "rerank": rerank, "ingest": ingested,
+              "graph": graphs, "equal": ok}
+    name = f"ray-bench-{args.rows}-{args.ingest}" if args.rows or args.ingest else \
+        "ray-bench-graph-" + "-".join(str(n) for n in args.graph)
+    path = write_result(name, result)
     print(json.dumps(result, indent=2))
     print(f"written {path}")
     return 0 if ok else 1

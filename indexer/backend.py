@@ -50,6 +50,7 @@ class LexicalQuery:
     field_boosts: tuple[tuple[str, float], ...] = ()
     expansions: tuple[tuple[str, str, float], ...] = ()
     today: dt.date = field(default_factory=dt.date.today)
+    top_k: bool = False     # a ranked top-k search (not a match set): a backend may cut common keyword terms
     company_ids: Callable[[tuple[str, ...]], list[str]] = field(default=lambda values: sorted(values), compare=False)
 
     @property

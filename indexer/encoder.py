@@ -10,8 +10,9 @@ Backends (``EncoderConfig.backend``):
 - ``"onnx"``: ONNX Runtime for queries and bulk; export failures raise.
 - ``"torch"``: sentence-transformers for queries and bulk, on ``device``.
 - ``"auto"``: ONNX on CPU for queries; bulk on ONNX too when the device is the CPU (measured as
-  fast as torch there, see ``benchmarks/bench_encoder.py``), on sentence-transformers when the
-  device is CUDA. If the export cannot run (``onnx``/``onnxscript`` missing, exporter error), it
+  fast as torch there, see ``benchmarks/bench_encoder.py``), on the GPU runner when the device is
+  CUDA (``indexer.encoder_gpu``: fp16, length-bucketed batches, parallel fast tokenisation; ``device="cpu"``
+  keeps bulk encoding off the GPU). If the export cannot run (``onnx``/``onnxscript`` missing, exporter error), it
   logs a warning and uses torch for everything.
 - ``"static"``: not MiniLM itself but a static model distilled from it (``indexer.static_encoder``):
   about a hundred times faster to encode documents, and worse at ranking them (README); its vectors
@@ -32,6 +33,7 @@ from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from indexer.encoder_gpu import GpuRunner
 from records import durable
 from records.errors import BackendUnavailableError, MissingDependencyError
 
@@ -113,12 +115,16 @@ class MiniLMEncoder:
         self._onnx: _OnnxRunner | None = None
         self._torch: _TorchRunner | None = None
         self._torch_lock = threading.Lock()
+        self._gpu: GpuRunner | None = None
         if config.backend in ("auto", "onnx"):
             self._onnx = self._open_onnx()
         self._bulk_on_torch = self._onnx is None or (config.backend == "auto" and self.device == "cuda")
         if self._onnx is None:
             self._torch_runner()  # load now: it serves queries too, and errors should surface early
+        self._bulk_on_gpu = config.backend == "auto" and self.device == "cuda"
         self.backend = "torch" if self._onnx is None else ("onnx+torch" if self._bulk_on_torch else "onnx")
+        if self._bulk_on_gpu:
+            self.backend = ("onnx" if self._onnx is not None else "torch") + "+gpu"
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         """Encode texts; shape (len(texts), dim), float32, unit rows, in input order.
@@ -131,6 +137,11 @@ class MiniLMEncoder:
             raise ValueError(f"batch_size must be >= 1, not {batch_size}")
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._bulk_on_gpu:                     # batches by token budget, not batch_size
+            from tqdm.auto import tqdm
+
+            with tqdm(total=len(texts), disable=not progress, unit="text", desc="encode (gpu)") as bar:
+                return self._gpu_runner().run(texts, bar.update)
         if self._bulk_on_torch:
             return self._torch_runner().run(texts, batch_size, progress)
         from tqdm.auto import tqdm
@@ -187,6 +198,12 @@ class MiniLMEncoder:
             if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
                 return ["CUDAExecutionProvider", "CPUExecutionProvider"]
         return ["CPUExecutionProvider"]
+
+    def _gpu_runner(self) -> GpuRunner:
+        with self._torch_lock:
+            if self._gpu is None:
+                self._gpu = GpuRunner(self.model_dir, self.device, self.config.max_seq_length)
+            return self._gpu
 
     def _torch_runner(self) -> _TorchRunner:
         with self._torch_lock:

@@ -15,6 +15,7 @@ import numpy as np
 
 from indexer.analysis import NAMES, STEMMED, analyze, analyzer, normalize_symbols
 from indexer.backend import Page, after, decode_cursor, encode_cursor, facet_counts
+from indexer.common_terms import CommonTermsConfig, split_common
 from indexer.documents import SCOPES, TEXT_FIELDS, lexical_fields
 from indexer.highlight import matched_tokens_many
 from query.lang import ast as qa
@@ -61,9 +62,11 @@ class TantivyLexicalIndex:
 
     name = "tantivy"
 
-    def __init__(self, directory: str | Path, *, create: bool = False):
+    def __init__(self, directory: str | Path, *, create: bool = False,
+                 common_terms: CommonTermsConfig = CommonTermsConfig()):
         t = _tantivy()
         self.directory = Path(directory)
+        self.common_terms = common_terms
         try:
             if create:
                 self.directory.mkdir(parents=True, exist_ok=True)
@@ -104,7 +107,7 @@ class TantivyLexicalIndex:
     def search(self, query: qa.Node | None, *, k: int, filters: Filters, mask: np.ndarray,
                filter_clauses: list | None = None, keywords: bool = False,
                field_boosts: dict[str, float] | None = None,
-               expansions: list[tuple[str, str, float]] = ()) -> RetrieverResult:
+               expansions: list[tuple[str, str, float]] = (), top_k: bool = False) -> RetrieverResult:
         """Top ``k`` hits that match ``query`` and pass ``mask`` (bool over ord space).
 
         ``keywords=True`` treats the query as a bag of words (any may match, BM25 ranks);
@@ -113,10 +116,28 @@ class TantivyLexicalIndex:
         per lexical field (0 drops a field), e.g. ``{"headline": 1.0, "summary": 1.0}`` for documents.
         ``expansions`` are ``(field, text, boost)`` phrases (e.g. the normalised occupation): for
         keyword queries they are one more optional clause (recall and score); for Boolean queries
-        they only add score, so the match set stays the query's.
+        they only add score, so the match set stays the query's. ``top_k=True`` (a ranked keyword
+        search, not a match set) lets the common-terms cut-off apply (``indexer.common_terms``).
         """
+        searcher = self.index.searcher()
+        allowed = int(np.count_nonzero(mask))
+        narrow = 0 < allowed <= NARROW_MASK and allowed < len(mask)    # a given short list (re-ranking): never cut
+        if keywords and top_k and query is not None and not narrow and self.common_terms.applies(searcher.num_docs):
+            rare, common = split_common(keyword_leaves(query)[0], searcher, searcher.num_docs, self.common_terms,
+                                        field_boosts)
+            if rare:
+                tq = self._query(query, mask, filter_clauses, keywords, field_boosts, expansions, (rare, common))
+                hits, _ = self._collect(searcher, tq, k, mask, None)
+                if len(hits) >= k:
+                    return RetrieverResult(hits, -1)    # the full match set was not counted
+        tq = self._query(query, mask, filter_clauses, keywords, field_boosts, expansions, None)
+        hits, total = self._collect(searcher, tq, k, mask, None if query is not None else "last_active")
+        return RetrieverResult(hits, total)
+
+    def _query(self, query, mask, filter_clauses, keywords, field_boosts, expansions, split):
         t = _tantivy()
-        main = compile_query(query, self.schema, keywords=keywords, boosts=field_boosts) if query is not None else None
+        main = compile_query(query, self.schema, keywords=keywords, boosts=field_boosts, split=split) \
+            if query is not None else None
         extra = [q for q in (_expansion(self.schema, *e) for e in expansions) if q is not None]
         if main is not None and extra and keywords:
             main = t.Query.boolean_query([(t.Occur.Should, main)] + [(t.Occur.Should, q) for q in extra])
@@ -128,9 +149,11 @@ class TantivyLexicalIndex:
         if 0 < allowed <= NARROW_MASK:   # a short candidate list (re-ranking): only look at those documents
             ords_ok = np.flatnonzero(mask).tolist()
             clauses.append((t.Occur.Must, t.Query.const_score_query(t.Query.term_set_query(self.schema, "ord", ords_ok), 0.0)))
-        tq = t.Query.boolean_query(clauses)
-        searcher = self.index.searcher()
-        order = None if main is not None else "last_active"
+        return t.Query.boolean_query(clauses)
+
+    @staticmethod
+    def _collect(searcher, tq, k: int, mask: np.ndarray, order: str | None) -> tuple[list[Hit], int]:
+        """The best ``k`` hits of ``tq`` that pass ``mask`` and the match count (-1 when the mask removed some)."""
         limit = max(k, 1) + 16
         while True:
             result = searcher.search(tq, limit, count=True, order_by_field=order)
@@ -142,8 +165,7 @@ class TantivyLexicalIndex:
             limit = min(result.count, limit * 4)   # the exact mask removed some: ask for more
         scores = [0.0 if order else float(s) for s, _ in result.hits]
         hits = [Hit(int(o), s) for o, s, ok in zip(ords.tolist(), scores, keep.tolist()) if ok][:k]
-        total = result.count if keep.all() else -1   # exact only when the mask removed nothing
-        return RetrieverResult(hits, total)
+        return hits, (result.count if keep.all() else -1)   # exact only when the mask removed nothing
 
     # ---- the LexicalIndex protocol (indexer.backend) ---------------------------------------
     def _compiled(self, lq):
@@ -152,7 +174,7 @@ class TantivyLexicalIndex:
                     field_boosts=lq.boosts, expansions=list(lq.expansions))
 
     def retrieve(self, lq, *, k: int, mask: np.ndarray) -> RetrieverResult:
-        return self.search(lq.node, k=k, mask=mask, **self._compiled(lq))
+        return self.search(lq.node, k=k, mask=mask, top_k=lq.top_k, **self._compiled(lq))
 
     def _all_hits(self, lq, mask: np.ndarray) -> list[Hit]:
         """Every hit of ``lq`` that passes ``mask`` (score 0 for filter-only queries)."""
@@ -255,17 +277,25 @@ def keyword_leaves(node: qa.Node) -> tuple[list, list]:
     return leaves, [leaf for leaf, negated in qa.iter_leaves(node) if negated]
 
 
-def compile_query(node: qa.Node, schema, *, keywords: bool = False, boosts: dict[str, float] | None = None):
+def compile_query(node: qa.Node, schema, *, keywords: bool = False, boosts: dict[str, float] | None = None,
+                  split: tuple[list, list] | None = None):
     """Boolean AST -> tantivy Query. In keywords mode every positive leaf is optional (OR).
 
-    ``boosts`` replaces the default per-field boosts of unscoped leaves (``SCOPES[None]``).
+    ``boosts`` replaces the default per-field boosts of unscoped leaves (``SCOPES[None]``). ``split``
+    (keywords only): (rare, common) leaves from ``indexer.common_terms.split_common``; a document must
+    then hold a rare one, and common ones only add their score.
     """
     t = _tantivy()
     check_boosts(boosts)
     if keywords:
         leaves, negatives = keyword_leaves(node)
-        should = [(t.Occur.Should, q) for q in (_leaf(leaf, schema, boosts) for leaf in leaves) if q is not None]
         must_not = [(t.Occur.MustNot, q) for q in (_leaf(leaf, schema, boosts) for leaf in negatives) if q is not None]
+        if split and split[0]:
+            rare = [(t.Occur.Should, q) for q in (_leaf(leaf, schema, boosts) for leaf in split[0]) if q is not None]
+            common = [(t.Occur.Should, q) for q in (_leaf(leaf, schema, boosts) for leaf in split[1]) if q is not None]
+            if rare:
+                return t.Query.boolean_query([(t.Occur.Must, t.Query.boolean_query(rare))] + common + must_not)
+        should = [(t.Occur.Should, q) for q in (_leaf(leaf, schema, boosts) for leaf in leaves) if q is not None]
         if not should:
             return t.Query.boolean_query([(t.Occur.Must, t.Query.all_query())] + must_not) if must_not else t.Query.empty_query()
         return t.Query.boolean_query(should + must_not)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from indexer.backend import LexicalIndex
 from indexer.build import current_version
+from indexer.common_terms import CommonTermsConfig
 from indexer.lexical import TantivyLexicalIndex
 from indexer.store import ProfileStore
 from indexer.vectors import FaissVectorIndex, VectorIndexConfig
@@ -27,10 +28,13 @@ class IndexSnapshot:
 class IndexReader:
     """Opens the version named in CURRENT and re-opens when a newer one is published."""
 
-    def __init__(self, index_dir: str | Path, *, vectors: VectorIndexConfig = VectorIndexConfig(), opensearch=None):
+    def __init__(self, index_dir: str | Path, *, vectors: VectorIndexConfig = VectorIndexConfig(), opensearch=None,
+                 common_terms: CommonTermsConfig = CommonTermsConfig()):
         """``opensearch`` (an OpenSearchConfig) reads the lexical side from the cluster's index of
-        the live version, ``<prefix>-vNNNNNN``; None reads the embedded tantivy index."""
+        the live version, ``<prefix>-vNNNNNN``; None reads the embedded tantivy index (with the
+        ``common_terms`` cut-off for ranked keyword searches)."""
         self.index_dir = Path(index_dir)
+        self._common_terms = common_terms
         self._opensearch = opensearch
         self._client = None
         self._vectors_config = vectors
@@ -67,7 +71,7 @@ class IndexReader:
 
     def _lexical(self, path: Path) -> LexicalIndex:
         if self._opensearch is None:
-            return TantivyLexicalIndex(path / "lexical")
+            return TantivyLexicalIndex(path / "lexical", common_terms=self._common_terms)
         from indexer.opensearch.index import OpenSearchLexicalIndex
 
         if self._client is None:

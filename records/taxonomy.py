@@ -259,8 +259,8 @@ class _TitleIndex:
         postings: dict[str, list[int]] = {}
         weight = np.zeros(n, dtype=np.float64)
         for i, k in enumerate(order):
-            toks = set(k.split())
-            weight[i] = sum(self.idf[t] for t in toks)
+            toks = sorted(set(k.split()))     # sorted: a float sum in set order varied with PYTHONHASHSEED,
+            weight[i] = sum(self.idf[t] for t in toks)   # and so did near-tied matches between processes
             for t in toks:
                 postings.setdefault(t, []).append(i)
         self.postings = {t: np.asarray(v, dtype=np.int32) for t, v in postings.items()}

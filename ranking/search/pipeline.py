@@ -204,7 +204,7 @@ class SearchEngine:
             need_pool = boolean and mode in ("dense", "hybrid")
             limit = max(req.lexical_k, req.k) if not need_pool else max(req.boolean_pool, req.lexical_k, req.k)
             lex = self._lexical(snap, node, req, mask, limit, keywords=not boolean, today=today,
-                                expansions=lex_expansions)
+                                expansions=lex_expansions, top_k=True)
             total = lex.total
             if mode in ("lexical", "hybrid"):
                 runs["lexical"] = lex.hits[: max(req.lexical_k, req.k)]
@@ -293,8 +293,8 @@ class SearchEngine:
         return blend(head, feats, dict(req.graph_blend)) + list(fused[len(head):])
 
     def _lexical(self, snap: IndexSnapshot, node, req: SearchRequest, mask, limit: int, *, keywords: bool, today,
-                 expansions=()) -> RetrieverResult:
-        lq = _lexical_query(snap, node, req, keywords=keywords, today=today, expansions=expansions)
+                 expansions=(), top_k: bool = False) -> RetrieverResult:
+        lq = _lexical_query(snap, node, req, keywords=keywords, today=today, expansions=expansions, top_k=top_k)
         return snap.lexical.retrieve(lq, k=limit, mask=mask)
 
     def _extras(self, snap: IndexSnapshot, node, req: SearchRequest, mask, hits, *, keywords: bool, today, timings) -> dict:
@@ -354,9 +354,10 @@ class SearchEngine:
         return snap.store.records([o])[0]
 
 
-def _lexical_query(snap: IndexSnapshot, node, req: SearchRequest, *, keywords: bool, today, expansions=()) -> LexicalQuery:
+def _lexical_query(snap: IndexSnapshot, node, req: SearchRequest, *, keywords: bool, today, expansions=(),
+                   top_k: bool = False) -> LexicalQuery:
     return LexicalQuery(node, req.filters, keywords=keywords, field_boosts=tuple(req.field_boosts),
-                        expansions=tuple(expansions), today=today, company_ids=snap.store.resolve_companies)
+                        expansions=tuple(expansions), today=today, top_k=top_k, company_ids=snap.store.resolve_companies)
 
 
 def _lap(start: float) -> float:

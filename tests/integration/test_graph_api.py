@@ -12,6 +12,7 @@ from api.settings import Settings
 from indexer.reader import IndexReader
 from ranking.search.pipeline import SearchEngine, SearchRequest
 from tests.conftest import AS_OF
+from tests.support.graphs import assert_same_graph
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,24 @@ def test_insights_cli_json_and_chart(graph_index, tmp_path, capsys):
     assert out["supply"]["candidates"] > 0 and chart.read_bytes()[:4] == b"\x89PNG"
     assert main(["insights", "", "--index-dir", str(graph_index), "--vs-company", "Nope"]) == 2
     assert "vs_company" in capsys.readouterr().err
+
+
+def test_cli_graph_build_in_partitions_gives_the_same_graph(graph_index, tmp_path, capsys):
+    """``--partition-rows 5`` (3 partitions of the 12 profiles) saves the graph the one-partition build saved;
+    a bad value is exit 2 naming it, and the graph on disk is untouched."""
+    from graph.store import Graph
+
+    whole = Graph.load(graph_index / "graph")
+    index_dir = tmp_path / "index"
+    shutil.copytree(graph_index, index_dir)
+    assert main(["graph", "build", "--index-dir", str(index_dir), "--partition-rows", "5", "--no-progress"]) == 0
+    parted = Graph.load(index_dir / "graph")
+    assert parted.manifest["build"] == {"runner": "local", "partitions": 3}
+    assert_same_graph(whole, parted)
+    capsys.readouterr()
+    assert main(["graph", "build", "--index-dir", str(index_dir), "--partition-rows", "0", "--no-progress"]) == 2
+    assert "partition_rows must be >= 1, not 0" in capsys.readouterr().err
+    assert Graph.load(index_dir / "graph").manifest["created"] == parted.manifest["created"]
 
 
 def test_graph_blend_reorders_only_with_the_flag(engine):

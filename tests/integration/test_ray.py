@@ -7,6 +7,7 @@ with SIGKILL mid-job loses no row and writes none twice, and a missing extra is 
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +27,9 @@ from api.app import create_app
 from api.cli import main
 from api.settings import Settings
 from api.wiring import engine_factory
+from graph.build import COLUMNS, GraphConfig, build_graph
+from graph.build_ray import build_graph_ray
+from graph.store import Graph
 from indexer.build import IndexConfig, current_version
 from indexer.encoder import EncoderConfig
 from indexer.encoder_ray import RayEncoder
@@ -35,6 +39,7 @@ from ranking.search.bulk_ray import run_bulk_ray
 from records.errors import BackendUnavailableError, ValidationError
 from records.raypool import ACTOR_PREFIX, ActorPool, RayOptions
 from tests.conftest import AS_OF, DATA
+from tests.support.graphs import assert_same_graph
 
 REPO = Path(__file__).resolve().parents[2]
 IDS = ("de-001", "de-002", "de-003", "de-004", "de-005", "de-006", "sw-001", "sw-002", "ds-001", "rn-001", "ghost-1")
@@ -221,13 +226,34 @@ def test_ray_encoder_survives_a_killed_worker_and_resumes_from_its_checkpoint(cl
     assert ray_encoder.name == encoder.name and ray_encoder.dim == encoder.dim
 
 
+def test_graph_build_on_ray_equals_local(cluster, small_index, tmp_path):
+    """``talentsearch graph build --runner ray`` on the 2-node cluster, 3 partitions of 5 rows read by
+    the actors themselves: the saved graph is the one the local runner builds in one partition."""
+    index = tmp_path / "index"
+    shutil.copytree(small_index, index)
+    version = current_version(index)
+    local = build_graph(pq.read_table(version / "profiles.parquet", columns=list(COLUMNS)),
+                        GraphConfig(as_of=AS_OF, progress=False))
+    remote = build_graph_ray(version / "profiles.parquet", GraphConfig(as_of=AS_OF, progress=False, partition_rows=5),
+                             RayOptions(actors=2))
+    assert remote.manifest["build"] == {"runner": "ray", "partitions": 3, "actors": 2}
+    assert local.tables["moves"].num_rows > 0 and local.tables["skill_adjacency"].num_rows > 0
+    assert_same_graph(local, remote)
+    rc = main(["graph", "build", "--index-dir", str(index), "--runner", "ray", "--partition-rows", "5",
+               "--ray-actors", "2", "--no-progress"])
+    assert rc == 0
+    saved = Graph.load(index / "graph")
+    assert saved.manifest["build"]["runner"] == "ray" and saved.manifest["source"]["index_version"] == version.name
+    assert_same_graph(local, saved)
+
+
 @pytest.fixture
 def rows_texts():
     """Twelve profile-length texts (the small corpus' rows as written)."""
     return [line[:IndexConfig().dense_max_chars] for line in (DATA / "profiles_small.jsonl").read_text().splitlines()]
 
 
-@pytest.mark.parametrize("command", [["rerank", "in.parquet", "out.parquet"], ["index", "profiles.jsonl"]])
+@pytest.mark.parametrize("command", [["rerank", "in.parquet", "out.parquet"], ["index", "profiles.jsonl"], ["graph", "build"]])
 def test_runner_ray_without_the_extra_names_it(command, monkeypatch, capsys, tmp_path):
     monkeypatch.setitem(sys.modules, "ray", None)              # what `import ray` meets without the extra
     monkeypatch.chdir(tmp_path)

@@ -6,10 +6,11 @@ import pyarrow as pa
 import pytest
 
 from graph import metrics as gm
-from graph.build import GraphConfig, _top_k, build_graph
+from graph.build import GraphConfig, _top_k, build_for_index, build_graph
 from graph.store import Graph, month_of_days
 from records.errors import BackendUnavailableError, ValidationError
 from records.schema import PROFILE_SCHEMA
+from tests.support.graphs import assert_same_graph
 
 AS_OF = dt.date(2026, 11, 1)
 D = dt.date
@@ -32,8 +33,7 @@ def _steady(prefix, company, n, start=D(2018, 1, 1)):
     return [_profile(f"{prefix}{i}", [_pos(company, "Accountant", start)]) for i in range(n)]
 
 
-@pytest.fixture(scope="module")
-def graph():
+def _hand_made_table() -> pa.Table:
     rows = [
         _profile("p1", [_pos("Acme", "Data Scientist", D(2020, 1, 1), D(2024, 3, 15)),
                         _pos("Globex", "Statistician", D(2024, 4, 2))], ["python", "spark"], "TU Berlin", otw=True),
@@ -47,8 +47,32 @@ def graph():
     layoff = [_profile(f"l{i}", [_pos("Cutco", "Accountant", D(2019, 1, 1), D(2025, 9, 12) if i < 10 else None)])
               for i in range(20)]
     grower = _steady("g", "Growco", 8) + [_profile(f"h{i}", [_pos("Growco", "Accountant", D(2026, 3, 1))]) for i in range(10)]
-    table = pa.Table.from_pylist(rows + layoff + grower + _steady("s", "Stableco", 30), schema=PROFILE_SCHEMA)
-    return build_graph(table, GraphConfig(as_of=AS_OF, progress=False))
+    return pa.Table.from_pylist(rows + layoff + grower + _steady("s", "Stableco", 30), schema=PROFILE_SCHEMA)
+
+
+@pytest.fixture(scope="module")
+def table():
+    return _hand_made_table()
+
+
+@pytest.fixture(scope="module")
+def graph():      # no fixture parameters: tests/unit/test_graph_features.py imports this fixture alone
+    return build_graph(_hand_made_table(), GraphConfig(as_of=AS_OF, progress=False))
+
+
+@pytest.mark.parametrize("rows", [1, 3, 29])
+def test_any_partitioning_builds_the_same_graph(table, graph, rows):
+    """The aggregation's partials merge exactly: partitions of 1, 3 or 29 rows give the one-partition graph."""
+    parted = build_graph(table, GraphConfig(as_of=AS_OF, progress=False, partition_rows=rows))
+    assert parted.manifest["build"] == {"runner": "local", "partitions": -(-table.num_rows // rows)}
+    assert_same_graph(graph, parted)
+
+
+def test_partition_rows_and_runner_are_checked(tmp_path):
+    with pytest.raises(ValidationError, match="partition_rows must be >= 1, not 0"):
+        GraphConfig(partition_rows=0)
+    with pytest.raises(ValidationError, match="runner must be one of"):
+        build_for_index(tmp_path, runner="spark")
 
 
 def _company(graph, name):
