@@ -157,14 +157,14 @@ class AttributeStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
-    def _dir(self, tenant_id: str) -> Path:
+    def dir(self, tenant_id: str) -> Path:
         if not isinstance(tenant_id, str) or not TENANT_ID.fullmatch(tenant_id):
             raise ValidationError(f"tenant_id: {tenant_id!r} is not a valid tenant id")
         return self.root / "tenants" / tenant_id
 
     def put(self, tenant_id: str, audit: AuditFile) -> dict:
         """Store a validated file for a tenant (replacing the previous one); returns its manifest."""
-        folder = self._dir(tenant_id)
+        folder = self.dir(tenant_id)
         folder.mkdir(parents=True, exist_ok=True)
         durable.write_parquet(folder / "audit.parquet", audit.table)
         digest = hashlib.sha256(Path(audit.source).read_bytes()).hexdigest() if Path(audit.source).is_file() else None
@@ -176,10 +176,10 @@ class AttributeStore:
         return manifest
 
     def has(self, tenant_id: str) -> bool:
-        return (self._dir(tenant_id) / "audit.parquet").is_file()
+        return (self.dir(tenant_id) / "audit.parquet").is_file()
 
     def get(self, tenant_id: str) -> AuditFile:
-        path = self._dir(tenant_id) / "audit.parquet"
+        path = self.dir(tenant_id) / "audit.parquet"
         if not path.is_file():
             raise NotFoundError(f"tenant {tenant_id!r} has no audit attributes (talentsearch audit import FILE --tenant {tenant_id})")
         return AuditFile(pq.read_table(path, schema=AUDIT_SCHEMA), (), str(path))
@@ -189,13 +189,13 @@ class AttributeStore:
         return self.get(tenant_id).column(attribute) if self.has(tenant_id) else {}
 
     def settings(self, tenant_id: str) -> "FairnessSettings":
-        path = self._dir(tenant_id) / "rerank.json"
+        path = self.dir(tenant_id) / "rerank.json"
         if not path.is_file():
             return FairnessSettings()
         return FairnessSettings.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
     def set_settings(self, tenant_id: str, settings: "FairnessSettings") -> None:
-        folder = self._dir(tenant_id)
+        folder = self.dir(tenant_id)
         folder.mkdir(parents=True, exist_ok=True)
         durable.write_json(folder / "rerank.json", settings.to_dict(), indent=2)
 
