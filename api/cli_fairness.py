@@ -38,7 +38,9 @@ def add_parsers(sub) -> None:
     on.add_argument("--disable", action="store_true")
     e.add_argument("--attribute", default="sex")
     e.add_argument("--algorithm", choices=["detgreedy", "detconstsort"], default="detgreedy")
-    e.add_argument("--top-n", type=int, default=100, help="ranked candidates re-ranked toward their own distribution")
+    e.add_argument("--top-n", type=int, default=100, help="ranked candidates re-ranked")
+    e.add_argument("--target", choices=["pool", "population"], default="pool",
+                   help="toward the top N's own distribution (pool) or the tenant's whole file's (population)")
     fairness_dir_arg(e)
     e.set_defaults(func=_rerank)
 
@@ -114,7 +116,8 @@ def _rerank(args) -> int:
     from ranking.fairness.attributes import FairnessSettings
 
     store = _store(args)
-    settings = FairnessSettings(enabled=bool(args.enable), attribute=args.attribute, algorithm=args.algorithm, top_n=args.top_n)
+    settings = FairnessSettings(enabled=bool(args.enable), attribute=args.attribute, algorithm=args.algorithm, top_n=args.top_n,
+                                target=args.target)
     if settings.enabled and not store.has(args.tenant):
         print(f"warning: {args.tenant} has no attribute file yet: nothing is re-ranked until "
               f"`talentsearch audit import FILE --tenant {args.tenant}`", file=sys.stderr)

@@ -201,6 +201,7 @@ class AttributeStore:
 
 
 ALGORITHMS = ("detgreedy", "detconstsort")
+TARGETS = ("pool", "population")
 
 
 @dataclass(frozen=True)
@@ -210,20 +211,24 @@ class FairnessSettings:
     attribute: str = "sex"
     algorithm: str = "detgreedy"
     top_n: int = 100                 # fused (or model-ranked) candidates re-ranked
+    target: str = "pool"             # pool: the top N's own distribution; population: the tenant's whole file
 
     def __post_init__(self) -> None:
         check_attribute(self.attribute)
         if self.algorithm not in ALGORITHMS:
             raise ValidationError(f"algorithm: one of {list(ALGORITHMS)}, got {self.algorithm!r}")
+        if self.target not in TARGETS:
+            raise ValidationError(f"target: one of {list(TARGETS)}, got {self.target!r}")
         if not 1 <= self.top_n <= 2000:
             raise ValidationError(f"top_n: between 1 and 2000, got {self.top_n}")
 
     def to_dict(self) -> dict:
-        return {"enabled": self.enabled, "attribute": self.attribute, "algorithm": self.algorithm, "top_n": self.top_n}
+        return {"enabled": self.enabled, "attribute": self.attribute, "algorithm": self.algorithm, "top_n": self.top_n,
+                "target": self.target}
 
     @classmethod
     def from_dict(cls, d: dict) -> "FairnessSettings":
-        unknown = sorted(set(d) - {"enabled", "attribute", "algorithm", "top_n"})
+        unknown = sorted(set(d) - {"enabled", "attribute", "algorithm", "top_n", "target"})
         if unknown:
             raise ValidationError(f"fairness settings: unknown key(s) {unknown}")
         return cls(**d)

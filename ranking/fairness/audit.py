@@ -74,15 +74,16 @@ class AuditReport:
 
 
 def audit(run: dict[str, list[str]], qrels: dict[str, dict[str, int]], groups: dict[str, str], *, attribute: str,
-          k: int = 10, min_share: float = 0.02) -> AuditReport:
+          k: int = 10, min_share: float = 0.02, only=None) -> AuditReport:
     """Audit ``run`` ({query_id: candidate ids best first}) against ``qrels`` ({query_id: {candidate_id:
     grade}}) for the groups ``groups`` ({candidate_id: group}). Queries without a qualified candidate are
-    skipped."""
+    skipped. ``only`` (a set of candidate ids) restricts the counts to those candidates, ranks unchanged
+    (e.g. the candidates of some occupations)."""
     pool, topk, selected = defaultdict(int), defaultdict(int), defaultdict(int)
     exposure, merit = defaultdict(float), defaultdict(float)
     n_queries = 0
     for qid, ranked in run.items():
-        qualified = {c: g for c, g in (qrels.get(qid) or {}).items() if g > 0}
+        qualified = {c: g for c, g in (qrels.get(qid) or {}).items() if g > 0 and (only is None or c in only)}
         if not qualified:
             continue
         n_queries += 1
@@ -91,6 +92,8 @@ def audit(run: dict[str, list[str]], qrels: dict[str, dict[str, int]], groups: d
             pool[grp] += 1
             merit[grp] += grade
         for rank, cid in enumerate(ranked[:k], start=1):
+            if only is not None and cid not in only:
+                continue
             grp = groups.get(cid, NOT_DISCLOSED)
             topk[grp] += 1
             exposure[grp] += 1.0 / math.log2(1 + rank)

@@ -2,7 +2,8 @@
 
 Off by default. A tenant turns it on (``talentsearch audit rerank --tenant T --enable``), which writes its
 ``rerank.json`` next to the attributes it supplied; the stage then re-ranks that tenant's top N toward the
-N's own distribution of the chosen attribute (DetGreedy or DetConstSort). It reads only that tenant's file:
+N's own distribution of the chosen attribute (``target`` "pool", LinkedIn's choice) or toward its distribution
+over every candidate in the tenant's file ("population"), with DetGreedy or DetConstSort. It reads only that tenant's file:
 a candidate the tenant gave no value for counts as ``not_disclosed``. Nothing about the attribute reaches
 the response (which only says that the stage ran and how).
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ranking.fairness.attributes import NOT_DISCLOSED, AttributeStore, FairnessSettings
-from ranking.fairness.rerank import fair_order
+from ranking.fairness.rerank import fair_order, target_shares
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class FairPlan:
     """One tenant's enabled re-ranking: its settings and {candidate_id: group} of the chosen attribute."""
     settings: FairnessSettings
     groups: dict[str, str]
+    population: dict[str, float] | None = None    # the file's shares ("population" target)
 
     @property
     def top_n(self) -> int:
@@ -28,12 +30,13 @@ class FairPlan:
 
     @property
     def label(self) -> str:
-        return f"{self.settings.algorithm}:{self.settings.attribute}@{self.settings.top_n}"
+        target = "" if self.settings.target == "pool" else f"/{self.settings.target}"
+        return f"{self.settings.algorithm}:{self.settings.attribute}@{self.settings.top_n}{target}"
 
     def order(self, candidate_ids: list[str], scores: list[float]) -> list[int]:
         """A permutation of the ranked list (best first) whose first ``top_n`` are re-ranked."""
         groups = [self.groups.get(c, NOT_DISCLOSED) for c in candidate_ids]
-        return fair_order(scores, groups, algorithm=self.settings.algorithm, top_n=self.settings.top_n)
+        return fair_order(scores, groups, algorithm=self.settings.algorithm, top_n=self.settings.top_n, shares=self.population)
 
 
 class FairnessStage:
@@ -58,7 +61,9 @@ class FairnessStage:
         if key[0] is not None and key[1] is not None:
             settings = self.store.settings(tenant_id)
             if settings.enabled:
-                plan = FairPlan(settings, self.store.groups(tenant_id, settings.attribute))
+                groups = self.store.groups(tenant_id, settings.attribute)
+                population = target_shares(list(groups.values())) if settings.target == "population" else None
+                plan = FairPlan(settings, groups, population)
         with self._lock:
             self._cache[tenant_id] = (key, plan)
         return plan

@@ -123,3 +123,21 @@ def test_store_keeps_tenants_apart(tmp_path):
     assert store.settings("acme").enabled and store.settings("globex").enabled is False
     with pytest.raises(ValidationError, match="algorithm"):
         FairnessSettings(algorithm="fair")
+    with pytest.raises(ValidationError, match="target"):
+        FairnessSettings(target="census")
+
+
+def test_population_target_uses_the_whole_file(tmp_path):
+    from ranking.fairness.stage import FairnessStage
+
+    rows = ["candidate_id,sex"] + [f"m{i},male" for i in range(6)] + [f"f{i},female" for i in range(6)]
+    store = AttributeStore(tmp_path / "fair")
+    store.put("acme", read_audit_file(write_csv(tmp_path / "a.csv", rows)))
+    store.set_settings("acme", FairnessSettings(enabled=True, top_n=4))
+    ranked = ["m0", "m1", "m2", "m3", "f0"]
+    pool = FairnessStage(store).plan("acme")
+    assert pool.order(ranked, [5, 4, 3, 2, 1]) == [0, 1, 2, 3, 4]        # the top 4 are all men: nothing to move
+    store.set_settings("acme", FairnessSettings(enabled=True, top_n=5, target="population"))
+    plan = FairnessStage(store).plan("acme")
+    assert plan.population == {"male": 0.5, "female": 0.5} and plan.label == "detgreedy:sex@5/population"
+    assert plan.order(ranked, [5, 4, 3, 2, 1])[:2] == [0, 4]            # half the file is women: one by position 2
