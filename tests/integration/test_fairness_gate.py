@@ -67,3 +67,27 @@ def test_audit_commands(small_index, small_engine, tmp_path, capsys):
     assert AttributeStore(fdir).settings("acme-talent").algorithm == "detconstsort"
     assert main(["audit", "rerank", "--tenant", "acme-talent", "--enable", "--attribute", "religion",
                  "--fairness-dir", str(fdir)]) == 2
+
+
+def test_the_http_import_is_write_only_and_names_bad_rows(small_index, small_engine, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    settings = Settings(index_dir=small_index, ltr_dir=tmp_path / "ltr", jobs_dir=tmp_path / "jobs", fairness_dir=tmp_path / "f")
+    with TestClient(create_app(settings, engine=small_engine)) as client:
+        acme = {"X-Tenant-Id": "acme-talent", "Content-Type": "text/csv"}
+        r = client.put("/v1/audit/attributes", content=b"candidate_id,sex\nde-001,female\nde-002,robot\n", headers=acme)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["rows"] == 1 and body["rejected"][0]["row"] == 2 and body["rejected"][0]["column"] == "sex"
+        assert AttributeStore(tmp_path / "f").groups("acme-talent", "sex") == {"de-001": "female"}
+        assert AttributeStore(tmp_path / "f").groups("globex-hr", "sex") == {}
+        bad = client.put("/v1/audit/attributes", content=b"candidate_id,sex\nde-001,x\n", headers=acme)
+        assert bad.status_code == 422 and "row 1, column sex" in bad.json()["detail"]
+        junk = client.put("/v1/audit/attributes", content=b"\x00\xff", headers={**acme, "Content-Type": "application/vnd.apache.parquet"})
+        assert junk.status_code == 422 and "unreadable audit file" in junk.json()["detail"]
+        other = client.put("/v1/audit/attributes", content=b"x", headers={**acme, "Content-Type": "text/plain"})
+        assert other.status_code == 415
+        assert client.get("/v1/audit/attributes", headers=acme).status_code == 405      # never read back
