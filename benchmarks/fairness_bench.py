@@ -133,7 +133,8 @@ def gate_section(cfg_args, index_dir, corpus, queries, qrels, groups, splits, wo
     train_q = [queries[i] for i in order[: cfg_args.train_queries]]
     eval_q = [queries[i] for i in order[cfg_args.train_queries:]]
     eval_ids = {q["query_id"] for q in eval_q}   # noqa: F841  (the model audits run on these)
-    out = {"train_queries": len(train_q), "eval_queries": len(eval_q), "conditions": {}}
+    out = {"train_queries": len(train_q), "eval_queries": len(eval_q), "sessions": cfg_args.sessions,
+           "threshold": cfg_args.gate_threshold, "bias_factor": cfg_args.bias_factor, "conditions": {}}
     for cond, bias in (("unbiased", None), ("biased", ("sex", "female"))):
         ltr_dir = workdir / f"ltr-{cond}"
         shutil.rmtree(ltr_dir, ignore_errors=True)
@@ -159,8 +160,11 @@ def gate_section(cfg_args, index_dir, corpus, queries, qrels, groups, splits, wo
                                         start=start + dt.timedelta(minutes=qi * cfg_args.sessions + s), prefix=res.request_id,
                                         factors=bias_factors(truth, sim, shown))
         store.add(batch, tenant_id=TENANT)
-        gate = FairnessGate.from_store(AttributeStore(fair_dir), (TENANT,), min_impact_ratio=0.8)
+        gate = FairnessGate.from_store(AttributeStore(fair_dir), (TENANT,), min_impact_ratio=cfg_args.gate_threshold)
         rep = train_scope(ltr_dir, TENANT, LtrConfig(seed=42), fairness=gate)
+        fair = rep.metrics.get("fairness", {})
+        refused = {a: f["min_new"] is not None and f["min_new"] < cfg_args.gate_threshold
+                   and (f["min_incumbent"] is None or f["min_new"] < f["min_incumbent"]) for a, f in fair.items()}
         # each model's audit on the held-out evaluation queries (qrels), next to the hybrid order
         mrun, hrun = {}, {}
         model_engine = build_engine(settings.model_copy(update={"ltr_log_features": False}), today=lambda: AS_OF)
@@ -175,7 +179,7 @@ def gate_section(cfg_args, index_dir, corpus, queries, qrels, groups, splits, wo
         hv = audits(hrun, qrels, {"sex": groups["sex"]}, splits)
         out["conditions"][cond] = {
             "events": len(batch), "promoted": rep.promoted, "gate": rep.reason,
-            "gate_impact_ratios": rep.metrics.get("fairness", {}).get("sex"),
+            "fairness_refuses": refused, "gate_impact_ratios": fair,
             "holdout_requests": rep.metrics.get("holdout_requests"),
             "eval_sex_min_impact_ratio": {k: {"model": ev[k].min_impact_ratio, "hybrid": hv[k].min_impact_ratio} for k in ev},
             "eval_ndcg@10": {"model": mean_ndcg(mrun, qrels, eval_ids), "hybrid": mean_ndcg(hrun, qrels, eval_ids)}}
@@ -243,14 +247,17 @@ def markdown(result, hybrid, reranked) -> str:
     md += (f"## Re-ranking the hybrid top {result['top_n']} by sex (algorithm / target distribution)\n\n"
            f"{_table(rows)}\n")
     if "gate" in result:
-        rows = [("engagement", "events", "gate min IR new / incumbent", "promoted", "eval min IR model / hybrid (planted)",
-                 "eval nDCG@10 model / hybrid")]
+        rows = [("engagement", "events", *(f"gate {a} min IR new / incumbent" for a in ("sex", "age_band", "ethnicity")),
+                 "fairness gate refuses", "eval sex min IR model / hybrid (planted occ.)", "eval nDCG@10 model / hybrid")]
         for cond, c in result["gate"]["conditions"].items():
             g = c["gate_impact_ratios"] or {}
             ev = c["eval_sex_min_impact_ratio"]["sex/planted"]
-            rows.append((cond, c["events"], f"{g.get('min_new')} / {g.get('min_incumbent')}", c["promoted"],
+            rows.append((cond, c["events"], *(f"{g[a]['min_new']} / {g[a]['min_incumbent']}" if a in g else "-"
+                                              for a in ("sex", "age_band", "ethnicity")),
+                         ", ".join(a for a, r in c["fairness_refuses"].items() if r) or "no",
                          f"{ev['model']} / {ev['hybrid']}", f"{c['eval_ndcg@10']['model']} / {c['eval_ndcg@10']['hybrid']}"))
-        md += f"## LTR fairness gate (threshold 0.8)\n\n{_table(rows)}\n"
+        md += (f"## LTR fairness gate (threshold {result['gate']['threshold']}, recruiters' bias factor "
+               f"{result['gate']['bias_factor']})\n\n{_table(rows)}\n")
         for cond, c in result["gate"]["conditions"].items():
             md += f"- {cond}: {c['gate']}\n"
     return md
@@ -264,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top-n", type=int, default=100, help="hybrid candidates re-ranked")
     p.add_argument("--train-queries", type=int, default=300, help="queries the simulated recruiters search (rest: eval)")
     p.add_argument("--sessions", type=int, default=3, help="recruiter sessions per training query")
-    p.add_argument("--bias-factor", type=float, default=0.3)
+    p.add_argument("--bias-factor", type=float, default=0.1, help="biased recruiters' engagement multiplier for women")
+    p.add_argument("--gate-threshold", type=float, default=0.8, help="fairness_min_impact_ratio of the gate")
     p.add_argument("--skip-gate", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)

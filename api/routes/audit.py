@@ -35,13 +35,16 @@ class AttributesReceipt(BaseModel):
     disclosed: dict[str, int]
 
 
-_BODY = {"requestBody": {"required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in SUFFIX}}}
+# the schema declares Parquet (what generated clients can send); text/csv and application/x-ndjson are read too
+_BODY = {"requestBody": {"required": True, "content": {"application/vnd.apache.parquet": {"schema": {"type": "string",
+                                                                                                 "format": "binary"}}}}}
 
 
 @router.put("/attributes", operation_id="putAuditAttributes", response_model=AttributesReceipt,
             responses=errors(413, 415, 422), openapi_extra=_BODY)
 async def put_attributes(request: Request, tenant_id: RequiredTenant, settings: Config) -> AttributesReceipt:
-    """Replace the caller's self-reported attributes (``candidate_id, sex, age_band, ethnicity``)."""
+    """Replace the caller's self-reported attributes (``candidate_id, sex, age_band, ethnicity``): a Parquet
+    body, or CSV (``text/csv``) or JSON Lines (``application/x-ndjson``). Never returned by any endpoint."""
     kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if kind not in SUFFIX:
         raise HTTPException(415, f"content-type: one of {', '.join(SUFFIX)}, got {kind or 'none'!r}")

@@ -25,12 +25,14 @@ class FairnessGate:
     k: int = 10
 
     @classmethod
-    def from_store(cls, store: AttributeStore, tenants, *, min_impact_ratio: float | None = None, k: int = 10) -> "FairnessGate":
-        groups: dict[str, dict[str, str]] = {a: {} for a in ATTRIBUTES}
+    def from_store(cls, store: AttributeStore, tenants, *, min_impact_ratio: float | None = None, k: int = 10,
+                   attributes: tuple[str, ...] | None = None) -> "FairnessGate":
+        """The gate over the attributes the tenants supplied (``attributes``: only these; default all)."""
+        groups: dict[str, dict[str, str]] = {a: {} for a in (attributes or ATTRIBUTES)}
         for tenant in tenants:
             if store.has(tenant):
                 table = store.get(tenant)
-                for a in ATTRIBUTES:
+                for a in groups:
                     groups[a].update(table.column(a))
         return cls({a: g for a, g in groups.items() if g}, min_impact_ratio, k)
 
