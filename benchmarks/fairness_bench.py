@@ -1,6 +1,7 @@
 """Bias audit, fairness-aware re-ranking and the LTR fairness gate on the synthetic corpus (issue 21).
 
     python -m benchmarks.fairness_bench --profiles 20000 --seed 42      # generates with --plant-bias, static encoder
+    python -m benchmarks.fairness_bench --no-plant --skip-gate --tag -noplant   # the control: no planted bias
 
 Data: the generator's corpus with ``--plant-bias`` (``benchmarks.synth.audit``: in half the occupations 70 % of
 the women have under-documented profiles; their grades are unchanged) and its judged queries. The audit is
@@ -38,14 +39,14 @@ TENANT = "acme-talent"
 VARIANTS = ("detgreedy/pool", "detconstsort/pool", "detgreedy/population", "detconstsort/population")
 
 
-def prepare(workdir: Path, profiles: int, seed: int, progress: bool):
+def prepare(workdir: Path, profiles: int, seed: int, progress: bool, plant: bool = True, queries: int = 1000):
     from benchmarks.synth import generate
     from indexer.build import IndexConfig, current_version, ingest
     from indexer.encoder import EncoderConfig
 
     corpus, index_dir = workdir / "corpus", workdir / "index"
     if not (corpus / "manifest.json").exists():
-        generate(corpus, profiles=profiles, seed=seed, progress=progress, plant_bias=True)
+        generate(corpus, profiles=profiles, seed=seed, progress=progress, plant_bias=plant, queries=queries)
     if current_version(index_dir) is None:
         ingest([corpus / "profiles.parquet"], index_dir, IndexConfig(as_of=AS_OF, encoder=EncoderConfig(backend="static")),
                progress=progress)
@@ -115,15 +116,46 @@ def rerank_section(engine, queries, qrels, groups, splits, top_n: int, progress:
     return runs, {a: round(1000 * s / max(1, len(queries)), 3) for a, s in seconds.items()}
 
 
+def _serve_round(engine, train_q, truth, sim, sessions: int, rnd: int, progress: bool, label: str) -> int:
+    """One round: every training query searched ``sessions`` times by the tenant's simulated recruiters."""
+    from benchmarks.simulator.loop import bias_factors
+    from benchmarks.simulator.recruiters import ClickModel, judge, session_events
+
+    model = ClickModel(patience=sim.patience, page=sim.page)
+    batch, start = [], dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc) + dt.timedelta(days=rnd)
+    for qi, q in enumerate(tqdm(train_q, desc=label, disable=not progress, leave=False)):
+        for s in range(sessions):
+            rng = np.random.default_rng([42, rnd, qi, s, 11])
+            req = dataclasses.replace(_request(q, sim.served), explain=False)
+            res = engine.search(req)
+            shown = [h.candidate_id for h in res.hits][: sim.page]
+            for i in range(0, len(shown) - 1, 2):
+                if rng.random() < sim.explore:
+                    shown[i], shown[i + 1] = shown[i + 1], shown[i]
+            near = (req.filters.near.lat, req.filters.near.lon) if req.filters.near else None
+            judged = [judge(truth, "growth", q["query_id"], c, near) for c in shown]
+            batch += session_events(rng, model, tenant=TENANT, recruiter=f"r{s}", request_id=res.request_id, shown=shown,
+                                    grades=[g for g, _ in judged], tastes=[t for _, t in judged],
+                                    start=start + dt.timedelta(minutes=qi * sessions + s), prefix=res.request_id,
+                                    factors=bias_factors(truth, sim, shown))
+    engine.ltr.stores.get(TENANT).add(batch, tenant_id=TENANT)
+    return len(batch)
+
+
 def gate_section(cfg_args, index_dir, corpus, queries, qrels, groups, splits, workdir, progress) -> dict:
-    """Serve -> (un)biased simulated engagement -> train -> fairness gate, per condition."""
+    """Serve -> (un)biased simulated engagement -> train -> fairness gate, per scenario:
+
+    * ``unbiased`` / ``biased``: one round served by the hybrid order (the incumbent), then a model;
+    * ``biased-after-unbiased``: the unbiased model serves (promoted by the operator), the recruiters turn
+      biased, and a model trained on their engagement meets the unbiased model in the gate."""
     from api.settings import Settings
     from api.wiring import build_engine
     from benchmarks.simulator.config import SimConfig
-    from benchmarks.simulator.loop import bias_factors
-    from benchmarks.simulator.recruiters import ClickModel, Truth, judge, session_events
-    from ranking.fairness.gate import FairnessGate
+    from benchmarks.simulator.loop import _seeded_request_ids
+    from benchmarks.simulator.recruiters import Truth
     from ranking.fairness.attributes import AttributeStore, read_audit_file
+    from ranking.fairness.gate import FairnessGate
+    from ranking.ltr.registry import ModelRegistry
     from ranking.ltr.train import LtrConfig, train_scope
 
     truth = Truth(corpus)
@@ -132,58 +164,46 @@ def gate_section(cfg_args, index_dir, corpus, queries, qrels, groups, splits, wo
     order = np.random.default_rng(7).permutation(len(queries))
     train_q = [queries[i] for i in order[: cfg_args.train_queries]]
     eval_q = [queries[i] for i in order[cfg_args.train_queries:]]
-    eval_ids = {q["query_id"] for q in eval_q}   # noqa: F841  (the model audits run on these)
+    eval_ids = {q["query_id"] for q in eval_q}
     out = {"train_queries": len(train_q), "eval_queries": len(eval_q), "sessions": cfg_args.sessions,
            "threshold": cfg_args.gate_threshold, "bias_factor": cfg_args.bias_factor, "conditions": {}}
-    for cond, bias in (("unbiased", None), ("biased", ("sex", "female"))):
+    scenarios = (("unbiased", None, None), ("biased", ("sex", "female"), None),
+                 ("biased-after-unbiased", ("sex", "female"), "unbiased"))
+    for cond, bias, after in scenarios:
         ltr_dir = workdir / f"ltr-{cond}"
         shutil.rmtree(ltr_dir, ignore_errors=True)
+        if after is not None:              # the earlier scenario's model serves; its events stay behind
+            shutil.copytree(workdir / f"ltr-{after}", ltr_dir)
+            (ltr_dir / "tenants" / TENANT / "events.sqlite").unlink()
         settings = Settings(index_dir=index_dir, ltr_dir=ltr_dir, fairness_dir=fair_dir, encoder_backend="static")
         engine = build_engine(settings, today=lambda: AS_OF)
         sim = SimConfig(index_dir=str(index_dir), corpus_dir=str(corpus), bias=bias, bias_factor=cfg_args.bias_factor)
-        model = ClickModel(patience=sim.patience, page=sim.page)
-        store = engine.ltr.stores.get(TENANT)
-        batch, start = [], dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)
-        for qi, q in enumerate(tqdm(train_q, desc=f"serve {cond}", disable=not progress, leave=False)):
-            for s in range(cfg_args.sessions):
-                rng = np.random.default_rng([42, qi, s, 11])
-                req = dataclasses.replace(_request(q, sim.served), explain=False)
-                res = engine.search(req)
-                shown = [h.candidate_id for h in res.hits][: sim.page]
-                for i in range(0, len(shown) - 1, 2):
-                    if rng.random() < sim.explore:
-                        shown[i], shown[i + 1] = shown[i + 1], shown[i]
-                near = (req.filters.near.lat, req.filters.near.lon) if req.filters.near else None
-                judged = [judge(truth, "growth", q["query_id"], c, near) for c in shown]
-                batch += session_events(rng, model, tenant=TENANT, recruiter=f"r{s}", request_id=res.request_id, shown=shown,
-                                        grades=[g for g, _ in judged], tastes=[t for _, t in judged],
-                                        start=start + dt.timedelta(minutes=qi * cfg_args.sessions + s), prefix=res.request_id,
-                                        factors=bias_factors(truth, sim, shown))
-        store.add(batch, tenant_id=TENANT)
+        with _seeded_request_ids(42 + len(out["conditions"])):
+            events = _serve_round(engine, train_q, truth, sim, cfg_args.sessions, 0 if after is None else 1, progress,
+                                  f"serve {cond}")
+        engine.ltr.stores.close()
         gate = FairnessGate.from_store(AttributeStore(fair_dir), (TENANT,), min_impact_ratio=cfg_args.gate_threshold)
         rep = train_scope(ltr_dir, TENANT, LtrConfig(seed=42), fairness=gate)
         fair = rep.metrics.get("fairness", {})
         refused = {a: f["min_new"] is not None and f["min_new"] < cfg_args.gate_threshold
                    and (f["min_incumbent"] is None or f["min_new"] < f["min_incumbent"]) for a, f in fair.items()}
-        # each model's audit on the held-out evaluation queries (qrels), next to the hybrid order
-        mrun, hrun = {}, {}
+        if not rep.promoted:       # the benchmark audits every trained model: the operator promotes it here
+            ModelRegistry(ltr_dir).promote(TENANT, rep.version, reason="benchmark: audit the model")
         model_engine = build_engine(settings.model_copy(update={"ltr_log_features": False}), today=lambda: AS_OF)
-        if not rep.promoted:       # audit the refused model too: promote it in a copy of the registry
-            from ranking.ltr.registry import ModelRegistry
-
-            ModelRegistry(ltr_dir).promote(TENANT, rep.version, reason="benchmark: audit the refused model")
+        mrun, hrun = {}, {}
         for q in eval_q:
             mrun[q["query_id"]] = [h.candidate_id for h in model_engine.search(dataclasses.replace(_request(q, 10), explain=False)).hits]
             hrun[q["query_id"]] = [h.candidate_id for h in model_engine.search(_request(q, 10, rerank=False)).hits]
-        ev = audits(mrun, qrels, {"sex": groups["sex"]}, splits)
+        ev = audits({q: r for q, r in mrun.items()}, qrels, {"sex": groups["sex"]}, splits)
         hv = audits(hrun, qrels, {"sex": groups["sex"]}, splits)
         out["conditions"][cond] = {
-            "events": len(batch), "promoted": rep.promoted, "gate": rep.reason,
-            "fairness_refuses": refused, "gate_impact_ratios": fair,
+            "events": events, "incumbent": f"model of '{after}'" if after else "hybrid order", "promoted": rep.promoted,
+            "gate": rep.reason, "fairness_refuses": refused, "gate_impact_ratios": fair,
             "holdout_requests": rep.metrics.get("holdout_requests"),
             "eval_sex_min_impact_ratio": {k: {"model": ev[k].min_impact_ratio, "hybrid": hv[k].min_impact_ratio} for k in ev},
             "eval_ndcg@10": {"model": mean_ndcg(mrun, qrels, eval_ids), "hybrid": mean_ndcg(hrun, qrels, eval_ids)}}
-        engine.ltr.stores.close()
+        if model_engine.ltr is not None and model_engine.ltr.stores is not None:
+            model_engine.ltr.stores.close()
     return out
 
 
@@ -197,7 +217,7 @@ def run(args) -> dict:
     from api.wiring import build_engine
 
     workdir = Path(args.workdir)
-    corpus, index_dir = prepare(workdir, args.profiles, args.seed, not args.no_progress)
+    corpus, index_dir = prepare(workdir, args.profiles, args.seed, not args.no_progress, plant=not args.no_plant)
     queries = load_queries(corpus)
     qrels = load_qrels(corpus)
     a = pq.read_table(corpus / "audit.parquet").to_pydict()
@@ -209,8 +229,10 @@ def run(args) -> dict:
     hybrid = audits(runs["hybrid"], qrels, groups, splits)
     reranked = {v: audits(runs[v], qrels, {"sex": groups["sex"]}, splits) for v in VARIANTS}
     ndcg = {name: mean_ndcg(run, qrels) for name, run in runs.items()}
+    planted_flag = json.loads((corpus / "manifest.json").read_text()).get("plant_bias") is not None
     result = {"benchmark": "fairness", **stamp(), "data": f"synthetic generator, {args.profiles} profiles, seed {args.seed}, "
-              "--plant-bias (benchmarks.synth.audit), static encoder", "k": 10, "top_n": args.top_n,
+              f"{'--plant-bias' if planted_flag else 'no planted bias'} (benchmarks.synth.audit), static encoder",
+              "k": 10, "top_n": args.top_n,
               "queries": len(queries), "candidates": {k: len(v) for k, v in splits.items() if v is not None},
               "audit_hybrid": {k: r.to_dict() for k, r in hybrid.items()},
               "rerank": {alg: {k: r.to_dict() for k, r in rep.items()} for alg, rep in reranked.items()},
@@ -218,7 +240,7 @@ def run(args) -> dict:
     if not args.skip_gate:
         result["gate"] = gate_section(args, index_dir, corpus, queries, qrels, groups, splits, workdir, not args.no_progress)
     result["wall_s"] = round(time.perf_counter() - clock, 1)
-    out = ROOT / "benchmarks" / "results" / f"fairness-synthetic-{args.profiles}"
+    out = ROOT / "benchmarks" / "results" / f"fairness-synthetic-{args.profiles}{args.tag}"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     from ranking.fairness.audit import plot
@@ -247,7 +269,7 @@ def markdown(result, hybrid, reranked) -> str:
     md += (f"## Re-ranking the hybrid top {result['top_n']} by sex (algorithm / target distribution)\n\n"
            f"{_table(rows)}\n")
     if "gate" in result:
-        rows = [("engagement", "events", *(f"gate {a} min IR new / incumbent" for a in ("sex", "age_band", "ethnicity")),
+        rows = [("scenario", "events", *(f"gate {a} min IR new / incumbent" for a in ("sex", "age_band", "ethnicity")),
                  "fairness gate refuses", "eval sex min IR model / hybrid (planted occ.)", "eval nDCG@10 model / hybrid")]
         for cond, c in result["gate"]["conditions"].items():
             g = c["gate_impact_ratios"] or {}
@@ -274,9 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bias-factor", type=float, default=0.1, help="biased recruiters' engagement multiplier for women")
     p.add_argument("--gate-threshold", type=float, default=0.8, help="fairness_min_impact_ratio of the gate")
     p.add_argument("--skip-gate", action="store_true")
+    p.add_argument("--no-plant", action="store_true", help="a corpus without the planted bias (the control)")
+    p.add_argument("--tag", default="", help="suffix of the result files' name")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
-    args.workdir = args.workdir or f"var/bench/fairness-{args.profiles}-{args.seed}"
+    args.workdir = args.workdir or f"var/bench/fairness-{args.profiles}-{args.seed}{'-noplant' if args.no_plant else ''}"
     run(args)
     return 0
 

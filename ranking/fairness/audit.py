@@ -74,10 +74,11 @@ class AuditReport:
 
 
 def audit(run: dict[str, list[str]], qrels: dict[str, dict[str, int]], groups: dict[str, str], *, attribute: str,
-          k: int = 10, min_share: float = 0.02, only=None) -> AuditReport:
+          k: int = 10, min_share: float = 0.02, min_pool: int = 0, only=None) -> AuditReport:
     """Audit ``run`` ({query_id: candidate ids best first}) against ``qrels`` ({query_id: {candidate_id:
     grade}}) for the groups ``groups`` ({candidate_id: group}). Queries without a qualified candidate are
-    skipped. ``only`` (a set of candidate ids) restricts the counts to those candidates, ranks unchanged
+    skipped. Groups below ``min_share`` of the pool or with fewer than ``min_pool`` qualified pairs are reported,
+    not compared. ``only`` (a set of candidate ids) restricts the counts to those candidates, ranks unchanged
     (e.g. the candidates of some occupations)."""
     pool, topk, selected = defaultdict(int), defaultdict(int), defaultdict(int)
     exposure, merit = defaultdict(float), defaultdict(float)
@@ -99,15 +100,16 @@ def audit(run: dict[str, list[str]], qrels: dict[str, dict[str, int]], groups: d
             exposure[grp] += 1.0 / math.log2(1 + rank)
             if cid in qualified:
                 selected[grp] += 1
-    return _report(attribute, k, n_queries, pool, topk, selected, exposure, merit, min_share)
+    return _report(attribute, k, n_queries, pool, topk, selected, exposure, merit, min_share, min_pool)
 
 
-def _report(attribute, k, n_queries, pool, topk, selected, exposure, merit, min_share) -> AuditReport:
+def _report(attribute, k, n_queries, pool, topk, selected, exposure, merit, min_share, min_pool=0) -> AuditReport:
     names = sorted(set(pool) | set(topk), key=lambda g: (g == NOT_DISCLOSED, g))
     total_pool, total_topk = sum(pool.values()), sum(topk.values())
     total_exp, total_merit = sum(exposure.values()), sum(merit.values())
     rate = {g: selected[g] / pool[g] if pool[g] else 0.0 for g in names}
-    compared = [g for g in names if g != NOT_DISCLOSED and total_pool and pool[g] / total_pool >= min_share]
+    compared = [g for g in names if g != NOT_DISCLOSED and total_pool and pool[g] / total_pool >= min_share
+                and pool[g] >= min_pool]
     best = max((rate[g] for g in compared), default=0.0)
     stats = []
     for g in names:

@@ -4,7 +4,8 @@ The holdout holds pages the engine served to the tenant. For each attribute the 
 *qualified pool* of a held-out request is the candidates served on its page (the engine judged them worth
 showing; engagement labels are not used, since biased engagement is what the gate must catch) and a model
 *selects* the ``k`` it ranks first. Selection rates and impact ratios are ``ranking.fairness.audit``'s.
-With ``min_impact_ratio`` set, a model is refused when, for some attribute, its minimum impact ratio is below
+Groups with fewer than ``min_group_pool`` served pairs in the holdout are not compared (their selection rate
+is too noisy to refuse a model on). With ``min_impact_ratio`` set, a model is refused when, for some attribute, its minimum impact ratio is below
 the threshold and below the incumbent's (it lowers the minimum below the threshold).
 """
 from __future__ import annotations
@@ -23,10 +24,11 @@ class FairnessGate:
     groups: dict[str, dict[str, str]] = field(default_factory=dict)
     min_impact_ratio: float | None = None
     k: int = 10
+    min_group_pool: int = 200      # a group with fewer served (request, candidate) pairs in the holdout is not compared
 
     @classmethod
     def from_store(cls, store: AttributeStore, tenants, *, min_impact_ratio: float | None = None, k: int = 10,
-                   attributes: tuple[str, ...] | None = None) -> "FairnessGate":
+                   attributes: tuple[str, ...] | None = None, min_group_pool: int = 200) -> "FairnessGate":
         """The gate over the attributes the tenants supplied (``attributes``: only these; default all)."""
         groups: dict[str, dict[str, str]] = {a: {} for a in (attributes or ATTRIBUTES)}
         for tenant in tenants:
@@ -34,11 +36,11 @@ class FairnessGate:
                 table = store.get(tenant)
                 for a in groups:
                     groups[a].update(table.column(a))
-        return cls({a: g for a, g in groups.items() if g}, min_impact_ratio, k)
+        return cls({a: g for a, g in groups.items() if g}, min_impact_ratio, k, min_group_pool)
 
 
 def holdout_audit(scores: np.ndarray, candidate_ids: np.ndarray, group_sizes: np.ndarray, groups: dict[str, str], *,
-                  attribute: str, k: int = 10) -> AuditReport:
+                  attribute: str, k: int = 10, min_pool: int = 0) -> AuditReport:
     """Audit of one model's holdout scores (rows grouped by request, ``group_sizes`` rows each)."""
     run, qrels, start = {}, {}, 0
     for i, size in enumerate(group_sizes):
@@ -47,7 +49,7 @@ def holdout_audit(scores: np.ndarray, candidate_ids: np.ndarray, group_sizes: np
         run[str(i)] = [str(cids[j]) for j in order]
         qrels[str(i)] = {str(c): 1 for c in cids}
         start += size
-    return audit(run, qrels, groups, attribute=attribute, k=k)
+    return audit(run, qrels, groups, attribute=attribute, k=k, min_pool=min_pool)
 
 
 def compare(gate: FairnessGate, new: np.ndarray, incumbent: np.ndarray, candidate_ids: np.ndarray,
@@ -55,8 +57,9 @@ def compare(gate: FairnessGate, new: np.ndarray, incumbent: np.ndarray, candidat
     """(per attribute: both models' impact ratios and minimums, the refusal reason or None)."""
     out, refusals = {}, []
     for attribute, groups in gate.groups.items():
-        a_new = holdout_audit(new, candidate_ids, group_sizes, groups, attribute=attribute, k=gate.k)
-        a_old = holdout_audit(incumbent, candidate_ids, group_sizes, groups, attribute=attribute, k=gate.k)
+        a_new = holdout_audit(new, candidate_ids, group_sizes, groups, attribute=attribute, k=gate.k, min_pool=gate.min_group_pool)
+        a_old = holdout_audit(incumbent, candidate_ids, group_sizes, groups, attribute=attribute, k=gate.k,
+                              min_pool=gate.min_group_pool)
         out[attribute] = {"new": a_new.impact_ratios(), "incumbent": a_old.impact_ratios(),
                           "min_new": a_new.min_impact_ratio, "min_incumbent": a_old.min_impact_ratio,
                           "flagged_new": list(a_new.flagged), "flagged_incumbent": list(a_old.flagged)}

@@ -30,7 +30,7 @@ def by_experience(small_index, tmp_path):
 def test_the_gate_reports_impact_ratios_and_refuses_a_model_below_the_threshold(ltr_engine, by_experience):  # noqa: F811
     engine, ltr_dir = ltr_engine
     engine.ltr.stores.get("acme-talent").add(_engage(engine), tenant_id="acme-talent")
-    report_only = FairnessGate.from_store(by_experience, ("acme-talent",), k=3)
+    report_only = FairnessGate.from_store(by_experience, ("acme-talent",), k=3, min_group_pool=0)
     assert set(report_only.groups) == {"sex", "age_band", "ethnicity"}
     tr = train_scope(ltr_dir, "acme-talent", CONFIG, fairness=report_only)
     fair = tr.metrics["fairness"]["sex"]
@@ -40,11 +40,14 @@ def test_the_gate_reports_impact_ratios_and_refuses_a_model_below_the_threshold(
     assert tr.metrics["fairness"]["ethnicity"]["min_new"] is None                  # nobody disclosed: nothing compared
     registry = ModelRegistry(ltr_dir)
     registry.rollback("acme-talent")                                                 # back to the hybrid order
-    strict = FairnessGate.from_store(by_experience, ("acme-talent",), k=3, min_impact_ratio=0.8)
+    strict = FairnessGate.from_store(by_experience, ("acme-talent",), k=3, min_impact_ratio=0.8, min_group_pool=0)
     refused = train_scope(ltr_dir, "acme-talent", CONFIG, fairness=strict)
     assert not refused.promoted and "refused by the fairness gate: sex minimum impact ratio" in refused.reason
     assert registry.current("acme-talent") is None
     assert registry.get("acme-talent", refused.version).manifest["metrics"]["fairness"]["sex"]["min_new"] < 0.8
+    few = train_scope(ltr_dir, "acme-talent", CONFIG, fairness=FairnessGate.from_store(by_experience, ("acme-talent",), k=3,
+                                                                                       min_impact_ratio=0.8))
+    assert few.metrics["fairness"]["sex"]["min_new"] is None and "fairness gate" not in few.reason   # < 200 pairs a group
 
 
 def test_audit_commands(small_index, small_engine, tmp_path, capsys):
