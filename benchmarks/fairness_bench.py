@@ -1,7 +1,7 @@
 """Bias audit, fairness-aware re-ranking and the LTR fairness gate on the synthetic corpus (issue 21).
 
     python -m benchmarks.fairness_bench --profiles 20000 --seed 42      # generates with --plant-bias, static encoder
-    python -m benchmarks.fairness_bench --no-plant --skip-gate --tag -noplant   # the control: no planted bias
+    python -m benchmarks.fairness_bench --no-plant --skip-gate --tag=-noplant   # the control: no planted bias
 
 Data: the generator's corpus with ``--plant-bias`` (``benchmarks.synth.audit``: in half the occupations 70 % of
 the women have under-documented profiles; their grades are unchanged) and its judged queries. The audit is
