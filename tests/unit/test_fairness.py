@@ -141,3 +141,23 @@ def test_population_target_uses_the_whole_file(tmp_path):
     plan = FairnessStage(store).plan("acme")
     assert plan.population == {"male": 0.5, "female": 0.5} and plan.label == "detgreedy:sex@5/population"
     assert plan.order(ranked, [5, 4, 3, 2, 1])[:2] == [0, 4]            # half the file is women: one by position 2
+
+
+def test_biased_simulated_recruiters_engage_less_with_the_group():
+    import datetime as dt
+
+    import numpy as np
+
+    from benchmarks.simulator.recruiters import ClickModel, session_events
+
+    def engaged(factors):
+        n = 0
+        for seed in range(200):
+            ev = session_events(np.random.default_rng(seed), ClickModel(patience=1.0), tenant="t", recruiter="r",
+                                request_id="q", shown=["a", "b"], grades=[3, 3], tastes=[1.0, 1.0],
+                                start=dt.datetime(2026, 11, 1), prefix=f"p{seed}", factors=factors)
+            n += sum(e["type"] == "shortlist" and e["candidate_id"] == "b" for e in ev)
+        return n
+
+    fair, biased = engaged(None), engaged([1.0, 0.1])
+    assert fair > 100 and biased < fair / 4
