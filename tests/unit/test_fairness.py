@@ -154,7 +154,7 @@ def test_biased_simulated_recruiters_engage_less_with_the_group():
         n = 0
         for seed in range(200):
             ev = session_events(np.random.default_rng(seed), ClickModel(patience=1.0), tenant="t", recruiter="r",
-                                request_id="q", shown=["a", "b"], grades=[3, 3], tastes=[1.0, 1.0],
+                                request_id="q", shown=["a", "b"], grades=[0, 3], tastes=[0.0, 1.0],
                                 start=dt.datetime(2026, 11, 1), prefix=f"p{seed}", factors=factors)
             n += sum(e["type"] == "shortlist" and e["candidate_id"] == "b" for e in ev)
         return n
