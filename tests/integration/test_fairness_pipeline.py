@@ -143,6 +143,7 @@ def test_no_response_carries_an_attribute(fair_setup, small_index, tmp_path):
                      client.post("/v1/search", json={"query": "data engineer", "k": 10, "debug": True}, headers=headers),
                      client.post("/v1/rerank", json={"query": "engineer", "candidate_ids": ranked}, headers=headers),
                      client.get(f"/v1/candidates/{ranked[0]}", headers=headers)]
+        assert responses[0].json()["fairness"] == "detgreedy:sex@10"
         for r in responses:
             assert r.status_code == 200, r.text
             seen = _keys_and_strings(r.json(), set())
