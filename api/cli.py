@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     from api.cli_jobs import add_parsers as job_parsers   # rerank (bulk jobs)
 
     job_parsers(sub)
+    from api.cli_fairness import add_parsers as fairness_parsers   # issue 21: audit import|report|rerank
+
+    fairness_parsers(sub)
     for command in _plugins():
         command(sub)
     return p

@@ -15,6 +15,11 @@ def ltr_dir_arg(p) -> None:
                    help="events, feature logs, tenant models (default $TALENTSEARCH_LTR_DIR or var/ltr)")
 
 
+def fairness_dir_arg(p) -> None:
+    p.add_argument("--fairness-dir", type=Path, default=None,
+                   help="tenants' audit attributes and re-ranking settings (default $TALENTSEARCH_FAIRNESS_DIR or var/fairness)")
+
+
 def filter_args(p) -> None:
     f = p.add_argument_group("filters")
     f.add_argument("--near", help="city, e.g. Berlin or 'Berlin, DE'")
@@ -34,7 +39,7 @@ def filter_args(p) -> None:
 
 def settings_from_args(args) -> Settings:
     """``Settings`` from the environment, with the directories and date given on the command line."""
-    overrides = {name: getattr(args, name) for name in ("index_dir", "ltr_dir", "as_of") if getattr(args, name, None)}
+    overrides = {name: getattr(args, name) for name in ("index_dir", "ltr_dir", "fairness_dir", "as_of") if getattr(args, name, None)}
     return Settings(**overrides)
 
 

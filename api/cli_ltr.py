@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from api.cli_args import ltr_dir_arg, settings_from_args
+from api.cli_args import fairness_dir_arg, ltr_dir_arg, settings_from_args
 
 
 def add_parsers(sub) -> None:
@@ -37,7 +37,11 @@ def add_parsers(sub) -> None:
                    help="choose tree shape and rounds on an inner split of the tenant's requests (one-standard-error rule)")
     t.add_argument("--threads", type=int, default=1, help="LightGBM threads (1 suits engagement-sized data)")
     t.add_argument("--rollback", action="store_true", help="instead of training: roll --tenant back to its previous model")
+    t.add_argument("--fairness-min-impact-ratio", type=float, default=None, metavar="R",
+                   help="refuse a model that lowers a supplied attribute's minimum impact ratio below R "
+                        "(default $TALENTSEARCH_FAIRNESS_MIN_IMPACT_RATIO; unset: impact ratios reported only)")
     ltr_dir_arg(t)
+    fairness_dir_arg(t)
     t.set_defaults(func=_train)
 
     m = sub.add_parser("models", help="list a tenant's model versions ('__global__' for the global model)")
@@ -101,6 +105,7 @@ def _import(args) -> int:
 
 
 def _train(args) -> int:
+    from ranking.fairness.gate import FairnessGate
     from ranking.ltr.train import LtrConfig, TrainReport, retrain_job, train_scope
     from ranking.ltr.registry import GLOBAL, ModelRegistry
 
@@ -112,14 +117,21 @@ def _train(args) -> int:
         registry.rollback(args.tenant)
         print(f"{args.tenant}: now serving {serving(registry, args.tenant)}")
         return 0
+    from ranking.fairness.attributes import AttributeStore
+
     config = LtrConfig(debias=args.debias, num_boost_round=args.rounds, threads=args.threads, select=args.select,
                        gate=args.gate)
+    settings = settings_from_args(args)
+    store = AttributeStore(settings.fairness_dir)
+    threshold = args.fairness_min_impact_ratio if args.fairness_min_impact_ratio is not None else settings.fairness_min_impact_ratio
     if args.all_tenants:
-        reports = retrain_job(_dir(args), min_new_events=args.min_new_events, config=config)
+        reports = retrain_job(_dir(args), min_new_events=args.min_new_events, config=config, fairness_store=store,
+                              min_impact_ratio=threshold)
     else:
         scope = GLOBAL if args.global_ else args.tenant
         tenants = tuple(t for t in args.from_tenants.split(",") if t)
-        reports = [train_scope(_dir(args), scope, config, from_tenants=tenants)]
+        gate = FairnessGate.from_store(store, tenants if scope == GLOBAL else (scope,), min_impact_ratio=threshold)
+        reports = [train_scope(_dir(args), scope, config, from_tenants=tenants, fairness=gate)]
     for r in reports:
         if isinstance(r, TrainReport):
             state = "promoted" if r.promoted else "NOT promoted"

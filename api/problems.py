@@ -60,7 +60,7 @@ class Problem(BaseModel):
 
 _DESCRIPTIONS = {
     400: "Malformed request", 401: "Missing or invalid API key", 404: "Not found (also another tenant's resource)",
-    413: "Request too large", 422: "Invalid input: every error, each with its field", 503: "Backend unavailable",
+    413: "Request too large", 415: "Unsupported media type", 422: "Invalid input: every error, each with its field", 503: "Backend unavailable",
 }
 
 

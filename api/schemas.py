@@ -108,6 +108,8 @@ class SearchResult(BaseModel):
     model_version: str | None = Field(None, description="the LTR model that ordered the hits; null = hybrid order")
     explored: bool = Field(False, description="some adjacent hits were swapped at random (the tenant's exploration share, "
                                               "for position-bias estimates); report impressions at the positions shown")
+    fairness: str | None = Field(None, description="the tenant's fairness-aware re-ranking applied (algorithm:attribute@N); "
+                                                   "null = none")
     facets: dict[str, list[tuple[str, int]]] | None = Field(None, description="facet -> [(value, count)], count desc")
     next_cursor: str | None = Field(None, description="send it back as `cursor` for the next k hits; null = no more")
 

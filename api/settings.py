@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     ltr_log_features: bool = True          # log the served feature vectors (tenant searches only)
     ltr_watch_s: float = Field(2.0, ge=0)   # preload newly promoted models every this many seconds (0: off)
     ltr_explore: float = Field(0.0, ge=0.0, le=1.0)   # share of tenant pages shown with random adjacent swaps
+    # bias audit and fairness-aware re-ranking (issue 21): per-tenant self-reported attributes, never indexed
+    fairness_dir: Path = Path("var/fairness")
+    fairness_min_impact_ratio: float | None = Field(None, ge=0.0, le=1.0)   # LTR gate: refuse a model below it
     # lexical backend: the embedded tantivy index (default) or an OpenSearch cluster
     lexical_backend: str = Field("tantivy", pattern="^(tantivy|opensearch)$")
     # embedded tantivy: ranked keyword searches skip candidates holding only words in > max_df of the

@@ -13,6 +13,8 @@ from typing import Callable
 from api.settings import Settings
 from indexer.encoder import open_encoder
 from indexer.reader import IndexReader
+from ranking.fairness.attributes import AttributeStore
+from ranking.fairness.stage import FairnessStage
 from ranking.ltr.events import EventStores
 from ranking.ltr.features import FeatureSet, graph_loader
 from ranking.ltr.serve import LtrSettings, LtrStage
@@ -47,7 +49,8 @@ def build_engine(settings: Settings, *, encoder=None, dense: bool = True, ltr: b
     if dense and encoder is None:
         encoder = build_encoder(settings)
     return SearchEngine(build_reader(settings), encoder if dense else None, today=today or dt.date.today,
-                        ltr=build_ltr_stage(settings) if ltr else None)
+                        ltr=build_ltr_stage(settings) if ltr else None,
+                        fairness=FairnessStage(AttributeStore(settings.fairness_dir)))
 
 
 def worker_settings(settings: Settings, *, threads: int) -> Settings:
@@ -55,7 +58,7 @@ def worker_settings(settings: Settings, *, threads: int) -> Settings:
     worker's working directory is not the caller's) and the encoder held to ``threads`` CPU threads,
     unless ``encoder_threads`` was set."""
     update = {name: getattr(settings, name).resolve() for name in
-              ("index_dir", "ltr_dir", "jobs_dir", "encoder_model_dir", "encoder_cache_dir", "api_keys_file")
+              ("index_dir", "ltr_dir", "jobs_dir", "fairness_dir", "encoder_model_dir", "encoder_cache_dir", "api_keys_file")
               if getattr(settings, name) is not None}
     if settings.encoder_threads is None:
         update["encoder_threads"] = threads

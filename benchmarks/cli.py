@@ -19,6 +19,8 @@ def add_generate(sub) -> None:
     g.add_argument("--out", type=Path, required=True)
     g.add_argument("--queries", type=int, default=240)
     g.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="reference date (default 2026-11-01)")
+    g.add_argument("--plant-bias", action="store_true",
+                   help="under-document part of one group's profiles in half the occupations (audit.parquet says who)")
     g.add_argument("--no-progress", action="store_true")
     g.set_defaults(func=_generate)
 
@@ -65,7 +67,7 @@ def _generate(args) -> int:
 
     kwargs = {"as_of": args.as_of} if args.as_of else {}
     report = generate(args.out, profiles=args.profiles, seed=args.seed, queries=args.queries,
-                      progress=not args.no_progress, **kwargs)
+                      progress=not args.no_progress, plant_bias=args.plant_bias, **kwargs)
     print(json.dumps(dataclasses.asdict(report), indent=2, default=str))
     return 0
 

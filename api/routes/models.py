@@ -5,6 +5,7 @@ mode); another tenant's versions are "not found". Training reads only the caller
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Literal
 
@@ -14,6 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import CheckedRoute, Config, RequiredTenant
 from api.problems import errors
+from ranking.fairness.attributes import AttributeStore
+from ranking.fairness.gate import FairnessGate
 from ranking.ltr.train import LtrConfig, train_scope
 from ranking.ltr.registry import ModelRegistry
 from records.errors import NotFoundError
@@ -90,7 +93,9 @@ async def train_model(tenant_id: RequiredTenant, settings: Config, body: TrainBo
     does not fall below that of what serves the tenant now."""
     body = body or TrainBody()
     cfg = LtrConfig(debias=body.debias, select=body.select, gate=body.gate)
-    rep = await run_in_threadpool(train_scope, settings.ltr_dir, tenant_id, cfg)
+    gate = FairnessGate.from_store(AttributeStore(settings.fairness_dir), (tenant_id,),
+                                   min_impact_ratio=settings.fairness_min_impact_ratio)
+    rep = await run_in_threadpool(functools.partial(train_scope, settings.ltr_dir, tenant_id, cfg, fairness=gate))
     return TrainResult(version=rep.version, promoted=rep.promoted, reason=rep.reason, metrics=rep.metrics,
                        rows=rep.rows, requests=rep.requests)
 

@@ -31,4 +31,4 @@ def search(body: SearchBody, tenant_id: Tenant, engine: Engine, codec: Cursors) 
                         highlights=(res.highlights or {}).get(h.candidate_id)) for h in res.hits],
         facets=res.facets, total_lexical=res.total_lexical, mode=res.mode, syntax=res.syntax, query=res.query,
         index_version=res.version, timings_ms=res.timings_ms, debug=res.debug, request_id=res.request_id,
-        model_version=res.model_version, explored=res.explored)
+        model_version=res.model_version, explored=res.explored, fairness=res.fairness)

@@ -37,3 +37,5 @@ class SimConfig:
     select: bool = False           # in-product model selection (ranking.ltr.fit); chosen off on validation
     threads: int = 1               # LightGBM threads: 2 on a shared 2-core VM spins (same model either way)
     seed: int = 42
+    bias: tuple[str, str] | None = None   # (attribute, group) biased recruiters engage less with (audit.parquet)
+    bias_factor: float = 0.3       # multiplier of each engagement step past the view for that group

@@ -226,10 +226,21 @@ def _serve_round(loop, tenant, kind, train_q, truth, cfg, rnd, *, progress, labe
             when = start + dt.timedelta(minutes=qi * cfg.sessions + s)
             batch += session_events(rng, model, tenant=tenant, recruiter=f"{tenant}-r{s}", request_id=res.request_id,
                                     shown=shown, grades=[g for g, _ in judged], tastes=[t for _, t in judged],
-                                    start=when, prefix=f"{res.request_id}")
+                                    start=when, prefix=f"{res.request_id}", factors=bias_factors(truth, cfg, shown))
     report = store.add(batch, tenant_id=tenant)
     if report.rejected:
         raise RuntimeError(f"simulator produced malformed events: {report.rejected[:3]}")
+
+
+def bias_factors(truth, cfg: SimConfig, shown: list[str]) -> list[float] | None:
+    """Per shown candidate, the biased recruiters' engagement multiplier (None: unbiased recruiters)."""
+    if cfg.bias is None:
+        return None
+    attribute, group = cfg.bias
+    if attribute not in truth.groups:
+        raise ValueError(f"bias on {attribute!r}: the corpus has no audit.parquet with that column (generate it again)")
+    members = truth.groups[attribute]
+    return [cfg.bias_factor if members.get(c) == group else 1.0 for c in shown]
 
 
 def _page(rng, ranked: list[str], cfg: SimConfig) -> list[str]:
@@ -350,11 +361,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", default="42,43,44,45,46,47,48,49,50,51", help="comma-separated; each changes split, clicks, request ids")
     p.add_argument("--select", action="store_true", help="in-product model selection instead of the fixed tree")
     p.add_argument("--reuse", action="store_true", help="load a seed's result from WORK_DIR/seed-N.json if its config matches")
+    p.add_argument("--bias", default=None, metavar="ATTRIBUTE:GROUP",
+                   help="biased recruiters engage less with this group (the corpus's audit.parquet), e.g. sex:female")
+    p.add_argument("--bias-factor", type=float, default=SimConfig.bias_factor)
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     cfg = SimConfig(index_dir=args.index_dir, corpus_dir=args.corpus_dir, work_dir=args.work_dir, out=args.out,
                     rounds=args.rounds, train_queries=args.train_queries, validation_queries=args.validation_queries,
-                    eval_queries=args.eval_queries, sessions=args.sessions, select=args.select)
+                    eval_queries=args.eval_queries, sessions=args.sessions, select=args.select,
+                    bias=tuple(args.bias.split(":", 1)) if args.bias else None, bias_factor=args.bias_factor)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     result = run_seeds(cfg, seeds, progress=not args.no_progress, reuse=args.reuse)
     out = Path(cfg.out)

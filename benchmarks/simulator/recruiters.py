@@ -16,6 +16,11 @@ with probability 0.3; a relevant one is opened (view) with probability ``0.1 + 0
 snippet attracts by relevance); once open, the recruiter decides by taste: shortlist, message, reply and
 hire with probabilities rising with ``taste ** 2``, or a dismiss when the taste is poor (< 0.25, p 0.5).
 A reply ends the session. Every rendered hit gets an impression event.
+
+Biased recruiters (``SimConfig.bias``, issue 21): with the corpus's ``audit.parquet`` (self-reported
+attributes the engine never sees), recruiters engage less with one group: past the view, the chance of each
+further step is multiplied by ``bias_factor`` for its members (their taste is the same). A model trained
+on that engagement can learn the bias through proxies; the LTR gate's impact ratios must catch it.
 """
 from __future__ import annotations
 
@@ -56,6 +61,10 @@ class Truth:
                            float(lo) if lo is not None else math.nan, bool(otw))
             for cid, co, y, la, lo, otw in zip(t["candidate_id"], t["current_company_id"], t["years_experience"],
                                                t["lat"], t["lon"], t["open_to_work"])}
+        self.groups: dict[str, dict[str, str]] = {}     # attribute -> {candidate_id: group} (audit.parquet)
+        if (corpus_dir / "audit.parquet").is_file():
+            a = pq.read_table(corpus_dir / "audit.parquet").to_pydict()
+            self.groups = {k: dict(zip(a["candidate_id"], a[k])) for k in a if k != "candidate_id"}
         self.qrels: dict[str, dict[str, int]] = {}
         for line in (corpus_dir / "qrels.txt").read_text().splitlines():
             qid, _, cid, grade = line.split()
@@ -96,11 +105,13 @@ class ClickModel:
 
 
 def session_events(rng: np.random.Generator, model: ClickModel, *, tenant: str, recruiter: str, request_id: str,
-                   shown: list[str], grades: list[int], tastes: list[float], start: dt.datetime, prefix: str) -> list[dict]:
+                   shown: list[str], grades: list[int], tastes: list[float], start: dt.datetime, prefix: str,
+                   factors: list[float] | None = None) -> list[dict]:
     """Events of one recruiter looking at one served page (``shown`` in display order).
 
     The snippet attracts by relevance (``grades``, 0-3); once the profile is open the recruiter decides
-    by taste (``tastes``, 0-1): shortlist, message, reply, hire, or dismiss a poor fit."""
+    by taste (``tastes``, 0-1): shortlist, message, reply, hire, or dismiss a poor fit. ``factors``
+    (a biased recruiter): per hit, a multiplier of the chance of each step past the view."""
     events, clock = [], start
 
     def emit(kind: str, cid: str, position: int | None = None) -> None:
@@ -114,7 +125,7 @@ def session_events(rng: np.random.Generator, model: ClickModel, *, tenant: str, 
 
     for pos, cid in enumerate(shown, start=1):
         emit("impression", cid, pos)
-    for cid, grade, taste in zip(shown, grades, tastes):
+    for cid, grade, taste, factor in zip(shown, grades, tastes, factors or [1.0] * len(shown)):
         if grade == 0:
             if rng.random() < 0.3:          # an obvious mismatch is dismissed from the list
                 emit("dismiss", cid)
@@ -122,7 +133,7 @@ def session_events(rng: np.random.Generator, model: ClickModel, *, tenant: str, 
                 emit("view", cid)
         elif rng.random() < 0.1 + 0.8 * grade / 3.0:
             emit("view", cid)
-            fit = taste * taste
+            fit = taste * taste * factor
             steps = (("shortlist", 0.95 * fit), ("message", 0.8 * fit), ("reply", 0.7 * fit), ("hire", 0.5 * fit))
             went = 0
             for kind, p in steps:

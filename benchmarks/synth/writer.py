@@ -1,8 +1,8 @@
 """``generate()``: run the whole generator and write the corpus, the planted truth and the judgments.
 
 Files written in ``out_dir``: profiles.parquet (``records.schema.PROFILE_SCHEMA``, row groups of
-``CHUNK`` profiles), companies.parquet, truth.parquet, queries.jsonl, qrels.txt (TREC) and
-manifest.json. The same seed and profile count give identical tables.
+``CHUNK`` profiles), companies.parquet, truth.parquet, audit.parquet (synthetic self-reported attributes,
+``benchmarks.synth.audit``; never indexed), queries.jsonl, qrels.txt (TREC) and manifest.json. The same seed and profile count give identical tables.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchmarks.synth import audit as audit_attrs
 from benchmarks.synth.careers import simulate
 from benchmarks.synth.companies import Hiring, company_count, companies_table, make_companies
 from benchmarks.synth.judge import Corpus, years_experience
@@ -61,11 +62,15 @@ class GenerateReport:
     queries_path: Path
     qrels_path: Path
     manifest_path: Path
+    audit_path: Path | None = None
+    planted_rows: int = 0        # profiles under-documented by the planted bias (plant_bias)
 
 
 def generate(out_dir, *, profiles: int, seed: int, as_of: dt.date = dt.date(2026, 11, 1), queries: int = 240,
-             progress: bool = True, tenants: tuple = ("acme-talent", "globex-hr")) -> GenerateReport:
-    """Generate ``profiles`` synthetic profiles with planted truth and ``queries`` judged queries."""
+             progress: bool = True, tenants: tuple = ("acme-talent", "globex-hr"), plant_bias: bool = False) -> GenerateReport:
+    """Generate ``profiles`` synthetic profiles with planted truth and ``queries`` judged queries.
+    ``plant_bias``: under-document part of one group's profiles in half the occupations
+    (``benchmarks.synth.audit``); the judged grades do not change."""
     if not isinstance(profiles, int) or profiles < 1:
         raise ValueError(f"profiles must be a positive integer, got {profiles!r}")
     if not isinstance(queries, int) or queries < 0:
@@ -74,7 +79,7 @@ def generate(out_dir, *, profiles: int, seed: int, as_of: dt.date = dt.date(2026
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {name: out / name for name in ("profiles.parquet", "companies.parquet", "truth.parquet",
-                                           "queries.jsonl", "qrels.txt", "manifest.json")}
+                                           "queries.jsonl", "qrels.txt", "manifest.json", "audit.parquet")}
     tenants = tuple(tenants)
     world = build_world(Taxonomy.load())
     companies = make_companies(world, company_count(profiles), np.random.default_rng([seed, 0]), as_of)
@@ -83,9 +88,12 @@ def generate(out_dir, *, profiles: int, seed: int, as_of: dt.date = dt.date(2026
     today = (as_of - dt.date(1970, 1, 1)).days
     width = max(7, len(str(profiles)))
     parts = []
+    planted_rows = 0
+    codes = np.asarray(world.codes, dtype=object)
     bar = _progress(profiles, progress)
     with pq.ParquetWriter(paths["profiles.parquet"], PROFILE_SCHEMA, compression="zstd") as pw, \
-            pq.ParquetWriter(paths["truth.parquet"], TRUTH_SCHEMA, compression="zstd") as tw:
+            pq.ParquetWriter(paths["truth.parquet"], TRUTH_SCHEMA, compression="zstd") as tw, \
+            pq.ParquetWriter(paths["audit.parquet"], audit_attrs.AUDIT_SCHEMA, compression="zstd") as aw:
         for k, lo in enumerate(range(0, profiles, CHUNK)):
             n = min(CHUNK, profiles - lo)
             rng = np.random.default_rng([seed, 1, k])
@@ -93,7 +101,14 @@ def generate(out_dir, *, profiles: int, seed: int, as_of: dt.date = dt.date(2026
             years = years_experience(careers.pos_offsets, careers.pos_start, careers.pos_end, today)
             ids = np.array([f"c{i:0{width}d}" for i in range(lo + 1, lo + n + 1)], dtype=object)
             rendered = renderer.render(careers, list(ids), years, tenants, rng)
-            pw.write_table(rendered.table, row_group_size=CHUNK)
+            arng = np.random.default_rng([seed, 7, k])      # its own stream: profiles are the same either way
+            attrs = audit_attrs.attributes(ids, years, arng)
+            table = rendered.table
+            if plant_bias:
+                table, changed = audit_attrs.plant(table, attrs, codes[careers.occ], arng)
+                planted_rows += changed
+            pw.write_table(table, row_group_size=CHUNK)
+            aw.write_table(attrs, row_group_size=CHUNK)
             tw.write_table(_truth(world, companies, careers, rendered, ids, years, tenants), row_group_size=CHUNK)
             parts.append((ids, careers, rendered, years))
             bar.update(n)
@@ -111,7 +126,10 @@ def generate(out_dir, *, profiles: int, seed: int, as_of: dt.date = dt.date(2026
         "generator": "talentsearch benchmarks.synth", "version": GENERATOR_VERSION, "seed": seed,
         "profiles": profiles, "companies": len(companies), "queries": len(judged), "qrels": n_qrels,
         "grade_counts": {"1": grade_counts[0], "2": grade_counts[1], "3": grade_counts[2]},
-        "as_of": as_of.isoformat(), "tenants": list(tenants), "seconds": round(seconds, 2),
+        "as_of": as_of.isoformat(), "tenants": list(tenants),
+        "plant_bias": {"planted_group": list(audit_attrs.PLANTED_GROUP), "p_under_documented": audit_attrs.P_UNDER_DOCUMENTED,
+                       "planted_occupations": sorted(c for c in world.codes if audit_attrs.planted(c)),
+                       "rows": planted_rows} if plant_bias else None, "seconds": round(seconds, 2),
         "attribution": ATTRIBUTION, "files": sorted(paths),
     }
     paths["manifest.json"].write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -119,7 +137,8 @@ def generate(out_dir, *, profiles: int, seed: int, as_of: dt.date = dt.date(2026
         out_dir=out, profiles=profiles, companies=len(companies), queries=len(judged), qrels=n_qrels,
         grade_counts=grade_counts, seconds=seconds, profiles_path=paths["profiles.parquet"],
         companies_path=paths["companies.parquet"], truth_path=paths["truth.parquet"],
-        queries_path=paths["queries.jsonl"], qrels_path=paths["qrels.txt"], manifest_path=paths["manifest.json"])
+        queries_path=paths["queries.jsonl"], qrels_path=paths["qrels.txt"], manifest_path=paths["manifest.json"],
+        audit_path=paths["audit.parquet"], planted_rows=planted_rows)
 
 
 def _progress(total: int, enabled: bool):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ranking.fairness.gate import FairnessGate, compare as compare_fairness
 from ranking.ltr.events import EventStore, feature_set_id, tenants
 from ranking.ltr.features import FEATURE_NAMES
 from ranking.ltr.labels import LabelConfig, TrainingSet, build_training_set
@@ -253,11 +254,14 @@ def _select(ts: TrainingSet, config: LtrConfig, hold_group: np.ndarray) -> tuple
 
 
 def train_scope(ltr_dir, scope: str, config: LtrConfig = LtrConfig(), labels: LabelConfig = LabelConfig(), *,
-                from_tenants: tuple[str, ...] = (), until: dt.datetime | None = None) -> TrainReport:
+                from_tenants: tuple[str, ...] = (), until: dt.datetime | None = None,
+                fairness: FairnessGate | None = None) -> TrainReport:
     """Train one tenant's model (``scope`` = tenant id) from ITS store only, or the global model from the
     tenants that opted in (``from_tenants``); gate, and promote when the holdout nDCG@10 does not fall below
     what serves the scope now, on the same holdout: its current model, else for a tenant the global
-    fallback model, else the hybrid order."""
+    fallback model, else the hybrid order. With ``fairness`` (the tenant's self-reported attributes) the
+    gate also reports both models' impact ratios on the holdout (``metrics["fairness"]``) and, with its
+    ``min_impact_ratio``, refuses a model that lowers an attribute's minimum impact ratio below it."""
     sources = from_tenants if scope == GLOBAL else (scope,)
     if scope == GLOBAL and not sources:
         raise ValidationError("global model: name the tenants whose events may be pooled (--from-tenants)")
@@ -296,6 +300,21 @@ def train_scope(ltr_dir, scope: str, config: LtrConfig = LtrConfig(), labels: La
         promote = new_score >= baseline
     else:
         reason, promote = "no current model and no holdout", True
+    if fairness is not None and fairness.groups and holdout.group_mask.any():
+        new_scores = booster.predict(ts.X[holdout.rows])
+        old_scores = None
+        if incumbent is not None:
+            try:
+                old_scores = LtrModel(incumbent).predict(ts.X[holdout.rows])
+            except ValidationError:
+                old_scores = None
+        if old_scores is None:                        # what serves now: the hybrid order
+            old_scores = -ts.X[holdout.rows][:, FEATURE_NAMES.index("fused_rank")]
+        metrics["fairness"], refusal = compare_fairness(fairness, new_scores, old_scores, ts.candidate_ids[holdout.rows],
+                                                        ts.group[holdout.group_mask])
+        metrics["fairness_min_impact_ratio"] = fairness.min_impact_ratio
+        if refusal is not None:
+            reason, promote = f"{reason}; refused by the fairness gate: {refusal}", False
     manifest = {"feature_names": list(FEATURE_NAMES), "feature_set": feature_set_id(FEATURE_NAMES),
                 "training_window": {"from": ts.window[0], "to": ts.window[1]}, "trained_on_tenants": list(sources),
                 "events": ts.events, "rows": int(len(ts.y)), "requests": ts.requests, "metrics": metrics,
@@ -308,8 +327,10 @@ def train_scope(ltr_dir, scope: str, config: LtrConfig = LtrConfig(), labels: La
     return TrainReport(scope, mv.version, bool(promote), reason, metrics, int(len(ts.y)), ts.requests)
 
 
-def retrain_job(ltr_dir, *, min_new_events: int = 100, config: LtrConfig = LtrConfig()) -> list[TrainReport | str]:
-    """Retrain every tenant with at least ``min_new_events`` events newer than its current model's window."""
+def retrain_job(ltr_dir, *, min_new_events: int = 100, config: LtrConfig = LtrConfig(), fairness_store=None,
+                min_impact_ratio: float | None = None) -> list[TrainReport | str]:
+    """Retrain every tenant with at least ``min_new_events`` events newer than its current model's window.
+    ``fairness_store`` (an ``AttributeStore``): each tenant's gate also weighs its supplied attributes."""
     out: list[TrainReport | str] = []
     registry = ModelRegistry(ltr_dir)
     for tenant in tenants(ltr_dir):
@@ -325,8 +346,9 @@ def retrain_job(ltr_dir, *, min_new_events: int = 100, config: LtrConfig = LtrCo
         if new < min_new_events:
             out.append(f"{tenant}: {new} new events < {min_new_events}, skipped")
             continue
+        gate = FairnessGate.from_store(fairness_store, (tenant,), min_impact_ratio=min_impact_ratio) if fairness_store else None
         try:
-            out.append(train_scope(ltr_dir, tenant, config))
+            out.append(train_scope(ltr_dir, tenant, config, fairness=gate))
         except ValidationError as exc:
             out.append(f"{tenant}: {exc}")
     return out

@@ -68,6 +68,7 @@ class SearchRequest:
     facets: tuple[str, ...] = ()        # indexer.backend.FACETS counted over the whole filtered match set
     facet_size: int = 10                # values per facet
     highlight: bool = False             # mark up the matched words of each hit (lexical backend's highlighter)
+    fairness: bool = True               # the tenant's fairness-aware re-ranking, when it turned it on (ranking.fairness)
 
     def validate(self) -> "SearchRequest":
         if self.mode not in MODES:
@@ -109,6 +110,7 @@ class SearchResponse:
     facets: dict[str, list[tuple[str, int]]] | None = None   # facet -> [(value, count)] over the filtered match set
     highlights: dict[str, dict[str, list[str]]] | None = None   # candidate_id -> lexical field -> marked-up values
     explored: bool = False             # hits shown with random adjacent swaps of the ranked order (propensity data)
+    fairness: str | None = None        # the fairness re-ranking applied ("detgreedy:sex@100"), None = none
 
 
 def dense_query_text(node: qa.Node) -> str:
@@ -141,11 +143,12 @@ class SearchEngine:
     """Hybrid search over one index directory. Thread-safe for concurrent ``search`` calls."""
 
     def __init__(self, reader: IndexReader, encoder, *, today: Callable[[], dt.date] = dt.date.today,
-                 ltr: Reranker | None = None):
+                 ltr: Reranker | None = None, fairness=None):
         self.reader = reader
         self.encoder = encoder
         self.today = today
         self.ltr = ltr   # featurize + re-rank after fusion, feature logging (None: the fused order)
+        self.fairness = fairness   # ranking.fairness.stage.FairnessStage: per-tenant re-ranking (None: off)
 
     def warm(self) -> None:
         """Load what the first search would otherwise wait for: the live snapshot, the taxonomy, the query
@@ -237,12 +240,18 @@ class SearchEngine:
             t["graph"] = _lap(clock)
         request_id = uuid.uuid4().hex
         ranked = None
+        fair = self.fairness.plan(req.filters.tenant_id) if (self.fairness is not None and req.fairness) else None
         if self.ltr is not None and fused:
             clock = time.perf_counter()
             ranked = self.ltr.rerank(snap, node, req.filters, boolean=boolean, today=today, fused=fused, runs=runs,
-                                     k=req.k, budget=req.rerank_k, use_model=req.rerank, explain=req.explain)
+                                     k=max(req.k, fair.top_n) if fair else req.k, budget=req.rerank_k,
+                                     use_model=req.rerank, explain=req.explain)
             fused = ranked.fused if ranked is not None else fused
             t["rerank"] = _lap(clock)
+        if fair is not None and fused:
+            clock = time.perf_counter()
+            fused, ranked = _fair(fair, snap, fused, ranked)
+            t["fairness"] = _lap(clock)
         clock = time.perf_counter()
         hits = self._hydrate(snap, fused[: req.k], runs, node)
         explanations = None
@@ -265,7 +274,8 @@ class SearchEngine:
                      "title_expansions": [e.reason for e in expansions]}
         return SearchResponse(hits, snap.version, mode, syntax, qa.to_query_string(node) if node else None, total, t, debug,
                               request_id=request_id, model_version=ranked.model_version if ranked else None,
-                              explanations=explanations, explored=order is not None, **self._extras(snap, node, req, mask, hits, keywords=not boolean,
+                              explanations=explanations, explored=order is not None,
+                              fairness=fair.label if (fair is not None and fused) else None, **self._extras(snap, node, req, mask, hits, keywords=not boolean,
                                                                          today=today, timings=t))
 
     def pool(self, request: SearchRequest, *, limit: int = 100_000) -> tuple[np.ndarray, int, IndexSnapshot]:
@@ -352,6 +362,20 @@ class SearchEngine:
         if o is None or not snap.store.visible(tenant_id)[o]:
             raise NotFoundError(f"candidate {candidate_id!r} not found")
         return snap.store.records([o])[0]
+
+
+def _fair(fair, snap: IndexSnapshot, fused, ranked):
+    """``fused`` re-ranked by the tenant's fairness plan; the LTR result's features and explanations (computed
+    for the top ``max(k, top_n)``) follow the same permutation, so the served-feature log stays true."""
+    head = fused[: fair.top_n]
+    perm = fair.order(snap.store.candidate_ids([o for o, _ in head]), [s for _, s in head]) + list(range(len(head), len(fused)))
+    fused = [fused[i] for i in perm]
+    if ranked is not None:
+        n = len(ranked.features)
+        expl = ranked.explanations
+        ranked = dataclasses.replace(ranked, fused=fused, features=ranked.features[perm[:n]],
+                                     explanations=[expl[i] for i in perm[: len(expl)]] if expl is not None else None)
+    return fused, ranked
 
 
 def _lexical_query(snap: IndexSnapshot, node, req: SearchRequest, *, keywords: bool, today, expansions=(),

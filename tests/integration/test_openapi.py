@@ -26,6 +26,7 @@ OPERATION_IDS = {
     ("post", "/v1/queries/generate"): "generateQueries", ("post", "/v1/queries/refine"): "refineQuery",
     ("get", "/v1/models"): "listModels", ("post", "/v1/models/train"): "trainModel",
     ("post", "/v1/models/{version}/promote"): "promoteModel", ("post", "/v1/models/rollback"): "rollbackModel",
+    ("put", "/v1/audit/attributes"): "putAuditAttributes",
     ("get", "/healthz"): "getHealth", ("get", "/readyz"): "getReadiness", ("get", "/metrics"): "getMetrics",
 }
 

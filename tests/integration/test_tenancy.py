@@ -29,6 +29,7 @@ ENDPOINTS = [
     ("POST", "/v1/models/train", {"json": {"debias": "position"}}),
     ("POST", "/v1/models/v000001/promote", {}),
     ("POST", "/v1/models/rollback", {}),
+    ("PUT", "/v1/audit/attributes", {"content": b"candidate_id,sex\nde-001,female\n"}),
 ]
 
 

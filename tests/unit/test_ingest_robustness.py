@@ -182,7 +182,8 @@ def test_the_generator_folder_is_read_as_its_profiles_only(tmp_path, generated):
     assert report.files == (str(generated.profiles_path),)
     assert (report.total, report.rejected, report.duplicates) == (30, 0, 0)
     skipped = {os.path.basename(n.path): n.reason for n in report.skipped}
-    assert set(skipped) == {"companies.parquet", "truth.parquet", "queries.jsonl", "qrels.txt", "manifest.json"}
+    assert set(skipped) == {"companies.parquet", "truth.parquet", "audit.parquet", "queries.jsonl", "qrels.txt", "manifest.json"}
+    assert "audit-attributes/1" in skipped["audit.parquet"]
     assert "synth-truth/1" in skipped["truth.parquet"] and "candidate_id" in skipped["queries.jsonl"]
     assert indexed_ids(idx) == set(pq.read_table(generated.profiles_path).column("candidate_id").to_pylist())
 
