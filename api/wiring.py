@@ -18,6 +18,10 @@ from ranking.ltr.features import FeatureSet, graph_loader
 from ranking.ltr.serve import LtrSettings, LtrStage
 from ranking.search.pipeline import SearchEngine
 from ranking.ltr.registry import ModelRegistry
+from ranking.evaluate.freetext import FreeTextJudge
+from ranking.evaluate.llm import LLMEvaluator
+from ranking.evaluate.offline import OfflineEvaluator
+from query.llm.openai import LLMConfig
 
 
 def build_reader(settings: Settings) -> IndexReader:
@@ -47,6 +51,20 @@ def build_engine(settings: Settings, *, encoder=None, dense: bool = True, ltr: b
         encoder = build_encoder(settings)
     return SearchEngine(build_reader(settings), encoder if dense else None, today=today or dt.date.today,
                         ltr=build_ltr_stage(settings) if ltr else None)
+
+
+def build_evaluator(settings: Settings, engine: SearchEngine):
+    """The candidate evaluator: offline (structured profile + the engine's encoder for free text), or the
+    LLM evaluator over it when ``evaluate_with_llm`` and an LLM endpoint are set."""
+    encoder = engine.encoder
+    freetext = FreeTextJudge(encoder, model=encoder.name) if encoder is not None else None
+    offline = OfflineEvaluator(freetext=freetext, today=engine.today())
+    if settings.evaluate_with_llm and settings.llm_base_url and settings.llm_model:
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        return LLMEvaluator(LLMConfig(base_url=settings.llm_base_url, model=settings.llm_model, api_key=key,
+                                      timeout_s=settings.llm_timeout_s, retries=settings.llm_retries,
+                                      response_format=settings.llm_response_format), offline)
+    return offline
 
 
 def worker_settings(settings: Settings, *, threads: int) -> Settings:

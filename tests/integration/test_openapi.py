@@ -26,6 +26,8 @@ OPERATION_IDS = {
     ("post", "/v1/queries/generate"): "generateQueries", ("post", "/v1/queries/refine"): "refineQuery",
     ("get", "/v1/models"): "listModels", ("post", "/v1/models/train"): "trainModel",
     ("post", "/v1/models/{version}/promote"): "promoteModel", ("post", "/v1/models/rollback"): "rollbackModel",
+    ("post", "/v1/evaluate"): "evaluate", ("get", "/v1/evaluations"): "listEvaluations",
+    ("get", "/v1/evaluations/{evaluation_id}"): "getEvaluation",
     ("get", "/healthz"): "getHealth", ("get", "/readyz"): "getReadiness", ("get", "/metrics"): "getMetrics",
 }
 
