@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     from api.cli_jobs import add_parsers as job_parsers   # rerank (bulk jobs)
 
     job_parsers(sub)
+    from api.cli_evaluate import add_parsers as evaluate_parsers   # issue 19: evaluate candidates
+
+    evaluate_parsers(sub)
     for command in _plugins():
         command(sub)
     return p
