@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from api.cli_args import index_dir_arg, settings_from_args
-from api.wiring import build_engine, build_evaluator
+from api.wiring import build_engine
 from query.intake.requirements import Intake
 from query.lang.filters import Filters
 from query.qualifications import from_requirements
@@ -52,7 +52,7 @@ def _evaluate(args) -> int:
         res = engine.search(SearchRequest(query=args.query, filters=Filters(tenant_id=args.tenant), k=args.k))
         ids = tuple(h.candidate_id for h in res.hits)
     store = None if args.no_store else EvaluationStore(settings.evaluations_dir)
-    result = evaluate(engine, build_evaluator(settings, engine), EvaluateRequest(tuple(quals), ids, tenant_id=args.tenant),
+    result = evaluate(engine, engine.evaluator, EvaluateRequest(tuple(quals), ids, tenant_id=args.tenant),
                       store=store)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))

@@ -26,7 +26,7 @@ from api.app import summarize
 from api.middleware import ApiKeys
 from api.queries import build_generator
 from api.schemas import CandidateSummary
-from api.wiring import build_engine, build_evaluator
+from api.wiring import build_engine
 from query.lang.filters import Filters
 from ranking.search.insights import pool_insights
 from ranking.search.pipeline import SearchRequest
@@ -154,7 +154,7 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
             log.warning("not warmed up at start: %s", exc)
         if engine.ltr is not None and settings.ltr_watch_s > 0:
             engine.ltr.watch(settings.ltr_watch_s)     # models promoted while the server runs load in the background
-    state: dict[str, Any] = {"generator": None, "evaluator": None}
+    state: dict[str, Any] = {"generator": None}
 
     def caller() -> str | None:
         """The tenant of this call: the bearer key's over HTTP with keys, else the server's own."""
@@ -265,9 +265,7 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
     def evaluate_candidates(qualifications: list[dict[str, Any]], candidate_ids: list[str]) -> EvaluationOutput:
         @guarded
         def run():
-            if state["evaluator"] is None:
-                state["evaluator"] = build_evaluator(settings, engine)
-            res = evaluate(engine, state["evaluator"], EvaluateRequest(tuple(qualifications), tuple(candidate_ids),
+            res = evaluate(engine, engine.evaluator, EvaluateRequest(tuple(qualifications), tuple(candidate_ids),
                                                                        tenant_id=caller()),
                            store=EvaluationStore(settings.evaluations_dir))
             return EvaluationOutput(**res.to_dict())

@@ -11,11 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CheckedRoute, Config, Engine, Tenant
 from api.problems import errors
-from api.schemas import FilterBody
-from api.wiring import build_evaluator
+from api.schemas import FilterBody, QualificationIn
 from query.intake.requirements import Intake
 from query.lang.filters import Filters
-from query.qualifications import KINDS, MAX_QUALIFICATIONS, from_requirements
+from query.qualifications import MAX_QUALIFICATIONS, from_requirements
 from ranking.evaluate.model import VERDICTS
 from ranking.evaluate.service import MAX_CANDIDATES, EvaluateRequest, evaluate
 from ranking.evaluate.store import EvaluationStore
@@ -24,21 +23,6 @@ from records.errors import QueryError
 
 router = APIRouter(prefix="/v1", tags=["evaluate"], route_class=CheckedRoute, responses=errors(401))
 _LOCK = threading.Lock()
-
-
-class QualificationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: Literal[KINDS]  # type: ignore[valid-type]
-    text: str | None = Field(None, max_length=500)
-    must: bool = True
-    weight: float = Field(1.0, gt=0, le=100)
-    id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    skill: str | None = Field(None, max_length=200, description="years: with this skill")
-    min_years: float | None = Field(None, ge=0, le=60)
-    level: str | None = Field(None, description="seniority: at least this level")
-    radius_km: float | None = Field(None, gt=0, le=20000)
-    degree: str | None = Field(None, description="education: high_school ... doctorate")
-    field: str | None = Field(None, max_length=200, description="education: field of study")
 
 
 class SearchIn(BaseModel):
@@ -143,9 +127,8 @@ def evaluate_candidates(body: EvaluateBody, request: Request, tenant_id: Tenant,
         ids = tuple(h.candidate_id for h in res.hits)
         if not ids:
             raise QueryError("search: the search found no candidates to evaluate")
-    evaluator = _state(request, "evaluator", lambda: build_evaluator(settings, engine))
     store = EvaluationStore(settings.evaluations_dir) if body.store else None
-    result = evaluate(engine, evaluator, EvaluateRequest(tuple(quals), ids, tenant_id=tenant_id), store=store)
+    result = evaluate(engine, engine.evaluator, EvaluateRequest(tuple(quals), ids, tenant_id=tenant_id), store=store)
     return EvaluationOut(**result.to_dict())
 
 

@@ -100,3 +100,22 @@ def test_requirements_and_search_are_accepted_instead(client):
     kinds = {q["kind"] for q in data["qualifications"]}
     assert {"occupation", "skill", "years", "location"} <= kinds
     assert 1 <= len(data["candidates"]) <= 3 and all(c["status"] == "ok" for c in data["candidates"])
+
+
+def test_search_with_qualifications_orders_each_page_must_haves_first(client):
+    body = {"query": "data engineer", "k": 4, "qualifications": [{"kind": "location", "text": "Berlin", "radius_km": 30},
+                                                                {"kind": "skill", "text": "Kafka", "must": False}]}
+    plain = client.post("/v1/search", json={"query": "data engineer", "k": 4}).json()
+    r = client.post("/v1/search", json=body)
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert {h["candidate_id"] for h in data["hits"]} == {h["candidate_id"] for h in plain["hits"]}   # same page, reordered
+    keys = [(not h["evaluation"]["all_musts"], -h["evaluation"]["must_met"], -h["evaluation"]["score"]) for h in data["hits"]]
+    assert keys == sorted(keys) and [h["rank"] for h in data["hits"]] == [1, 2, 3, 4]
+    assert data["qualifications"][0]["label"] == "within 30 km of Berlin" and data["timings_ms"]["evaluate"] >= 0
+    assert plain["hits"][0]["evaluation"] is None
+    if data["next_cursor"]:
+        second = client.post("/v1/search", json={**body, "cursor": data["next_cursor"]}).json()
+        assert not {h["candidate_id"] for h in second["hits"]} & {h["candidate_id"] for h in data["hits"]}
+    bad = client.post("/v1/search", json={"query": "x", "qualifications": [{"kind": "astrology", "text": "leo"}]})
+    assert bad.status_code == 422 and "qualifications" in bad.text
