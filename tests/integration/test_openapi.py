@@ -26,7 +26,7 @@ OPERATION_IDS = {
     ("post", "/v1/queries/generate"): "generateQueries", ("post", "/v1/queries/refine"): "refineQuery",
     ("get", "/v1/models"): "listModels", ("post", "/v1/models/train"): "trainModel",
     ("post", "/v1/models/{version}/promote"): "promoteModel", ("post", "/v1/models/rollback"): "rollbackModel",
-    ("post", "/v1/evaluate"): "evaluate", ("get", "/v1/evaluations"): "listEvaluations",
+    ("post", "/v1/evaluate"): "evaluate", ("post", "/v1/jobs/evaluate"): "submitEvaluateJob", ("get", "/v1/evaluations"): "listEvaluations",
     ("get", "/v1/evaluations/{evaluation_id}"): "getEvaluation",
     ("get", "/healthz"): "getHealth", ("get", "/readyz"): "getReadiness", ("get", "/metrics"): "getMetrics",
 }

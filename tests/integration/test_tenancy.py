@@ -31,6 +31,7 @@ ENDPOINTS = [
     ("POST", "/v1/models/rollback", {}),
     ("POST", "/v1/evaluate", {"json": {"qualifications": [{"kind": "skill", "text": "spark"}], "candidate_ids": ["de-001"]}}),
     ("GET", "/v1/evaluations", {}),
+    ("POST", "/v1/jobs/evaluate", {"json": {"qualifications": [{"kind": "skill", "text": "spark"}], "candidate_ids": ["de-001"]}}),
     ("GET", "/v1/evaluations/0123456789abcdef0123456789abcdef", {}),
 ]
 
