@@ -37,12 +37,12 @@ class LLMEvaluator:
         self.prompt = load_prompt(prompt_version)
         self.fallback = fallback
         self.name = f"llm:{config.model}:{prompt_version}"
-        self.notes: list[str] = []
 
-    def evaluate(self, profiles: list[dict], quals) -> list[list[Judgement]]:
-        return [self._one(p, quals) for p in profiles]
+    def evaluate(self, profiles: list[dict], quals, *, notes: list | None = None) -> list[list[Judgement]]:
+        """``notes`` (a list) receives a line per candidate the offline evaluator judged instead."""
+        return [self._one(p, quals, notes) for p in profiles]
 
-    def _one(self, p: dict, quals) -> list[Judgement]:
+    def _one(self, p: dict, quals, notes: list | None) -> list[Judgement]:
         fields = [(path, pf.value_of(p, path)) for path in pf.text_fields(p, skills=True)]
         fields += [(f"education[{i}].{k}", e.get(k)) for i, e in enumerate(p.get("education") or ())
                    for k in ("degree", "field", "school") if e.get(k)]
@@ -63,7 +63,8 @@ class LLMEvaluator:
                              {"role": "user", "content": self.prompt.render("repair", error=str(first))}]
                 return self._parse(p, quals, self.client.chat(messages, schema=SCHEMA, schema_name="candidate_evaluation"))
         except (AnswerError, ProviderUnavailableError) as exc:
-            self.notes.append(f"{p.get('candidate_id')}: offline evaluator used ({exc})")
+            if notes is not None:
+                notes.append(f"{p.get('candidate_id')}: offline evaluator used ({exc})")
             return self.fallback.evaluate([p], quals)[0]
 
     def _parse(self, p: dict, quals, content: str) -> list[Judgement]:

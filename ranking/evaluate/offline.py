@@ -51,13 +51,15 @@ class OfflineEvaluator:
         self.freetext = freetext
         self.today = today or dt.date.today()
         self.related_k = related_k
+        self._related: dict[str, tuple[tuple[str, str], ...]] = {}     # skill -> ((related, reason), ...)
+        self._canonical: dict[str, str] = {}                           # raw skill -> canonical (or itself)
         self._judges = {"skill": self._skill, "occupation": self._occupation, "years": self._years,
                         "seniority": self._seniority, "location": self._location, "education": self._education,
                         "company": self._company, "industry": self._mention, "language": self._language,
                         "free_text": self._free_text}
 
-    def evaluate(self, profiles: list[dict], quals) -> list[list[Judgement]]:
-        """Judgements per profile, one per qualification in order."""
+    def evaluate(self, profiles: list[dict], quals, *, notes: list | None = None) -> list[list[Judgement]]:
+        """Judgements per profile, one per qualification in order (``notes``: nothing to add offline)."""
         free = [q for q in quals if q.kind == "free_text"]
         sims = self.freetext.judge_many(profiles, free) if free and self.freetext is not None else {}
         out = []
@@ -69,6 +71,23 @@ class OfflineEvaluator:
         return out
 
     # ---------------------------------------------------------------------------------------- skills
+    def _canon(self, raw: str) -> str:
+        out = self._canonical.get(raw)
+        if out is None:
+            if len(self._canonical) > 200_000:
+                self._canonical.clear()
+            out = self._canonical[raw] = self.taxonomy.normalize_skill(raw) or raw
+        return out
+
+    def _related_skills(self, skill: str) -> tuple[tuple[str, str], ...]:
+        out = self._related.get(skill)
+        if out is None:
+            if len(self._related) > 50_000:
+                self._related.clear()
+            out = self._related[skill] = tuple((r.value, r.reason) for r in
+                                               self.expander.related_skills(skill, k=self.related_k))
+        return out
+
     def _skill_terms(self, name: str) -> tuple[str, tuple[str, ...]]:
         canonical = self.taxonomy.normalize_skill(name) or name
         aliases = self.taxonomy.skill_aliases(canonical) if canonical != name or self.taxonomy.normalize_skill(name) else ()
@@ -78,7 +97,7 @@ class OfflineEvaluator:
         canonical, terms = self._skill_terms(name)
         out = []
         for i, raw in enumerate(p.get("skills") or ()):
-            if raw and (self.taxonomy.normalize_skill(raw) or raw).casefold() == canonical.casefold():
+            if raw and self._canon(raw).casefold() == canonical.casefold():
                 out.append(pf.whole(p, f"skills[{i}]", "listed skill"))
         rx = pf.term_pattern(terms)
         if rx is not None:
@@ -91,11 +110,11 @@ class OfflineEvaluator:
             return Judgement(q.id, "meets", 0.95 if any(e.field.startswith("skills[") for e in found) else 0.85,
                              tuple(found[:3]), "named in the profile")
         have = {s.casefold(): s for s in p.get("skills_normalized") or ()}
-        for rel in self.expander.related_skills(q.text, k=self.related_k):
-            if rel.value.casefold() in have:
-                ev = self._skill_evidence(p, rel.value)[:1]
+        for value, reason in self._related_skills(q.text):
+            if value.casefold() in have:
+                ev = self._skill_evidence(p, value)[:1]
                 if ev:
-                    return Judgement(q.id, "partly", 0.5, tuple(ev), f"related skill {rel.value} ({rel.reason})")
+                    return Judgement(q.id, "partly", 0.5, tuple(ev), f"related skill {value} ({reason})")
         return Judgement(q.id, "no_evidence", 0.7, (), "not named in the profile")
 
     def _language(self, p: dict, q: Qualification) -> Judgement:

@@ -17,16 +17,22 @@ _PATH = re.compile(r"^(\w+)(?:\[(\d+)\])?(?:\.(\w+))?$")
 _SENTENCE = re.compile(r"[^.!?;|\n]+[.!?]?")
 
 
-def value_of(profile: dict, path: str) -> str | None:
+@functools.lru_cache(maxsize=8192)
+def _parse(path: str) -> tuple[str, int | None, str | None] | None:
     m = _PATH.match(path)
-    if not m:
+    return (m.group(1), None if m.group(2) is None else int(m.group(2)), m.group(3)) if m else None
+
+
+def value_of(profile: dict, path: str) -> str | None:
+    parsed = _parse(path)
+    if parsed is None:
         return None
-    name, index, sub = m.group(1), m.group(2), m.group(3)
+    name, index, sub = parsed
     value = profile.get(name)
     if index is not None:
-        if not isinstance(value, list) or int(index) >= len(value):
+        if not isinstance(value, list) or index >= len(value):
             return None
-        value = value[int(index)]
+        value = value[index]
     if sub is not None:
         value = value.get(sub) if isinstance(value, dict) else None
     return value if isinstance(value, str) else None

@@ -46,9 +46,8 @@ def evaluate(engine, evaluator, request: EvaluateRequest, *, store=None) -> Eval
     ords = {c: o for c in ids if (o := snap.store.ord_of(c)) is not None and visible[o]}
     known = [c for c in ids if c in ords]
     profiles = snap.store.records([ords[c] for c in known]) if known else []
-    before = len(getattr(evaluator, "notes", ()))
-    rows = evaluator.evaluate(profiles, quals) if profiles else []
-    notes = tuple(getattr(evaluator, "notes", ())[before:])      # e.g. the LLM fell back to offline for a candidate
+    notes: list[str] = []                                          # e.g. the LLM fell back to offline for a candidate
+    rows = evaluator.evaluate(profiles, quals, notes=notes) if profiles else []
     evaluations = []
     for cid, profile, judgements in zip(known, profiles, rows):
         # no unverified evidence reaches a user: a span that is not the profile's text is dropped here too
@@ -56,7 +55,7 @@ def evaluate(engine, evaluator, request: EvaluateRequest, *, store=None) -> Eval
         evaluations.append(summarize(cid, judgements, quals))
     evaluations += [CandidateEvaluation(c, "not_found") for c in ids if c not in ords]
     result = Evaluation(uuid.uuid4().hex, req.tenant_id, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                        evaluator.name, quals, tuple(order(evaluations)), (*req.findings, *findings), notes)
+                        evaluator.name, quals, tuple(order(evaluations)), (*req.findings, *findings), tuple(notes))
     if store is not None:
         store.save(result)
     return result

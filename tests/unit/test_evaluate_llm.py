@@ -69,7 +69,23 @@ def test_a_malformed_answer_is_repaired_once(server):
 
 def test_a_failing_endpoint_falls_back_to_the_offline_evaluator(server):
     server.replies = [(500, {}, {"error": "boom"})]
-    ev = _evaluator(server)
-    one, _ = ev.evaluate([PROFILE], QUALS)[0]
+    notes = []
+    one, _ = _evaluator(server).evaluate([PROFILE], QUALS, notes=notes)[0]
     assert one.verdict == "meets" and one.evidence[0].field == "skills[0]"     # the offline judgement
-    assert ev.notes and "offline evaluator used" in ev.notes[0]
+    assert notes and notes[0].startswith("p1: offline evaluator used")
+
+
+def test_through_the_service_the_llm_judges_indexed_profiles_and_fallbacks_are_noted(server, small_engine):
+    from ranking.evaluate.service import EvaluateRequest, evaluate
+
+    server.replies = [_answer({"qualification_id": "q1", "verdict": "meets", "confidence": 0.9,
+                               "evidence": [{"field": "summary", "quote": "Spark and Kafka"}]}),
+                      (500, {}, {"error": "down"})]
+    quals = [{"kind": "skill", "text": "Apache Spark"}]
+    res = evaluate(small_engine, _evaluator(server), EvaluateRequest(tuple(quals), ("de-001", "de-002", "pv-001")))
+    by_id = {c.candidate_id: c for c in res.candidates}
+    assert res.evaluator == "llm:judge-model:evaluate_v1" and by_id["pv-001"].status == "not_found"
+    assert by_id["de-001"].judgements[0].evidence[0].text == "Spark and Kafka"
+    assert by_id["de-002"].judgements[0].verdict == "meets" and res.notes == ("de-002: offline evaluator used "
+                                                                               + res.notes[0].split("used ", 1)[1],)
+    assert len(server.requests) == 2          # one request per visible candidate, none for the private one
