@@ -8,6 +8,7 @@ one entry per encoder model) rather than set by hand.
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from pathlib import Path
 
@@ -41,18 +42,23 @@ class FreeTextJudge:
         self.model = model
         self.thresholds = thresholds or load_thresholds(model)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()          # API requests share one judge
 
     def vectors(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        with self._lock:
+            found = {t: self._cache[t] for t in set(texts) if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             vecs = np.asarray(self.encoder.encode(missing), dtype=np.float32)
             vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-            for t, v in zip(missing, vecs):
-                self._cache[t] = v
-            while len(self._cache) > _CACHE:
-                self._cache.popitem(last=False)
-        dim = next(iter(self._cache.values())).shape[0] if self._cache else 1
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, dim), np.float32)
+            found.update(zip(missing, vecs))
+            with self._lock:
+                self._cache.update(zip(missing, vecs))
+                while len(self._cache) > _CACHE:
+                    self._cache.popitem(last=False)
+        if not texts:
+            return np.zeros((0, 1), np.float32)
+        return np.stack([found[t] for t in texts])
 
     def best(self, profiles: list[dict], quals) -> dict:
         """{(profile index, qualification id): (cosine, (path, start, end) or None)} for every pair."""
