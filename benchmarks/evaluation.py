@@ -28,10 +28,10 @@ from benchmarks.synth.world import build_world
 from indexer.derive import derive
 from indexer.encoder import EncoderConfig, open_encoder
 from query.qualifications import parse_qualifications
+from ranking.evaluate import profile as pf
 from ranking.evaluate.freetext import THRESHOLDS_PATH, FreeTextJudge
 from ranking.evaluate.model import VERDICTS
 from ranking.evaluate.offline import OfflineEvaluator
-from ranking.evaluate import profile as pf
 from ranking.evaluate.profile import verified
 from records.taxonomy import Taxonomy
 
@@ -224,21 +224,23 @@ def main(argv=None) -> int:
 
 
 def report(r: dict) -> str:
-    lines = [f"# Candidate evaluation benchmark", "", f"Data: {r['data']}. Encoder for free text: {r['encoder']}.", "",
+    lines = ["# Candidate evaluation benchmark", "", f"Data: {r['data']}. Encoder for free text: {r['encoder']}.", "",
              "| kind | cases | accuracy | meets P | meets R | contradicts P | contradicts R | no_evidence P | no_evidence R |",
              "|---|---|---|---|---|---|---|---|---|"]
+    def cell(m: dict, v: str, k: str) -> str:
+        return "-" if m[v][k] is None else f"{m[v][k]:.3f}"
+
     for kind, m in r["per_kind"].items():
-        cell = lambda v, k: "-" if m[v][k] is None else f"{m[v][k]:.3f}"   # noqa: E731
-        lines.append(f"| {kind} | {m['cases']} | {m['accuracy']:.3f} | {cell('meets', 'precision')} | {cell('meets', 'recall')} | "
-                     f"{cell('contradicts', 'precision')} | {cell('contradicts', 'recall')} | "
-                     f"{cell('no_evidence', 'precision')} | {cell('no_evidence', 'recall')} |")
+        lines.append(f"| {kind} | {m['cases']} | {m['accuracy']:.3f} | {cell(m, 'meets', 'precision')} | {cell(m, 'meets', 'recall')} | "
+                     f"{cell(m, 'contradicts', 'precision')} | {cell(m, 'contradicts', 'recall')} | "
+                     f"{cell(m, 'no_evidence', 'precision')} | {cell(m, 'no_evidence', 'recall')} |")
     sm, ev, sp = r["structured_meets"], r["evidence"], r["speed_structured_8_quals"]
     lines += ["", f"Structured kinds, meets: precision {sm['precision']}, recall {sm['recall']} ({sm['support']} cases).",
               f"Free-text thresholds: {r['free_text_calibration']}.",
               f"Evidence: {ev['spans']} spans, {ev['outside_profile']} not a substring of the profile field they cite.",
-              f"Speed (offline, structured): {sp['candidates']} candidates x {sp['qualifications']} qualifications, "
-              f"p50 {sp['p50_ms']} ms, p95 {sp['p95_ms']} ms over {sp['reps']} runs (warm caches; "
-              f"load average {sp['load_avg_1m']} on the shared 2-core VM).",
+              (f"Speed (offline, structured): {sp['candidates']} candidates x {sp['qualifications']} qualifications, "
+               f"p50 {sp['p50_ms']} ms, p95 {sp['p95_ms']} ms over {sp['reps']} runs (warm caches; "
+               f"load average {sp['load_avg_1m']} on the shared 2-core VM)."),
               f"TalentCLEF occupation check: {json.dumps(r['talentclef_occupation'])}.", "", f"Not covered: {r['not_covered']}.", ""]
     return "\n".join(lines)
 

@@ -140,4 +140,4 @@ def build_cases(profiles: list[dict], truth: list[dict], world, companies: list[
     return cases
 
 
-__all__ = ["Case", "KINDS", "build_cases", "degree_table"]
+__all__ = ["KINDS", "Case", "build_cases", "degree_table"]

@@ -32,14 +32,14 @@ import numpy as np
 from api.settings import Settings
 from api.wiring import build_engine
 from benchmarks.common import ROOT, write_result
-from benchmarks.simulator.loop import _near, _pool_features, _request
+from benchmarks.simulator.loop import _near, _pool_features
 from benchmarks.simulator.recruiters import Truth, gain, ndcg
 from benchmarks.synth import generate
 from indexer.build import IndexConfig, current_version, ingest
 from indexer.encoder import EncoderConfig
 from query.qualifications import parse_qualifications
-from ranking.evaluate.offline import OfflineEvaluator
 from ranking.evaluate.model import summarize
+from ranking.evaluate.offline import OfflineEvaluator
 from ranking.ltr.features import FeatureSet, graph_loader
 from ranking.ltr.train import LtrConfig
 
@@ -136,7 +136,7 @@ def main(argv=None) -> int:
             te = np.array([t for _, _, t in rows.values()])
             per_seed.append({"seed": seed, "tenant": tenant, "queries": len(rows), "hybrid": float(hy.mean()),
                              "student": float(st.mean()), "teacher": float(te.mean()), "diffs": (st - hy).tolist(),
-                             "train_rows": int(len(y)), "label_counts": np.bincount(y, minlength=4).tolist()})
+                             "train_rows": len(y), "label_counts": np.bincount(y, minlength=4).tolist()})
             log(f"seed {seed} {tenant}: hybrid {hy.mean():.4f} student {st.mean():.4f} teacher {te.mean():.4f} "
                 f"({len(rows)} eval queries)")
     summary = {}

@@ -201,5 +201,12 @@ def guard_qualifications(quals, *, where: str = "qualifications", guard=None
     return tuple(kept), findings
 
 
-__all__ = ["KINDS", "DEGREE_LEVELS", "MAX_QUALIFICATIONS", "Qualification", "parse_qualifications",
-           "from_requirements", "guard_qualifications"]
+__all__ = [
+    "DEGREE_LEVELS",
+    "KINDS",
+    "MAX_QUALIFICATIONS",
+    "Qualification",
+    "from_requirements",
+    "guard_qualifications",
+    "parse_qualifications",
+]

@@ -95,4 +95,4 @@ def _assemble(work: Path, out: Path, parts: int) -> None:
     durable.write_parquet(out, table)
 
 
-__all__ = ["run_bulk_evaluation", "check_spec", "OUTPUT_SCHEMA", "MAX_BULK_CANDIDATES"]
+__all__ = ["MAX_BULK_CANDIDATES", "OUTPUT_SCHEMA", "check_spec", "run_bulk_evaluation"]

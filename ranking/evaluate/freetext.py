@@ -95,4 +95,4 @@ class FreeTextJudge:
         return out
 
 
-__all__ = ["FreeTextJudge", "load_thresholds", "THRESHOLDS_PATH", "FALLBACK"]
+__all__ = ["FALLBACK", "THRESHOLDS_PATH", "FreeTextJudge", "load_thresholds"]

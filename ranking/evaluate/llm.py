@@ -92,4 +92,4 @@ class LLMEvaluator:
         return out
 
 
-__all__ = ["LLMEvaluator", "DEFAULT_PROMPT", "SCHEMA"]
+__all__ = ["DEFAULT_PROMPT", "SCHEMA", "LLMEvaluator"]

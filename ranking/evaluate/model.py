@@ -98,4 +98,4 @@ def order(evaluations) -> list[CandidateEvaluation]:
     return out + [e for e in evaluations if e.status != "ok"]
 
 
-__all__ = ["VERDICTS", "STATUSES", "Evidence", "Judgement", "CandidateEvaluation", "Evaluation", "summarize", "order"]
+__all__ = ["STATUSES", "VERDICTS", "CandidateEvaluation", "Evaluation", "Evidence", "Judgement", "order", "summarize"]

@@ -23,13 +23,13 @@ from records.taxonomy import Taxonomy, normalize_title
 NAME = "offline/1"
 YEAR_DAYS = 365.25
 _DEGREES = [  # (pattern, DEGREE_LEVELS index); the first that matches a degree text wins
-    (re.compile(r"\b(ph\.?\s?d|doctor of philosophy|doctorate|d\.?phil)\b", re.I), 5),
-    (re.compile(r"\b(doctor|juris|m\.?d\b|pharm\.?d|professional degree)", re.I), 5),
-    (re.compile(r"\b(master|m\.?sc|m\.?s\b|m\.?a\b|mba|m\.?tech|m\.?eng|meng|llm)", re.I), 4),
-    (re.compile(r"\b(bachelor|b\.?sc|b\.?s\b|b\.?a\b|b\.?tech|b\.?eng|beng|llb|undergraduate)", re.I), 3),
-    (re.compile(r"\bassociate", re.I), 2),
-    (re.compile(r"\b(certificate|diploma of|vocational)", re.I), 1),
-    (re.compile(r"\b(high school|secondary|ged|abitur)", re.I), 0),
+    (re.compile(r"\b(ph\.?\s?d|doctor of philosophy|doctorate|d\.?phil)\b", re.IGNORECASE), 5),
+    (re.compile(r"\b(doctor|juris|m\.?d\b|pharm\.?d|professional degree)", re.IGNORECASE), 5),
+    (re.compile(r"\b(master|m\.?sc|m\.?s\b|m\.?a\b|mba|m\.?tech|m\.?eng|meng|llm)", re.IGNORECASE), 4),
+    (re.compile(r"\b(bachelor|b\.?sc|b\.?s\b|b\.?a\b|b\.?tech|b\.?eng|beng|llb|undergraduate)", re.IGNORECASE), 3),
+    (re.compile(r"\bassociate", re.IGNORECASE), 2),
+    (re.compile(r"\b(certificate|diploma of|vocational)", re.IGNORECASE), 1),
+    (re.compile(r"\b(high school|secondary|ged|abitur)", re.IGNORECASE), 0),
 ]
 
 
@@ -286,4 +286,4 @@ def _span_evidence(p: dict, indexes, note: str) -> tuple[Evidence, ...]:
     return tuple(e for i in picks if (e := pf.whole(p, f"positions[{i}].title", note)) is not None)
 
 
-__all__ = ["OfflineEvaluator", "NAME", "degree_level"]
+__all__ = ["NAME", "OfflineEvaluator", "degree_level"]

@@ -139,5 +139,15 @@ def _iso(value) -> str | None:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-__all__ = ["value_of", "verified", "locate", "text_fields", "entry_evidence", "whole", "find_terms", "term_pattern",
-           "sentences", "current_position"]
+__all__ = [
+    "current_position",
+    "entry_evidence",
+    "find_terms",
+    "locate",
+    "sentences",
+    "term_pattern",
+    "text_fields",
+    "value_of",
+    "verified",
+    "whole",
+]

@@ -24,7 +24,7 @@ class EvaluateRequest:
     tenant_id: str | None = None
     findings: tuple = ()                  # guard findings from an earlier step (intake)
 
-    def validate(self) -> "EvaluateRequest":
+    def validate(self) -> EvaluateRequest:
         if not self.candidate_ids:
             raise QueryError("candidate_ids: give at least one candidate id")
         if len(self.candidate_ids) > MAX_CANDIDATES:
@@ -54,7 +54,7 @@ def evaluate(engine, evaluator, request: EvaluateRequest, *, store=None) -> Eval
         judgements = [_checked(profile, j) for j in judgements]
         evaluations.append(summarize(cid, judgements, quals))
     evaluations += [CandidateEvaluation(c, "not_found") for c in ids if c not in ords]
-    result = Evaluation(uuid.uuid4().hex, req.tenant_id, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    result = Evaluation(uuid.uuid4().hex, req.tenant_id, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                         evaluator.name, quals, tuple(order(evaluations)), (*req.findings, *findings), tuple(notes))
     if store is not None:
         store.save(result)
@@ -70,4 +70,4 @@ def _checked(profile: dict, j):
     return type(j)(j.qualification_id, j.verdict, j.confidence, ok, j.reason)
 
 
-__all__ = ["EvaluateRequest", "evaluate", "MAX_CANDIDATES"]
+__all__ = ["MAX_CANDIDATES", "EvaluateRequest", "evaluate"]

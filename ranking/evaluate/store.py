@@ -52,4 +52,4 @@ class EvaluationStore:
         return out
 
 
-__all__ = ["EvaluationStore", "SCHEMA"]
+__all__ = ["SCHEMA", "EvaluationStore"]

@@ -1,7 +1,6 @@
 """The LLM evaluator against a real local HTTP server speaking chat-completions (tests/unit/test_llm_openai.Server):
 verified quotes keep their verdict, a quote that is not in the profile downgrades to no_evidence, a malformed answer
 is repaired once, and an endpoint that fails falls back to the offline evaluator."""
-import datetime as dt
 import json
 
 import pytest
