@@ -132,8 +132,9 @@ class Reranker(Protocol):
 
     def rerank(self, snap: IndexSnapshot, node, filters: Filters, *, boolean: bool, today: dt.date,
                fused: list[tuple[int, float]], runs: dict[str, list[Hit]], k: int, budget: int | None = None,
-               use_model: bool = True, explain: bool = True):
-        """A ``RerankResult`` (new order, the returned hits' features, model version, explanations) or None."""
+               use_model: bool = True, explain: bool = True, qualifications: tuple = ()):
+        """A ``RerankResult`` (new order, the returned hits' features, model version, explanations) or None.
+        ``qualifications``: the request's, for the ``eval_*`` features."""
 
     def explore_order(self, tenant_id: str | None, request_id: str, n: int) -> list[int] | None:
         """The display order of a page chosen for exploration, else None."""
@@ -259,7 +260,8 @@ class SearchEngine:
         if self.ltr is not None and fused:
             clock = time.perf_counter()
             ranked = self.ltr.rerank(snap, node, req.filters, boolean=boolean, today=today, fused=fused, runs=runs,
-                                     k=req.k, budget=req.rerank_k, use_model=req.rerank, explain=req.explain)
+                                     k=req.k, budget=req.rerank_k, use_model=req.rerank, explain=req.explain,
+                                     qualifications=req.qualifications)
             fused = ranked.fused if ranked is not None else fused
             t["rerank"] = _lap(clock)
         clock = time.perf_counter()
