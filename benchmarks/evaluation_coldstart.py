@@ -19,7 +19,6 @@ not run here.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import json
 import sys
@@ -32,16 +31,20 @@ import numpy as np
 from api.settings import Settings
 from api.wiring import build_engine
 from benchmarks.common import ROOT, write_result
-from benchmarks.simulator.loop import _near, _pool_features
 from benchmarks.simulator.recruiters import Truth, gain, ndcg
 from benchmarks.synth import generate
 from indexer.build import IndexConfig, current_version, ingest
 from indexer.encoder import EncoderConfig
+from query.lang.filters import Filters
+from query.lang.keywords import keywords_to_ast
+from query.lang.parser import parse
 from query.qualifications import parse_qualifications
 from ranking.evaluate.model import summarize
 from ranking.evaluate.offline import OfflineEvaluator
-from ranking.ltr.features import FeatureSet, graph_loader
+from ranking.ltr.features import FeatureSet, build_context, graph_loader, pool_from_runs
 from ranking.ltr.train import LtrConfig
+from ranking.search.pipeline import SearchRequest
+from records.hits import Hit
 
 AS_OF = dt.date(2026, 11, 1)
 TENANTS = (("acme-talent", "growth"), ("globex-hr", "turnaround"))
@@ -49,6 +52,20 @@ TENANTS = (("acme-talent", "growth"), ("globex-hr", "turnaround"))
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def pool_features(engine, features, q: dict, tenant: str, budget: int):
+    """(candidate ids, feature matrix, request) of the top ``budget`` hybrid candidates of one judged query, as the
+    LTR stage computes them (the simulator does the same)."""
+    boolean = q.get("kind") == "boolean"
+    req = SearchRequest(query=q["query"], filters=Filters.from_dict(q.get("filters") or {}, tenant_id=tenant), k=budget,
+                        syntax="boolean" if boolean else "keywords", rerank=False, debug=True)
+    res = engine.search(req)
+    runs = {name: [Hit(o, s) for o, s in hs] for name, hs in res.debug["runs"].items()}
+    node = parse(q["query"]) if boolean else keywords_to_ast(q["query"])
+    ctx = build_context(node, req.filters, boolean=boolean, today=AS_OF)
+    X = features.compute(engine.reader.snapshot(), ctx, pool_from_runs([(h.ord, h.score) for h in res.hits], runs))
+    return [h.candidate_id for h in res.hits], X, req
 
 
 def qualifications(q: dict):
@@ -94,12 +111,11 @@ def main(argv=None) -> int:
     truth = Truth(corpus)
     evaluator = OfflineEvaluator(today=AS_OF)
     queries = [json.loads(line) for line in (corpus / "queries.jsonl").read_text().splitlines() if line.strip()]
-    cfg = dataclasses.make_dataclass("Cfg", [("budget", int)])(args.budget)
     pools = {}
     log(f"{len(queries)} queries x {len(TENANTS)} tenants: pools, features and teacher labels")
     for tenant, _ in TENANTS:
         for q in queries:
-            ids, X, req = _pool_features(hybrid, features, q, tenant, cfg)
+            ids, X, req = pool_features(hybrid, features, q, tenant, args.budget)
             if not ids:
                 continue
             snap = hybrid.reader.snapshot()
@@ -124,7 +140,8 @@ def main(argv=None) -> int:
                 if (tenant, qid) not in pools:
                     continue
                 ids, Xq, yq, req = pools[tenant, qid]
-                gains = np.array([gain(truth, kind, qid, c, _near({}, req.filters)) for c in ids])
+                near = (req.filters.near.lat, req.filters.near.lon) if req.filters.near else None
+                gains = np.array([gain(truth, kind, qid, c, near) for c in ids])
                 if gains.max() <= 0:
                     continue
                 student = np.argsort(-booster.predict(Xq), kind="stable")
