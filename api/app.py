@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from api import middleware, problems
 from api.jobs import JobManager
 from api.jobs_ray import RayJobRunner
-from api.routes import audit, candidates, events, insights, jobs, models, ops, queries, rerank, search
+from api.routes import audit, candidates, evaluate, events, insights, jobs, models, ops, queries, rerank, search
 from api.schemas import summarize
 from api.settings import Settings
 from api.wiring import build_engine
@@ -19,7 +19,7 @@ from records.errors import TalentSearchError
 
 log = logging.getLogger("talentsearch.api")
 ROUTERS = (search.router, events.router, candidates.router, rerank.router, jobs.router, insights.router,
-           queries.router, models.router, audit.router, ops.router)
+           queries.router, models.router, audit.router, evaluate.router, ops.router)
 
 
 def create_app(settings: Settings | None = None, *, engine: SearchEngine | None = None) -> FastAPI:

@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     from api.cli_fairness import add_parsers as fairness_parsers   # issue 21: audit import|report|rerank
 
     fairness_parsers(sub)
+    from api.cli_evaluate import add_parsers as evaluate_parsers   # issue 19: evaluate candidates
+
+    evaluate_parsers(sub)
     for command in _plugins():
         command(sub)
     return p

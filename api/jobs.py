@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from ranking.evaluate.bulk import check_spec, run_bulk_evaluation
 from ranking.search.bulk import BulkOptions, BulkProgress, _open_input, read_progress, run_bulk
 from records import durable
 from records.errors import BackendUnavailableError, NotFoundError, ValidationError
@@ -94,6 +95,19 @@ class JobManager:
         self._enqueue(meta["tenant"], job_id)
         return self.status(tenant_id, job_id)
 
+    def submit_evaluation(self, tenant_id: str | None, spec: dict, *, chunk: int = 500) -> dict:
+        """A bulk evaluation job (ranking/evaluate/bulk.py): qualifications and up to 100,000 candidate ids."""
+        spec = check_spec(spec)
+        job_id = uuid.uuid4().hex
+        d = self._dir(tenant_id, job_id)
+        d.mkdir(parents=True)
+        durable.write_json(d / "input.json", spec)
+        meta = {"id": job_id, "tenant": _key(tenant_id), "kind": "evaluate", "state": "queued", "created_at": time.time(),
+                "total_rows": len(spec["candidate_ids"]), "batch_rows": chunk, "error": None}
+        self._write(d, meta)
+        self._enqueue(meta["tenant"], job_id)
+        return self.status(tenant_id, job_id)
+
     def status(self, tenant_id: str | None, job_id: str) -> dict:
         d = self._existing(tenant_id, job_id)
         meta = json.loads((d / "job.json").read_text())
@@ -146,8 +160,12 @@ class JobManager:
                 self._write(d, meta)
             tenant = None if tenant_key == PUBLIC else tenant_key
             try:
-                prog = self._run(d / "input.parquet", d / "result.parquet",
-                                 BulkOptions(tenant_id=tenant, batch_rows=meta["batch_rows"]), cancel)
+                if meta.get("kind") == "evaluate":
+                    prog = run_bulk_evaluation(self._engine(), d / "input.json", d / "result.parquet", tenant_id=tenant,
+                                               chunk=meta["batch_rows"], cancel=cancel)
+                else:
+                    prog = self._run(d / "input.parquet", d / "result.parquet",
+                                     BulkOptions(tenant_id=tenant, batch_rows=meta["batch_rows"]), cancel)
                 self._finish(d, prog)
             except BackendUnavailableError as exc:    # the index or backend comes back: try again later
                 self._retry_later(d, tenant_key, job_id, exc)
@@ -196,6 +214,7 @@ class JobManager:
                 meta.update(state="done", finished_at=time.time(), queries=prog.queries, invalid_rows=prog.invalid_rows,
                             not_found=prog.not_found, split_queries=prog.split_queries, error=None, next_attempt_at=None)
                 (d / "input.parquet").unlink(missing_ok=True)
+                (d / "input.json").unlink(missing_ok=True)
             elif meta["state"] == "running":   # stopped by shutdown, not by the user: resume next start
                 meta["state"] = "queued"
             self._write(d, meta)

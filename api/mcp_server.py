@@ -30,6 +30,8 @@ from api.wiring import build_engine
 from query.lang.filters import Filters
 from ranking.search.insights import pool_insights
 from ranking.search.pipeline import SearchRequest
+from ranking.evaluate.service import EvaluateRequest, evaluate
+from ranking.evaluate.store import EvaluationStore
 from ranking.search.rerank import RerankRequest, rerank
 from records.errors import TalentSearchError, ValidationError
 
@@ -40,7 +42,8 @@ INSTRUCTIONS = """\
 talentsearch finds candidates among professional profiles. Typical flow: turn a job description into
 queries with generate_queries, run the best one with search_candidates (Boolean syntax: AND OR NOT,
 "phrases", parentheses, title: company: skill: scopes; or plain words), look at the talent pool with
-talent_pool_insights, and re-order a shortlist with rerank_candidates. Filters: near (city) +
+talent_pool_insights, re-order a shortlist with rerank_candidates, and judge it against approved
+qualifications with evaluate_candidates (verdicts with evidence quoted from each profile). Filters: near (city) +
 radius_km, min_years/max_years, seniority, current_company, not_current_company, past_company,
 open_to_work, active_within_days."""
 
@@ -81,6 +84,16 @@ class RerankOutput(BaseModel):
     index_version: str
     model_version: str | None = None
     items: list[RerankItemOutput]
+
+
+class EvaluationOutput(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    evaluation_id: str
+    evaluator: str
+    qualifications: list[dict[str, Any]]
+    candidates: list[dict[str, Any]] = Field(description="ordered, must-haves first: per qualification a verdict "
+                                                         "(meets, partly, no_evidence, contradicts), confidence, evidence")
+    guard: list[dict[str, Any]] = Field(description="qualifications the responsible-AI guard stripped, with the reason")
 
 
 class InsightsOutput(BaseModel):
@@ -241,6 +254,21 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
                 state["generator"] = build_generator(settings)
             out = state["generator"].generate(text=job_description, fields=None, tenant_id=caller()).to_dict()
             return QueriesOutput(**out)
+        return run()
+
+    @server.tool(description="Evaluate candidates (at most 1,000 ids) against qualifications a recruiter approved. Each "
+                             "qualification: {kind: skill|occupation|years|seniority|location|education|company|industry|"
+                             "language|free_text, text, must (default true), weight, min_years, skill, level, radius_km, "
+                             "degree, field}. Returns per candidate and qualification a verdict (meets, partly, "
+                             "no_evidence, contradicts), a confidence and evidence quoting the profile; candidates with "
+                             "every must-have met first. Protected attributes are stripped with an explanation.")
+    def evaluate_candidates(qualifications: list[dict[str, Any]], candidate_ids: list[str]) -> EvaluationOutput:
+        @guarded
+        def run():
+            res = evaluate(engine, engine.evaluator, EvaluateRequest(tuple(qualifications), tuple(candidate_ids),
+                                                                       tenant_id=caller()),
+                           store=EvaluationStore(settings.evaluations_dir))
+            return EvaluationOutput(**res.to_dict())
         return run()
 
     return server

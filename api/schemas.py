@@ -41,6 +41,23 @@ class FilterBody(FilterFields):
     model_config = ConfigDict(extra="forbid")
 
 
+class QualificationIn(BaseModel):
+    """One qualification a candidate is judged against (query/qualifications.py)."""
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["skill", "occupation", "years", "seniority", "location", "education", "company", "industry",
+                  "language", "free_text"]
+    text: str | None = Field(None, max_length=500)
+    must: bool = True
+    weight: float = Field(1.0, gt=0, le=100)
+    id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    skill: str | None = Field(None, max_length=200, description="years: with this skill")
+    min_years: float | None = Field(None, ge=0, le=60)
+    level: str | None = Field(None, max_length=40, description="seniority: at least this level")
+    radius_km: float | None = Field(None, gt=0, le=20000)
+    degree: str | None = Field(None, max_length=40, description="education: high_school ... doctorate")
+    field: str | None = Field(None, max_length=200, description="education: field of study")
+
+
 class SearchBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "query": 'title:"data engineer" AND (spark OR airflow) NOT company:acme',
@@ -61,6 +78,9 @@ class SearchBody(BaseModel):
         default_factory=list, description="count these over the whole filtered match set", examples=[["location", "skills"]])
     facet_size: int = Field(10, ge=1, le=1000, description="values per facet")
     highlight: bool = Field(False, description="mark up the matched words of each hit per field (<em>...</em>)")
+    qualifications: list[QualificationIn] | None = Field(
+        None, min_length=1, max_length=32, description="judge each hit of the page against these (verdicts with evidence) "
+        "and order the page with every must-have met first; the engine's order breaks ties")
     cursor: str | None = Field(None, max_length=2048, description="next_cursor of the previous page (same request); "
                                "pages stay consistent while the index and model are unchanged")
 
@@ -93,6 +113,8 @@ class SearchHit(BaseModel):
     explanation: list[tuple[str, float]] | None = Field(
         None, description="LTR: top features by contribution to this hit's score (LightGBM SHAP values)")
     highlights: dict[str, list[str]] | None = Field(None, description="per field, values with matched words marked up")
+    evaluation: dict[str, Any] | None = Field(None, description="with qualifications: score, must-haves met and a verdict "
+                                                                "with evidence per qualification")
 
 
 class SearchResult(BaseModel):
@@ -112,6 +134,8 @@ class SearchResult(BaseModel):
                                                    "null = none")
     facets: dict[str, list[tuple[str, int]]] | None = Field(None, description="facet -> [(value, count)], count desc")
     next_cursor: str | None = Field(None, description="send it back as `cursor` for the next k hits; null = no more")
+    qualifications: list[dict[str, Any]] | None = Field(None, description="the qualifications the hits were judged against")
+    guard: list[dict[str, Any]] | None = Field(None, description="qualifications the responsible-AI guard stripped, with the reason")
 
 
 class RejectedEvent(BaseModel):

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     llm_retries: int = Field(2, ge=0, le=10)
     llm_response_format: str = Field("json_schema", pattern="^(json_schema|json_object)$")
     llm_prompt_version: str = "plan_v1"
+    evaluations_dir: Path = Path("var/evaluations")   # candidate evaluations (issue 19), one JSON per run, per tenant
+    evaluate_with_llm: bool = False        # evaluate with the LLM endpoint above (when set) instead of offline
     api_keys_file: Path | None = None      # API keys -> tenants (hashed); unset = trust X-Tenant-Id (development)
     jobs_dir: Path = Path("var/jobs")      # bulk re-ranking jobs: uploads, work state, results (per tenant)
     max_upload_bytes: int = Field(2 << 30, ge=1)   # largest Parquet body a bulk job accepts

@@ -20,6 +20,8 @@ from ranking.ltr.features import FeatureSet, graph_loader
 from ranking.ltr.serve import LtrSettings, LtrStage
 from ranking.search.pipeline import SearchEngine
 from ranking.ltr.registry import ModelRegistry
+from ranking.evaluate.llm import LLMEvaluator
+from query.llm.openai import LLMConfig
 
 
 def build_reader(settings: Settings) -> IndexReader:
@@ -48,9 +50,21 @@ def build_engine(settings: Settings, *, encoder=None, dense: bool = True, ltr: b
     (lexical counts only: no model is loaded); ``today`` pins the reference date."""
     if dense and encoder is None:
         encoder = build_encoder(settings)
-    return SearchEngine(build_reader(settings), encoder if dense else None, today=today or dt.date.today,
-                        ltr=build_ltr_stage(settings) if ltr else None,
-                        fairness=FairnessStage(AttributeStore(settings.fairness_dir)))
+    engine = SearchEngine(build_reader(settings), encoder if dense else None, today=today or dt.date.today,
+                          ltr=build_ltr_stage(settings) if ltr else None,
+                          fairness=FairnessStage(AttributeStore(settings.fairness_dir)))
+    return use_llm_evaluator(settings, engine)
+
+
+def use_llm_evaluator(settings: Settings, engine: SearchEngine) -> SearchEngine:
+    """With ``evaluate_with_llm`` and an LLM endpoint set, candidates are evaluated by the model (ranking/evaluate/llm.py),
+    the offline evaluator answering where it cannot; otherwise the engine's offline evaluator serves."""
+    if settings.evaluate_with_llm and settings.llm_base_url and settings.llm_model:
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        engine.evaluator = LLMEvaluator(LLMConfig(base_url=settings.llm_base_url, model=settings.llm_model, api_key=key,
+                                                  timeout_s=settings.llm_timeout_s, retries=settings.llm_retries,
+                                                  response_format=settings.llm_response_format), engine.evaluator)
+    return engine
 
 
 def worker_settings(settings: Settings, *, threads: int) -> Settings:

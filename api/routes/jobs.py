@@ -1,4 +1,5 @@
-"""Bulk re-ranking jobs (api/jobs.py): ``POST /v1/jobs/rerank`` with a Parquet body, then status, result
+"""Bulk jobs (api/jobs.py): ``POST /v1/jobs/rerank`` with a Parquet body or ``POST /v1/jobs/evaluate`` with
+qualifications and candidate ids, then status, result
 and cancel by job id. Jobs belong to the caller's tenant; another tenant's job is "not found"."""
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CheckedRoute, Tenant
 from api.jobs import JobManager
 from api.problems import errors
+from api.schemas import QualificationIn
+from query.qualifications import MAX_QUALIFICATIONS
+from ranking.evaluate.bulk import MAX_BULK_CANDIDATES
 
 PARQUET = "application/vnd.apache.parquet"
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=CheckedRoute, responses=errors(401))
@@ -56,6 +60,25 @@ async def submit_rerank_job(request: Request, response: Response, tenant_id: Ten
     return status
 
 
+class EvaluateJobBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    qualifications: list[QualificationIn] = Field(..., min_length=1, max_length=MAX_QUALIFICATIONS)
+    candidate_ids: list[str] = Field(..., min_length=1, max_length=MAX_BULK_CANDIDATES)
+
+
+@router.post("/evaluate", operation_id="submitEvaluateJob", response_model=JobStatus, status_code=202,
+             responses={202: {"headers": _LOCATION}, **errors(422, 503)})
+def submit_evaluate_job(body: EvaluateJobBody, request: Request, response: Response, tenant_id: Tenant,
+                        jobs: Jobs) -> JobStatus:
+    """A bulk evaluation job: up to 100,000 candidates judged against the qualifications, in resumable units.
+    The result Parquet has one row per distinct candidate (rank, score, must-haves met, judgements as JSON)."""
+    spec = {"qualifications": [q.model_dump(exclude_none=True) for q in body.qualifications],
+            "candidate_ids": body.candidate_ids}
+    status = JobStatus(**jobs.submit_evaluation(tenant_id, spec))
+    response.headers["Location"] = str(request.url_for("getJob", job_id=status.job_id))
+    return status
+
+
 @router.get("/{job_id}", operation_id="getJob", name="getJob", response_model=JobStatus, responses=errors(404, 422))
 def get_job(job_id: str, tenant_id: Tenant, jobs: Jobs) -> JobStatus:
     return JobStatus(**jobs.status(tenant_id, job_id))
@@ -67,7 +90,7 @@ def get_job(job_id: str, tenant_id: Tenant, jobs: Jobs) -> JobStatus:
                        **errors(404, 422)})
 def get_job_result(job_id: str, tenant_id: Tenant, jobs: Jobs):
     """The job's output Parquet (one row per input row: ranks, scores, explanations)."""
-    return FileResponse(jobs.result_path(tenant_id, job_id), media_type=PARQUET, filename=f"rerank-{job_id}.parquet")
+    return FileResponse(jobs.result_path(tenant_id, job_id), media_type=PARQUET, filename=f"job-{job_id}.parquet")
 
 
 @router.delete("/{job_id}", operation_id="cancelJob", response_model=JobStatus, responses=errors(404, 422))

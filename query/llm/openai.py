@@ -79,11 +79,16 @@ class OpenAIChatPlanner:
                               (f"first answer rejected: {first}",))
 
     def _chat(self, messages: list[dict]) -> str:
+        return self.chat(messages, schema=json_schema(), schema_name="query_plan")
+
+    def chat(self, messages: list[dict], *, schema: dict, schema_name: str) -> str:
+        """One chat completion answered in JSON (``schema`` when the server takes json_schema), with the
+        transport retries; the answer's content. Other tasks (candidate evaluation) call this too."""
         cfg = self.config
         body = {"model": cfg.model, "messages": messages, "temperature": cfg.temperature, "max_tokens": cfg.max_tokens}
         if cfg.response_format == "json_schema":
             body["response_format"] = {"type": "json_schema",
-                                       "json_schema": {"name": "query_plan", "schema": json_schema(), "strict": False}}
+                                       "json_schema": {"name": schema_name, "schema": schema, "strict": False}}
         else:
             body["response_format"] = {"type": "json_object"}
         last = "no attempt"

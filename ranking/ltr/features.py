@@ -36,6 +36,8 @@ from indexer.termstats import LEX_GROUPS, SKILL_GROUP, TITLE_GROUP, PoolStats, P
 from query.lang import ast as qa
 from query.lang.expansion import title_expansions
 from query.lang.filters import Filters
+from ranking.evaluate.model import summarize
+from ranking.evaluate.offline import OfflineEvaluator
 from records.geo import haversine_km
 from records.schema import SENIORITY_LEVELS
 from records.taxonomy import Taxonomy, seniority_hint, strip_seniority
@@ -43,8 +45,11 @@ from records.taxonomy import Taxonomy, seniority_hint, strip_seniority
 PAIR_FEATURES = ("pair_skill_cover", "pair_title_match", "pair_occupation_match", "pair_distance_km",
                  "pair_seniority_level", "pair_seniority_fit", "pair_years_experience", "pair_experience_fit",
                  "pair_recency_days", "pair_open_to_work", "pair_tenure_months")
+EVAL_FEATURES = ("eval_attached", "eval_must_met", "eval_score")
+"""The candidate evaluator's verdicts (ranking/evaluate/) against the request's qualifications: 1 when the
+request had qualifications, the share of must-haves met, the weighted score. All 0 without qualifications."""
 FEATURE_NAMES: tuple[str, ...] = (*(f"lex_bm25_{g}" for g in LEX_GROUPS), "lex_score", "dense_cos", "fused_rank",
-                                  "fused_score", *GRAPH_FEATURES, *PAIR_FEATURES)
+                                  "fused_score", *GRAPH_FEATURES, *PAIR_FEATURES, *EVAL_FEATURES)
 _INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _FIELD_GROUP = {f: g for g, fs in LEX_GROUPS.items() for f in fs}
 K1, B = 1.2, 0.75
@@ -65,6 +70,7 @@ class QueryContext:
     today_days: int = 0                        # days since epoch
     company: str | None = None
     skill_names: tuple[str, ...] = ()
+    qualifications: tuple = ()                 # query.qualifications of the request (eval_* features)
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,7 @@ class FeatureSet:
         self._version: str | None = None
         self._view: _SnapshotView | None = None
         self._idf: dict[tuple[str, str], float] = {}
+        self._evaluator = None                # made on the first request with qualifications
 
     def prepare(self, snap) -> None:
         """Build the per-version view and the taxonomy's indexes (query titles and skills) now (a server calls
@@ -155,7 +162,25 @@ class FeatureSet:
             g0 = _INDEX[GRAPH_FEATURES[0]]
             out[:, g0:g0 + len(GRAPH_FEATURES)] = view.graph_features(snap, pool.ords, stats, target)
         self._pair(snap, ctx, view, pool.ords, matched, out)
+        if ctx.qualifications:
+            self._eval(snap, ctx, pool.ords, out)
         return out
+
+    def _eval(self, snap, ctx: QueryContext, ords: np.ndarray, out: np.ndarray) -> None:
+        """Structured verdicts only (free text needs the encoder, which the features do not hold)."""
+        quals = tuple(q for q in ctx.qualifications if q.kind != "free_text")
+        out[:, _INDEX["eval_attached"]] = 1.0
+        if not quals:
+            return
+        today = _EPOCH + dt.timedelta(days=ctx.today_days)
+        evaluator = self._evaluator
+        if evaluator is None or evaluator.today != today:
+            evaluator = self._evaluator = OfflineEvaluator(today=today)
+        records = snap.store.records(ords)
+        for i, (rec, judged) in enumerate(zip(records, evaluator.evaluate(records, quals))):
+            e = summarize(rec["candidate_id"], judged, quals)
+            out[i, _INDEX["eval_must_met"]] = e.must_met / e.must_total if e.must_total else 1.0
+            out[i, _INDEX["eval_score"]] = e.score or 0.0
 
     def _match(self, snap, ctx: QueryContext, stats: PoolStats, out: np.ndarray) -> np.ndarray:
         """BM25 per field group into ``out``, all candidates at once: the pool's (group, token) keys are

@@ -2,6 +2,8 @@
 pipeline (``ranking.search.pipeline.Reranker``) with its feature log and exploration."""
 from __future__ import annotations
 
+import dataclasses
+
 import hashlib
 import logging
 import threading
@@ -139,12 +141,14 @@ class LtrStage:
             return model
 
     def rerank(self, snap, node, filters, *, boolean: bool, today, fused, runs, k: int, budget: int | None = None,
-               use_model: bool = True, explain: bool = True) -> RerankResult | None:
+               use_model: bool = True, explain: bool = True, qualifications: tuple = ()) -> RerankResult | None:
         tenant = filters.tenant_id
         model = self.model_for(tenant) if use_model else None
         if model is None and not self._logging(tenant):
             return None
         ctx = build_context(node, filters, boolean=boolean, today=today)
+        if qualifications:
+            ctx = dataclasses.replace(ctx, qualifications=tuple(qualifications))
         n = min(len(fused), max(budget or self.settings.budget, k)) if model else min(len(fused), k)
         X = self.features.compute(snap, ctx, pool_from_runs(fused[:n], runs))
         if model is None:

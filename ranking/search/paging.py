@@ -89,7 +89,8 @@ def search_page(engine: SearchEngine, request: SearchRequest, cursor: str | None
     if want > MAX_DEPTH:
         raise CursorError(f"cursor: pages end at {MAX_DEPTH} hits; narrow the query or use a bulk job")
     # a later page re-runs the search to its end: exploring that would swap hits across the page boundary
-    res = engine.search(dataclasses.replace(req, k=want, lexical_k=depth, dense_k=depth, explore=req.explore and offset == 0))
+    res = engine.search(dataclasses.replace(req, k=want, lexical_k=depth, dense_k=depth, explore=req.explore and offset == 0,
+                                            evaluate_block=req.k))
     if pinned and (res.version != pinned["v"] or res.model_version != pinned["m"]):
         raise CursorError(f"cursor: the index or the ranking model changed since the first page "
                           f"({pinned['v']}/{pinned['m']} -> {res.version}/{res.model_version}); start again without a cursor")

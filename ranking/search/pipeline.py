@@ -34,6 +34,9 @@ from query.lang.syntax import SYNTAXES, parse_query
 from records.errors import NotFoundError, QueryError
 from records.hits import FusedHit, Hit, RetrieverResult
 from records.taxonomy import Taxonomy
+from ranking.evaluate.freetext import FreeTextJudge
+from ranking.evaluate.offline import OfflineEvaluator
+from ranking.evaluate.stage import evaluate_page
 from ranking.search.fusion import FUSERS
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,8 @@ class SearchRequest:
     facet_size: int = 10                # values per facet
     highlight: bool = False             # mark up the matched words of each hit (lexical backend's highlighter)
     fairness: bool = True               # the tenant's fairness-aware re-ranking, when it turned it on (ranking.fairness)
+    qualifications: tuple = ()          # query.qualifications (parsed, guarded): judge the page's hits, must-haves first
+    evaluate_block: int | None = None   # order within consecutive blocks of this many hits (pages); None: all k
 
     def validate(self) -> "SearchRequest":
         if self.mode not in MODES:
@@ -111,6 +116,7 @@ class SearchResponse:
     highlights: dict[str, dict[str, list[str]]] | None = None   # candidate_id -> lexical field -> marked-up values
     explored: bool = False             # hits shown with random adjacent swaps of the ranked order (propensity data)
     fairness: str | None = None        # the fairness re-ranking applied ("detgreedy:sex@100"), None = none
+    evaluations: dict | None = None    # candidate_id -> CandidateEvaluation when the request had qualifications
 
 
 def dense_query_text(node: qa.Node) -> str:
@@ -128,8 +134,9 @@ class Reranker(Protocol):
 
     def rerank(self, snap: IndexSnapshot, node, filters: Filters, *, boolean: bool, today: dt.date,
                fused: list[tuple[int, float]], runs: dict[str, list[Hit]], k: int, budget: int | None = None,
-               use_model: bool = True, explain: bool = True):
-        """A ``RerankResult`` (new order, the returned hits' features, model version, explanations) or None."""
+               use_model: bool = True, explain: bool = True, qualifications: tuple = ()):
+        """A ``RerankResult`` (new order, the returned hits' features, model version, explanations) or None.
+        ``qualifications``: the request's, for the ``eval_*`` features."""
 
     def explore_order(self, tenant_id: str | None, request_id: str, n: int) -> list[int] | None:
         """The display order of a page chosen for exploration, else None."""
@@ -143,12 +150,25 @@ class SearchEngine:
     """Hybrid search over one index directory. Thread-safe for concurrent ``search`` calls."""
 
     def __init__(self, reader: IndexReader, encoder, *, today: Callable[[], dt.date] = dt.date.today,
-                 ltr: Reranker | None = None, fairness=None):
+                 ltr: Reranker | None = None, fairness=None, evaluator=None):
         self.reader = reader
         self.encoder = encoder
         self.today = today
         self.ltr = ltr   # featurize + re-rank after fusion, feature logging (None: the fused order)
         self.fairness = fairness   # ranking.fairness.stage.FairnessStage: per-tenant re-ranking (None: off)
+        self._evaluator = evaluator
+
+    @property
+    def evaluator(self):
+        """The candidate evaluator (ranking/evaluate/); offline over this engine's encoder unless one was given."""
+        if self._evaluator is None:
+            freetext = FreeTextJudge(self.encoder, model=getattr(self.encoder, "name", "")) if self.encoder is not None else None
+            self._evaluator = OfflineEvaluator(freetext=freetext, today=self.today())
+        return self._evaluator
+
+    @evaluator.setter
+    def evaluator(self, value) -> None:
+        self._evaluator = value
 
     def warm(self) -> None:
         """Load what the first search would otherwise wait for: the live snapshot, the taxonomy, the query
@@ -245,7 +265,7 @@ class SearchEngine:
             clock = time.perf_counter()
             ranked = self.ltr.rerank(snap, node, req.filters, boolean=boolean, today=today, fused=fused, runs=runs,
                                      k=max(req.k, fair.top_n) if fair else req.k, budget=req.rerank_k,
-                                     use_model=req.rerank, explain=req.explain)
+                                     use_model=req.rerank, explain=req.explain, qualifications=req.qualifications)
             fused = ranked.fused if ranked is not None else fused
             t["rerank"] = _lap(clock)
         if fair is not None and fused:
@@ -256,15 +276,31 @@ class SearchEngine:
         hits = self._hydrate(snap, fused[: req.k], runs, node)
         explanations = None
         order = None
+        feats = ranked.features[: len(hits)] if ranked is not None else None
+        expl = ranked.explanations if ranked is not None else None
+        evaluations = None
+        if req.qualifications and hits:     # the optional evaluation stage: must-haves first (ranking/evaluate/stage.py)
+            eclock = time.perf_counter()
+            perm, judged = [], []
+            block = req.evaluate_block or len(hits)
+            for lo in range(0, len(hits), block):       # a page never takes hits from the next one
+                p, j = evaluate_page(self.evaluator, [h.profile for h in hits[lo:lo + block]], req.qualifications)
+                perm += [lo + i for i in p]
+                judged += j
+            hits = [dataclasses.replace(hits[i], rank=n) for n, i in enumerate(perm, start=1)]
+            feats = feats[perm] if feats is not None else None
+            expl = [expl[i] for i in perm] if expl is not None else None
+            evaluations = {e.candidate_id: e for e in judged}
+            t["evaluate"] = _lap(eclock)
         if ranked is not None:
             order = self.ltr.explore_order(req.filters.tenant_id, request_id, len(hits)) if req.explore else None
-            self.ltr.log(req.filters.tenant_id, request_id, [h.candidate_id for h in hits], ranked.features[: len(hits)],
+            self.ltr.log(req.filters.tenant_id, request_id, [h.candidate_id for h in hits], feats,
                          ranked.model_version, text, explored=order is not None)
             if order is not None:   # rank = where the hit is shown (the log keeps the engine's rank)
                 hits = [dataclasses.replace(hits[i], rank=n) for n, i in enumerate(order, start=1)]
-            if ranked.explanations is not None:
-                explanations = {h.candidate_id: e for h, e in zip(hits, ranked.explanations)}
-        t["hydrate"] = _lap(clock)
+            if expl is not None:
+                explanations = {h.candidate_id: e for h, e in zip(hits, expl)}
+        t["hydrate"] = _lap(clock) - t.get("evaluate", 0.0)
         t["total"] = sum(t.values())
         debug = None
         if req.debug:
@@ -274,7 +310,7 @@ class SearchEngine:
                      "title_expansions": [e.reason for e in expansions]}
         return SearchResponse(hits, snap.version, mode, syntax, qa.to_query_string(node) if node else None, total, t, debug,
                               request_id=request_id, model_version=ranked.model_version if ranked else None,
-                              explanations=explanations, explored=order is not None,
+                              explanations=explanations, explored=order is not None, evaluations=evaluations,
                               fairness=fair.label if (fair is not None and fused) else None, **self._extras(snap, node, req, mask, hits, keywords=not boolean,
                                                                          today=today, timings=t))
 

@@ -18,7 +18,7 @@ F = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 def test_names_are_unique_and_prefixed_by_family():
     assert len(set(FEATURE_NAMES)) == len(FEATURE_NAMES)
-    assert all(n.split("_")[0] in {"lex", "dense", "fused", "graph", "pair"} for n in FEATURE_NAMES)
+    assert all(n.split("_")[0] in {"lex", "dense", "fused", "graph", "pair", "eval"} for n in FEATURE_NAMES)
     assert {"dense_cos", "fused_rank", "graph_company_growth", "pair_skill_cover", "lex_bm25_title"} <= set(FEATURE_NAMES)
 
 
@@ -93,3 +93,23 @@ def test_bm25_matches_a_reference_computation(snap):
 def test_empty_pool(snap):
     ctx = build_context(None, Filters(), boolean=False, today=AS_OF)
     assert FeatureSet().compute(snap, ctx, Pool(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0))).shape == (0, len(FEATURE_NAMES))
+
+
+def test_eval_features_come_from_the_requests_qualifications(snap):
+    import dataclasses
+
+    from query.qualifications import parse_qualifications
+
+    ctx = build_context(keywords_to_ast("spark data engineer"), Filters(), boolean=False, today=AS_OF)
+    ids = ["de-001", "rn-001"]
+    plain = FeatureSet().compute(snap, ctx, pool(snap, ids))
+    assert not plain[:, [F["eval_attached"], F["eval_must_met"], F["eval_score"]]].any()     # no qualifications: 0
+    quals = parse_qualifications([{"kind": "skill", "text": "Apache Spark"}, {"kind": "location", "text": "Berlin"},
+                                  {"kind": "years", "min_years": 50, "must": False}])
+    X = FeatureSet().compute(snap, dataclasses.replace(ctx, qualifications=quals), pool(snap, ids))
+    de, rn = X[0], X[1]
+    assert de[F["eval_attached"]] == rn[F["eval_attached"]] == 1.0
+    assert de[F["eval_must_met"]] == 1.0 and de[F["eval_score"]] == pytest.approx(2 / 3)
+    assert rn[F["eval_must_met"]] < 1.0 and rn[F["eval_score"]] < de[F["eval_score"]]
+    assert np.array_equal(np.delete(X, [F["eval_attached"], F["eval_must_met"], F["eval_score"]], axis=1),
+                          np.delete(plain, [F["eval_attached"], F["eval_must_met"], F["eval_score"]], axis=1))

@@ -231,3 +231,18 @@ def test_promoted_models_are_loaded_before_the_first_search(ltr_engine, small_in
     finally:
         stop.set()
     assert search(fresh, "engineer").model_version == f"acme-talent/{new.version}"
+
+
+def test_a_search_with_qualifications_logs_eval_features_in_the_order_shown(ltr_engine):
+    from query.qualifications import parse_qualifications
+
+    engine, _ = ltr_engine
+    quals = parse_qualifications([{"kind": "location", "text": "Berlin", "radius_km": 30}])
+    res = search(engine, "data engineer", k=5, qualifications=quals)
+    rows = engine.ltr.stores.get("acme-talent").logged(feature_set=feature_set_id(FEATURE_NAMES))
+    assert [r.candidate_id for r in rows] == [h.candidate_id for h in res.hits]     # permuted with the evaluation stage
+    X = np.stack([r.features for r in rows])
+    must = X[:, FEATURE_NAMES.index("eval_must_met")]
+    assert X[:, FEATURE_NAMES.index("eval_attached")].tolist() == [1.0] * len(rows)
+    assert must.tolist() == sorted(must.tolist(), reverse=True)                       # must-haves met first
+    assert [res.evaluations[h.candidate_id].all_musts for h in res.hits] == [m == 1.0 for m in must]

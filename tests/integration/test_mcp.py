@@ -15,7 +15,8 @@ from api.settings import Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 MUST_SHOW = 'title:"data engineer" AND (spark OR airflow) NOT company:acme'
-TOOLS = {"search_candidates", "get_candidate", "rerank_candidates", "talent_pool_insights", "generate_queries"}
+TOOLS = {"search_candidates", "get_candidate", "rerank_candidates", "talent_pool_insights", "generate_queries",
+         "evaluate_candidates"}
 
 
 def _payload(result) -> dict:
@@ -190,3 +191,18 @@ def test_http_transport_beyond_loopback_needs_keys(small_index, monkeypatch, cap
     monkeypatch.delenv("TALENTSEARCH_API_KEYS_FILE", raising=False)
     assert main(["mcp", "--transport", "streamable-http", "--host", "0.0.0.0", "--index-dir", str(small_index)]) == 2
     assert "TALENTSEARCH_API_KEYS_FILE" in capsys.readouterr().err
+
+
+def test_evaluate_candidates_tool_quotes_profiles_and_keeps_tenants_apart(small_index, small_engine, tmp_path):
+    settings = Settings(index_dir=small_index, evaluations_dir=tmp_path / "evaluations")
+    server = build_mcp(settings, tenant_id="globex-hr", engine=small_engine)
+    out = _payload(_call(server, "evaluate_candidates", {
+        "qualifications": [{"kind": "skill", "text": "spark"}, {"kind": "years", "min_years": 5}],
+        "candidate_ids": ["de-001", "pv-001"]}))
+    by_id = {c["candidate_id"]: c for c in out["candidates"]}
+    assert by_id["pv-001"]["status"] == "not_found"          # acme-talent's private profile
+    skill = by_id["de-001"]["judgements"][0]
+    assert skill["verdict"] == "meets" and skill["evidence"][0]["text"] == "Apache Spark"
+    assert (tmp_path / "evaluations" / "globex-hr" / f"{out['evaluation_id']}.json").is_file()
+    bad = _call(server, "evaluate_candidates", {"qualifications": [{"kind": "telepathy"}], "candidate_ids": ["de-001"]})
+    assert bad.is_error and "qualifications[0].kind" in bad.content[0].text

@@ -27,6 +27,8 @@ OPERATION_IDS = {
     ("get", "/v1/models"): "listModels", ("post", "/v1/models/train"): "trainModel",
     ("post", "/v1/models/{version}/promote"): "promoteModel", ("post", "/v1/models/rollback"): "rollbackModel",
     ("put", "/v1/audit/attributes"): "putAuditAttributes",
+    ("post", "/v1/evaluate"): "evaluate", ("post", "/v1/jobs/evaluate"): "submitEvaluateJob", ("get", "/v1/evaluations"): "listEvaluations",
+    ("get", "/v1/evaluations/{evaluation_id}"): "getEvaluation",
     ("get", "/healthz"): "getHealth", ("get", "/readyz"): "getReadiness", ("get", "/metrics"): "getMetrics",
 }
 

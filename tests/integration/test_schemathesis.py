@@ -51,6 +51,7 @@ def served(small_index, small_engine, tmp_path_factory):
     for keyed in (False, True):
         where = tmp / ("keyed" if keyed else "open")
         app = create_app(Settings(index_dir=index, jobs_dir=where / "jobs", ltr_dir=where / "ltr",
+                                  evaluations_dir=where / "evaluations",
                                   api_keys_file=tmp / "keys.json" if keyed else None), engine=engine)
         out[keyed] = (schemathesis.openapi.from_asgi("/openapi.json", app),
                       {"Authorization": f"Bearer {key}"} if keyed else {})

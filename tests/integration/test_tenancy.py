@@ -30,6 +30,10 @@ ENDPOINTS = [
     ("POST", "/v1/models/v000001/promote", {}),
     ("POST", "/v1/models/rollback", {}),
     ("PUT", "/v1/audit/attributes", {"content": b"candidate_id,sex\nde-001,female\n"}),
+    ("POST", "/v1/evaluate", {"json": {"qualifications": [{"kind": "skill", "text": "spark"}], "candidate_ids": ["de-001"]}}),
+    ("GET", "/v1/evaluations", {}),
+    ("POST", "/v1/jobs/evaluate", {"json": {"qualifications": [{"kind": "skill", "text": "spark"}], "candidate_ids": ["de-001"]}}),
+    ("GET", "/v1/evaluations/0123456789abcdef0123456789abcdef", {}),
 ]
 
 
@@ -39,7 +43,8 @@ def keyed(small_index, small_engine, tmp_path_factory):
     keys = ApiKeys(tmp / "keys.json")
     _, acme = keys.create("acme-talent")
     _, globex = keys.create("globex-hr")
-    settings = Settings(index_dir=small_index, api_keys_file=tmp / "keys.json", jobs_dir=tmp / "jobs", ltr_dir=tmp / "ltr")
+    settings = Settings(index_dir=small_index, api_keys_file=tmp / "keys.json", jobs_dir=tmp / "jobs", ltr_dir=tmp / "ltr",
+                        evaluations_dir=tmp / "evaluations")
     app = create_app(settings, engine=small_engine)
     with TestClient(app) as client:
         yield client, {"Authorization": f"Bearer {acme}"}, {"X-API-Key": globex}, app
@@ -48,7 +53,7 @@ def keyed(small_index, small_engine, tmp_path_factory):
 def test_openapi_lists_every_endpoint_this_test_covers(keyed):
     client, *_ = keyed
     paths = client.get("/openapi.json").json()["paths"]
-    covered = {p.split("?")[0].replace("de-001", "{candidate_id}").replace("0123456789abcdef0123456789abcdef", "{job_id}")
+    covered = {p.split("?")[0].replace("de-001", "{candidate_id}").replace("evaluations/0123456789abcdef0123456789abcdef", "evaluations/{evaluation_id}").replace("0123456789abcdef0123456789abcdef", "{job_id}")
                .replace("v000001", "{version}")
                for _, p, _ in ENDPOINTS}
     v1 = {p for p in paths if p.startswith("/v1/")}

@@ -2,11 +2,17 @@
 import numpy as np
 import pytest
 
-from ranking.ltr.features import FEATURE_NAMES
+from ranking.ltr.features import EVAL_FEATURES, FEATURE_NAMES
 from ranking.ltr.labels import TrainingSet
 from ranking.ltr.train import LtrConfig, _split, fit
 
 YEARS = FEATURE_NAMES.index("pair_years_experience")
+
+
+def served(rng, n):
+    """Random served feature rows; the eval_* columns are 0, as for searches without qualifications."""
+    base = rng.random((n, len(FEATURE_NAMES) - len(EVAL_FEATURES))).astype(np.float32)
+    return np.hstack([base, np.zeros((n, len(EVAL_FEATURES)), np.float32)])
 SELECT = LtrConfig(select=True, num_boost_round=40, early_stopping_rounds=10, grid_num_leaves=(3, 7), grid_min_data_in_leaf=(5, 20),
                    min_select_requests=20, threads=1)
 
@@ -15,7 +21,7 @@ def training_set(requests=300, page=10, seed=0) -> TrainingSet:
     """Served pages with random features; the label rises with experience, plus noise (grades 0-6)."""
     rng = np.random.default_rng(seed)
     n = requests * page
-    X = rng.random((n, len(FEATURE_NAMES))).astype(np.float32)
+    X = served(rng, n)
     X[:, YEARS] = rng.uniform(0, 30, n)
     y = np.clip(np.round(X[:, YEARS] / 6 + rng.normal(0, 1.0, n)), 0, 6).astype(np.int32)
     rids = np.repeat([f"acme-req{r}" for r in range(requests)], page).astype(object)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ranking.ltr.events import EventStore, feature_set_id
-from ranking.ltr.features import FEATURE_NAMES
+from ranking.ltr.features import EVAL_FEATURES, FEATURE_NAMES
 from ranking.ltr.labels import build_training_set
 from ranking.ltr.train import LtrConfig, ndcg_at, retrain_job, train_scope
 from ranking.ltr.serve import LtrModel
@@ -14,6 +14,12 @@ from ranking.ltr.registry import GLOBAL, ModelRegistry
 from records.errors import NotFoundError, ValidationError
 
 YEARS = FEATURE_NAMES.index("pair_years_experience")
+
+
+def served(rng, n):
+    """Random served feature rows; the eval_* columns are 0, as for searches without qualifications."""
+    base = rng.random((n, len(FEATURE_NAMES) - len(EVAL_FEATURES))).astype(np.float32)
+    return np.hstack([base, np.zeros((n, len(EVAL_FEATURES)), np.float32)])
 CONFIG = LtrConfig(num_boost_round=20, min_data_in_leaf=5, min_requests=10, threads=1)
 
 
@@ -25,7 +31,7 @@ def simulate(ltr_dir, tenant, *, likes_senior: bool, requests=40, page=10, seed=
     for r in range(requests):
         request = f"{tenant}-req{r}-{seed}"
         cands = [f"{tenant}-c{r}-{i}" for i in range(page)]
-        X = rng.random((page, len(FEATURE_NAMES))).astype(np.float32)
+        X = served(rng, page)
         X[:, YEARS] = rng.uniform(0, 30, page)
         store.log_features(request, cands, X, feature_set=feature_set_id(FEATURE_NAMES))
         best = np.argsort(-X[:, YEARS] if likes_senior else X[:, YEARS])[:2]
@@ -144,7 +150,7 @@ def test_retrain_job_trains_only_tenants_with_new_events(two_tenants):
 def test_explanations_name_features_and_ndcg_arithmetic(two_tenants):
     train_scope(two_tenants, "acme", CONFIG)
     model = LtrModel(ModelRegistry(two_tenants).current("acme"))
-    X = np.random.default_rng(0).random((4, len(FEATURE_NAMES))).astype(np.float32)
+    X = served(np.random.default_rng(0), 4)
     X[:, YEARS] = [0, 10, 20, 30]
     ex = model.explain(X, top=3)
     assert len(ex) == 4 and all(len(e) == 3 for e in ex)
@@ -183,7 +189,7 @@ def test_first_model_must_not_fall_below_the_hybrid_order(tmp_path):
     events, t0 = [], dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
     for r in range(60):
         request, cands = f"acme-req{r}", [f"acme-c{r}-{i}" for i in range(10)]
-        X = rng.random((10, len(FEATURE_NAMES))).astype(np.float32)
+        X = served(rng, 10)
         X[:, fused] = rng.permutation(10) + 1                  # recruiters engage exactly with the fused order's top
         store.log_features(request, cands, X, feature_set=feature_set_id(FEATURE_NAMES))
         for pos, c in enumerate(cands, start=1):
@@ -235,7 +241,7 @@ def simulate_repeated(ltr_dir, tenant, *, requests=240, queries=12, page=10, see
     engagement follows a position-based click model (examination 0.8 ** position x relevance)."""
     rng = np.random.default_rng(seed)
     store = EventStore(ltr_dir, tenant)
-    base = {q: rng.random((page, len(FEATURE_NAMES))).astype(np.float32) for q in range(queries)}
+    base = {q: served(rng, page) for q in range(queries)}
     events, t0 = [], dt.datetime(2026, 11, day, tzinfo=dt.timezone.utc)
     for r in range(requests):
         q = r % queries
@@ -289,7 +295,7 @@ def test_explored_pages_give_the_gate_propensities_when_no_query_repeats(tmp_pat
     events, t0, page = [], dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc), 10
     for r in range(600):
         request = f"acme-x{r}"
-        X = rng.random((page, len(FEATURE_NAMES))).astype(np.float32)
+        X = served(rng, page)
         X[:, YEARS] = np.sort(rng.random(page))[::-1]                    # the engine ranks the best first
         cands = [f"acme-x{r}-c{i}" for i in range(page)]
         store.log_features(request, cands, X, feature_set=feature_set_id(FEATURE_NAMES), query=f"unique query {r}",
