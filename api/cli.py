@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     from api.cli_jobs import add_parsers as job_parsers   # rerank (bulk jobs)
 
     job_parsers(sub)
+    from api.cli_standing import add_parsers as standing_parsers   # live fold|status, searches ...
+
+    standing_parsers(sub)
     for command in _plugins():
         command(sub)
     return p
