@@ -97,7 +97,8 @@ def install(app: FastAPI) -> None:
     """The exception handlers: every error becomes a problem+json response."""
     @app.exception_handler(QuerySyntaxError)
     async def _syntax(_: Request, exc: QuerySyntaxError):
-        return problem(422, "Query syntax error", str(exc), column=exc.column, field="query", findings=_findings(exc))
+        return problem(422, "Query syntax error", str(exc), column=exc.column, field=getattr(exc, "field", None) or "query",
+                       findings=_findings(exc))
 
     @app.exception_handler(FilterError)
     async def _filter(_: Request, exc: FilterError):

@@ -68,8 +68,10 @@ def parse_standing(query: str, qualifications: tuple[str, ...] = ()) -> qa.Node 
         try:
             q, _ = parse_query(text, "boolean")
         except QuerySyntaxError as exc:
-            raise QuerySyntaxError(f"qualifications[{i}]: {exc.reason}", query=text, column=exc.column,
-                                   expected=exc.expected) from exc
+            err = QuerySyntaxError(f"qualifications[{i}]: {exc.reason}", query=text, column=exc.column,
+                                   expected=exc.expected)
+            err.field = f"qualifications.{i}"
+            raise err from exc
         if q is not None:
             parts.append(q)
     if not parts:

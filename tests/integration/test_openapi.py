@@ -26,6 +26,13 @@ OPERATION_IDS = {
     ("post", "/v1/queries/generate"): "generateQueries", ("post", "/v1/queries/refine"): "refineQuery",
     ("get", "/v1/models"): "listModels", ("post", "/v1/models/train"): "trainModel",
     ("post", "/v1/models/{version}/promote"): "promoteModel", ("post", "/v1/models/rollback"): "rollbackModel",
+    ("put", "/v1/candidates/{candidate_id}"): "putCandidate", ("delete", "/v1/candidates/{candidate_id}"): "deleteCandidate",
+    ("post", "/v1/candidates:batch"): "writeCandidates", ("post", "/v1/searches"): "createStandingSearch",
+    ("get", "/v1/searches"): "listStandingSearches", ("get", "/v1/searches/{search_id}"): "getStandingSearch",
+    ("patch", "/v1/searches/{search_id}"): "updateStandingSearch", ("delete", "/v1/searches/{search_id}"): "deleteStandingSearch",
+    ("get", "/v1/searches/{search_id}/matches"): "standingSearchMatches",
+    ("get", "/v1/searches/{search_id}/deliveries"): "standingSearchDeliveries",
+    ("post", "/v1/searches/{search_id}/refresh"): "refreshStandingSearch", ("get", "/v1/webhooks/secret"): "webhookSecret",
     ("get", "/healthz"): "getHealth", ("get", "/readyz"): "getReadiness", ("get", "/metrics"): "getMetrics",
 }
 
@@ -33,7 +40,8 @@ OPERATION_IDS = {
 @pytest.fixture(scope="module")
 def app(small_index, small_engine, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("openapi")
-    return create_app(Settings(index_dir=small_index, jobs_dir=tmp / "jobs", ltr_dir=tmp / "ltr"), engine=small_engine)
+    return create_app(Settings(index_dir=small_index, jobs_dir=tmp / "jobs", ltr_dir=tmp / "ltr", standing_dir=tmp / "standing"),
+                      engine=small_engine)
 
 
 @pytest.fixture(scope="module")
