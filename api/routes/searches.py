@@ -113,7 +113,7 @@ def create_search(body: SearchIn, tenant_id: RequiredTenant, live: Live,
     return _out(live.create_search(tenant_id, body.model_dump(), backfill=backfill))
 
 
-@router.get("/searches", operation_id="listStandingSearches", response_model=SearchList)
+@router.get("/searches", operation_id="listStandingSearches", response_model=SearchList, responses=errors(422))
 def list_searches(tenant_id: RequiredTenant, live: Live) -> SearchList:
     return SearchList(searches=[_out(s) for s in live.store.list(tenant_id)])
 
@@ -171,7 +171,7 @@ def refresh(search_id: str, tenant_id: RequiredTenant, live: Live) -> Refreshed:
     return Refreshed(search_id=search_id, feed_entries=live.refresh([search_id]).get(search_id, 0))
 
 
-@router.get("/webhooks/secret", operation_id="webhookSecret", response_model=WebhookSecret)
+@router.get("/webhooks/secret", operation_id="webhookSecret", response_model=WebhookSecret, responses=errors(422))
 def webhook_secret(tenant_id: RequiredTenant, live: Live) -> WebhookSecret:
     """The caller's webhook signing secret (made on first use)."""
     return WebhookSecret(secret=live.store.secret(tenant_id))

@@ -102,7 +102,7 @@ def delete_candidate(candidate_id: str, tenant_id: RequiredTenant, live: Live, s
 @router.post("/candidates:batch", operation_id="writeCandidates", response_model=BatchReceipt,
              responses=errors(403, 413, 415, 422, 503),
              openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/x-ndjson": {"schema": {"type": "string"}},
+                 "application/x-ndjson": {"schema": {"type": "string", "format": "binary"}},
                  "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}}}}})
 async def write_candidates(request: Request, tenant_id: RequiredTenant, live: Live, settings: Config) -> BatchReceipt:
     """Upsert many candidates: a JSON Lines or Parquet body of at most ``max_batch_bytes`` (64 MiB unless

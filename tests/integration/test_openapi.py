@@ -134,7 +134,8 @@ def generated(spec, tmp_path_factory):
     (tmp / "openapi.json").write_text(json.dumps(spec))
     # the generator reads only application/json, octet-stream and text bodies: Parquet is binary to it
     (tmp / "config.yaml").write_text("post_hooks: []\ncontent_type_overrides:\n"
-                                     "  application/vnd.apache.parquet: application/octet-stream\n")
+                                     "  application/vnd.apache.parquet: application/octet-stream\n"
+                                     "  application/x-ndjson: application/octet-stream\n")
     run = subprocess.run([sys.executable, "-m", "openapi_python_client", "generate", "--path", str(tmp / "openapi.json"),
                           "--output-path", str(tmp / "ts_client"), "--meta", "none", "--config", str(tmp / "config.yaml")],
                          capture_output=True, text=True, timeout=300, check=False)
