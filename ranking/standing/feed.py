@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+import pyarrow as pa
+
 from indexer.backend import LexicalQuery
 from indexer.highlight import matched_fields_many
 from indexer.live import LiveLog
@@ -25,13 +28,17 @@ def published_matches(snap, search: CompiledSearch, *, today: dt.date) -> list[t
         return []
     lq = LexicalQuery(search.node, search.filters, today=today, company_ids=snap.store.resolve_companies)
     hits = snap.lexical.retrieve(lq, k=n, mask=mask).hits
-    ids = snap.store.candidate_ids([h.ord for h in hits])
+    if not hits:
+        return []
+    rows = snap.store.columns.row[np.fromiter((h.ord for h in hits), dtype=np.int64, count=len(hits))]
+    ids = snap.store.table.column("candidate_id").take(pa.array(rows)).to_pylist()
     return list(zip(ids, (float(h.score) for h in hits)))
 
 
 def match_set(reader: IndexReader, search: CompiledSearch, *, today: dt.date, log: LiveLog | None = None,
-              as_of: dt.date | None = None) -> dict[str, dict]:
-    """candidate_id -> why (rank, score, matched_fields) for every member the search should have now."""
+              as_of: dt.date | None = None, explain: bool = True) -> dict[str, dict]:
+    """candidate_id -> why (rank, score, matched_fields) for every member the search should have now
+    (``explain=False``: no matched_fields for published members, which costs a hydration each)."""
     out: dict[str, dict] = {}
     try:
         snap = reader.snapshot()
@@ -48,10 +55,10 @@ def match_set(reader: IndexReader, search: CompiledSearch, *, today: dt.date, lo
         m = Matcher()
         m.add(search)
         rows = derive_rows(upserts, as_of=as_of or today)
-        for r in m.match(rows, {}, today=today):
+        for r in m.match(rows, {}, today=today, company_ids=snap.store.resolve_companies if snap is not None else None):
             if r.matched:
                 out[r.candidate_id] = {"rank": None, "score": round(r.score, 4), "matched_fields": list(r.matched_fields)}
-    if snap is not None:
+    if snap is not None and explain:
         _add_fields(snap, search, out)
     return out
 

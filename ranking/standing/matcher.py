@@ -27,13 +27,12 @@ import pyarrow as pa
 
 from indexer.analysis import NAMES, STEMMED, analyze, analyzer
 from indexer.derive import derive
-from indexer.documents import SCOPES, TEXT_FIELDS, lexical_fields
-from indexer.highlight import matched_fields_many
+from indexer.documents import FIELD_TO_SCOPE, SCOPES, TEXT_FIELDS
 from indexer.lexical import build_schema, compile_query, document_fields
-from indexer.store import ProfileStore
 from query.lang import ast as qa
 from query.lang.filters import Filters
 from query.lang.syntax import parse_query
+from ranking.standing.evaluate import Doc, compile_tree, document, matches, passes
 from records.errors import QuerySyntaxError
 from records.schema import INDEXED_SCHEMA, PROFILE_SCHEMA
 
@@ -48,6 +47,9 @@ class CompiledSearch:
     filters: Filters
     query: object                 # the tantivy Query of ``node`` (all documents when node is None)
     anchors: frozenset[Anchor] | None   # None: no anchor (tested against every profile of its tenant's reach)
+    tree: tuple = ()              # ranking.standing.evaluate's form of ``node``
+    needs_index: bool = False     # a sloppy phrase: evaluated on a tantivy index of the batch instead
+    positive: tuple = ()          # the compiled positive leaves (score and matched fields)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Match:
     search_id: str
     candidate_id: str
     matched: bool
-    score: float                  # BM25 of the profile against the query inside the write batch (0 when unmatched)
+    score: float                  # share of the query's positive leaves the profile matches (0 when unmatched)
     matched_fields: tuple[str, ...]
 
 
@@ -79,12 +81,21 @@ def parse_standing(query: str, qualifications: tuple[str, ...] = ()) -> qa.Node 
     return parts[0] if len(parts) == 1 else qa.And(tuple(parts))
 
 
-def anchors_of(node: qa.Node | None) -> frozenset[Anchor] | None:
-    """(field, token) pairs one of which every document matching ``node`` contains; None: no such set."""
+def anchors_of(node: qa.Node | None, df=None) -> frozenset[Anchor] | None:
+    """(field, token) pairs one of which every document matching ``node`` contains; None: no such set.
+    ``df(field, token)``: the published index's document frequency, to anchor on the rarest tokens (without
+    it, the longest token of a leaf and the AND child with the fewest anchors)."""
+    cost = df or (lambda field, tok: 1_000_000 // (1 + len(tok)))
+    found = _anchors(node, cost)
+    return found[0] if found is not None else None
+
+
+def _anchors(node, cost):
+    """(anchors, estimated documents) or None."""
     if node is None or isinstance(node, qa.Not):
         return None
     if isinstance(node, (qa.Term, qa.Phrase, qa.Prefix)):
-        out = set()
+        out, total = set(), 0
         for field, boost in SCOPES[node.field]:
             tokens = analyze(TEXT_FIELDS[field], node.text) if boost > 0 else []
             if not tokens:
@@ -92,26 +103,31 @@ def anchors_of(node: qa.Node | None) -> frozenset[Anchor] | None:
             if isinstance(node, qa.Prefix) and len(tokens) == 1:
                 return None                       # a bare prefix matches unknown tokens
             keyed = tokens[:-1] if isinstance(node, qa.Prefix) else tokens
-            out.add((field, max(keyed, key=len)))  # any token of a phrase is required; the longest is rarest
-        return frozenset(out) or None
+            tok = min(keyed, key=lambda t: cost(field, t))   # every token of a phrase is required: take the rarest
+            out.add((field, tok))
+            total += cost(field, tok)
+        return (frozenset(out), total) if out else None
     if isinstance(node, qa.Or):
-        out = set()
+        out, total = set(), 0
         for child in node.children:
-            a = anchors_of(child)
+            a = _anchors(child, cost)
             if a is None:
                 return None
-            out |= a
-        return frozenset(out)
+            out |= a[0]
+            total += a[1]
+        return frozenset(out), total
     if isinstance(node, qa.And):
-        options = [a for a in (anchors_of(c) for c in node.children if not isinstance(c, qa.Not)) if a is not None]
-        return min(options, key=lambda a: (len(a), -min(len(t) for _, t in a))) if options else None
+        options = [a for a in (_anchors(c, cost) for c in node.children if not isinstance(c, qa.Not)) if a is not None]
+        return min(options, key=lambda a: a[1]) if options else None
     raise TypeError(f"unknown query node {type(node).__name__}")
 
 
 class Matcher:
     """Compiled standing searches and their anchor index. Not thread-safe: the caller serialises writes."""
 
-    def __init__(self):
+    def __init__(self, df=None):
+        """``df(field, token)``: document frequency in the published index (anchors on rare tokens)."""
+        self.df = df
         self.schema = build_schema()
         self.searches: dict[str, CompiledSearch] = {}
         self._by_anchor: dict[Anchor, set[str]] = defaultdict(set)
@@ -125,7 +141,10 @@ class Matcher:
         node = parse_standing(query, qualifications)
         flt = Filters.from_dict(filters, tenant_id=tenant_id)
         tq = compile_query(node, self.schema) if node is not None else tantivy.Query.all_query()
-        return CompiledSearch(search_id, tenant_id, node, flt, tq, anchors_of(node))
+        tree, needs_index = compile_tree(node)
+        positive = tuple(t for t in (compile_tree(leaf)[0] for leaf, neg in qa.iter_leaves(node) if not neg)
+                         if t[0] == "leaf") if node is not None else ()
+        return CompiledSearch(search_id, tenant_id, node, flt, tq, anchors_of(node, self.df), tree, needs_index, positive)
 
     def add(self, search: CompiledSearch) -> None:
         self.remove(search.search_id)
@@ -144,49 +163,64 @@ class Matcher:
         for a in old.anchors or ():
             self._by_anchor[a].discard(search_id)
 
-    def candidates(self, profile: dict) -> set[str]:
+    def candidates(self, profile: dict, doc: Doc | None = None) -> set[str]:
         """Searches ``profile`` could match: those with an anchor in it, and the unanchored ones."""
+        doc = doc or document(profile)
         out = set(self._unanchored)
         by_anchor = self._by_anchor
-        for field, values in lexical_fields(profile).items():
-            name = TEXT_FIELDS[field]
-            for v in values:
-                if v:
-                    for tok in analyze(name, v):
-                        hit = by_anchor.get((field, tok))
-                        if hit:
-                            out |= hit
+        for field, tokens in doc.tokens.items():
+            for tok in tokens:
+                hit = by_anchor.get((field, tok))
+                if hit:
+                    out |= hit
         owner = profile.get("owner_tenant")
         if owner is not None:       # a private profile is visible to its tenant's searches only
             out = {s for s in out if self.searches[s].tenant_id == owner}
         return out
 
-    def match(self, profiles: list[dict], members: dict[str, set[str]], *, today: dt.date) -> list[Match]:
+    def match(self, profiles: list[dict], members: dict[str, set[str]], *, today: dt.date, company_ids=None) -> list[Match]:
         """Evaluate each derived profile (INDEXED_SCHEMA dicts, ``ord`` = position in ``profiles``) against
-        its candidate searches and the searches it is a member of (``members``: candidate_id -> ids)."""
-        if not profiles:
-            return []
-        todo: dict[str, list[int]] = defaultdict(list)
-        for i, p in enumerate(profiles):
-            for sid in self.candidates(p) | (members.get(p["candidate_id"], set()) & self.searches.keys()):
-                todo[sid].append(i)
-        if not todo:
-            return []
-        searcher, ord_of = _batch_index(profiles, self.schema)
-        store = ProfileStore(pa.Table.from_pylist(profiles, schema=INDEXED_SCHEMA))
+        its candidate searches and the searches it is a member of (``members``: candidate_id -> ids).
+        ``company_ids``: the published store's ``resolve_companies`` (company filters given by name)."""
         out: list[Match] = []
-        n = len(profiles)
+        sloppy: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(profiles):
+            doc = document(p)
+            cid = p["candidate_id"]
+            for sid in self.candidates(p, doc) | (members.get(cid, set()) & self.searches.keys()):
+                s = self.searches[sid]
+                if s.needs_index:
+                    sloppy[sid].append(i)
+                elif matches(s.tree, doc) and passes(s.filters, p, today=today, company_ids=company_ids):
+                    out.append(self._hit(s, cid, doc))
+                else:
+                    out.append(Match(sid, cid, False, 0.0, ()))
+        if sloppy:
+            out += self._match_on_index(profiles, sloppy, today=today, company_ids=company_ids)
+        return out
+
+    @staticmethod
+    def _hit(s: CompiledSearch, cid: str, doc: Doc) -> Match:
+        found, fields = 0, {}
+        for leaf in s.positive:
+            hit = [f for f, *_ in leaf[1] if matches(("leaf", tuple(x for x in leaf[1] if x[0] == f)), doc)]
+            found += bool(hit)
+            fields.update((FIELD_TO_SCOPE.get(f, f), None) for f in hit)
+        return Match(s.search_id, cid, True, round(found / len(s.positive), 4) if s.positive else 1.0, tuple(fields))
+
+    def _match_on_index(self, profiles, todo: dict[str, list[int]], *, today, company_ids) -> list[Match]:
+        """Searches with sloppy phrases: their tantivy query over an in-memory index of the batch."""
+        searcher, ord_of = _batch_index(profiles, self.schema)
+        out, n = [], len(profiles)
         for sid, idx in todo.items():
             s = self.searches[sid]
-            hits = searcher.search(s.query, n).hits
-            scores = {ord_of(addr): float(score) for score, addr in hits}
-            mask = store.mask(s.filters, today=today)
-            matched = [i for i in idx if i in scores and mask[i]]
-            fields = dict(zip(matched, matched_fields_many(s.node, [profiles[i] for i in matched])))
+            hit = {ord_of(addr) for _, addr in searcher.search(s.query, n).hits}
             for i in idx:
-                ok = i in fields
-                out.append(Match(sid, profiles[i]["candidate_id"], ok, scores.get(i, 0.0) if ok else 0.0,
-                                 fields.get(i, ())))
+                p = profiles[i]
+                if i in hit and passes(s.filters, p, today=today, company_ids=company_ids):
+                    out.append(self._hit(s, p["candidate_id"], document(p)))
+                else:
+                    out.append(Match(sid, p["candidate_id"], False, 0.0, ()))
         return out
 
 

@@ -177,13 +177,30 @@ class LiveService:
         """Reload the compiled searches when another process (the CLI) changed them."""
         rev = self.store.revision()
         if rev != self._rev:
-            m = Matcher()
+            m = Matcher(df=self._df())
             for s in self.store.list():
                 try:
                     m.add(m.compile(s.search_id, s.tenant_id, s.query, s.filters, s.qualifications))
                 except Exception as exc:     # a search that no longer compiles (taxonomy change): skipped, logged
                     log.warning("standing search %s does not compile: %s", s.search_id, exc)
             self._matcher, self._rev = m, rev
+
+    def _df(self):
+        """Document frequency of (field, token) in the published tantivy index (None: unknown, e.g. OpenSearch)."""
+        try:
+            index = getattr(self.reader.snapshot().lexical, "index", None)
+        except BackendUnavailableError:
+            return None
+        if index is None:
+            return None
+        searcher, cache = index.searcher(), {}
+
+        def df(field: str, token: str) -> int:
+            key = (field, token)
+            if key not in cache:
+                cache[key] = searcher.doc_freq(field, token)
+            return cache[key]
+        return df
 
     def _match(self, ops: list[LiveOp]) -> int:
         if not ops:
@@ -194,7 +211,11 @@ class LiveService:
         rows = derive_rows([op.record for op in upserts], as_of=self.config.index.as_of or self.today())
         seq_of = {op.candidate_id: op.seq for op in ops}
         changes: list[Change] = []
-        for m in self._matcher.match(rows, members, today=self.today()):
+        try:
+            company_ids = self.reader.snapshot().store.resolve_companies
+        except BackendUnavailableError:
+            company_ids = None
+        for m in self._matcher.match(rows, members, today=self.today(), company_ids=company_ids):
             was = m.search_id in members.get(m.candidate_id, ())
             if m.matched != was:
                 why = {"source": "write", "write_seq": seq_of[m.candidate_id], "matched_fields": list(m.matched_fields),
@@ -268,7 +289,7 @@ class LiveService:
         """Make the search's members its current match set; with ``record`` each change is a feed entry."""
         today = self.today()
         found = match_set(self.reader, self._matcher.searches[s.search_id], today=today, log=self.log,
-                          as_of=self.config.index.as_of or today)
+                          as_of=self.config.index.as_of or today, explain=record)
         changes = baseline_changes(s.search_id, found, self.store.members(s.search_id), source=source)
         self.store.apply(changes, record=record)
         if changes and record:

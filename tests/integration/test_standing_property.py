@@ -30,7 +30,10 @@ SEARCHES = [("acme", "title:engineer", {}), ("acme", "skill:python AND skill:spa
             ("acme", '"data engineer" OR title:analyst', {"near": "Berlin", "radius_km": 100}),
             ("globex", "title:engineer NOT skill:java", {"min_years": 4}), ("globex", "kubernetes OR go", {}),
             ("acme", "", {"open_to_work": True}), ("globex", "NOT title:nurse", {"seniority": ["senior", "lead"]}),
-            ("acme", "company:globex OR past_company:initech", {}), ("globex", "data*", {})]
+            ("acme", "company:globex OR past_company:initech", {}), ("globex", "data*", {}),
+            ("acme", '"data engineer"~2 OR skill:go', {}), ("globex", "title:engin*", {"current_company": ["Globex"]}),
+            ("acme", '"machine learn*"', {"past_company": ["initech"]}), ("globex", "sql", {"not_current_company": ["hooli"]}),
+            ("acme", "nurse OR welder", {"active_within_days": 60, "max_years": 15})]
 
 
 def _profile(rng: random.Random, cid: str, owner: str | None) -> dict:
