@@ -141,6 +141,7 @@ def add_searches(svc: LiveService, bodies) -> float:
 def throughput(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
     svc = LiveService(workdir / "index", workdir / "standing-throughput", LiveConfig(index=_config(as_of), fold_interval_s=0),
                       today=lambda: as_of)
+    svc.warm()
     bodies = make_searches(profiles, max(args.searches), rng)
     out, have = {}, 0
     latest = as_of + dt.timedelta(days=365)
@@ -171,6 +172,7 @@ def exactness(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
     svc = LiveService(workdir / "index", workdir / "standing-exact", LiveConfig(index=_config(as_of), fold_interval_s=0),
                       today=lambda: as_of)
     svc.fold()
+    svc.warm()
     bodies = make_searches(profiles, args.exact_searches, random.Random(args.seed + 1))
     print(f"exactness: saving {len(bodies):,} searches", flush=True)
     add_searches(svc, bodies)

@@ -35,32 +35,40 @@ def published_matches(snap, search: CompiledSearch, *, today: dt.date) -> list[t
     return list(zip(ids, (float(h.score) for h in hits)))
 
 
-def match_set(reader: IndexReader, search: CompiledSearch, *, today: dt.date, log: LiveLog | None = None,
-              as_of: dt.date | None = None, explain: bool = True) -> dict[str, dict]:
-    """candidate_id -> why (rank, score, matched_fields) for every member the search should have now
-    (``explain=False``: no matched_fields for published members, which costs a hydration each)."""
+def match_set(reader: IndexReader, search: CompiledSearch, *, today: dt.date, pending: "Pending | None" = None,
+              explain: bool = True) -> dict[str, dict]:
+    """candidate_id -> why (rank, score, matched_fields) for every member the search should have now: the
+    published matches, with the unfolded writes (``pending``) on top. ``explain=False``: no matched_fields
+    for published members (each costs a hydration)."""
     out: dict[str, dict] = {}
     try:
         snap = reader.snapshot()
     except BackendUnavailableError:
         snap = None
-    pending = log.pending_ops() if log is not None else []
-    touched = {op.candidate_id for op in pending}
+    touched = pending.touched if pending is not None else frozenset()
     if snap is not None:
         ranked = [(cid, score) for cid, score in published_matches(snap, search, today=today) if cid not in touched]
         for rank, (cid, score) in enumerate(ranked, 1):
             out[cid] = {"rank": rank, "score": round(score, 4)}
-    upserts = [op.record for op in pending if op.op == "upsert"]
-    if upserts:
+    if pending is not None and pending.rows:
         m = Matcher()
         m.add(search)
-        rows = derive_rows(upserts, as_of=as_of or today)
-        for r in m.match(rows, {}, today=today, company_ids=snap.store.resolve_companies if snap is not None else None):
+        for r in m.match(pending.rows, {}, today=today, company_ids=snap.store.resolve_companies if snap is not None else None):
             if r.matched:
                 out[r.candidate_id] = {"rank": None, "score": round(r.score, 4), "matched_fields": list(r.matched_fields)}
     if snap is not None and explain:
         _add_fields(snap, search, out)
     return out
+
+
+class Pending:
+    """The unfolded writes of a log, derived once per log state (every baseline reuses them)."""
+
+    def __init__(self, log: LiveLog, *, as_of: dt.date):
+        ops = log.pending_ops()
+        self.key = (log.last_seq(), log.folded_through(), len(ops))
+        self.touched = frozenset(op.candidate_id for op in ops)
+        self.rows = derive_rows([op.record for op in ops if op.op == "upsert"], as_of=as_of)
 
 
 def _add_fields(snap, search: CompiledSearch, out: dict[str, dict], limit: int = 1000) -> None:
@@ -79,4 +87,4 @@ def baseline_changes(search_id: str, found: dict[str, dict], members: set[str], 
             + [Change(search_id, c, "left", {"source": source, "reason": "no longer matches"}) for c in left])
 
 
-__all__ = ["baseline_changes", "match_set", "published_matches"]
+__all__ = ["Pending", "baseline_changes", "match_set", "published_matches"]

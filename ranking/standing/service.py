@@ -20,7 +20,7 @@ from indexer.encoder import MiniLMEncoder, open_encoder
 from indexer.live import FoldReport, LiveLog, LiveOp
 from indexer.reader import IndexReader
 from indexer.validate import Reject, RowError, coerce_row
-from ranking.standing.feed import baseline_changes, match_set
+from ranking.standing.feed import Pending, baseline_changes, match_set
 from ranking.standing.matcher import Matcher, derive_rows
 from ranking.standing.store import Change, SavedSearch, StandingStore
 from ranking.standing.webhooks import Deliverer, WebhookConfig, check_url
@@ -58,13 +58,23 @@ class LiveService:
         self._matcher = Matcher()
         self._rev = -1
         self._encoder = None
+        self._pending: Pending | None = None
         self._stop = threading.Event()
         self._folder: threading.Thread | None = None
         self.replay()
 
     # ---- lifecycle ---------------------------------------------------------------------------------
+    def warm(self) -> None:
+        """Load what the first write would otherwise wait for (the taxonomy that derives titles and skills)."""
+        record = coerce_row({"candidate_id": "warm-up", "skills": ["python"],
+                             "positions": [{"title": "Software Engineer", "start": "2020-01-01"}]})
+        derive_rows([record], as_of=self.config.index.as_of or self.today())
+        with self._lock:
+            self._sync()
+
     def start(self) -> None:
         """Background folding and webhook deliveries."""
+        self.warm()
         self.deliverer.start()
         if self.config.fold_interval_s > 0 and self._folder is None:
             self._folder = threading.Thread(target=self._fold_loop, name="live-fold", daemon=True)
@@ -280,6 +290,13 @@ class LiveService:
         return self._matcher.compile(search_id, tenant_id, body.get("query") or "", body.get("filters"),
                                      tuple(body.get("qualifications") or ()))
 
+    def _pending_rows(self, today: dt.date) -> Pending:
+        """The unfolded writes, derived once per log state (the caller holds the lock)."""
+        key = (self.log.last_seq(), self.log.folded_through(), self.log.pending_count())
+        if self._pending is None or self._pending.key != key:
+            self._pending = Pending(self.log, as_of=self.config.index.as_of or today)
+        return self._pending
+
     def _install(self, s: SavedSearch, compiled) -> None:
         """Put a just-stored search into the matcher (the caller holds the lock and has synced)."""
         self._matcher.add(dataclasses.replace(compiled, search_id=s.search_id))
@@ -288,8 +305,8 @@ class LiveService:
     def _rebase(self, s: SavedSearch, *, source: str, record: bool) -> int:
         """Make the search's members its current match set; with ``record`` each change is a feed entry."""
         today = self.today()
-        found = match_set(self.reader, self._matcher.searches[s.search_id], today=today, log=self.log,
-                          as_of=self.config.index.as_of or today, explain=record)
+        found = match_set(self.reader, self._matcher.searches[s.search_id], today=today,
+                          pending=self._pending_rows(today), explain=record)
         changes = baseline_changes(s.search_id, found, self.store.members(s.search_id), source=source)
         self.store.apply(changes, record=record)
         if changes and record:
