@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from indexer.build import IndexConfig
 from indexer.encoder import MiniLMEncoder, open_encoder
+from indexer.lexical import TantivyLexicalIndex
 from indexer.live import FoldReport, LiveLog, LiveOp
 from indexer.reader import IndexReader
 from indexer.validate import Reject, RowError, coerce_row
@@ -198,12 +199,12 @@ class LiveService:
     def _df(self):
         """Document frequency of (field, token) in the published tantivy index (None: unknown, e.g. OpenSearch)."""
         try:
-            index = getattr(self.reader.snapshot().lexical, "index", None)
+            lexical = self.reader.snapshot().lexical
         except BackendUnavailableError:
             return None
-        if index is None:
+        if not isinstance(lexical, TantivyLexicalIndex):
             return None
-        searcher, cache = index.searcher(), {}
+        searcher, cache = lexical.index.searcher(), {}
 
         def df(field: str, token: str) -> int:
             key = (field, token)
