@@ -36,6 +36,7 @@ class Doc:
     """A profile's analysed lexical fields: per field, one token tuple per value, and the token set."""
     values: dict[str, list[tuple[str, ...]]]
     tokens: dict[str, frozenset[str]]
+    pairs: frozenset[tuple[str, str]] = frozenset()     # every (field, token)
 
 
 def document(profile: dict) -> Doc:
@@ -45,7 +46,7 @@ def document(profile: dict) -> Doc:
         vals = [tuple(analyze(name, t)) for t in texts if t]
         values[field] = vals
         tokens[field] = frozenset(tok for v in vals for tok in v)
-    return Doc(values, tokens)
+    return Doc(values, tokens, frozenset((f, t) for f, toks in tokens.items() for t in toks))
 
 
 def compile_tree(node: qa.Node | None):

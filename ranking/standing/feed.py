@@ -15,6 +15,7 @@ from indexer.backend import LexicalQuery
 from indexer.highlight import matched_fields_many
 from indexer.live import LiveLog
 from indexer.reader import IndexReader
+from ranking.standing.evaluate import document
 from ranking.standing.matcher import CompiledSearch, Matcher, derive_rows
 from ranking.standing.store import Change
 from records.errors import BackendUnavailableError
@@ -53,7 +54,8 @@ def match_set(reader: IndexReader, search: CompiledSearch, *, today: dt.date, pe
     if pending is not None and pending.rows:
         m = Matcher()
         m.add(search)
-        for r in m.match(pending.rows, {}, today=today, company_ids=snap.store.resolve_companies if snap is not None else None):
+        for r in m.match(pending.rows, {}, today=today, company_ids=snap.store.resolve_companies if snap is not None else None,
+                         docs=pending.docs):
             if r.matched:
                 out[r.candidate_id] = {"rank": None, "score": round(r.score, 4), "matched_fields": list(r.matched_fields)}
     if snap is not None and explain:
@@ -69,6 +71,7 @@ class Pending:
         self.key = (log.last_seq(), log.folded_through(), len(ops))
         self.touched = frozenset(op.candidate_id for op in ops)
         self.rows = derive_rows([op.record for op in ops if op.op == "upsert"], as_of=as_of)
+        self.docs = [document(r) for r in self.rows]
 
 
 def _add_fields(snap, search: CompiledSearch, out: dict[str, dict], limit: int = 1000) -> None:

@@ -50,6 +50,7 @@ class CompiledSearch:
     tree: tuple = ()              # ranking.standing.evaluate's form of ``node``
     needs_index: bool = False     # a sloppy phrase: evaluated on a tantivy index of the batch instead
     positive: tuple = ()          # the compiled positive leaves (score and matched fields)
+    required: tuple = ()          # groups of (field, token): a match holds at least one of each (a quick no)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,28 @@ def _anchors(node, cost):
     raise TypeError(f"unknown query node {type(node).__name__}")
 
 
+def required_groups(node) -> list[frozenset[Anchor]]:
+    """Necessary conditions of a match: each group holds (field, token) pairs one of which the document has.
+    An AND needs each positive child's; a leaf needs, for each token position, that token in one of its
+    fields (when every field has a token there); an OR needs one of its anchors."""
+    if node is None or isinstance(node, qa.Not):
+        return []
+    if isinstance(node, qa.And):
+        return [g for c in node.children for g in required_groups(c)]
+    if isinstance(node, qa.Or):
+        a = anchors_of(node)
+        return [a] if a is not None else []
+    per_field = []
+    for field, boost in SCOPES[node.field]:
+        tokens = analyze(TEXT_FIELDS[field], node.text) if boost > 0 else []
+        if tokens:
+            per_field.append((field, tokens[:-1] if isinstance(node, qa.Prefix) else tokens))
+    if not per_field:
+        return []
+    width = min(len(t) for _, t in per_field)
+    return [frozenset((f, t[j]) for f, t in per_field) for j in range(width)]
+
+
 class Matcher:
     """Compiled standing searches and their anchor index. Not thread-safe: the caller serialises writes."""
 
@@ -144,7 +167,8 @@ class Matcher:
         tree, needs_index = compile_tree(node)
         positive = tuple(t for t in (compile_tree(leaf)[0] for leaf, neg in qa.iter_leaves(node) if not neg)
                          if t[0] == "leaf") if node is not None else ()
-        return CompiledSearch(search_id, tenant_id, node, flt, tq, anchors_of(node, self.df), tree, needs_index, positive)
+        return CompiledSearch(search_id, tenant_id, node, flt, tq, anchors_of(node, self.df), tree, needs_index, positive,
+                              tuple(required_groups(node)))
 
     def add(self, search: CompiledSearch) -> None:
         self.remove(search.search_id)
@@ -178,19 +202,22 @@ class Matcher:
             out = {s for s in out if self.searches[s].tenant_id == owner}
         return out
 
-    def match(self, profiles: list[dict], members: dict[str, set[str]], *, today: dt.date, company_ids=None) -> list[Match]:
+    def match(self, profiles: list[dict], members: dict[str, set[str]], *, today: dt.date, company_ids=None,
+              docs: list[Doc] | None = None) -> list[Match]:
         """Evaluate each derived profile (INDEXED_SCHEMA dicts, ``ord`` = position in ``profiles``) against
         its candidate searches and the searches it is a member of (``members``: candidate_id -> ids).
         ``company_ids``: the published store's ``resolve_companies`` (company filters given by name)."""
         out: list[Match] = []
         sloppy: dict[str, list[int]] = defaultdict(list)
         for i, p in enumerate(profiles):
-            doc = document(p)
+            doc = docs[i] if docs is not None else document(p)
             cid = p["candidate_id"]
             for sid in self.candidates(p, doc) | (members.get(cid, set()) & self.searches.keys()):
                 s = self.searches[sid]
                 if s.needs_index:
                     sloppy[sid].append(i)
+                elif any(g.isdisjoint(doc.pairs) for g in s.required):
+                    out.append(Match(sid, cid, False, 0.0, ()))
                 elif matches(s.tree, doc) and passes(s.filters, p, today=today, company_ids=company_ids):
                     out.append(self._hit(s, cid, doc))
                 else:
