@@ -36,6 +36,7 @@ from indexer.encoder import EncoderConfig
 from indexer.validate import coerce_row
 from ranking.standing.feed import published_matches
 from ranking.standing.service import LiveConfig, LiveService
+from records.errors import BackendUnavailableError, NotFoundError
 
 TENANTS = ("acme-talent", "globex-hr")
 
@@ -117,7 +118,7 @@ def run_ops(svc: LiveService, ops, batch: int) -> float:
         if ops[i][0] == "delete":
             try:
                 svc.delete(ops[i][1], "root", admin=True)
-            except Exception:     # deleted twice by the generator: not a write
+            except NotFoundError:     # deleted twice by the generator: not a write
                 pass
             i += 1
             continue
@@ -219,7 +220,7 @@ def freshness(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
         while not done.is_set() or len(seen) < len(acked):
             try:
                 store = svc.reader.snapshot().store
-            except Exception:
+            except BackendUnavailableError:
                 time.sleep(0.05)
                 continue
             now = time.time()
@@ -245,7 +246,7 @@ def freshness(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
     lat = np.array([seen[c] - acked[c] for c in acked if c in seen])
     fl = np.array(feed_lat)
     return {"writes": len(ops), "rate_per_s": args.rate, "fold_interval_s": args.fold_interval,
-            "standing_searches": len(bodies), "searchable": int(len(lat)),
+            "standing_searches": len(bodies), "searchable": len(lat),
             "write_to_searchable_s": {"p50": round(float(np.percentile(lat, 50)), 3), "p95": round(float(np.percentile(lat, 95)), 3),
                                       "max": round(float(lat.max()), 3)},
             "write_to_feed_s": {"p50": round(float(np.percentile(fl, 50)), 4), "p95": round(float(np.percentile(fl, 95)), 4)}}

@@ -123,9 +123,10 @@ class LiveLog:
                              (key, int(value)))
 
     # ---- folding --------------------------------------------------------------------------------
-    def fold(self, config: IndexConfig = IndexConfig(), *, encoder=None, keep_after: int | None = None) -> FoldReport:
+    def fold(self, config: IndexConfig | None = None, *, encoder=None, keep_after: int | None = None) -> FoldReport:
         """Publish every unfolded write as the next index version (one ``ingest``); return what was folded.
         ``keep_after``: log rows after this seq are kept even once folded (a consumer has not seen them)."""
+        config = config or IndexConfig()
         with self._fold_lock:
             t0 = time.perf_counter()
             start = self.folded_through()

@@ -36,7 +36,7 @@ def published_matches(snap, search: CompiledSearch, *, today: dt.date) -> list[t
     return list(zip(ids, (float(h.score) for h in hits)))
 
 
-def match_set(reader: IndexReader, search: CompiledSearch, *, today: dt.date, pending: "Pending | None" = None,
+def match_set(reader: IndexReader, search: CompiledSearch, *, today: dt.date, pending: Pending | None = None,
               explain: bool = True) -> dict[str, dict]:
     """candidate_id -> why (rank, score, matched_fields) for every member the search should have now: the
     published matches, with the unfolded writes (``pending``) on top. ``explain=False``: no matched_fields

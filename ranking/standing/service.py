@@ -25,7 +25,13 @@ from ranking.standing.feed import Pending, baseline_changes, match_set
 from ranking.standing.matcher import Matcher, derive_rows
 from ranking.standing.store import Change, SavedSearch, StandingStore
 from ranking.standing.webhooks import Deliverer, WebhookConfig, check_url
-from records.errors import BackendUnavailableError, ForbiddenError, NotFoundError, ValidationError
+from records.errors import (
+    BackendUnavailableError,
+    ForbiddenError,
+    NotFoundError,
+    TalentSearchError,
+    ValidationError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +198,7 @@ class LiveService:
             for s in self.store.list():
                 try:
                     m.add(m.compile(s.search_id, s.tenant_id, s.query, s.filters, s.qualifications))
-                except Exception as exc:     # a search that no longer compiles (taxonomy change): skipped, logged
+                except TalentSearchError as exc:     # no longer compiles (e.g. a city left the gazetteer): skipped, logged
                     log.warning("standing search %s does not compile: %s", s.search_id, exc)
             self._matcher, self._rev = m, rev
 
