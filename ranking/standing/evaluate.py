@@ -14,6 +14,7 @@ distance, seniority levels, company ids or names, open to work, recency, tenant 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +24,7 @@ from indexer.documents import SCOPES, TEXT_FIELDS, lexical_fields
 from indexer.highlight import _contains
 from query.lang import ast as qa
 from query.lang.filters import Filters
-from records.geo import haversine_km
+from records.geo import EARTH_RADIUS_KM
 from records.schema import SENIORITY_LEVELS
 
 ALL = ("all",)
@@ -37,16 +38,18 @@ class Doc:
     values: dict[str, list[tuple[str, ...]]]
     tokens: dict[str, frozenset[str]]
     pairs: frozenset[tuple[str, str]] = frozenset()     # every (field, token)
+    bigrams: dict[str, frozenset[tuple[str, str]]] | None = None   # per field, adjacent tokens inside a value
 
 
 def document(profile: dict) -> Doc:
-    values, tokens = {}, {}
+    values, tokens, bigrams = {}, {}, {}
     for field, texts in lexical_fields(profile).items():
         name = TEXT_FIELDS[field]
         vals = [tuple(analyze(name, t)) for t in texts if t]
         values[field] = vals
         tokens[field] = frozenset(tok for v in vals for tok in v)
-    return Doc(values, tokens, frozenset((f, t) for f, toks in tokens.items() for t in toks))
+        bigrams[field] = frozenset(pair for v in vals for pair in zip(v, v[1:]))
+    return Doc(values, tokens, frozenset((f, t) for f, toks in tokens.items() for t in toks), bigrams)
 
 
 def compile_tree(node: qa.Node | None):
@@ -99,9 +102,14 @@ def matches(tree, doc: Doc) -> bool:
             if simple:
                 if want[0] in toks:
                     return True
-            elif all(w in toks for w in (want[:-1] if isinstance(leaf, qa.Prefix) else want)) and \
-                    any(_contains(list(v), list(want), leaf) for v in doc.values.get(field, ())):
-                return True
+            elif isinstance(leaf, qa.Prefix):
+                if all(w in toks for w in want[:-1]) and any(_contains(list(v), list(want), leaf) for v in doc.values.get(field, ())):
+                    return True
+            elif all(w in toks for w in want):            # an exact phrase: its adjacent pairs first (a set test each)
+                pairs = doc.bigrams.get(field, ())
+                if all(pair in pairs for pair in zip(want, want[1:])) and \
+                        (len(want) == 2 or any(_contains(list(v), list(want), leaf) for v in doc.values.get(field, ()))):
+                    return True
         return False
     if kind == "and":
         return all(matches(t, doc) for t in tree[1]) and not any(matches(t, doc) for t in tree[2])
@@ -120,7 +128,7 @@ def passes(f: Filters, p: dict, *, today: dt.date, company_ids=None) -> bool:
         loc = p.get("location") or {}
         if loc.get("lat") is None or loc.get("lon") is None:
             return False
-        if float(haversine_km(f.near.lat, f.near.lon, np.float64(loc["lat"]), np.float64(loc["lon"]))) > f.near.radius_km:
+        if _km(f.near.lat, f.near.lon, float(loc["lat"]), float(loc["lon"])) > f.near.radius_km:
             return False
     years = np.float32(p.get("years_experience") or 0.0)
     if f.min_years is not None and not years >= f.min_years:
@@ -143,6 +151,13 @@ def passes(f: Filters, p: dict, *, today: dt.date, company_ids=None) -> bool:
         if last is None or (last - EPOCH).days < (today - EPOCH).days - f.active_within_days:
             return False
     return True
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """``records.geo.haversine_km`` for scalars, without numpy's per-call cost (same formula and radius)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    a = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
 
 
 def _company_in(cid: str | None, p: dict, values, company_ids) -> bool:

@@ -233,7 +233,7 @@ class Matcher:
             hit = [f for f, *_ in leaf[1] if matches(("leaf", tuple(x for x in leaf[1] if x[0] == f)), doc)]
             found += bool(hit)
             fields.update((FIELD_TO_SCOPE.get(f, f), None) for f in hit)
-        return Match(s.search_id, cid, True, round(found / len(s.positive), 4) if s.positive else 1.0, tuple(fields))
+        return Match(s.search_id, cid, True, found / len(s.positive) if s.positive else 1.0, tuple(fields))
 
     def _match_on_index(self, profiles, todo: dict[str, list[int]], *, today, company_ids) -> list[Match]:
         """Searches with sloppy phrases: their tantivy query over an in-memory index of the batch."""

@@ -156,15 +156,16 @@ class StandingStore:
         transaction with the ``meta`` values. Returns the new feed seqs."""
         now, seqs = time.time(), []
         with self._tx() as cur:
-            for c in changes:
-                if c.event == "entered":
-                    cur.execute("INSERT OR IGNORE INTO members VALUES (?, ?)", (c.candidate_id, c.search_id))
-                else:
-                    cur.execute("DELETE FROM members WHERE candidate_id = ? AND search_id = ?", (c.candidate_id, c.search_id))
-                if record:
-                    cur.execute("INSERT INTO feed (search_id, candidate_id, event, why, at) VALUES (?, ?, ?, ?, ?)",
-                                (c.search_id, c.candidate_id, c.event, json.dumps(c.why), now))
-                    seqs.append(cur.lastrowid)
+            cur.executemany("INSERT OR IGNORE INTO members VALUES (?, ?)",
+                            [(c.candidate_id, c.search_id) for c in changes if c.event == "entered"])
+            cur.executemany("DELETE FROM members WHERE candidate_id = ? AND search_id = ?",
+                            [(c.candidate_id, c.search_id) for c in changes if c.event != "entered"])
+            if record and changes:
+                first = cur.execute("SELECT COALESCE(MAX(seq), 0) FROM feed").fetchone()[0]
+                base = max(first, cur.execute("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'feed'").fetchone()[0])
+                rows = [(base + i, c.search_id, c.candidate_id, c.event, json.dumps(c.why), now) for i, c in enumerate(changes, 1)]
+                cur.executemany("INSERT INTO feed (seq, search_id, candidate_id, event, why, at) VALUES (?, ?, ?, ?, ?, ?)", rows)
+                seqs = [r[0] for r in rows]
             for key, value in (meta or {}).items():
                 _set_meta(cur, key, value)
         return seqs
