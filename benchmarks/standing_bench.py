@@ -209,7 +209,8 @@ def freshness(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
     svc.fold()
     bodies = make_searches(profiles, args.fresh_searches, random.Random(args.seed + 2))
     add_searches(svc, bodies)
-    ops = make_writes(profiles, args.freshness_writes, rng, as_of + dt.timedelta(days=365), prefix="fresh-")
+    ops = make_writes(profiles, args.freshness_writes, rng, as_of + dt.timedelta(days=365),
+                      prefix=f"fresh-{int(time.time())}-")   # new ids each run: "searchable" must mean this write
     svc.start()
     acked: dict[str, float] = {}
     seen: dict[str, float] = {}
