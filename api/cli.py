@@ -101,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     from api.cli_evaluate import add_parsers as evaluate_parsers   # issue 19: evaluate candidates
 
     evaluate_parsers(sub)
+    from api.cli_standing import add_parsers as standing_parsers   # live fold|status, searches ...
+
+    standing_parsers(sub)
     for command in _plugins():
         command(sub)
     return p

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.app import summarize
 from api.middleware import ApiKeys
 from api.queries import build_generator
+from api.routes.writes import open_live
 from api.schemas import CandidateSummary
 from api.wiring import build_engine
 from query.lang.filters import Filters
@@ -45,7 +46,8 @@ queries with generate_queries, run the best one with search_candidates (Boolean 
 talent_pool_insights, re-order a shortlist with rerank_candidates, and judge it against approved
 qualifications with evaluate_candidates (verdicts with evidence quoted from each profile). Filters: near (city) +
 radius_km, min_years/max_years, seniority, current_company, not_current_company, past_company,
-open_to_work, active_within_days."""
+open_to_work, active_within_days. To keep sourcing a role, save_search keeps a query standing and
+new_matches returns who newly matched (or left) since the cursor you last saw."""
 
 
 # ------------------------------------------------------------------------------ output schemas
@@ -56,6 +58,19 @@ class McpHit(BaseModel):
     retrievers: dict[str, int] = Field(description="rank of the hit in each retriever that found it")
     matched_fields: list[str]
     candidate: CandidateSummary
+
+
+class SavedSearchOutput(BaseModel):
+    search_id: str
+    name: str
+    query: str
+    filters: dict[str, Any]
+
+
+class NewMatchesOutput(BaseModel):
+    search_id: str
+    next_cursor: int = Field(description="pass as `after` next time")
+    entries: list[dict[str, Any]] = Field(description="seq, candidate_id, event (entered/left), why")
 
 
 class SearchOutput(BaseModel):
@@ -269,6 +284,43 @@ def build_mcp(settings, *, tenant_id: str | None = None, engine=None, keys=None,
                                                                        tenant_id=caller()),
                            store=EvaluationStore(settings.evaluations_dir))
             return EvaluationOutput(**res.to_dict())
+        return run()
+
+    def live():
+        """The standing-search service over the server's index and standing directory, made on first use."""
+        if caller() is None:
+            raise ValidationError("tenant: standing searches belong to a tenant; start the server with --tenant or use a key")
+        if state.get("live") is None:
+            state["live"] = open_live(settings, engine)
+        return state["live"]
+
+    @server.tool(description="Save a standing search for this tenant: a Boolean query (bare words are ANDed) with "
+                             "filters. Its feed then reports each candidate that newly matches or stops matching "
+                             "(written profiles are matched as they arrive). Returns the search_id; read the feed "
+                             "with new_matches.")
+    def save_search(name: str, query: str, near: str | None = None, radius_km: float | None = None,
+                    min_years: float | None = None, max_years: float | None = None, seniority: list[str] | None = None,
+                    open_to_work: bool | None = None, backfill: bool = False) -> SavedSearchOutput:
+        @guarded
+        def run():
+            filters = _filters(dict(near=near, radius_km=radius_km, min_years=min_years, max_years=max_years,
+                                    seniority=seniority, open_to_work=open_to_work))
+            s = live().create_search(caller(), {"name": name, "query": query, "filters": filters}, backfill=backfill)
+            return SavedSearchOutput(search_id=s.search_id, name=s.name, query=s.query, filters=s.filters)
+        return run()
+
+    @server.tool(description="New feed entries of a standing search after a cursor: each candidate that entered "
+                             "or left it, once and in order, with why (matched fields, rank, score). Pass the "
+                             "returned next_cursor next time to get only what is new.")
+    def new_matches(search_id: str, after: int = 0, limit: int = 100) -> NewMatchesOutput:
+        @guarded
+        def run():
+            svc = live()
+            svc.store.get(search_id, caller())
+            entries = svc.store.feed(search_id, after=max(after, 0), limit=min(max(limit, 1), 1000))
+            return NewMatchesOutput(search_id=search_id, next_cursor=entries[-1].seq if entries else after,
+                                    entries=[{"seq": e.seq, "candidate_id": e.candidate_id, "event": e.event,
+                                              "why": e.why} for e in entries])
         return run()
 
     return server

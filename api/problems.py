@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 
 from query.guard import PolicyViolationError
 from query.intake.requirements import IntakeError
-from records.errors import (BackendUnavailableError, FilterError, NotFoundError, QueryError, QuerySyntaxError,
+from records.errors import (BackendUnavailableError, FilterError, ForbiddenError, NotFoundError, QueryError, QuerySyntaxError,
                             TalentSearchError, ValidationError)
 
 log = logging.getLogger("talentsearch.api")
@@ -59,7 +59,7 @@ class Problem(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "Malformed request", 401: "Missing or invalid API key", 404: "Not found (also another tenant's resource)",
+    400: "Malformed request", 401: "Missing or invalid API key", 403: "Not allowed for this tenant's key", 404: "Not found (also another tenant's resource)",
     413: "Request too large", 415: "Unsupported media type", 422: "Invalid input: every error, each with its field", 503: "Backend unavailable",
 }
 
@@ -97,7 +97,8 @@ def install(app: FastAPI) -> None:
     """The exception handlers: every error becomes a problem+json response."""
     @app.exception_handler(QuerySyntaxError)
     async def _syntax(_: Request, exc: QuerySyntaxError):
-        return problem(422, "Query syntax error", str(exc), column=exc.column, field="query", findings=_findings(exc))
+        return problem(422, "Query syntax error", str(exc), column=exc.column, field=getattr(exc, "field", None) or "query",
+                       findings=_findings(exc))
 
     @app.exception_handler(FilterError)
     async def _filter(_: Request, exc: FilterError):
@@ -134,6 +135,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def _missing(_: Request, exc: NotFoundError):
         return problem(404, "Not found", str(exc))
+
+    @app.exception_handler(ForbiddenError)
+    async def _forbidden(_: Request, exc: ForbiddenError):
+        return problem(403, "Forbidden", str(exc))
 
     @app.exception_handler(ValidationError)
     async def _invalid(_: Request, exc: ValidationError):

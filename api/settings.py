@@ -11,6 +11,8 @@ from indexer.build import IndexConfig
 from indexer.common_terms import CommonTermsConfig
 from indexer.encoder import EncoderConfig
 from indexer.vectors import VectorIndexConfig
+from ranking.standing.service import LiveConfig
+from ranking.standing.webhooks import WebhookConfig
 
 
 class Settings(BaseSettings):
@@ -80,6 +82,15 @@ class Settings(BaseSettings):
     # Ray runners (`--runner ray`, the `ray` extra): the cluster to join; unset = $RAY_ADDRESS, else a local Ray
     ray_address: str | None = None
     jobs_runner: str = Field("local", pattern="^(local|ray)$")   # where the API's bulk jobs run
+    # live writes and standing searches (issue 20)
+    admin_tenants: list[str] = []          # tenants whose keys may write network profiles (JSON list in the env)
+    standing_dir: Path = Path("var/standing")   # standing searches, members, feeds, webhook deliveries (SQLite)
+    live_fold_interval_s: float = Field(1.0, ge=0)   # fold the write log into a new index version this often (0: off)
+    max_batch_bytes: int = Field(64 << 20, ge=1)     # largest POST /v1/candidates:batch body (413 above)
+    webhook_block_private: bool = True     # refuse callback URLs on private / link-local / reserved addresses
+    webhook_timeout_s: float = Field(5.0, gt=0)
+    webhook_backoff_s: float = Field(0.5, gt=0)     # retry n waits backoff * 2**(n-1), at most webhook_max_backoff_s
+    webhook_max_backoff_s: float = Field(60.0, gt=0)
 
     def encoder_config(self) -> EncoderConfig:
         return EncoderConfig(backend=self.encoder_backend,
@@ -99,6 +110,13 @@ class Settings(BaseSettings):
     def index_config(self) -> IndexConfig:
         return IndexConfig(as_of=self.as_of, encoder=self.encoder_config(), vectors=self.vector_config(),
                            opensearch=self.opensearch_config())
+
+    def live_config(self):
+        """The LiveConfig of live writes, standing searches and webhooks."""
+        return LiveConfig(index=self.index_config(), admin_tenants=frozenset(self.admin_tenants),
+                          fold_interval_s=self.live_fold_interval_s,
+                          webhooks=WebhookConfig(block_private=self.webhook_block_private, timeout_s=self.webhook_timeout_s,
+                                                 backoff_s=self.webhook_backoff_s, max_backoff_s=self.webhook_max_backoff_s))
 
     def opensearch_config(self):
         """An OpenSearchConfig when ``lexical_backend`` is opensearch, else None (embedded tantivy)."""

@@ -54,3 +54,7 @@ class MissingDependencyError(TalentSearchError):
 
     def __init__(self, module: str, extra: str):
         super().__init__(f"optional dependency '{module}' is missing: pip install 'talentsearch[{extra}]'")
+
+
+class ForbiddenError(TalentSearchError):
+    """The caller may not do this (HTTP 403): e.g. a tenant key writing a network profile."""

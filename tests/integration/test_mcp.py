@@ -16,7 +16,7 @@ from api.settings import Settings  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 MUST_SHOW = 'title:"data engineer" AND (spark OR airflow) NOT company:acme'
 TOOLS = {"search_candidates", "get_candidate", "rerank_candidates", "talent_pool_insights", "generate_queries",
-         "evaluate_candidates"}
+         "evaluate_candidates", "save_search", "new_matches"}
 
 
 def _payload(result) -> dict:

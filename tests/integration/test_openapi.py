@@ -29,6 +29,13 @@ OPERATION_IDS = {
     ("put", "/v1/audit/attributes"): "putAuditAttributes",
     ("post", "/v1/evaluate"): "evaluate", ("post", "/v1/jobs/evaluate"): "submitEvaluateJob", ("get", "/v1/evaluations"): "listEvaluations",
     ("get", "/v1/evaluations/{evaluation_id}"): "getEvaluation",
+    ("put", "/v1/candidates/{candidate_id}"): "putCandidate", ("delete", "/v1/candidates/{candidate_id}"): "deleteCandidate",
+    ("post", "/v1/candidates:batch"): "writeCandidates", ("post", "/v1/searches"): "createStandingSearch",
+    ("get", "/v1/searches"): "listStandingSearches", ("get", "/v1/searches/{search_id}"): "getStandingSearch",
+    ("patch", "/v1/searches/{search_id}"): "updateStandingSearch", ("delete", "/v1/searches/{search_id}"): "deleteStandingSearch",
+    ("get", "/v1/searches/{search_id}/matches"): "standingSearchMatches",
+    ("get", "/v1/searches/{search_id}/deliveries"): "standingSearchDeliveries",
+    ("post", "/v1/searches/{search_id}/refresh"): "refreshStandingSearch", ("get", "/v1/webhooks/secret"): "webhookSecret",
     ("get", "/healthz"): "getHealth", ("get", "/readyz"): "getReadiness", ("get", "/metrics"): "getMetrics",
 }
 
@@ -36,7 +43,8 @@ OPERATION_IDS = {
 @pytest.fixture(scope="module")
 def app(small_index, small_engine, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("openapi")
-    return create_app(Settings(index_dir=small_index, jobs_dir=tmp / "jobs", ltr_dir=tmp / "ltr"), engine=small_engine)
+    return create_app(Settings(index_dir=small_index, jobs_dir=tmp / "jobs", ltr_dir=tmp / "ltr", standing_dir=tmp / "standing"),
+                      engine=small_engine)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +137,8 @@ def generated(spec, tmp_path_factory):
     (tmp / "openapi.json").write_text(json.dumps(spec))
     # the generator reads only application/json, octet-stream and text bodies: Parquet is binary to it
     (tmp / "config.yaml").write_text("post_hooks: []\ncontent_type_overrides:\n"
-                                     "  application/vnd.apache.parquet: application/octet-stream\n")
+                                     "  application/vnd.apache.parquet: application/octet-stream\n"
+                                     "  application/x-ndjson: application/octet-stream\n")
     run = subprocess.run([sys.executable, "-m", "openapi_python_client", "generate", "--path", str(tmp / "openapi.json"),
                           "--output-path", str(tmp / "ts_client"), "--meta", "none", "--config", str(tmp / "config.yaml")],
                          capture_output=True, text=True, timeout=300, check=False)

@@ -33,6 +33,12 @@ def _parquet_body(ctx, value):
     return value if isinstance(value, bytes) else str(value).encode()
 
 
+@schemathesis.serializer("application/x-ndjson")
+def _jsonl_body(ctx, value):
+    """Live batch writes: the fuzzer's bytes as a JSON Lines body (bad lines come back as rejected)."""
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
 @pytest.fixture(scope="module")
 def served(small_index, small_engine, tmp_path_factory):
     """``keyed -> (schema, headers)`` for an app without and one with an API keys file."""
@@ -52,6 +58,7 @@ def served(small_index, small_engine, tmp_path_factory):
         where = tmp / ("keyed" if keyed else "open")
         app = create_app(Settings(index_dir=index, jobs_dir=where / "jobs", ltr_dir=where / "ltr",
                                   evaluations_dir=where / "evaluations",
+                                  standing_dir=where / "standing", live_fold_interval_s=0,
                                   api_keys_file=tmp / "keys.json" if keyed else None), engine=engine)
         out[keyed] = (schemathesis.openapi.from_asgi("/openapi.json", app),
                       {"Authorization": f"Bearer {key}"} if keyed else {})

@@ -34,6 +34,18 @@ ENDPOINTS = [
     ("GET", "/v1/evaluations", {}),
     ("POST", "/v1/jobs/evaluate", {"json": {"qualifications": [{"kind": "skill", "text": "spark"}], "candidate_ids": ["de-001"]}}),
     ("GET", "/v1/evaluations/0123456789abcdef0123456789abcdef", {}),
+    ("PUT", "/v1/candidates/de-001", {"json": {"headline": "x"}}),
+    ("DELETE", "/v1/candidates/de-001", {}),
+    ("POST", "/v1/candidates:batch", {"content": b"{}"}),
+    ("POST", "/v1/searches", {"json": {"name": "n", "query": "spark"}}),
+    ("GET", "/v1/searches", {}),
+    ("GET", "/v1/searches/ss-0123456789abcdef", {}),
+    ("PATCH", "/v1/searches/ss-0123456789abcdef", {"json": {"name": "m"}}),
+    ("DELETE", "/v1/searches/ss-0123456789abcdef", {}),
+    ("GET", "/v1/searches/ss-0123456789abcdef/matches", {}),
+    ("GET", "/v1/searches/ss-0123456789abcdef/deliveries", {}),
+    ("POST", "/v1/searches/ss-0123456789abcdef/refresh", {}),
+    ("GET", "/v1/webhooks/secret", {}),
 ]
 
 
@@ -44,7 +56,7 @@ def keyed(small_index, small_engine, tmp_path_factory):
     _, acme = keys.create("acme-talent")
     _, globex = keys.create("globex-hr")
     settings = Settings(index_dir=small_index, api_keys_file=tmp / "keys.json", jobs_dir=tmp / "jobs", ltr_dir=tmp / "ltr",
-                        evaluations_dir=tmp / "evaluations")
+                        evaluations_dir=tmp / "evaluations", standing_dir=tmp / "standing")
     app = create_app(settings, engine=small_engine)
     with TestClient(app) as client:
         yield client, {"Authorization": f"Bearer {acme}"}, {"X-API-Key": globex}, app
@@ -54,7 +66,7 @@ def test_openapi_lists_every_endpoint_this_test_covers(keyed):
     client, *_ = keyed
     paths = client.get("/openapi.json").json()["paths"]
     covered = {p.split("?")[0].replace("de-001", "{candidate_id}").replace("evaluations/0123456789abcdef0123456789abcdef", "evaluations/{evaluation_id}").replace("0123456789abcdef0123456789abcdef", "{job_id}")
-               .replace("v000001", "{version}")
+               .replace("v000001", "{version}").replace("ss-0123456789abcdef", "{search_id}")
                for _, p, _ in ENDPOINTS}
     v1 = {p for p in paths if p.startswith("/v1/")}
     assert v1 <= covered, f"endpoints without a tenancy test: {sorted(v1 - covered)}"

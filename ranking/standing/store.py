@@ -1,0 +1,271 @@
+"""Durable state of standing searches: the searches, their members, the feed, webhook deliveries.
+
+One SQLite file (``<standing_dir>/standing.sqlite``, WAL mode, ``synchronous=FULL``). The feed's sequence
+numbers are the table's AUTOINCREMENT keys: strictly increasing, never reused, so a cursor (the last seq a
+reader saw) survives restarts. A membership change and its feed entry are written in one transaction,
+which is what makes each entry appear exactly once.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from records.errors import NotFoundError
+
+DB_FILE = "standing.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS searches (search_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, body TEXT NOT NULL,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS searches_tenant ON searches (tenant_id);
+CREATE TABLE IF NOT EXISTS members (candidate_id TEXT NOT NULL, search_id TEXT NOT NULL,
+    PRIMARY KEY (candidate_id, search_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_search ON members (search_id);
+CREATE TABLE IF NOT EXISTS feed (seq INTEGER PRIMARY KEY AUTOINCREMENT, search_id TEXT NOT NULL,
+    candidate_id TEXT NOT NULL, event TEXT NOT NULL, why TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS feed_search ON feed (search_id, seq);
+CREATE TABLE IF NOT EXISTS deliveries (delivery_id INTEGER PRIMARY KEY AUTOINCREMENT, search_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, attempt INTEGER NOT NULL,
+    status TEXT NOT NULL, http_status INTEGER, error TEXT, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS deliveries_search ON deliveries (search_id, delivery_id);
+CREATE TABLE IF NOT EXISTS delivered (search_id TEXT PRIMARY KEY, through INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS secrets (tenant_id TEXT PRIMARY KEY, secret TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class SavedSearch:
+    search_id: str
+    tenant_id: str
+    name: str
+    query: str
+    filters: dict
+    qualifications: tuple[str, ...] = ()
+    owner: str | None = None
+    callback_url: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["qualifications"] = list(self.qualifications)
+        return d
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    seq: int
+    search_id: str
+    candidate_id: str
+    event: str              # "entered" | "left"
+    why: dict               # source (write|refresh|created), matched_fields, score, rank (refresh only), write_seq
+    at: float
+
+
+@dataclass(frozen=True)
+class Change:
+    search_id: str
+    candidate_id: str
+    event: str
+    why: dict
+
+
+class StandingStore:
+    """Thread-safe; every method is one transaction."""
+
+    def __init__(self, directory: str | Path):
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.dir / DB_FILE), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def _tx(self):
+        return _Tx(self._db, self._lock)
+
+    # ---- searches ---------------------------------------------------------------------------------
+    def create(self, tenant_id: str, body: dict) -> SavedSearch:
+        now = time.time()
+        s = SavedSearch(search_id="ss-" + uuid.uuid4().hex[:16], tenant_id=tenant_id, created_at=now, updated_at=now,
+                        **_fields(body))
+        with self._tx() as cur:
+            cur.execute("INSERT INTO searches VALUES (?, ?, ?, ?, ?)", (s.search_id, tenant_id, _body(s), now, now))
+            _bump(cur)
+        return s
+
+    def update(self, search: SavedSearch, changes: dict) -> SavedSearch:
+        merged = {**_fields(search.to_dict()), **changes}
+        s = SavedSearch(search_id=search.search_id, tenant_id=search.tenant_id, created_at=search.created_at,
+                        updated_at=time.time(), **_fields(merged))
+        with self._tx() as cur:
+            cur.execute("UPDATE searches SET body = ?, updated_at = ? WHERE search_id = ?", (_body(s), s.updated_at, s.search_id))
+            _bump(cur)
+        return s
+
+    def delete(self, search_id: str) -> None:
+        with self._tx() as cur:
+            for table in ("searches", "members", "feed", "deliveries", "delivered"):
+                cur.execute(f"DELETE FROM {table} WHERE search_id = ?", (search_id,))
+            _bump(cur)
+
+    def get(self, search_id: str, tenant_id: str | None) -> SavedSearch:
+        """The search; another tenant's (or an unknown id) is NotFoundError."""
+        with self._lock:
+            row = self._db.execute("SELECT search_id, tenant_id, body, created_at, updated_at FROM searches WHERE search_id = ?",
+                                   (search_id,)).fetchone()
+        if row is None or (tenant_id is not None and row[1] != tenant_id):
+            raise NotFoundError(f"standing search {search_id!r} not found")
+        return _search(row)
+
+    def list(self, tenant_id: str | None = None) -> list[SavedSearch]:
+        sql = "SELECT search_id, tenant_id, body, created_at, updated_at FROM searches"
+        with self._lock:
+            rows = (self._db.execute(sql + " WHERE tenant_id = ? ORDER BY created_at", (tenant_id,)) if tenant_id is not None
+                    else self._db.execute(sql + " ORDER BY created_at")).fetchall()
+        return [_search(r) for r in rows]
+
+    def revision(self) -> int:
+        """Bumped by every create/update/delete (a server reloads its matcher when another process changed it)."""
+        return self.meta("searches_rev")
+
+    # ---- members and the feed ---------------------------------------------------------------------
+    def members_of(self, candidate_ids: list[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        with self._lock:
+            for i in range(0, len(candidate_ids), 500):
+                chunk = candidate_ids[i:i + 500]
+                q = f"SELECT candidate_id, search_id FROM members WHERE candidate_id IN ({','.join('?' * len(chunk))})"
+                for cid, sid in self._db.execute(q, chunk):
+                    out.setdefault(cid, set()).add(sid)
+        return out
+
+    def members(self, search_id: str) -> set[str]:
+        with self._lock:
+            return {r[0] for r in self._db.execute("SELECT candidate_id FROM members WHERE search_id = ?", (search_id,))}
+
+    def apply(self, changes: list[Change], *, meta: dict[str, int] | None = None, record: bool = True) -> list[int]:
+        """Membership changes and their feed entries (``record=False``: members only, no entries), in one
+        transaction with the ``meta`` values. Returns the new feed seqs."""
+        now, seqs = time.time(), []
+        with self._tx() as cur:
+            cur.executemany("INSERT OR IGNORE INTO members VALUES (?, ?)",
+                            [(c.candidate_id, c.search_id) for c in changes if c.event == "entered"])
+            cur.executemany("DELETE FROM members WHERE candidate_id = ? AND search_id = ?",
+                            [(c.candidate_id, c.search_id) for c in changes if c.event != "entered"])
+            if record and changes:
+                first = cur.execute("SELECT COALESCE(MAX(seq), 0) FROM feed").fetchone()[0]
+                base = max(first, cur.execute("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'feed'").fetchone()[0])
+                rows = [(base + i, c.search_id, c.candidate_id, c.event, json.dumps(c.why), now) for i, c in enumerate(changes, 1)]
+                cur.executemany("INSERT INTO feed (seq, search_id, candidate_id, event, why, at) VALUES (?, ?, ?, ?, ?, ?)", rows)
+                seqs = [r[0] for r in rows]
+            for key, value in (meta or {}).items():
+                _set_meta(cur, key, value)
+        return seqs
+
+    def feed(self, search_id: str, *, after: int = 0, limit: int = 100) -> list[FeedEntry]:
+        with self._lock:
+            rows = self._db.execute("SELECT seq, search_id, candidate_id, event, why, at FROM feed WHERE search_id = ? AND seq > ?"
+                                    " ORDER BY seq LIMIT ?", (search_id, after, limit)).fetchall()
+        return [FeedEntry(s, sid, c, e, json.loads(w), a) for s, sid, c, e, w, a in rows]
+
+    # ---- webhooks ---------------------------------------------------------------------------------
+    def secret(self, tenant_id: str) -> str:
+        """The tenant's webhook signing secret, made on first use."""
+        with self._tx() as cur:
+            row = cur.execute("SELECT secret FROM secrets WHERE tenant_id = ?", (tenant_id,)).fetchone()
+            if row:
+                return row[0]
+            value = secrets.token_hex(32)
+            cur.execute("INSERT INTO secrets VALUES (?, ?)", (tenant_id, value))
+            return value
+
+    def delivered_through(self, search_id: str) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT through FROM delivered WHERE search_id = ?", (search_id,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def log_delivery(self, search_id: str, key: str, first: int, last: int, attempt: int, status: str,
+                     http_status: int | None, error: str | None) -> None:
+        with self._tx() as cur:
+            cur.execute("INSERT INTO deliveries (search_id, idempotency_key, first_seq, last_seq, attempt, status, http_status,"
+                        " error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (search_id, key, first, last, attempt, status, http_status, error, time.time()))
+            if status == "delivered":
+                cur.execute("INSERT INTO delivered VALUES (?, ?) ON CONFLICT(search_id) DO UPDATE SET through = excluded.through",
+                            (search_id, last))
+
+    def deliveries(self, search_id: str, *, limit: int = 100) -> list[dict]:
+        with self._lock:
+            rows = self._db.execute("SELECT delivery_id, idempotency_key, first_seq, last_seq, attempt, status, http_status,"
+                                    " error, at FROM deliveries WHERE search_id = ? ORDER BY delivery_id DESC LIMIT ?",
+                                    (search_id, limit)).fetchall()
+        keys = ("delivery_id", "idempotency_key", "first_seq", "last_seq", "attempt", "status", "http_status", "error", "at")
+        return [dict(zip(keys, r)) for r in rows]
+
+    # ---- meta -------------------------------------------------------------------------------------
+    def meta(self, key: str) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class _Tx:
+    def __init__(self, db, lock):
+        self.db, self.lock = db, lock
+
+    def __enter__(self):
+        self.lock.acquire()
+        self.cur = self.db.cursor()
+        self.cur.execute("BEGIN IMMEDIATE")
+        return self.cur
+
+    def __exit__(self, exc_type, *_):
+        try:
+            self.cur.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.lock.release()
+        return False
+
+
+def _set_meta(cur, key: str, value: int) -> None:
+    cur.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, int(value)))
+
+
+def _bump(cur) -> None:
+    cur.execute("INSERT INTO meta VALUES ('searches_rev', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1")
+
+
+_FIELDS = ("name", "query", "filters", "qualifications", "owner", "callback_url")
+
+
+def _fields(body: dict) -> dict:
+    out = {k: body.get(k) for k in _FIELDS}
+    out["filters"] = dict(out["filters"] or {})
+    out["qualifications"] = tuple(out["qualifications"] or ())
+    out["query"] = out["query"] or ""
+    out["name"] = out["name"] or ""
+    return out
+
+
+def _body(s: SavedSearch) -> str:
+    return json.dumps({k: v for k, v in s.to_dict().items() if k in _FIELDS})
+
+
+def _search(row) -> SavedSearch:
+    sid, tenant, body, created, updated = row
+    return SavedSearch(search_id=sid, tenant_id=tenant, created_at=created, updated_at=updated, **_fields(json.loads(body)))
+
+
+__all__ = ["Change", "FeedEntry", "SavedSearch", "StandingStore"]
