@@ -20,7 +20,7 @@ from records.errors import QueryError
 router = APIRouter(prefix="/v1", tags=["searches"], route_class=CheckedRoute, responses=errors(401))
 
 
-class SearchIn(BaseModel):
+class StandingSearchIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     query: str = Field("", max_length=10_000, description="Boolean query (bare words are ANDed); '' = filters only")
     filters: dict[str, Any] = Field(default_factory=dict, description="as in POST /v1/search")
@@ -106,7 +106,7 @@ def _out(s: SavedSearch) -> SearchOut:
 
 @router.post("/searches", operation_id="createStandingSearch", response_model=SearchOut, status_code=201,
              responses=errors(422, 503))
-def create_search(body: SearchIn, tenant_id: RequiredTenant, live: Live,
+def create_search(body: StandingSearchIn, tenant_id: RequiredTenant, live: Live,
                   backfill: bool = Query(False, description="report the current matches as `entered` entries")) -> SearchOut:
     """Save a search. Its current matches become members (silently unless ``backfill``); from then on the feed
     reports each candidate that enters or leaves it."""
