@@ -123,6 +123,11 @@ _CAMEL_OK = frozenset(w.casefold() for w in (
     "PointClickCare", "MatrixCare", "BlackBerry", "SnapChat", "HealthStream", "RevCycle", "CareerBuilder"))
 _GLUE = re.compile(r"(?<=[a-z0-9%)])(?=[A-Z][a-z])")
 _GLUED_STOP = re.compile(r"(?<=[a-z)]{2})\.(?=[A-Z][a-z])")
+# an acronym glued to the next list item ("...at least 50 WPMBasic math skills", "valid CDLAbility to lift"):
+# only before the words list items start with, so "SQLServer", "CDLPlus" stay whole
+_GLUED_ACRONYM = re.compile(r"(?<=[A-Z]{2})(?=(?:Ability|Able|Basic|Excellent|Experience|Familiarity|Knowledge|Minimum|"
+                            r"Must|Proficien\w*|Strong|Working|Understanding|Valid|Current|Bachelor|High|Preferred|"
+                            r"Required|Good|Demonstrated|Proven)\b)")
 _STOPWORDS_EN = frozenset("the and of to a in for with you your we our is are be will on as or at this that an by "
                           "from have has all who can work".split())
 
@@ -191,7 +196,7 @@ def deglue(text: str) -> str:
         pos = m.start()
     out.append(text[pos:])
     # "...principles.Experience with..." : a sentence end glued to the next sentence
-    return _GLUED_STOP.sub(".\n", "".join(out))
+    return _GLUED_ACRONYM.sub("\n", _GLUED_STOP.sub(".\n", "".join(out)))
 
 
 _STOPWORDS_OTHER = {

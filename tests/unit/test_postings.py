@@ -335,3 +335,10 @@ def test_years_clause_is_a_must_and_its_preference_is_nice(intake):
                            "5 or more years Payroll experience, Paychex preferred\nPharmacist licensure required\n")
     assert req.min_years == 5 and "Paychex" in req.nice_to_have and "Paychex" not in req.must_have
     assert "Pharmacist license" in req.must_have      # the dictionary's reading of "Pharmacist" did not hide it
+
+
+def test_an_acronym_glued_to_the_next_list_item_is_cut_only_before_a_list_starter():
+    from query.intake.posting import deglue
+    assert deglue("Type at least 50 WPMBasic math skills") == "Type at least 50 WPM\nBasic math skills"
+    assert deglue("Valid CDLAbility to lift 50 lbs") == "Valid CDL\nAbility to lift 50 lbs"
+    assert deglue("Use SQLServer and JSONAPI daily") == "Use SQLServer and JSONAPI daily"
