@@ -49,8 +49,10 @@ def load_corpus(workdir: Path, profiles: int, seed: int):
     as_of = dt.date.fromisoformat(json.loads((corpus / "manifest.json").read_text())["as_of"])
     table = derive(pq.read_table(corpus / "profiles.parquet"), as_of=as_of)
     truth = pq.read_table(corpus / "truth.parquet").to_pylist()
-    companies = pq.read_table(corpus / "companies.parquet", columns=["name"]).column("name").to_pylist()
-    return table.to_pylist(), truth, companies, as_of
+    directory = pq.read_table(corpus / "companies.parquet", columns=["company_id", "name", "industry"]).to_pylist()
+    if "position_occupation_codes" not in truth[0]:
+        raise SystemExit(f"{corpus} predates truth.position_occupation_codes: delete it and run again")
+    return table.to_pylist(), truth, directory, as_of
 
 
 def prf(pairs, verdict: str) -> dict:
@@ -168,6 +170,7 @@ def main(argv=None) -> int:
     ap.add_argument("--profiles", type=int, default=4000)
     ap.add_argument("--per-kind", type=int, default=2000, help="cases drawn per structured kind")
     ap.add_argument("--free-text", type=int, default=600, help="free-text cases (MiniLM encodes their sentences)")
+    ap.add_argument("--languages", type=int, default=500, help="language cases (negatives only: none is generated)")
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-evaluation")
     ap.add_argument("--encoder", choices=["auto", "static"], default="auto", help="auto: MiniLM; static: its distillation")
@@ -177,13 +180,16 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     log(f"corpus: {args.profiles} synthetic profiles (seed {args.seed}) in {args.workdir}")
-    profiles, truth, companies, as_of = load_corpus(args.workdir, args.profiles, args.seed)
+    profiles, truth, directory, as_of = load_corpus(args.workdir, args.profiles, args.seed)
+    industries = {c["company_id"]: c["industry"] for c in directory}
     world = build_world(Taxonomy.load())
-    cases = build_cases(profiles, truth, world, companies, per_kind=args.per_kind, free_text=args.free_text, seed=args.seed)
-    log(f"{len(cases)} cases: {dict(Counter(c.qual['kind'] for c in cases))}")
+    cases = build_cases(profiles, truth, world, [c["name"] for c in directory], per_kind=args.per_kind,
+                        free_text=args.free_text, seed=args.seed, industries=industries, today=as_of,
+                        languages=args.languages)
+    log(f"{len(cases)} cases: {dict(Counter(c.kind for c in cases))}")
     encoder = open_encoder(EncoderConfig(backend=args.encoder))
     judge = FreeTextJudge(encoder, model=encoder.name)
-    evaluator = OfflineEvaluator(freetext=judge, today=as_of)
+    evaluator = OfflineEvaluator(freetext=judge, today=as_of, company_industries=industries)
     test_idx, cal = run_free_text(profiles, cases, judge, rng, args.calibrate)
     skip = {k for k, c in enumerate(cases) if c.qual["kind"] == "free_text"} - set(test_idx)
     t0 = time.perf_counter()
@@ -191,7 +197,7 @@ def main(argv=None) -> int:
     log(f"judged {len(cases) - len(skip)} cases in {time.perf_counter() - t0:.1f} s")
     per_kind, spans, outside, structured = {}, 0, 0, []
     for kind in KINDS:
-        pairs = [(c.expected, g.verdict) for c, g in zip(cases, got) if g is not None and c.qual["kind"] == kind]
+        pairs = [(c.expected, g.verdict) for c, g in zip(cases, got) if g is not None and c.kind == kind]
         per_kind[kind] = {"cases": len(pairs), "accuracy": round(sum(e == g for e, g in pairs) / max(len(pairs), 1), 4),
                           **{v: prf(pairs, v) for v in VERDICTS}}
         if kind != "free_text":
@@ -207,8 +213,9 @@ def main(argv=None) -> int:
         "evidence": {"spans": spans, "outside_profile": outside},
         "speed_structured_8_quals": speed(OfflineEvaluator(today=as_of), profiles, rng, args.speed_reps),
         "talentclef_occupation": talentclef(evaluator, rng),
-        "not_covered": "years with one skill (no per-skill years in the generator); industry and language "
-                       "(not generated); the LLM evaluator (no model endpoint on this machine)",
+        "not_covered": "language meets/contradicts (the generator assigns no spoken language: the language cases "
+                       "are all no_evidence and measure false meets only); the LLM evaluator (no model endpoint "
+                       "on this machine)",
     }
     if args.calibrate:
         table = json.loads(THRESHOLDS_PATH.read_text()) if THRESHOLDS_PATH.exists() else {}
