@@ -165,6 +165,28 @@ def talentclef(evaluator, rng) -> dict:
             "verdicts": dict(Counter(g for _, g in pairs))}
 
 
+def occupation_near(evaluator, profiles, truth, world, rng, n: int = 2000) -> dict:
+    """Harder negatives: another occupation of the person's own SOC major group. Right verdict: partly when one of
+    their positions held it (truth.position_occupation_codes), else no_evidence; ``meets`` is always wrong."""
+    by_group: dict[str, list[str]] = {}
+    for code in world.codes:
+        by_group.setdefault(code[:2], []).append(code)
+    got, wrong = Counter(), 0
+    for i in rng.integers(0, len(profiles), n):
+        code = truth[i]["occupation_code"]
+        same = [c for c in by_group[code[:2]] if c != code]
+        if not same:
+            continue
+        other = same[rng.integers(len(same))]
+        q = parse_qualifications([{"kind": "occupation", "text": world.taxonomy.occupation(other).title}])[0]
+        verdict = evaluator.evaluate([profiles[i]], [q])[0][0].verdict
+        got[verdict] += 1
+        wrong += verdict != ("partly" if other in truth[i]["position_occupation_codes"] else "no_evidence")
+    cases = sum(got.values())
+    return {"cases": cases, "verdicts": dict(got), "false_meets_rate": round(got["meets"] / max(cases, 1), 4),
+            "accuracy": round(1 - wrong / max(cases, 1), 4)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profiles", type=int, default=4000)
@@ -213,6 +235,7 @@ def main(argv=None) -> int:
         "evidence": {"spans": spans, "outside_profile": outside},
         "speed_structured_8_quals": speed(OfflineEvaluator(today=as_of), profiles, rng, args.speed_reps),
         "talentclef_occupation": talentclef(evaluator, rng),
+        "occupation_same_group_negatives": occupation_near(evaluator, profiles, truth, world, rng),
         "not_covered": "language meets/contradicts (the generator assigns no spoken language: the language cases "
                        "are all no_evidence and measure false meets only); the LLM evaluator (no model endpoint "
                        "on this machine)",
@@ -248,6 +271,8 @@ def report(r: dict) -> str:
               (f"Speed (offline, structured): {sp['candidates']} candidates x {sp['qualifications']} qualifications, "
                f"p50 {sp['p50_ms']} ms, p95 {sp['p95_ms']} ms over {sp['reps']} runs (warm caches; "
                f"load average {sp['load_avg_1m']} on the shared 2-core VM)."),
+              (f"Occupation asks of another occupation in the person's own SOC major group (harder negatives): "
+               f"{json.dumps(r['occupation_same_group_negatives'])}."),
               f"TalentCLEF occupation check: {json.dumps(r['talentclef_occupation'])}.", "", f"Not covered: {r['not_covered']}.", ""]
     return "\n".join(lines)
 

@@ -22,7 +22,6 @@ from records.schema import SENIORITY_LEVELS
 from records.taxonomy import Taxonomy, normalize_title
 
 NAME = "offline/1"
-YEAR_DAYS = 365.25
 _DEGREES = [  # (pattern, DEGREE_LEVELS index); the first that matches a degree text wins
     (re.compile(r"\b(ph\.?\s?d|doctor of philosophy|doctorate|d\.?phil)\b", re.IGNORECASE), 5),
     (re.compile(r"\b(doctor|juris|m\.?d\b|pharm\.?d|professional degree)", re.IGNORECASE), 5),
@@ -185,7 +184,7 @@ class OfflineEvaluator:
         if q.skill is None:
             years = p.get("years_experience")
             if years is None:
-                years = _merged_years(positions, range(len(positions)), self.today)
+                years = pf.merged_years(positions, range(len(positions)), self.today)
             ev = _span_evidence(p, range(len(positions)), f"{years:.1f} years in all")
             if not positions:
                 return Judgement(q.id, "no_evidence", 0.6, (), "no positions")
@@ -200,7 +199,7 @@ class OfflineEvaluator:
             with_skill = sorted(set(with_skill) | {i for i, pos in enumerate(positions) if (
                 m := self.taxonomy.match_title(pos.get("title") or "")) and self.titles.lists_skill(m.code, canonical)})
         if with_skill:
-            years = _merged_years(positions, with_skill, self.today)
+            years = pf.merged_years(positions, with_skill, self.today)
             ev = tuple(e for i in with_skill[:3] for e in ((pf.find_terms(
                 p, rx, [f"positions[{i}].title", f"positions[{i}].description"]) if rx is not None else [])
                 or [pf.whole(p, f"positions[{i}].title", f"an occupation using {canonical}")])[:1] if e)
@@ -208,7 +207,7 @@ class OfflineEvaluator:
             if years >= q.min_years:
                 return Judgement(q.id, "meets", 0.85, ev, f"{years:.1f} years in positions naming or using {canonical}")
         if listed:
-            total = p.get("years_experience") or _merged_years(positions, range(len(positions)), self.today)
+            total = p.get("years_experience") or pf.merged_years(positions, range(len(positions)), self.today)
             if with_skill and total >= q.min_years:
                 return Judgement(q.id, "partly", 0.6, ev, f"only {years:.1f} years in positions naming or using {canonical}")
             if total < q.min_years:
@@ -278,24 +277,6 @@ class OfflineEvaluator:
         if found:
             return Judgement(q.id, "meets", 0.9, tuple(found[:1]), "stated verbatim")
         return Judgement(q.id, "no_evidence", 0.3, (), "no encoder configured for free-text similarity")
-
-
-def _merged_years(positions, indexes, today: dt.date) -> float:
-    spans = sorted((pos["start"], min(pos.get("end") or today, today)) for i, pos in enumerate(positions)
-                   if i in set(indexes) and pos.get("start") is not None)
-    total, cur_s, cur_e = 0.0, None, None
-    for s, e in spans:
-        if e < s:
-            continue
-        if cur_e is None or s > cur_e:
-            if cur_e is not None:
-                total += (cur_e - cur_s).days
-            cur_s, cur_e = s, e
-        else:
-            cur_e = max(cur_e, e)
-    if cur_e is not None:
-        total += (cur_e - cur_s).days
-    return total / YEAR_DAYS
 
 
 def _span_evidence(p: dict, indexes, note: str) -> tuple[Evidence, ...]:

@@ -10,6 +10,11 @@ its forms is one of the code's own O*NET (or ESCO) titles, normalised:
 * without seniority words and levels ("Sr. Cytologist II" -> "cytologist");
 * without a management wrapper ("Engineering Technician Team Manager", "Manager, Professor",
   "Head of Data Engineering" -> the role managed), then without seniority words.
+
+A title that O*NET lists under more than ``MAX_SHARED_CODES`` occupations ("Data Analyst" names eight) is too
+generic to name any one of them: it names its best match only. The limit was chosen on the evaluation
+benchmark (recall of occupation ``meets`` vs false ``meets`` on asks of another occupation of the same SOC
+major group; see benchmarks/results/evaluation.md).
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import re
 
 from records.taxonomy import Taxonomy, normalize_title, strip_seniority, title_variants
 
+MAX_SHARED_CODES = 6
 _LEAD = re.compile(r"^(?:manager|director(?: of)?|head of|vp(?: of)?|vice president(?: of)?|chief)\s+")
 _TAIL = re.compile(r"\s+(?:team\s+)?(?:manager|lead|supervisor)$")
 
@@ -61,6 +67,8 @@ class TitleCodes:
             index = self._index()
             found = {c for k in title_keys(title) for c in index.get(k, ())}
             best = self.taxonomy.match_title(title)
+            if len(found) > MAX_SHARED_CODES:
+                found = set()
             if best is not None:
                 found.add(best.code)
             if len(self._cache) > 100_000:
@@ -76,4 +84,4 @@ class TitleCodes:
         return canonical.casefold() in got
 
 
-__all__ = ["TitleCodes", "title_keys"]
+__all__ = ["MAX_SHARED_CODES", "TitleCodes", "title_keys"]
