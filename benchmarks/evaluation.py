@@ -255,13 +255,14 @@ def main(argv=None) -> int:
 
 def report(r: dict) -> str:
     lines = ["# Candidate evaluation benchmark", "", f"Data: {r['data']}. Encoder for free text: {r['encoder']}.", "",
-             "| kind | cases | accuracy | meets P | meets R | contradicts P | contradicts R | no_evidence P | no_evidence R |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| kind | cases | accuracy | meets P | meets R | partly P | partly R | contradicts P | contradicts R "
+             "| no_evidence P | no_evidence R |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     def cell(m: dict, v: str, k: str) -> str:
         return "-" if m[v][k] is None else f"{m[v][k]:.3f}"
 
     for kind, m in r["per_kind"].items():
         lines.append(f"| {kind} | {m['cases']} | {m['accuracy']:.3f} | {cell(m, 'meets', 'precision')} | {cell(m, 'meets', 'recall')} | "
+                     f"{cell(m, 'partly', 'precision')} | {cell(m, 'partly', 'recall')} | "
                      f"{cell(m, 'contradicts', 'precision')} | {cell(m, 'contradicts', 'recall')} | "
                      f"{cell(m, 'no_evidence', 'precision')} | {cell(m, 'no_evidence', 'recall')} |")
     sm, ev, sp = r["structured_meets"], r["evidence"], r["speed_structured_8_quals"]
