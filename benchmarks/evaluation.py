@@ -49,8 +49,10 @@ def load_corpus(workdir: Path, profiles: int, seed: int):
     as_of = dt.date.fromisoformat(json.loads((corpus / "manifest.json").read_text())["as_of"])
     table = derive(pq.read_table(corpus / "profiles.parquet"), as_of=as_of)
     truth = pq.read_table(corpus / "truth.parquet").to_pylist()
-    companies = pq.read_table(corpus / "companies.parquet", columns=["name"]).column("name").to_pylist()
-    return table.to_pylist(), truth, companies, as_of
+    directory = pq.read_table(corpus / "companies.parquet", columns=["company_id", "name", "industry"]).to_pylist()
+    if "position_occupation_codes" not in truth[0]:
+        raise SystemExit(f"{corpus} predates truth.position_occupation_codes: delete it and run again")
+    return table.to_pylist(), truth, directory, as_of
 
 
 def prf(pairs, verdict: str) -> dict:
@@ -163,11 +165,34 @@ def talentclef(evaluator, rng) -> dict:
             "verdicts": dict(Counter(g for _, g in pairs))}
 
 
+def occupation_near(evaluator, profiles, truth, world, rng, n: int = 2000) -> dict:
+    """Harder negatives: another occupation of the person's own SOC major group. Right verdict: partly when one of
+    their positions held it (truth.position_occupation_codes), else no_evidence; ``meets`` is always wrong."""
+    by_group: dict[str, list[str]] = {}
+    for code in world.codes:
+        by_group.setdefault(code[:2], []).append(code)
+    got, wrong = Counter(), 0
+    for i in rng.integers(0, len(profiles), n):
+        code = truth[i]["occupation_code"]
+        same = [c for c in by_group[code[:2]] if c != code]
+        if not same:
+            continue
+        other = same[rng.integers(len(same))]
+        q = parse_qualifications([{"kind": "occupation", "text": world.taxonomy.occupation(other).title}])[0]
+        verdict = evaluator.evaluate([profiles[i]], [q])[0][0].verdict
+        got[verdict] += 1
+        wrong += verdict != ("partly" if other in truth[i]["position_occupation_codes"] else "no_evidence")
+    cases = sum(got.values())
+    return {"cases": cases, "verdicts": dict(got), "false_meets_rate": round(got["meets"] / max(cases, 1), 4),
+            "accuracy": round(1 - wrong / max(cases, 1), 4)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profiles", type=int, default=4000)
     ap.add_argument("--per-kind", type=int, default=2000, help="cases drawn per structured kind")
     ap.add_argument("--free-text", type=int, default=600, help="free-text cases (MiniLM encodes their sentences)")
+    ap.add_argument("--languages", type=int, default=500, help="language cases (negatives only: none is generated)")
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-evaluation")
     ap.add_argument("--encoder", choices=["auto", "static"], default="auto", help="auto: MiniLM; static: its distillation")
@@ -177,13 +202,16 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     log(f"corpus: {args.profiles} synthetic profiles (seed {args.seed}) in {args.workdir}")
-    profiles, truth, companies, as_of = load_corpus(args.workdir, args.profiles, args.seed)
+    profiles, truth, directory, as_of = load_corpus(args.workdir, args.profiles, args.seed)
+    industries = {c["company_id"]: c["industry"] for c in directory}
     world = build_world(Taxonomy.load())
-    cases = build_cases(profiles, truth, world, companies, per_kind=args.per_kind, free_text=args.free_text, seed=args.seed)
-    log(f"{len(cases)} cases: {dict(Counter(c.qual['kind'] for c in cases))}")
+    cases = build_cases(profiles, truth, world, [c["name"] for c in directory], per_kind=args.per_kind,
+                        free_text=args.free_text, seed=args.seed, industries=industries, today=as_of,
+                        languages=args.languages)
+    log(f"{len(cases)} cases: {dict(Counter(c.kind for c in cases))}")
     encoder = open_encoder(EncoderConfig(backend=args.encoder))
     judge = FreeTextJudge(encoder, model=encoder.name)
-    evaluator = OfflineEvaluator(freetext=judge, today=as_of)
+    evaluator = OfflineEvaluator(freetext=judge, today=as_of, company_industries=industries)
     test_idx, cal = run_free_text(profiles, cases, judge, rng, args.calibrate)
     skip = {k for k, c in enumerate(cases) if c.qual["kind"] == "free_text"} - set(test_idx)
     t0 = time.perf_counter()
@@ -191,7 +219,7 @@ def main(argv=None) -> int:
     log(f"judged {len(cases) - len(skip)} cases in {time.perf_counter() - t0:.1f} s")
     per_kind, spans, outside, structured = {}, 0, 0, []
     for kind in KINDS:
-        pairs = [(c.expected, g.verdict) for c, g in zip(cases, got) if g is not None and c.qual["kind"] == kind]
+        pairs = [(c.expected, g.verdict) for c, g in zip(cases, got) if g is not None and c.kind == kind]
         per_kind[kind] = {"cases": len(pairs), "accuracy": round(sum(e == g for e, g in pairs) / max(len(pairs), 1), 4),
                           **{v: prf(pairs, v) for v in VERDICTS}}
         if kind != "free_text":
@@ -207,8 +235,10 @@ def main(argv=None) -> int:
         "evidence": {"spans": spans, "outside_profile": outside},
         "speed_structured_8_quals": speed(OfflineEvaluator(today=as_of), profiles, rng, args.speed_reps),
         "talentclef_occupation": talentclef(evaluator, rng),
-        "not_covered": "years with one skill (no per-skill years in the generator); industry and language "
-                       "(not generated); the LLM evaluator (no model endpoint on this machine)",
+        "occupation_same_group_negatives": occupation_near(evaluator, profiles, truth, world, rng),
+        "not_covered": "language meets/contradicts (the generator assigns no spoken language: the language cases "
+                       "are all no_evidence and measure false meets only); the LLM evaluator (no model endpoint "
+                       "on this machine)",
     }
     if args.calibrate:
         table = json.loads(THRESHOLDS_PATH.read_text()) if THRESHOLDS_PATH.exists() else {}
@@ -225,13 +255,14 @@ def main(argv=None) -> int:
 
 def report(r: dict) -> str:
     lines = ["# Candidate evaluation benchmark", "", f"Data: {r['data']}. Encoder for free text: {r['encoder']}.", "",
-             "| kind | cases | accuracy | meets P | meets R | contradicts P | contradicts R | no_evidence P | no_evidence R |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| kind | cases | accuracy | meets P | meets R | partly P | partly R | contradicts P | contradicts R "
+             "| no_evidence P | no_evidence R |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     def cell(m: dict, v: str, k: str) -> str:
         return "-" if m[v][k] is None else f"{m[v][k]:.3f}"
 
     for kind, m in r["per_kind"].items():
         lines.append(f"| {kind} | {m['cases']} | {m['accuracy']:.3f} | {cell(m, 'meets', 'precision')} | {cell(m, 'meets', 'recall')} | "
+                     f"{cell(m, 'partly', 'precision')} | {cell(m, 'partly', 'recall')} | "
                      f"{cell(m, 'contradicts', 'precision')} | {cell(m, 'contradicts', 'recall')} | "
                      f"{cell(m, 'no_evidence', 'precision')} | {cell(m, 'no_evidence', 'recall')} |")
     sm, ev, sp = r["structured_meets"], r["evidence"], r["speed_structured_8_quals"]
@@ -241,6 +272,8 @@ def report(r: dict) -> str:
               (f"Speed (offline, structured): {sp['candidates']} candidates x {sp['qualifications']} qualifications, "
                f"p50 {sp['p50_ms']} ms, p95 {sp['p95_ms']} ms over {sp['reps']} runs (warm caches; "
                f"load average {sp['load_avg_1m']} on the shared 2-core VM)."),
+              (f"Occupation asks of another occupation in the person's own SOC major group (harder negatives): "
+               f"{json.dumps(r['occupation_same_group_negatives'])}."),
               f"TalentCLEF occupation check: {json.dumps(r['talentclef_occupation'])}.", "", f"Not covered: {r['not_covered']}.", ""]
     return "\n".join(lines)
 

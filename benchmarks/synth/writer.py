@@ -44,6 +44,7 @@ TRUTH_SCHEMA = pa.schema([
     pa.field("laid_off", pa.bool_()),                   # a position ended in a layoff month of its company
     pa.field("moved_after_layoff", pa.bool_()),
     pa.field("owner_tenant", pa.string()),
+    pa.field("position_occupation_codes", pa.list_(pa.string())),   # latent occupation of each position, in order
 ], metadata={"talentsearch.schema": "synth-truth/1"})
 
 
@@ -171,6 +172,7 @@ def _truth(world, companies, careers, rendered, ids, years, tenants) -> pa.Table
         pa.array(careers.laid_off),
         pa.array(careers.moved),
         pa.array([tenants[t] if t >= 0 else None for t in careers.tenant], type=pa.string()),
+        pa.ListArray.from_arrays(pa.array(careers.pos_offsets.astype(np.int32)), code.take(pa.array(careers.pos_occ))),
     ], schema=TRUTH_SCHEMA)
 
 

@@ -16,12 +16,12 @@ from query.qualifications import DEGREE_LEVELS, Qualification
 from ranking.evaluate import profile as pf
 from ranking.evaluate.freetext import FreeTextJudge
 from ranking.evaluate.model import Evidence, Judgement
+from ranking.evaluate.titles import TitleCodes
 from records.geo import haversine_km
 from records.schema import SENIORITY_LEVELS
 from records.taxonomy import Taxonomy, normalize_title
 
 NAME = "offline/1"
-YEAR_DAYS = 365.25
 _DEGREES = [  # (pattern, DEGREE_LEVELS index); the first that matches a degree text wins
     (re.compile(r"\b(ph\.?\s?d|doctor of philosophy|doctorate|d\.?phil)\b", re.IGNORECASE), 5),
     (re.compile(r"\b(doctor|juris|m\.?d\b|pharm\.?d|professional degree)", re.IGNORECASE), 5),
@@ -45,8 +45,10 @@ class OfflineEvaluator:
     name = NAME
 
     def __init__(self, taxonomy: Taxonomy | None = None, *, freetext: FreeTextJudge | None = None,
-                 today: dt.date | None = None, related_k: int = 10):
+                 today: dt.date | None = None, related_k: int = 10, company_industries: dict[str, str] | None = None):
         self.taxonomy = taxonomy or Taxonomy.load()
+        self.titles = TitleCodes(self.taxonomy)
+        self.company_industries = company_industries or {}      # company_id -> industry (a company directory)
         self.expander = TaxonomyExpander(self.taxonomy)
         self.freetext = freetext
         self.today = today or dt.date.today()
@@ -55,7 +57,7 @@ class OfflineEvaluator:
         self._canonical: dict[str, str] = {}                           # raw skill -> canonical (or itself)
         self._judges = {"skill": self._skill, "occupation": self._occupation, "years": self._years,
                         "seniority": self._seniority, "location": self._location, "education": self._education,
-                        "company": self._company, "industry": self._mention, "language": self._language,
+                        "company": self._company, "industry": self._industry, "language": self._language,
                         "free_text": self._free_text}
 
     def evaluate(self, profiles: list[dict], quals, *, notes: list | None = None) -> list[list[Judgement]]:
@@ -125,6 +127,20 @@ class OfflineEvaluator:
             return Judgement(q.id, "meets", 0.8, tuple(found[:2]), "language named in the profile")
         return Judgement(q.id, "no_evidence", 0.6, (), "language not named in the profile")
 
+    def _industry(self, p: dict, q: Qualification) -> Judgement:
+        """From the company directory when one is given (company_id -> industry), else the words in the profile."""
+        want = q.text.casefold().strip()
+        hits = []
+        for i, pos in enumerate(p.get("positions") or []):
+            ind = self.company_industries.get(pos.get("company_id") or "")
+            if ind and (ind.casefold() == want or re.search(rf"(?<!\w){re.escape(want)}(?!\w)", ind.casefold())):
+                hits.append((i, ind))
+        if hits:
+            ev = tuple(e for i, ind in hits[-2:] if (e := pf.whole(p, f"positions[{i}].company_name", f"industry: {ind}")))
+            if ev:
+                return Judgement(q.id, "meets", 0.85, ev, f"worked at a company in {hits[-1][1]}")
+        return self._mention(p, q)
+
     def _mention(self, p: dict, q: Qualification) -> Judgement:
         rx = pf.term_pattern((q.text,))
         paths = pf.text_fields(p) + [f"positions[{i}].company_name" for i, _ in enumerate(p.get("positions") or ())]
@@ -145,14 +161,15 @@ class OfflineEvaluator:
                 verdict = "meets" if cur in hits else "partly"
                 return Judgement(q.id, verdict, 0.6, (pf.whole(p, f"positions[{hits[-1]}].title"),), "title as written")
             return Judgement(q.id, "no_evidence", 0.5, (), "title not found and not in the taxonomy")
+        named = {i: self.titles.codes(pos.get("title")) for i, pos in enumerate(positions)}   # every code a title names
         codes = {}
         for i, pos in enumerate(positions):
             t = self.taxonomy.match_title(pos.get("title") or "")
             codes[i] = t.code if t else None
-        if cur is not None and (p.get("occupation_code") == m.code or codes.get(cur) == m.code):
+        if cur is not None and (p.get("occupation_code") == m.code or m.code in named[cur]):
             return Judgement(q.id, "meets", 0.9, (pf.whole(p, f"positions[{cur}].title", m.title),),
                              f"current title is {m.title} ({m.code})")
-        past = [i for i, c in codes.items() if c == m.code]
+        past = [i for i, c in named.items() if m.code in c]
         if past:
             return Judgement(q.id, "partly", 0.7, (pf.whole(p, f"positions[{past[-1]}].title", "earlier role"),),
                              f"held {m.title} earlier, not now")
@@ -167,7 +184,7 @@ class OfflineEvaluator:
         if q.skill is None:
             years = p.get("years_experience")
             if years is None:
-                years = _merged_years(positions, range(len(positions)), self.today)
+                years = pf.merged_years(positions, range(len(positions)), self.today)
             ev = _span_evidence(p, range(len(positions)), f"{years:.1f} years in all")
             if not positions:
                 return Judgement(q.id, "no_evidence", 0.6, (), "no positions")
@@ -177,16 +194,22 @@ class OfflineEvaluator:
         rx = pf.term_pattern(terms)
         with_skill = [i for i in range(len(positions)) if rx is not None and any(
             rx.search(pf.value_of(p, f"positions[{i}].{f}") or "") for f in ("title", "description"))]
-        if with_skill:
-            years = _merged_years(positions, with_skill, self.today)
-            ev = tuple(e for i in with_skill[:3] for e in pf.find_terms(
-                p, rx, [f"positions[{i}].title", f"positions[{i}].description"])[:1])
-            if years >= q.min_years:
-                return Judgement(q.id, "meets", 0.85, ev, f"{years:.1f} years in positions naming {canonical}")
-            return Judgement(q.id, "partly", 0.6, ev, f"only {years:.1f} years in positions naming {canonical}")
         listed = self._skill_evidence(p, q.skill)
+        if listed:      # the profile names the skill: positions whose occupation (best title match) lists it count too
+            with_skill = sorted(set(with_skill) | {i for i, pos in enumerate(positions) if (
+                m := self.taxonomy.match_title(pos.get("title") or "")) and self.titles.lists_skill(m.code, canonical)})
+        if with_skill:
+            years = pf.merged_years(positions, with_skill, self.today)
+            ev = tuple(e for i in with_skill[:3] for e in ((pf.find_terms(
+                p, rx, [f"positions[{i}].title", f"positions[{i}].description"]) if rx is not None else [])
+                or [pf.whole(p, f"positions[{i}].title", f"an occupation using {canonical}")])[:1] if e)
+            ev = ev + tuple(listed[:1])
+            if years >= q.min_years:
+                return Judgement(q.id, "meets", 0.85, ev, f"{years:.1f} years in positions naming or using {canonical}")
         if listed:
-            total = p.get("years_experience") or _merged_years(positions, range(len(positions)), self.today)
+            total = p.get("years_experience") or pf.merged_years(positions, range(len(positions)), self.today)
+            if with_skill and total >= q.min_years:
+                return Judgement(q.id, "partly", 0.6, ev, f"only {years:.1f} years in positions naming or using {canonical}")
             if total < q.min_years:
                 return Judgement(q.id, "contradicts", 0.8, tuple(listed[:1]),
                                  f"{total:.1f} years of experience in all, fewer than {q.min_years:g}")
@@ -254,24 +277,6 @@ class OfflineEvaluator:
         if found:
             return Judgement(q.id, "meets", 0.9, tuple(found[:1]), "stated verbatim")
         return Judgement(q.id, "no_evidence", 0.3, (), "no encoder configured for free-text similarity")
-
-
-def _merged_years(positions, indexes, today: dt.date) -> float:
-    spans = sorted((pos["start"], min(pos.get("end") or today, today)) for i, pos in enumerate(positions)
-                   if i in set(indexes) and pos.get("start") is not None)
-    total, cur_s, cur_e = 0.0, None, None
-    for s, e in spans:
-        if e < s:
-            continue
-        if cur_e is None or s > cur_e:
-            if cur_e is not None:
-                total += (cur_e - cur_s).days
-            cur_s, cur_e = s, e
-        else:
-            cur_e = max(cur_e, e)
-    if cur_e is not None:
-        total += (cur_e - cur_s).days
-    return total / YEAR_DAYS
 
 
 def _span_evidence(p: dict, indexes, note: str) -> tuple[Evidence, ...]:

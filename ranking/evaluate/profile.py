@@ -133,6 +133,25 @@ def current_position(profile: dict) -> int | None:
     return max(range(len(positions)), key=lambda i: positions[i].get("end") or dt.date.min) if positions else None
 
 
+def merged_years(positions, indexes, today: dt.date) -> float:
+    """Years covered by the union of the date spans of the positions at ``indexes``, up to ``today``."""
+    spans = sorted((pos["start"], min(pos.get("end") or today, today)) for i, pos in enumerate(positions)
+                   if i in set(indexes) and pos.get("start") is not None)
+    total, cur_s, cur_e = 0.0, None, None
+    for s, e in spans:
+        if e < s:
+            continue
+        if cur_e is None or s > cur_e:
+            if cur_e is not None:
+                total += (cur_e - cur_s).days
+            cur_s, cur_e = s, e
+        else:
+            cur_e = max(cur_e, e)
+    if cur_e is not None:
+        total += (cur_e - cur_s).days
+    return total / 365.25
+
+
 def _iso(value) -> str | None:
     if value is None:
         return None
@@ -144,6 +163,7 @@ __all__ = [
     "entry_evidence",
     "find_terms",
     "locate",
+    "merged_years",
     "sentences",
     "term_pattern",
     "text_fields",

@@ -22,15 +22,19 @@ def corpus(tmp_path_factory):
     as_of = dt.date(2026, 11, 1)
     profiles = derive(pq.read_table(out / "profiles.parquet"), as_of=as_of).to_pylist()
     truth = pq.read_table(out / "truth.parquet").to_pylist()
-    companies = pq.read_table(out / "companies.parquet", columns=["name"]).column("name").to_pylist()
-    return profiles, truth, companies, as_of
+    directory = pq.read_table(out / "companies.parquet", columns=["company_id", "name", "industry"]).to_pylist()
+    return profiles, truth, directory, as_of
 
 
 def test_every_span_is_in_the_profile_and_structured_meets_are_precise(corpus):
-    profiles, truth, companies, as_of = corpus
-    cases = [c for c in build_cases(profiles, truth, build_world(Taxonomy.load()), companies, per_kind=60, free_text=0, seed=3)]
-    assert len({c.qual["kind"] for c in cases}) == 7 and len(cases) > 350
-    ev = OfflineEvaluator(today=as_of)
+    profiles, truth, directory, as_of = corpus
+    industries = {c["company_id"]: c["industry"] for c in directory}
+    cases = build_cases(profiles, truth, build_world(Taxonomy.load()), [c["name"] for c in directory], per_kind=60,
+                        free_text=0, seed=3, industries=industries, today=as_of, languages=30)
+    kinds = {c.kind for c in cases}
+    assert kinds >= {"years_skill", "industry", "language"} and len(kinds) == 10 and len(cases) > 500
+    assert {c.expected for c in cases if c.kind == "years_skill"} == {"meets", "partly", "contradicts", "no_evidence"}
+    ev = OfflineEvaluator(today=as_of, company_industries=industries)
     spans, tp, said = 0, 0, 0
     for c in cases:
         j = ev.evaluate([profiles[c.row]], parse_qualifications([c.qual]))[0][0]

@@ -44,10 +44,50 @@ def judged():
 def test_each_kind_gets_the_right_verdict(judged):
     _, rows = judged
     assert [j.verdict for j in rows] == [
-        "meets", "no_evidence", "contradicts", "partly", "meets", "partly", "contradicts",
+        "meets", "no_evidence", "contradicts", "meets", "meets", "partly", "contradicts",
         "meets", "contradicts", "meets", "contradicts", "meets", "meets", "meets"]
-    assert "5.8 years" in rows[3].reason          # 2021-01 .. 2026-11 in positions naming Spark
-    assert "4.0 years" in rows[4].reason          # the analyst role names SQL
+    # Spark is listed; the engineer role names it and the analyst role's occupation (O*NET) uses it: 2017-01 .. 2026-11
+    assert "9.8 years" in rows[3].reason
+    assert [(e.field, e.note) for e in rows[3].evidence][:2] == [
+        ("positions[0].description", ""), ("positions[1].title", "an occupation using Apache Spark")]
+    assert "9.8 years" in rows[4].reason
+
+
+def test_years_with_a_skill_count_only_positions_that_name_or_use_it():
+    import copy
+    p = copy.deepcopy(PROFILE)
+    p["positions"][1]["title"] = "Line Cook"                  # an occupation that does not use Spark
+    quals = parse_qualifications([{"kind": "years", "skill": "Spark", "min_years": 6},
+                                  {"kind": "years", "skill": "Spark", "min_years": 12}])
+    six, twelve = OfflineEvaluator(today=TODAY).evaluate([p], quals)[0]
+    assert six.verdict == "partly" and "5.8 years" in six.reason     # only 2021-01 .. 2026-11, the engineer role
+    assert twelve.verdict == "contradicts"                             # 9.8 years in all
+
+
+def test_an_occupation_is_met_by_any_of_its_own_titles_senior_or_managed():
+    from ranking.evaluate.titles import title_keys
+    assert title_keys("Sr. Cytologist II")[-1] == "cytologist"
+    assert "registered nurse" in title_keys("Manager, Registered Nurse")
+    assert "engineer technician" in title_keys("Engineering Technician Team Manager")
+    ev = OfflineEvaluator(today=TODAY)
+    for title, asked in [("Cytologist II", "Medical Scientists, Except Epidemiologists"),
+                         ("Manager, Registered Nurse", "Registered Nurses")]:
+        p = {**PROFILE, "occupation_code": None, "positions": [{**PROFILE["positions"][0], "title": title}]}
+        (j,), = ev.evaluate([p], parse_qualifications([{"kind": "occupation", "text": asked}]))
+        assert j.verdict == "meets" and j.evidence[0].text == title, (title, j)
+        (no,), = ev.evaluate([p], parse_qualifications([{"kind": "occupation", "text": "Truck Drivers, Heavy and Tractor-Trailer"}]))
+        assert no.verdict == "no_evidence"
+
+
+def test_industry_comes_from_the_company_directory_and_cites_the_company():
+    ev = OfflineEvaluator(today=TODAY, company_industries={"g": "Software & Internet", "i": "Financial Services"})
+    quals = parse_qualifications([{"kind": "industry", "text": "Financial Services"}, {"kind": "industry", "text": "Healthcare"},
+                                  {"kind": "industry", "text": "software"}])
+    fin, health, soft = ev.evaluate([PROFILE], quals)[0]
+    assert fin.verdict == "meets" and (fin.evidence[0].field, fin.evidence[0].text) == ("positions[1].company_name", "Initech GmbH")
+    assert "Financial Services" in fin.evidence[0].note and verified(PROFILE, fin.evidence[0])
+    assert health.verdict == "no_evidence" and soft.verdict == "meets"
+    assert OfflineEvaluator(today=TODAY).evaluate([PROFILE], quals[:1])[0][0].verdict == "no_evidence"   # no directory
 
 
 def test_every_evidence_span_is_the_profiles_text_with_its_entry_and_dates(judged):
