@@ -10,11 +10,17 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pyarrow.parquet as pq
 
 from benchmarks.common import ROOT, load_qrels, load_queries, stamp
-from benchmarks.fairness_bench import AS_OF, _request, audits, mean_ndcg, prepare, split_candidates
+from benchmarks.fairness_bench import (
+    AS_OF,
+    _request,
+    audits,
+    mean_ndcg,
+    prepare,
+    split_candidates,
+)
 
 
 def main(argv=None) -> int:

@@ -47,7 +47,7 @@ class FairnessGate:
 
     @classmethod
     def from_store(cls, store: AttributeStore, tenants, *, attributes: tuple[str, ...] | None = None,
-                   **options) -> "FairnessGate":
+                   **options) -> FairnessGate:
         """The gate over the attributes the tenants supplied (``attributes``: only these; default all)."""
         groups: dict[str, dict[str, str]] = {a: {} for a in (attributes or ATTRIBUTES)}
         for tenant in tenants:
@@ -107,7 +107,7 @@ def paired_bootstrap(new: np.ndarray, old: np.ndarray, candidate_ids, group_size
     m_new, m_old = _min_ir(p, w @ s_new), _min_ir(p, w @ s_old)
     diff = m_new - m_old
     rel = 1 - np.divide(m_new, m_old, out=np.ones_like(m_new), where=m_old > 0)
-    return {"requests": int(len(group_sizes)), "resamples": resamples, "confidence": confidence,
+    return {"requests": len(group_sizes), "resamples": resamples, "confidence": confidence,
             "diff_upper": round(float(np.quantile(diff, confidence)), 5),
             "diff_lower": round(float(np.quantile(diff, 1 - confidence)), 5),
             "relative_drop_lower": round(float(np.quantile(rel, 1 - confidence)), 5),
