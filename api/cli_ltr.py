@@ -40,6 +40,12 @@ def add_parsers(sub) -> None:
     t.add_argument("--fairness-min-impact-ratio", type=float, default=None, metavar="R",
                    help="refuse a model that lowers a supplied attribute's minimum impact ratio below R "
                         "(default $TALENTSEARCH_FAIRNESS_MIN_IMPACT_RATIO; unset: impact ratios reported only)")
+    t.add_argument("--fairness-max-relative-drop", type=float, default=None, metavar="D",
+                   help="also refuse a model whose minimum impact ratio falls by more than D (a share of the incumbent's), "
+                        "significantly (default $TALENTSEARCH_FAIRNESS_MAX_RELATIVE_DROP)")
+    t.add_argument("--fairness-pages", choices=("holdout", "all"), default=None,
+                   help="served pages the fairness gate compares the models on (default $TALENTSEARCH_FAIRNESS_GATE_PAGES "
+                        "or holdout)")
     ltr_dir_arg(t)
     fairness_dir_arg(t)
     t.set_defaults(func=_train)
@@ -124,13 +130,16 @@ def _train(args) -> int:
     settings = settings_from_args(args)
     store = AttributeStore(settings.fairness_dir)
     threshold = args.fairness_min_impact_ratio if args.fairness_min_impact_ratio is not None else settings.fairness_min_impact_ratio
+    options = {"max_relative_drop": args.fairness_max_relative_drop if args.fairness_max_relative_drop is not None
+               else settings.fairness_max_relative_drop, "pages": args.fairness_pages or settings.fairness_gate_pages}
     if args.all_tenants:
         reports = retrain_job(_dir(args), min_new_events=args.min_new_events, config=config, fairness_store=store,
-                              min_impact_ratio=threshold)
+                              min_impact_ratio=threshold, **options)
     else:
         scope = GLOBAL if args.global_ else args.tenant
         tenants = tuple(t for t in args.from_tenants.split(",") if t)
-        gate = FairnessGate.from_store(store, tenants if scope == GLOBAL else (scope,), min_impact_ratio=threshold)
+        gate = FairnessGate.from_store(store, tenants if scope == GLOBAL else (scope,), min_impact_ratio=threshold,
+                                       **options)
         reports = [train_scope(_dir(args), scope, config, from_tenants=tenants, fairness=gate)]
     for r in reports:
         if isinstance(r, TrainReport):

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # bias audit and fairness-aware re-ranking (issue 21): per-tenant self-reported attributes, never indexed
     fairness_dir: Path = Path("var/fairness")
     fairness_min_impact_ratio: float | None = Field(None, ge=0.0, le=1.0)   # LTR gate: refuse a model below it
+    fairness_max_relative_drop: float | None = Field(None, ge=0.0, le=1.0)  # ... or one lowering it by more (significantly)
+    fairness_gate_pages: str = Field("holdout", pattern="^(holdout|all)$")  # pages the gate compares the models on
     # lexical backend: the embedded tantivy index (default) or an OpenSearch cluster
     lexical_backend: str = Field("tantivy", pattern="^(tantivy|opensearch)$")
     # embedded tantivy: ranked keyword searches skip candidates holding only words in > max_df of the

@@ -116,7 +116,7 @@ def rerank_section(engine, queries, qrels, groups, splits, top_n: int, progress:
     return runs, {a: round(1000 * s / max(1, len(queries)), 3) for a, s in seconds.items()}
 
 
-def _serve_round(engine, train_q, truth, sim, sessions: int, rnd: int, progress: bool, label: str) -> int:
+def _serve_round(engine, train_q, truth, sim, sessions: int, rnd: int, progress: bool, label: str, seed: int = 42) -> int:
     """One round: every training query searched ``sessions`` times by the tenant's simulated recruiters."""
     from benchmarks.simulator.loop import bias_factors
     from benchmarks.simulator.recruiters import ClickModel, judge, session_events
@@ -125,7 +125,7 @@ def _serve_round(engine, train_q, truth, sim, sessions: int, rnd: int, progress:
     batch, start = [], dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc) + dt.timedelta(days=rnd)
     for qi, q in enumerate(tqdm(train_q, desc=label, disable=not progress, leave=False)):
         for s in range(sessions):
-            rng = np.random.default_rng([42, rnd, qi, s, 11])
+            rng = np.random.default_rng([seed, rnd, qi, s, 11])
             req = dataclasses.replace(_request(q, sim.served), explain=False)
             res = engine.search(req)
             shown = [h.candidate_id for h in res.hits][: sim.page]
@@ -205,6 +205,86 @@ def gate_section(cfg_args, index_dir, corpus, queries, qrels, groups, splits, wo
         if model_engine.ltr is not None and model_engine.ltr.stores is not None:
             model_engine.ltr.stores.close()
     return out
+
+
+def gate_seeds_section(cfg_args, index_dir, corpus, queries, workdir, progress) -> dict:
+    """The gate's verdicts over several seeds: per seed a fresh query split, recruiters' sessions and request
+    ids; unbiased and sex-biased engagement served by the hybrid order; the same events trained through the
+    gate comparing on the holdout pages and on all served pages (threshold and relative-drop rules, paired
+    bootstrap). A refusal of the unbiased model is a false refusal."""
+    from api.settings import Settings
+    from api.wiring import build_engine
+    from benchmarks.simulator.config import SimConfig
+    from benchmarks.simulator.loop import _seeded_request_ids
+    from benchmarks.simulator.recruiters import Truth
+    from ranking.fairness.attributes import AttributeStore, read_audit_file
+    from ranking.fairness.gate import FairnessGate
+    from ranking.ltr.train import LtrConfig, train_scope
+
+    truth = Truth(corpus)
+    fair_dir = workdir / "fairness"
+    AttributeStore(fair_dir).put(TENANT, read_audit_file(corpus / "audit.parquet"))
+    out = {"seeds": list(cfg_args.gate_seeds), "train_queries": cfg_args.train_queries, "sessions": cfg_args.sessions,
+           "threshold": cfg_args.gate_threshold, "max_relative_drop": cfg_args.max_relative_drop,
+           "bias_factor": cfg_args.bias_factor, "confidence": 0.95, "bootstrap": 1000, "runs": []}
+    for seed in cfg_args.gate_seeds:
+        order = np.random.default_rng(seed).permutation(len(queries))
+        train_q = [queries[i] for i in order[: cfg_args.train_queries]]
+        for cond, bias in (("unbiased", None), ("biased", ("sex", "female"))):
+            served = workdir / f"gate-{seed}-{cond}"
+            shutil.rmtree(served, ignore_errors=True)
+            settings = Settings(index_dir=index_dir, ltr_dir=served, fairness_dir=fair_dir, encoder_backend="static")
+            engine = build_engine(settings, today=lambda: AS_OF)
+            sim = SimConfig(index_dir=str(index_dir), corpus_dir=str(corpus), bias=bias, bias_factor=cfg_args.bias_factor)
+            with _seeded_request_ids(seed * 10 + (bias is not None)):
+                events = _serve_round(engine, train_q, truth, sim, cfg_args.sessions, 0, progress,
+                                      f"seed {seed} {cond}", seed=seed)
+            engine.ltr.stores.close()
+            for pages in ("holdout", "all"):
+                ltr_dir = workdir / f"gate-{seed}-{cond}-{pages}"
+                shutil.rmtree(ltr_dir, ignore_errors=True)
+                shutil.copytree(served, ltr_dir)
+                gate = FairnessGate.from_store(AttributeStore(fair_dir), (TENANT,), min_impact_ratio=cfg_args.gate_threshold,
+                                               max_relative_drop=cfg_args.max_relative_drop, pages=pages, seed=seed)
+                rep = train_scope(ltr_dir, TENANT, LtrConfig(seed=42), fairness=gate)
+                fair = rep.metrics.get("fairness", {})
+                reason = rep.reason.split("refused by the fairness gate: ")[-1] if "fairness gate" in rep.reason else None
+                old_rule = {a: f["min_new"] is not None and f["min_new"] < cfg_args.gate_threshold
+                            and (f["min_incumbent"] is None or f["min_new"] < f["min_incumbent"]) for a, f in fair.items()}
+                row = {"seed": seed, "engagement": cond, "pages": pages, "events": events,
+                       "requests": (fair.get("sex", {}).get("bootstrap") or {}).get("requests"),
+                       "fairness_refusal": reason, "refused_on": [a for a in fair if reason and reason.count(f"{a} minimum")],
+                       "old_rule_refuses": [a for a, v in old_rule.items() if v],
+                       "attributes": {a: {k: f.get(k) for k in ("min_new", "min_incumbent", "bootstrap")} for a, f in fair.items()}}
+                out["runs"].append(row)
+                if progress:
+                    sx = row["attributes"].get("sex", {})
+                    print(f"seed {seed} {cond} {pages}: sex {sx.get('min_new')} vs {sx.get('min_incumbent')} "
+                          f"{(sx.get('bootstrap') or {}).get('diff_upper')} -> {reason}", flush=True)
+    return out
+
+
+def gate_seeds_markdown(g: dict) -> str:
+    rows = [("seed", "engagement", "pages", "requests", "sex min IR new / incumbent", "new - inc. (90 % CI)",
+             "age_band new / inc.", "ethnicity new / inc.", "refused on", "old rule refuses on")]
+    for r in g["runs"]:
+        cells = []
+        for a in ("sex", "age_band", "ethnicity"):
+            f = r["attributes"].get(a, {})
+            cells.append(f"{f.get('min_new') or float('nan'):.3f} / {f.get('min_incumbent') or float('nan'):.3f}")
+        b = r["attributes"].get("sex", {}).get("bootstrap") or {}
+        ci = f"[{b.get('diff_lower', float('nan')):+.3f}, {b.get('diff_upper', float('nan')):+.3f}]"
+        rows.append((r["seed"], r["engagement"], r["pages"], r["requests"], cells[0], ci, cells[1], cells[2],
+                     ", ".join(r["refused_on"]) or "-", ", ".join(r["old_rule_refuses"]) or "-"))
+    summary = []
+    for pages in ("holdout", "all"):
+        for cond in ("biased", "unbiased"):
+            rs = [r for r in g["runs"] if r["pages"] == pages and r["engagement"] == cond]
+            summary.append(f"- {pages} pages, {cond} engagement: refused on sex {sum('sex' in r['refused_on'] for r in rs)}"
+                           f"/{len(rs)}, refused on any attribute {sum(bool(r['refused_on']) for r in rs)}/{len(rs)}")
+    return (f"## LTR fairness gate over seeds (threshold {g['threshold']}, max relative drop {g['max_relative_drop']}, "
+            f"paired bootstrap {g['bootstrap']} x, one-sided {g['confidence']:.0%}; bias factor {g['bias_factor']}; "
+            f"{g['train_queries']} queries x {g['sessions']} sessions a seed)\n\n{_table(rows)}\n\n" + "\n".join(summary) + "\n")
 
 
 def _table(rows: list[tuple]) -> str:
@@ -296,12 +376,33 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bias-factor", type=float, default=0.1, help="biased recruiters' engagement multiplier for women")
     p.add_argument("--gate-threshold", type=float, default=0.8, help="fairness_min_impact_ratio of the gate")
     p.add_argument("--skip-gate", action="store_true")
+    p.add_argument("--gate-seeds", type=lambda v: [int(x) for x in v.split(",")], default=None,
+                   help="only the gate over these seeds (e.g. 1,2,3): writes fairness-gate-synthetic-PROFILES.*")
+    p.add_argument("--max-relative-drop", type=float, default=0.05, help="the gate's relative-drop rule (with --gate-seeds)")
     p.add_argument("--no-plant", action="store_true", help="a corpus without the planted bias (the control)")
     p.add_argument("--tag", default="", help="suffix of the result files' name")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     args.workdir = args.workdir or f"var/bench/fairness-{args.profiles}-{args.seed}{'-noplant' if args.no_plant else ''}"
+    if args.gate_seeds:
+        return run_gate_seeds(args)
     run(args)
+    return 0
+
+
+def run_gate_seeds(args) -> int:
+    workdir = Path(args.workdir)
+    corpus, index_dir = prepare(workdir, args.profiles, args.seed, not args.no_progress, plant=not args.no_plant)
+    clock = time.perf_counter()
+    g = gate_seeds_section(args, index_dir, corpus, load_queries(corpus), workdir, not args.no_progress)
+    result = {"benchmark": "fairness-gate", **stamp(), "data": f"synthetic generator, {args.profiles} profiles, seed "
+              f"{args.seed}, {'no planted bias' if args.no_plant else '--plant-bias'}, simulator recruiters, static encoder",
+              "gate": g, "wall_s": round(time.perf_counter() - clock, 1)}
+    out = ROOT / "benchmarks" / "results" / f"fairness-gate-synthetic-{args.profiles}{args.tag}"
+    out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    md = f"# Fairness gate over seeds\n\nData: {result['data']}; wall {result['wall_s']} s (2-core shared VM).\n\n" + gate_seeds_markdown(g)
+    out.with_suffix(".md").write_text(md)
+    print(md)
     return 0
 
 

@@ -94,7 +94,8 @@ async def train_model(tenant_id: RequiredTenant, settings: Config, body: TrainBo
     body = body or TrainBody()
     cfg = LtrConfig(debias=body.debias, select=body.select, gate=body.gate)
     gate = FairnessGate.from_store(AttributeStore(settings.fairness_dir), (tenant_id,),
-                                   min_impact_ratio=settings.fairness_min_impact_ratio)
+                                   min_impact_ratio=settings.fairness_min_impact_ratio,
+                                   max_relative_drop=settings.fairness_max_relative_drop, pages=settings.fairness_gate_pages)
     rep = await run_in_threadpool(functools.partial(train_scope, settings.ltr_dir, tenant_id, cfg, fairness=gate))
     return TrainResult(version=rep.version, promoted=rep.promoted, reason=rep.reason, metrics=rep.metrics,
                        rows=rep.rows, requests=rep.requests)

@@ -301,17 +301,19 @@ def train_scope(ltr_dir, scope: str, config: LtrConfig = LtrConfig(), labels: La
     else:
         reason, promote = "no current model and no holdout", True
     if fairness is not None and fairness.groups and holdout.group_mask.any():
-        new_scores = booster.predict(ts.X[holdout.rows])
+        # the pages both models rank: the holdout's, or every served page of the training set
+        rows = holdout.rows if fairness.pages == "holdout" else np.arange(len(ts.y))
+        sizes = ts.group[holdout.group_mask] if fairness.pages == "holdout" else ts.group
+        new_scores = booster.predict(ts.X[rows])
         old_scores = None
         if incumbent is not None:
             try:
-                old_scores = LtrModel(incumbent).predict(ts.X[holdout.rows])
+                old_scores = LtrModel(incumbent).predict(ts.X[rows])
             except ValidationError:
                 old_scores = None
         if old_scores is None:                        # what serves now: the hybrid order
-            old_scores = -ts.X[holdout.rows][:, FEATURE_NAMES.index("fused_rank")]
-        metrics["fairness"], refusal = compare_fairness(fairness, new_scores, old_scores, ts.candidate_ids[holdout.rows],
-                                                        ts.group[holdout.group_mask])
+            old_scores = -ts.X[rows][:, FEATURE_NAMES.index("fused_rank")]
+        metrics["fairness"], refusal = compare_fairness(fairness, new_scores, old_scores, ts.candidate_ids[rows], sizes)
         metrics["fairness_min_impact_ratio"] = fairness.min_impact_ratio
         if refusal is not None:
             reason, promote = f"{reason}; refused by the fairness gate: {refusal}", False
@@ -328,7 +330,7 @@ def train_scope(ltr_dir, scope: str, config: LtrConfig = LtrConfig(), labels: La
 
 
 def retrain_job(ltr_dir, *, min_new_events: int = 100, config: LtrConfig = LtrConfig(), fairness_store=None,
-                min_impact_ratio: float | None = None) -> list[TrainReport | str]:
+                min_impact_ratio: float | None = None, **gate_options) -> list[TrainReport | str]:
     """Retrain every tenant with at least ``min_new_events`` events newer than its current model's window.
     ``fairness_store`` (an ``AttributeStore``): each tenant's gate also weighs its supplied attributes."""
     out: list[TrainReport | str] = []
@@ -346,7 +348,8 @@ def retrain_job(ltr_dir, *, min_new_events: int = 100, config: LtrConfig = LtrCo
         if new < min_new_events:
             out.append(f"{tenant}: {new} new events < {min_new_events}, skipped")
             continue
-        gate = FairnessGate.from_store(fairness_store, (tenant,), min_impact_ratio=min_impact_ratio) if fairness_store else None
+        gate = FairnessGate.from_store(fairness_store, (tenant,), min_impact_ratio=min_impact_ratio,
+                                       **gate_options) if fairness_store else None
         try:
             out.append(train_scope(ltr_dir, tenant, config, fairness=gate))
         except ValidationError as exc:

@@ -40,7 +40,7 @@ def test_the_gate_reports_impact_ratios_and_refuses_a_model_below_the_threshold(
     assert tr.metrics["fairness"]["ethnicity"]["min_new"] is None                  # nobody disclosed: nothing compared
     registry = ModelRegistry(ltr_dir)
     registry.rollback("acme-talent")                                                 # back to the hybrid order
-    strict = FairnessGate.from_store(by_experience, ("acme-talent",), k=3, min_impact_ratio=0.8, min_group_pool=0)
+    strict = FairnessGate.from_store(by_experience, ("acme-talent",), k=3, min_impact_ratio=0.8, min_group_pool=0, pages="all")
     refused = train_scope(ltr_dir, "acme-talent", CONFIG, fairness=strict)
     assert not refused.promoted and "refused by the fairness gate: sex minimum impact ratio" in refused.reason
     assert registry.current("acme-talent") is None
