@@ -221,8 +221,8 @@ class Matcher:
                 s = searches[sid]
                 if s.needs_index:
                     sloppy[sid].append(i)
-                elif not any(g.isdisjoint(pairs) for g in s.required) and matches(s.tree, doc) \
-                        and passes(s.filters, p, today=today, company_ids=company_ids):
+                elif not any(g.isdisjoint(pairs) for g in s.required) \
+                        and passes(s.filters, p, today=today, company_ids=company_ids) and matches(s.tree, doc):
                     out.append(self._hit(s, cid, doc))
                 elif sid in was:
                     out.append(Match(sid, cid, False, 0.0, ()))
