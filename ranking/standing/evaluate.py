@@ -130,11 +130,12 @@ def passes(f: Filters, p: dict, *, today: dt.date, company_ids=None) -> bool:
             return False
         if _km(f.near.lat, f.near.lon, float(loc["lat"]), float(loc["lon"])) > f.near.radius_km:
             return False
-    years = np.float32(p.get("years_experience") or 0.0)
-    if f.min_years is not None and not years >= f.min_years:
-        return False
-    if f.max_years is not None and not years <= f.max_years:
-        return False
+    if f.min_years is not None or f.max_years is not None:
+        years = np.float32(p.get("years_experience") or 0.0)
+        if f.min_years is not None and not years >= f.min_years:
+            return False
+        if f.max_years is not None and not years <= f.max_years:
+            return False
     if f.seniority and p.get("seniority_level") not in {SENIORITY_LEVELS.index(s) for s in f.seniority}:
         return False
     current = p.get("current_company_id")

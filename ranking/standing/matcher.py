@@ -206,21 +206,25 @@ class Matcher:
               docs: list[Doc] | None = None) -> list[Match]:
         """Evaluate each derived profile (INDEXED_SCHEMA dicts, ``ord`` = position in ``profiles``) against
         its candidate searches and the searches it is a member of (``members``: candidate_id -> ids).
+        Returns every match, and a non-match only for a search the profile is a member of (a non-match of a
+        non-member changes nothing, so it is not materialised).
         ``company_ids``: the published store's ``resolve_companies`` (company filters given by name)."""
         out: list[Match] = []
         sloppy: dict[str, list[int]] = defaultdict(list)
+        searches = self.searches
         for i, p in enumerate(profiles):
             doc = docs[i] if docs is not None else document(p)
             cid = p["candidate_id"]
-            for sid in self.candidates(p, doc) | (members.get(cid, set()) & self.searches.keys()):
-                s = self.searches[sid]
+            was = members.get(cid, set()) & searches.keys()
+            pairs = doc.pairs
+            for sid in self.candidates(p, doc) | was:
+                s = searches[sid]
                 if s.needs_index:
                     sloppy[sid].append(i)
-                elif any(g.isdisjoint(doc.pairs) for g in s.required):
-                    out.append(Match(sid, cid, False, 0.0, ()))
-                elif matches(s.tree, doc) and passes(s.filters, p, today=today, company_ids=company_ids):
+                elif not any(g.isdisjoint(pairs) for g in s.required) \
+                        and passes(s.filters, p, today=today, company_ids=company_ids) and matches(s.tree, doc):
                     out.append(self._hit(s, cid, doc))
-                else:
+                elif sid in was:
                     out.append(Match(sid, cid, False, 0.0, ()))
         if sloppy:
             out += self._match_on_index(profiles, sloppy, today=today, company_ids=company_ids)
