@@ -40,6 +40,8 @@ from query.intake.lexicon import forms_of
 
 DATA = ROOT.parent / "shared" / "data" / "job_postings" / "postings_dev.jsonl"
 JUDGED = ROOT / "benchmarks" / "postings" / "judged.jsonl"
+FRESH = ROOT / "benchmarks" / "postings" / "judged_fresh.jsonl"             # postings 121-180, judged later
+SECOND = ROOT / "benchmarks" / "postings" / "occupations_second_judge.jsonl"  # postings 1-120, occupations again
 TUNE = 60     # the first 60 judged postings were looked at while building; the rest are held out
 THRESHOLDS = {"occupation": 0.90, "location": 0.90, "min_years": 0.85, "skill_precision": 0.80,
               "skill_recall": 0.70, "strict_nonempty": 0.90, "refined_in_range": 0.80}
@@ -120,7 +122,10 @@ def _location_ok(label: str, loc) -> tuple[bool, bool]:
     return (state is not None and loc.region == state and loc.country == "US"), False
 
 
-def run_intake(postings: list[dict], judged: dict[str, dict], gen) -> dict:
+def run_intake(postings: list[dict], judged: dict[str, dict], gen, *, fresh: frozenset[str] = frozenset(),
+               second: dict[str, list[str]] | None = None) -> dict:
+    """``judged``: job_id -> judgment, the first 120 then the fresh ones (ids in ``fresh``); ``second``: job_id ->
+    the occupations a second judge accepted, judged blind to the first judge and to the engine."""
     from query.guard import PolicyViolationError
     from query.intake.requirements import IntakeError
     from query.intake.location import read_location
@@ -159,6 +164,9 @@ def run_intake(postings: list[dict], judged: dict[str, dict], gen) -> dict:
             label = tax.match_title(p["title"])
             row["occupation_label_title_ok"] = label is not None and label.code in j["occupations"]
             row["judged_occupations"] = j["occupations"]
+            if second and p["job_id"] in second:
+                row["second_judge_occupations"] = second[p["job_id"]]
+                row["occupation_second_judge_ok"] = req.occupation_code in second[p["job_id"]]
             row["years_ok"] = (req.min_years is None and j["min_years"] is None) or (
                 req.min_years is not None and j["min_years"] is not None and abs(req.min_years - j["min_years"]) < 0.01)
             row["judged_min_years"] = j["min_years"]
@@ -190,13 +198,34 @@ def run_intake(postings: list[dict], judged: dict[str, dict], gen) -> dict:
                 "predicted_skills": n_pred, "judged_skills": n_gold}
 
     loc_rows = rows
-    out = {"all_judged": summary(jrows), "tune": summary(jrows[:TUNE]), "holdout": summary(jrows[TUNE:]),
+    first = [r for r in jrows if r["job_id"] not in fresh]
+    later = [r for r in jrows if r["job_id"] in fresh]
+    out = {"all_judged": summary(jrows), "first_120": summary(first), "tune": summary(first[:TUNE]),
+           "holdout": summary(first[TUNE:]), "fresh": summary(later) if later else None,
+           "second_judge": _agreement(first, second or {}, judged),
            "location": {"postings": len(loc_rows), "correct": _share(r["location_ok"] for r in loc_rows),
                         "city_level": _share(r["location_city_level"] for r in loc_rows),
                         "label_parsed_alone": _share(read_location(r["location_label"]) is not None for r in loc_rows)},
            "errors": [r for r in rows if r["error"]],
            "intake_ms_p50": _pct([r["ms"] for r in rows], 50), "intake_ms_p95": _pct([r["ms"] for r in rows], 95)}
     return {"summary": out, "rows": rows}
+
+
+def _agreement(rows: list[dict], second: dict[str, list[str]], judged: dict[str, dict]) -> dict | None:
+    """How far the two judges agree on occupations, and the engine measured against each: the ceiling a single
+    judge's labels put on the occupation measure."""
+    both = [r for r in rows if r["job_id"] in second]
+    if not both:
+        return None
+    first = {r["job_id"]: judged[r["job_id"]]["occupations"] for r in both}
+    return {"postings": len(both),
+            "second_judge_best_in_first_set": _share(second[r["job_id"]][0] in first[r["job_id"]] for r in both),
+            "first_judge_best_in_second_set": _share(first[r["job_id"]][0] in second[r["job_id"]] for r in both),
+            "same_best": _share(second[r["job_id"]][0] == first[r["job_id"]][0] for r in both),
+            "engine_vs_first_judge": _share(r["occupation_ok"] for r in both),
+            "engine_vs_second_judge": _share(r.get("occupation_second_judge_ok", False) for r in both),
+            "engine_vs_either_judge": _share(r["occupation_ok"] or r.get("occupation_second_judge_ok", False)
+                                             for r in both)}
 
 
 def run_queries(postings: list[dict], gen, index_dir: Path, *, progress: bool) -> dict:
@@ -276,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.postings", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--judged", type=Path, default=JUDGED)
+    ap.add_argument("--fresh", type=Path, default=FRESH, help="postings judged later, never tuned on")
+    ap.add_argument("--second", type=Path, default=SECOND, help="a second judge's occupations for --judged")
     ap.add_argument("--index-dir", type=Path, default=None, help="a synthetic index: also measure query pools")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "postings-dev.json")
     ap.add_argument("--rows-out", type=Path, default=ROOT / "var" / "bench" / "postings-dev-rows.json",
@@ -290,11 +321,19 @@ def main(argv: list[str] | None = None) -> int:
 
     postings = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
     judged = {j["job_id"]: j for j in map(json.loads, args.judged.read_text().splitlines()) if j}
+    fresh: frozenset[str] = frozenset()
+    if args.fresh is not None and args.fresh.is_file():
+        later = [json.loads(line) for line in args.fresh.read_text().splitlines() if line.strip()]
+        fresh = frozenset(j["job_id"] for j in later if j["job_id"] not in judged)
+        judged.update({j["job_id"]: j for j in later if j["job_id"] in fresh})
+    second = None
+    if args.second is not None and args.second.is_file():
+        second = {j["job_id"]: j["occupations"] for j in map(json.loads, args.second.read_text().splitlines()) if j}
     gen = QueryGenerator(expander=load_expander(args.index_dir) if args.index_dir else None)
     result = {**stamp(), "benchmark": "postings", "data": str(args.data.name), "postings": len(postings),
               "judged": len(judged), "thresholds": THRESHOLDS}
     t0 = time.perf_counter()
-    intake = run_intake(postings, judged, gen)
+    intake = run_intake(postings, judged, gen, fresh=fresh, second=second)
     result["intake"] = intake["summary"]
     if args.index_dir is not None:
         q = run_queries(postings, gen, args.index_dir, progress=not args.no_progress)
@@ -311,11 +350,18 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     s = result["intake"]
     misses = []
-    for part in ("all_judged", "tune", "holdout"):
+    for part in ("all_judged", "first_120", "tune", "holdout", "fresh"):
         m = s[part]
+        if m is None:
+            continue
         print(f"{part:<10} n={m['postings']:<3} occupation {m['occupation']} (same SOC {m['occupation_same_soc']}; "
               f"label title alone {m['occupation_from_label_title_alone']})  min_years {m['min_years']}  "
               f"skills P {m['skill_precision']} (must-only {m['skill_precision_must_only']}) R {m['skill_recall']}")
+    if s["second_judge"]:
+        a = s["second_judge"]
+        print(f"judges     n={a['postings']} second judge's best in the first's set {a['second_judge_best_in_first_set']}, "
+              f"first's best in the second's {a['first_judge_best_in_second_set']}; engine vs first {a['engine_vs_first_judge']}, "
+              f"vs second {a['engine_vs_second_judge']}, vs either {a['engine_vs_either_judge']}")
     print(f"location   n={s['location']['postings']} correct {s['location']['correct']} "
           f"(city-level {s['location']['city_level']})   intake p50 {s['intake_ms_p50']} ms p95 {s['intake_ms_p95']} ms")
     checks = {"occupation": s["all_judged"]["occupation"], "location": s["location"]["correct"],
