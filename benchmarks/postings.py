@@ -10,7 +10,8 @@ location line, the description. Measured:
   nothing invented for "United States"), minimum years (equal to the judged value, null included),
   must-have skills precision and recall (matching rule in ``skill_matches``); reported for the whole judged
   set and for its two halves: ``tune`` (the first 60, looked at while building) and ``holdout`` (the last 60,
-  only measured);
+  only measured); and for the later judged sets (``judged_fresh*.jsonl``: postings 121-240), with the agreement
+  of a blind second judge (occupations of the first 120, skills and years of postings 121-180);
 * **queries** (``--index-dir``, a synthetic index): the strict query's pool (with the posting's filters but the
   location, and with the location too), the title-alone pool, and the pool after the refinement loop
   (target 50-500, all filters), over all 500 postings; the must-show counts postings whose title alone
@@ -40,8 +41,11 @@ from query.intake.lexicon import forms_of
 
 DATA = ROOT.parent / "shared" / "data" / "job_postings" / "postings_dev.jsonl"
 JUDGED = ROOT / "benchmarks" / "postings" / "judged.jsonl"
-FRESH = ROOT / "benchmarks" / "postings" / "judged_fresh.jsonl"             # postings 121-180, judged later
+# judged later, after the tuning they measure: "fresh" (postings 121-180) was first measured at 4e08914 and then
+# used while building; "fresh2" (postings 181-240) was measured once, after the last change it reports on
+FRESH = (ROOT / "benchmarks" / "postings" / "judged_fresh.jsonl", ROOT / "benchmarks" / "postings" / "judged_fresh2.jsonl")
 SECOND = ROOT / "benchmarks" / "postings" / "occupations_second_judge.jsonl"  # postings 1-120, occupations again
+SECOND_SKILLS = ROOT / "benchmarks" / "postings" / "skills_second_judge.jsonl"  # postings 121-180, skills again
 TUNE = 60     # the first 60 judged postings were looked at while building; the rest are held out
 THRESHOLDS = {"occupation": 0.90, "location": 0.90, "min_years": 0.85, "skill_precision": 0.80,
               "skill_recall": 0.70, "strict_nonempty": 0.90, "refined_in_range": 0.80}
@@ -122,10 +126,11 @@ def _location_ok(label: str, loc) -> tuple[bool, bool]:
     return (state is not None and loc.region == state and loc.country == "US"), False
 
 
-def run_intake(postings: list[dict], judged: dict[str, dict], gen, *, fresh: frozenset[str] = frozenset(),
+def run_intake(postings: list[dict], judged: dict[str, dict], gen, *, fresh: dict[str, str] | None = None,
                second: dict[str, list[str]] | None = None) -> dict:
-    """``judged``: job_id -> judgment, the first 120 then the fresh ones (ids in ``fresh``); ``second``: job_id ->
-    the occupations a second judge accepted, judged blind to the first judge and to the engine."""
+    """``judged``: job_id -> judgment, the first 120 then the later sets (``fresh``: job_id -> the set's name);
+    ``second``: job_id -> the occupations a second judge accepted, judged blind to the first judge and the engine."""
+    fresh = fresh or {}
     from query.guard import PolicyViolationError
     from query.intake.requirements import IntakeError
     from query.intake.location import read_location
@@ -199,9 +204,9 @@ def run_intake(postings: list[dict], judged: dict[str, dict], gen, *, fresh: fro
 
     loc_rows = rows
     first = [r for r in jrows if r["job_id"] not in fresh]
-    later = [r for r in jrows if r["job_id"] in fresh]
     out = {"all_judged": summary(jrows), "first_120": summary(first), "tune": summary(first[:TUNE]),
-           "holdout": summary(first[TUNE:]), "fresh": summary(later) if later else None,
+           "holdout": summary(first[TUNE:]),
+           **{name: summary([r for r in jrows if fresh.get(r["job_id"]) == name]) for name in dict.fromkeys(fresh.values())},
            "second_judge": _agreement(first, second or {}, judged),
            "location": {"postings": len(loc_rows), "correct": _share(r["location_ok"] for r in loc_rows),
                         "city_level": _share(r["location_city_level"] for r in loc_rows),
@@ -226,6 +231,41 @@ def _agreement(rows: list[dict], second: dict[str, list[str]], judged: dict[str,
             "engine_vs_second_judge": _share(r.get("occupation_second_judge_ok", False) for r in both),
             "engine_vs_either_judge": _share(r["occupation_ok"] or r.get("occupation_second_judge_ok", False)
                                              for r in both)}
+
+
+def skills_agreement(rows: list[dict], judged: dict[str, dict], second: dict[str, dict], taxonomy) -> dict | None:
+    """Must-have skills of a second judge (blind to the first and to the engine) scored as if they were predictions
+    against the first judge, and the other way round, with the engine's matching rule; and the engine against the
+    second judge: how much of the gap to the targets is the engine's, and how much is judging."""
+    ids = [r["job_id"] for r in rows if r.get("judged") and r["job_id"] in second and r["job_id"] in judged]
+    if not ids:
+        return None
+    engine = {r["job_id"]: r.get("must_have", []) for r in rows}
+
+    def score(gold: dict, pred) -> dict:
+        n_pred = n_gold = hit_pred = hit_gold = 0
+        for jid in ids:
+            must = [item_forms(i, taxonomy) for i in gold[jid]["must_have"]]
+            both = must + [item_forms(i, taxonomy) for i in gold[jid]["nice_to_have"]]
+            names = pred(jid)
+            n_pred, n_gold = n_pred + len(names), n_gold + len(must)
+            hit_pred += sum(any(any_match(p, f) for f in both) for p in names)
+            hit_gold += sum(any(any_match(p, f) for p in names) for f in must)
+        return {"precision": round(hit_pred / n_pred, 4) if n_pred else None,
+                "recall": round(hit_gold / n_gold, 4) if n_gold else None}
+
+    def as_judge(source):
+        return lambda jid: [[i["name"], *i.get("aliases", [])] for i in source[jid]["must_have"]]
+
+    def as_engine(jid):
+        return [pred_forms(s, taxonomy) for s in engine.get(jid, [])]
+
+    same_years = [(judged[j]["min_years"] is None) == (second[j].get("min_years") is None) and (
+        judged[j]["min_years"] is None or abs(judged[j]["min_years"] - second[j]["min_years"]) < 0.01) for j in ids]
+    return {"postings": len(ids), "second_vs_first": score(judged, as_judge(second)),
+            "first_vs_second": score(second, as_judge(judged)),
+            "engine_vs_first": score(judged, as_engine), "engine_vs_second": score(second, as_engine),
+            "min_years_agree": _share(same_years)}
 
 
 def run_queries(postings: list[dict], gen, index_dir: Path, *, progress: bool) -> dict:
@@ -305,8 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.postings", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--judged", type=Path, default=JUDGED)
-    ap.add_argument("--fresh", type=Path, default=FRESH, help="postings judged later, never tuned on")
+    ap.add_argument("--fresh", type=Path, nargs="*", default=list(FRESH), help="postings judged later (one set a file)")
     ap.add_argument("--second", type=Path, default=SECOND, help="a second judge's occupations for --judged")
+    ap.add_argument("--second-skills", type=Path, default=SECOND_SKILLS, help="a second judge's skills for a fresh set")
     ap.add_argument("--index-dir", type=Path, default=None, help="a synthetic index: also measure query pools")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "postings-dev.json")
     ap.add_argument("--rows-out", type=Path, default=ROOT / "var" / "bench" / "postings-dev-rows.json",
@@ -321,20 +362,25 @@ def main(argv: list[str] | None = None) -> int:
 
     postings = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
     judged = {j["job_id"]: j for j in map(json.loads, args.judged.read_text().splitlines()) if j}
-    fresh: frozenset[str] = frozenset()
-    if args.fresh is not None and args.fresh.is_file():
-        later = [json.loads(line) for line in args.fresh.read_text().splitlines() if line.strip()]
-        fresh = frozenset(j["job_id"] for j in later if j["job_id"] not in judged)
-        judged.update({j["job_id"]: j for j in later if j["job_id"] in fresh})
+    fresh: dict[str, str] = {}
+    for path in args.fresh:
+        if path.is_file():
+            later = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            fresh.update({j["job_id"]: path.stem.removeprefix("judged_") for j in later if j["job_id"] not in judged})
+            judged.update({j["job_id"]: j for j in later if j["job_id"] in fresh})
     second = None
     if args.second is not None and args.second.is_file():
         second = {j["job_id"]: j["occupations"] for j in map(json.loads, args.second.read_text().splitlines()) if j}
+    second_skills = {}
+    if args.second_skills is not None and args.second_skills.is_file():
+        second_skills = {j["job_id"]: j for j in map(json.loads, args.second_skills.read_text().splitlines()) if j}
     gen = QueryGenerator(expander=load_expander(args.index_dir) if args.index_dir else None)
     result = {**stamp(), "benchmark": "postings", "data": str(args.data.name), "postings": len(postings),
               "judged": len(judged), "thresholds": THRESHOLDS}
     t0 = time.perf_counter()
     intake = run_intake(postings, judged, gen, fresh=fresh, second=second)
     result["intake"] = intake["summary"]
+    result["intake"]["second_judge_skills"] = skills_agreement(intake["rows"], judged, second_skills, gen.taxonomy)
     if args.index_dir is not None:
         q = run_queries(postings, gen, args.index_dir, progress=not args.no_progress)
         result["queries"] = q["summary"]
@@ -350,10 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     s = result["intake"]
     misses = []
-    for part in ("all_judged", "first_120", "tune", "holdout", "fresh"):
+    for part in ("all_judged", "first_120", "tune", "holdout", *dict.fromkeys(fresh.values())):
         m = s[part]
-        if m is None:
-            continue
         print(f"{part:<10} n={m['postings']:<3} occupation {m['occupation']} (same SOC {m['occupation_same_soc']}; "
               f"label title alone {m['occupation_from_label_title_alone']})  min_years {m['min_years']}  "
               f"skills P {m['skill_precision']} (must-only {m['skill_precision_must_only']}) R {m['skill_recall']}")
@@ -362,6 +406,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"judges     n={a['postings']} second judge's best in the first's set {a['second_judge_best_in_first_set']}, "
               f"first's best in the second's {a['first_judge_best_in_second_set']}; engine vs first {a['engine_vs_first_judge']}, "
               f"vs second {a['engine_vs_second_judge']}, vs either {a['engine_vs_either_judge']}")
+    if s.get("second_judge_skills"):
+        a = s["second_judge_skills"]
+        print(f"skills 2x  n={a['postings']} second judge vs first P {a['second_vs_first']['precision']} R "
+              f"{a['second_vs_first']['recall']}; engine vs first P {a['engine_vs_first']['precision']} R "
+              f"{a['engine_vs_first']['recall']}, vs second P {a['engine_vs_second']['precision']} R "
+              f"{a['engine_vs_second']['recall']}; years agree {a['min_years_agree']}")
     print(f"location   n={s['location']['postings']} correct {s['location']['correct']} "
           f"(city-level {s['location']['city_level']})   intake p50 {s['intake_ms_p50']} ms p95 {s['intake_ms_p95']} ms")
     checks = {"occupation": s["all_judged"]["occupation"], "location": s["location"]["correct"],

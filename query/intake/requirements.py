@@ -223,6 +223,11 @@ class Intake:
             # "seeking an attorney with at least 3 years of litigation experience" said before the requirements
             years = read_years(duties, prose=True)
         place, locations = self._posting_place(posting, notes)
+        skill_years = self._skill_years(years.per_skill)
+        # a skill the posting asks years of is required, whatever the skill pass read ("2+ years of accounts payable")
+        held = {x.casefold() for x in must}
+        must += [n for n, _y in skill_years if n.casefold() not in held and not held.add(n.casefold())]
+        nice = [n for n in nice if n.casefold() not in held]
         read = posting.text_of("title", "role", "responsibilities", "requirements", "preferred")
         req = HiringRequirements(
             titles=tuple(titles), seniority=tuple(seniority), locations=tuple(locations),
@@ -232,7 +237,7 @@ class Intake:
             current_company=tuple(_all(_CURRENT, read)), past_company=tuple(_all(_PAST, read)),
             not_current_company=tuple(_all(_NOT_CURRENT, read)),
             open_to_work=None, place=place, skill_kinds=tuple(kinds.items()),
-            skill_years=tuple(self._skill_years(years.per_skill)),
+            skill_years=tuple(skill_years),
             sections=tuple(s.kind for s in posting.sections))
         if years.preferred_years is not None and years.min_years is None:
             notes.append(f"{years.preferred_years:g} years of experience are preferred, not required")
@@ -372,7 +377,7 @@ class Intake:
                         if m.kind == COMPETENCY:
                             comps.append(m.canonical)
                         elif (m.text.lower() in title_words and m.text.lower() in self.extractor.common) or (
-                                " " in m.text and any(m.text.lower() in t.lower() for t in titles)) or (
+                                " " in m.text and any(_names_job(m.text, t, sentence) for t in titles)) or (
                                 m.kind == "technology" and self._is_title(m.text)):
                             continue          # "Data Engineer" is not the skill "Data"; "Restaurant Manager" is a job
                         else:
@@ -597,6 +602,15 @@ def _clauses(sentences: list[str]) -> list[str]:
 
 def _all(rx: re.Pattern, text: str) -> list[str]:
     return list(dict.fromkeys(m.group("company").strip(" .,") for m in rx.finditer(text)))
+
+
+def _names_job(mention: str, title: str, sentence: str) -> bool:
+    """A mention inside the title that ends where the title ends names the job ("Restaurant Manager" of "Restaurant
+    Manager"), and so does any part of the title in a sentence that names the whole title ("seeking a Senior Human
+    Resources Specialist"); elsewhere a part before the title's head noun is the job's domain, a skill the
+    requirements ask for ("2+ years of accounts payable" for an Accounts Payable Specialist)."""
+    m, t = mention.lower().strip(), re.sub(r"[\s,;:/|()-]+$", "", title.lower().strip())
+    return m in t and (t.endswith(m) or t in sentence.lower())
 
 
 def _dedupe(names: list[str]) -> list[str]:

@@ -102,3 +102,14 @@ def test_a_title_after_qualifiers_is_found(text, title, skills):
     req = Intake().from_text(text)
     assert [t.lower() for t in req.titles] == [title]
     assert req.must_have == skills    # "manager" is not the skill "Assisi Software Assisi Manager"
+
+
+def test_title_words_are_a_skill_only_when_the_requirements_ask_for_them(intake):
+    # the job's domain asked for in the requirements is a must-have, with its years ...
+    ap = intake.from_text("Accounts Payable Specialist\nAustin, TX\nRequirements:\n"
+                          "- 2+ years of accounts payable experience\n- Strong data entry skills")
+    assert "Accounts payable" in ap.must_have and ("Accounts payable", 2.0) in ap.skill_years
+    # ... but the sentence that names the title is not a requirement of its own words
+    hr = intake.from_text("Senior Human Resources Specialist\n\nOur client is seeking a Senior Human Resources "
+                          "Specialist in Berlin (within 50 km).\n")
+    assert not any(s.casefold() == "human resources" for s in hr.must_have), hr.must_have
