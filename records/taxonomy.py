@@ -385,6 +385,8 @@ class _SkillIndex:
             key = _skill_key(alias)
             if not key or (tier > 0 and (len(key) < 2 or key in _GENERIC_REMAINDERS or key in role_nouns)):
                 return
+            if tier >= 2 and len(key) <= 2:   # a derived two-letter rest is any acronym: "PM" is not "Allscripts PM",
+                return                        # "AI" not "NI Vision Builder for Automated Inspection AI" (curated "js" stays)
             cand = (tier, -frequency[canonical], canonical, alias)
             if key not in best or cand < best[key]:
                 best[key] = cand

@@ -252,6 +252,12 @@ def test_skill_aliases_round_trip(tax):
                 assert tax.normalize_skill(alias) == name
 
 
+@pytest.mark.parametrize("raw, name", [("PM", None), ("AI", None), ("BI", None), ("Allscripts PM", "Allscripts PM"),
+                                       ("js", "JavaScript"), ("go", "Go")])
+def test_derived_two_letter_rests_are_not_aliases(tax, raw, name):
+    assert tax.normalize_skill(raw) == name
+
+
 @pytest.mark.parametrize("word", ["manager", "Manager", "designer", "director", "illustrator"])
 def test_job_title_nouns_are_not_skill_aliases(tax, word):
     assert tax.normalize_skill(word) is None
