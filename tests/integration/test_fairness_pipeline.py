@@ -39,10 +39,11 @@ def _digests(index_dir):
     return sorted(out)
 
 
-def test_audit_attributes_never_reach_the_index_or_the_features(tmp_path):
+@pytest.mark.parametrize("proxy", [False, True], ids=["plain", "plant-proxy"])
+def test_audit_attributes_never_reach_the_index_or_the_features(tmp_path, proxy):
     from benchmarks.synth import generate
 
-    gen = generate(tmp_path / "gen", profiles=40, seed=5, queries=2, progress=False)
+    gen = generate(tmp_path / "gen", profiles=40, seed=5, queries=2, progress=False, plant_proxy=proxy)
     bare = tmp_path / "bare"
     bare.mkdir()
     shutil.copy(gen.profiles_path, bare / "profiles.parquet")            # the same profiles, no audit.parquet
@@ -63,6 +64,37 @@ def test_audit_attributes_never_reach_the_index_or_the_features(tmp_path):
     X = [FeatureSet().compute(IndexReader(tmp_path / n).snapshot(), ctx, pool) for n in ("with", "shuffled")]
     assert X[0].shape == (40, len(FEATURE_NAMES)) and np.array_equal(X[0], X[1], equal_nan=True)
     assert not [f for f in FEATURE_NAMES if any(a in f for a in ("sex", "age", "ethnic"))]
+
+
+def test_the_planted_proxy_is_engine_visible_while_sex_is_not(tmp_path):
+    """--plant-proxy: career breaks (no current position) drawn mostly for women reach the features as
+    pair_tenure_months == 0; sex itself does not (the test above, on the same kind of corpus)."""
+    from benchmarks.simulator.recruiters import Truth
+    from benchmarks.synth import generate
+
+    gens = {p: generate(tmp_path / f"gen-{p}", profiles=400, seed=5, queries=2, progress=False, plant_proxy=p)
+            for p in (False, True)}
+    sex = dict(zip(*pq.read_table(gens[True].audit_path, columns=["candidate_id", "sex"]).to_pydict().values()))
+    assert pq.read_table(gens[False].audit_path).equals(pq.read_table(gens[True].audit_path))   # same people
+    ctx = build_context(keywords_to_ast("engineer"), Filters(), boolean=False, today=AS_OF)
+    tenure = FEATURE_NAMES.index("pair_tenure_months")
+    share = {}
+    for proxy, gen in gens.items():
+        ingest([gen.profiles_path], tmp_path / f"index-{proxy}", IndexConfig(as_of=AS_OF), progress=False, encoder=HashEncoder())
+        snap = IndexReader(tmp_path / f"index-{proxy}").snapshot()
+        ids = snap.store.table.column("candidate_id").to_pylist()
+        ords = [snap.store.ord_of(c) for c in ids]
+        pool = pool_from_runs([(o, 1.0) for o in ords], {"lexical": [Hit(o, 1.0) for o in ords]})
+        X = FeatureSet().compute(snap, ctx, pool)
+        off = {c for c, x in zip(ids, X[:, tenure]) if x == 0}
+        assert off == set(Truth(gen.out_dir).trait("no_current_job"))        # what recruiters see, the model sees
+        share[proxy] = {g: sum(c in off for c, s in sex.items() if s == g) / sum(s == g for s in sex.values())
+                        for g in ("female", "male")}
+    assert abs(share[False]["female"] - share[False]["male"]) < 0.08          # without the plant: no proxy
+    assert share[True]["female"] > 2.5 * share[True]["male"] and share[True]["female"] > 0.25
+    years = {p: pq.read_table(current_version(tmp_path / f"index-{p}") / "profiles.parquet",
+                              columns=["candidate_id", "years_experience"]).to_pydict() for p in (False, True)}
+    assert years[False] == years[True]                   # the break moves the career, experience is the same
 
 
 @pytest.fixture
