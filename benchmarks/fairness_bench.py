@@ -123,7 +123,7 @@ def rerank_section(engine, queries, qrels, groups, splits, top_n: int, progress:
 
 def _serve_round(engine, train_q, truth, sim, sessions: int, rnd: int, progress: bool, label: str, seed: int = 42) -> int:
     """One round: every training query searched ``sessions`` times by the tenant's simulated recruiters."""
-    from benchmarks.simulator.loop import bias_factors
+    from benchmarks.simulator.loop import bias_factors, view_bias_factors
     from benchmarks.simulator.recruiters import ClickModel, judge, session_events
 
     model = ClickModel(patience=sim.patience, page=sim.page)
@@ -142,7 +142,8 @@ def _serve_round(engine, train_q, truth, sim, sessions: int, rnd: int, progress:
             batch += session_events(rng, model, tenant=TENANT, recruiter=f"r{s}", request_id=res.request_id, shown=shown,
                                     grades=[g for g, _ in judged], tastes=[t for _, t in judged],
                                     start=start + dt.timedelta(minutes=qi * sessions + s), prefix=res.request_id,
-                                    factors=bias_factors(truth, sim, shown))
+                                    factors=bias_factors(truth, sim, shown),
+                                    view_factors=view_bias_factors(truth, sim, shown))
     engine.ltr.stores.get(TENANT).add(batch, tenant_id=TENANT)
     return len(batch)
 

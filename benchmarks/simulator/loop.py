@@ -226,7 +226,8 @@ def _serve_round(loop, tenant, kind, train_q, truth, cfg, rnd, *, progress, labe
             when = start + dt.timedelta(minutes=qi * cfg.sessions + s)
             batch += session_events(rng, model, tenant=tenant, recruiter=f"{tenant}-r{s}", request_id=res.request_id,
                                     shown=shown, grades=[g for g, _ in judged], tastes=[t for _, t in judged],
-                                    start=when, prefix=f"{res.request_id}", factors=bias_factors(truth, cfg, shown))
+                                    start=when, prefix=f"{res.request_id}", factors=bias_factors(truth, cfg, shown),
+                                    view_factors=view_bias_factors(truth, cfg, shown))
     report = store.add(batch, tenant_id=tenant)
     if report.rejected:
         raise RuntimeError(f"simulator produced malformed events: {report.rejected[:3]}")
@@ -246,6 +247,12 @@ def bias_factors(truth, cfg: SimConfig, shown: list[str]) -> list[float] | None:
         raise ValueError(f"bias on {attribute!r}: the corpus has no audit.parquet with that column (generate it again)")
     members = truth.groups[attribute]
     return [cfg.bias_factor if members.get(c) == group else 1.0 for c in shown]
+
+
+def view_bias_factors(truth, cfg: SimConfig, shown: list[str]) -> list[float] | None:
+    """Per shown candidate, the multiplier of opening the profile: a bias against a visible profile trait
+    already acts on the result snippet (None otherwise)."""
+    return bias_factors(truth, cfg, shown) if cfg.bias is not None and cfg.bias[0] == "profile" else None
 
 
 def _page(rng, ranked: list[str], cfg: SimConfig) -> list[str]:

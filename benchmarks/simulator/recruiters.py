@@ -24,6 +24,7 @@ on that engagement can learn the bias only through proxies the engine sees. Bias
 the profile instead (``("profile", "no_current_job")``: nobody's position is current, e.g. a career break),
 recruiters disadvantage the group that trait is correlated with (the generator's ``--plant-proxy`` gives women
 career breaks ten times as often), and the ranker can learn it; the LTR gate's impact ratios must catch it.
+The snippet shows the trait (no current employer), so the factor also applies to opening the profile.
 """
 from __future__ import annotations
 
@@ -121,12 +122,13 @@ class ClickModel:
 
 def session_events(rng: np.random.Generator, model: ClickModel, *, tenant: str, recruiter: str, request_id: str,
                    shown: list[str], grades: list[int], tastes: list[float], start: dt.datetime, prefix: str,
-                   factors: list[float] | None = None) -> list[dict]:
+                   factors: list[float] | None = None, view_factors: list[float] | None = None) -> list[dict]:
     """Events of one recruiter looking at one served page (``shown`` in display order).
 
     The snippet attracts by relevance (``grades``, 0-3); once the profile is open the recruiter decides
     by taste (``tastes``, 0-1): shortlist, message, reply, hire, or dismiss a poor fit. ``factors``
-    (a biased recruiter): per hit, a multiplier of the chance of each step past the view."""
+    (a biased recruiter): per hit, a multiplier of the chance of each step past the view; ``view_factors``: of
+    the chance of opening the profile (a bias against what the result snippet shows)."""
     events, clock = [], start
 
     def emit(kind: str, cid: str, position: int | None = None) -> None:
@@ -140,13 +142,14 @@ def session_events(rng: np.random.Generator, model: ClickModel, *, tenant: str, 
 
     for pos, cid in enumerate(shown, start=1):
         emit("impression", cid, pos)
-    for cid, grade, taste, factor in zip(shown, grades, tastes, factors or [1.0] * len(shown)):
+    for cid, grade, taste, factor, seen in zip(shown, grades, tastes, factors or [1.0] * len(shown),
+                                               view_factors or [1.0] * len(shown)):
         if grade == 0:
             if rng.random() < 0.3:          # an obvious mismatch is dismissed from the list
                 emit("dismiss", cid)
             elif rng.random() < 0.02:
                 emit("view", cid)
-        elif rng.random() < 0.1 + 0.8 * grade / 3.0:
+        elif rng.random() < (0.1 + 0.8 * grade / 3.0) * seen:
             emit("view", cid)
             fit = taste * taste * factor
             steps = (("shortlist", 0.95 * fit), ("message", 0.8 * fit), ("reply", 0.7 * fit), ("hire", 0.5 * fit))

@@ -36,7 +36,9 @@ class FairPlan:
     def order(self, candidate_ids: list[str], scores: list[float]) -> list[int]:
         """A permutation of the ranked list (best first) whose first ``top_n`` are re-ranked."""
         groups = [self.groups.get(c, NOT_DISCLOSED) for c in candidate_ids]
-        return fair_order(scores, groups, algorithm=self.settings.algorithm, top_n=self.settings.top_n, shares=self.population)
+        s = self.settings
+        return fair_order(scores, groups, algorithm=s.algorithm, top_n=s.top_n, shares=self.population,
+                          protected=s.protected, alpha=s.alpha, min_proportion=s.min_proportion)
 
 
 class FairnessStage:

@@ -88,6 +88,13 @@ def test_the_planted_proxy_is_engine_visible_while_sex_is_not(tmp_path):
         X = FeatureSet().compute(snap, ctx, pool)
         off = {c for c, x in zip(ids, X[:, tenure]) if x == 0}
         assert off == set(Truth(gen.out_dir).trait("no_current_job"))        # what recruiters see, the model sees
+        if proxy:
+            from benchmarks.simulator.config import SimConfig
+            from benchmarks.simulator.loop import bias_factors, view_bias_factors
+
+            sim = SimConfig(index_dir="", corpus_dir=str(gen.out_dir), bias=("profile", "no_current_job"), bias_factor=0.1)
+            assert bias_factors(Truth(gen.out_dir), sim, ids) == [0.1 if c in off else 1.0 for c in ids]
+            assert view_bias_factors(Truth(gen.out_dir), sim, ids) == bias_factors(Truth(gen.out_dir), sim, ids)
         share[proxy] = {g: sum(c in off for c, s in sex.items() if s == g) / sum(s == g for s in sex.values())
                         for g in ("female", "male")}
     assert abs(share[False]["female"] - share[False]["male"]) < 0.08          # without the plant: no proxy
