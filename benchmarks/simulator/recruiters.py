@@ -23,7 +23,7 @@ further step is multiplied by ``bias_factor`` for its members (their taste is th
 on that engagement can learn the bias only through proxies the engine sees. Biased against a visible trait of
 the profile instead (``("profile", "no_current_job")``: nobody's position is current, e.g. a career break),
 recruiters disadvantage the group that trait is correlated with (the generator's ``--plant-proxy`` gives women
-career breaks ten times as often), and the ranker can learn it; the LTR gate's impact ratios must catch it.
+career breaks fifteen times as often), and the ranker can learn it; the LTR gate's impact ratios must catch it.
 The snippet shows the trait (no current employer), so the factor also applies to opening the profile.
 """
 from __future__ import annotations

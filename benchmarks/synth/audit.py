@@ -92,7 +92,7 @@ def plant(table: pa.Table, attrs: pa.Table, codes: np.ndarray, rng: np.random.Ge
 # ``tenure_months`` unknown (the ``pair_tenure_months`` feature is 0). Simulated recruiters biased against
 # people without a current job (``benchmarks.simulator``, ``--bias profile:no_current_job``) then disadvantage
 # women through a trait the ranker can learn.
-P_CAREER_BREAK = {"female": 0.30, "male": 0.03, "other": 0.10, NOT_DISCLOSED: 0.12}
+P_CAREER_BREAK = {"female": 0.45, "male": 0.03, "other": 0.15, NOT_DISCLOSED: 0.15}
 BREAK_MONTHS = (6.0, 30.0)
 
 

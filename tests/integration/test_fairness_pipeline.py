@@ -189,3 +189,42 @@ def test_no_response_carries_an_attribute(fair_setup, small_index, tmp_path):
             assert not seen & set(ATTRIBUTES), r.json()
             assert not seen & (VALUES - {"other"}), r.json()
             assert not any(v in json.dumps(r.json()) for v in ("\"female\"", "not_disclosed", "\"25_34\""))
+
+
+def test_a_request_picks_its_fairness_rerank_and_bad_values_name_the_field(fair_setup, small_index, tmp_path):
+    from ranking.fairness.fair import mtable
+
+    store, ranked = fair_setup
+    settings = Settings(index_dir=small_index, ltr_dir=tmp_path / "ltr", jobs_dir=tmp_path / "jobs", fairness_dir=store.root)
+    with TestClient(create_app(settings)) as client:
+        def search(fairness=None, tenant="acme-talent"):
+            body = {"query": "engineer", "k": 10, **({"fairness": fairness} if fairness is not None else {})}
+            return client.post("/v1/search", json=body, headers={"X-Tenant-Id": tenant})
+
+        plain = search().json()
+        assert plain["fairness"] is None                                   # the tenant's default: off
+        ids = lambda r: [h["candidate_id"] for h in r["hits"]]             # noqa: E731
+        greedy = search({"rerank": "detgreedy", "top_n": 10}).json()
+        assert greedy["fairness"] == "detgreedy:sex@10" and ids(greedy) != ids(plain)
+        fair = search({"rerank": "fair", "protected": "female", "top_n": 10, "min_proportion": 0.5}).json()
+        assert fair["fairness"] == "fair:sex@10" and "female" not in json.dumps(fair)
+        groups = store.groups("acme-talent", "sex")
+        women = [sum(groups[c] == "female" for c in ids(fair)[: n + 1]) for n in range(10)]
+        assert all(w >= m for w, m in zip(women, mtable(10, 0.5, 0.1))) and women != [0] * 10
+        store.set_settings("acme-talent", FairnessSettings(enabled=True, top_n=10))
+        assert search().json()["fairness"] == "detgreedy:sex@10"          # the tenant's setting...
+        off = search({"rerank": "off"}).json()                              # ...switched off for one request
+        assert off["fairness"] is None and ids(off) == ids(plain)
+        page = client.post("/v1/search", json={"query": "engineer", "k": 4, "fairness": {"rerank": "off"}},
+                           headers={"X-Tenant-Id": "acme-talent"}).json()
+        nxt = client.post("/v1/search", json={"query": "engineer", "k": 4, "fairness": {"rerank": "off"},
+                                              "cursor": page["next_cursor"]}, headers={"X-Tenant-Id": "acme-talent"})
+        assert nxt.status_code == 200 and ids(page) + ids(nxt.json()) == ids(plain)[:8]
+        for body, field in (({"rerank": "magic"}, "fairness.rerank"), ({"rerank": "fair"}, "fairness.protected"),
+                            ({"rerank": "fair", "protected": "robot"}, "fairness.protected"),
+                            ({"top_n": 0}, "fairness.top_n"), ({"alpha": 2}, "fairness.alpha"),
+                            ({"colour": "red"}, "fairness.colour")):
+            r = search(body)
+            assert r.status_code == 422 and r.json()["field"] == field, (body, r.text)
+        r = search({"rerank": "detgreedy"}, tenant="globex-hr")            # supplied no attributes: not another's
+        assert r.status_code == 422 and r.json()["field"] == "fairness.attribute" and "globex-hr" in r.json()["detail"]
