@@ -74,7 +74,7 @@ def main(argv=None) -> int:
     p.add_argument("--profiles", type=int, default=20_000)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--top-n", type=int, default=200)
-    p.add_argument("--p", default="0.5,0.55,0.6", help="FA*IR minimum proportions tried beside the population share")
+    p.add_argument("--p", default="0.5,0.6,0.65,0.7,0.75,0.8", help="FA*IR minimum proportions tried beside the population share")
     p.add_argument("--alpha", type=float, default=0.1)
     args = p.parse_args(argv)
     from api.settings import Settings
