@@ -27,7 +27,7 @@ MIN_OCC_POOL = 40          # qualified (query, woman) and (query, man) pairs an 
 
 
 def variants(population: dict[str, float], top_n: int, ps: list[float], alpha: float) -> dict[str, dict]:
-    out = {f"detgreedy@100": {"algorithm": "detgreedy", "top_n": 100},
+    out = {"detgreedy@100": {"algorithm": "detgreedy", "top_n": 100},
            f"detgreedy@{top_n}": {"algorithm": "detgreedy", "top_n": top_n},
            f"detconstsort@{top_n}": {"algorithm": "detconstsort", "top_n": top_n}}
     pop = round(population.get("female", 0.0), 3)

@@ -194,7 +194,7 @@ def test_no_response_carries_an_attribute(fair_setup, small_index, tmp_path):
 def test_a_request_picks_its_fairness_rerank_and_bad_values_name_the_field(fair_setup, small_index, tmp_path):
     from ranking.fairness.fair import mtable
 
-    store, ranked = fair_setup
+    store, _ = fair_setup
     settings = Settings(index_dir=small_index, ltr_dir=tmp_path / "ltr", jobs_dir=tmp_path / "jobs", fairness_dir=store.root)
     with TestClient(create_app(settings)) as client:
         def search(fairness=None, tenant="acme-talent"):
