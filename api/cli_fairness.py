@@ -37,10 +37,15 @@ def add_parsers(sub) -> None:
     on.add_argument("--enable", action="store_true")
     on.add_argument("--disable", action="store_true")
     e.add_argument("--attribute", default="sex")
-    e.add_argument("--algorithm", choices=["detgreedy", "detconstsort"], default="detgreedy")
+    e.add_argument("--algorithm", choices=["detgreedy", "detconstsort", "fair"], default="detgreedy",
+                   help="fair: FA*IR (needs --protected)")
     e.add_argument("--top-n", type=int, default=100, help="ranked candidates re-ranked")
     e.add_argument("--target", choices=["pool", "population"], default="pool",
                    help="toward the top N's own distribution (pool) or the tenant's whole file's (population)")
+    e.add_argument("--protected", default=None, help="FA*IR: the protected group, e.g. female")
+    e.add_argument("--alpha", type=float, default=0.1, help="FA*IR: significance of the ranked group fairness test")
+    e.add_argument("--min-proportion", type=float, default=None,
+                   help="FA*IR: minimum proportion p (default: the protected group's share of the target)")
     fairness_dir_arg(e)
     e.set_defaults(func=_rerank)
 
@@ -117,7 +122,8 @@ def _rerank(args) -> int:
 
     store = _store(args)
     settings = FairnessSettings(enabled=bool(args.enable), attribute=args.attribute, algorithm=args.algorithm, top_n=args.top_n,
-                                target=args.target)
+                                target=args.target, protected=args.protected, alpha=args.alpha,
+                                min_proportion=args.min_proportion)
     if settings.enabled and not store.has(args.tenant):
         print(f"warning: {args.tenant} has no attribute file yet: nothing is re-ranked until "
               f"`talentsearch audit import FILE --tenant {args.tenant}`", file=sys.stderr)

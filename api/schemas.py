@@ -58,6 +58,21 @@ class QualificationIn(BaseModel):
     field: str | None = Field(None, max_length=200, description="education: field of study")
 
 
+class FairnessBody(BaseModel):
+    """Per-request fairness-aware re-ranking (issue 21); unset fields keep the tenant's setting
+    (``talentsearch audit rerank``). Only attributes the tenant supplied (``PUT /v1/audit/attributes``) are used."""
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"rerank": "fair", "attribute": "sex", "protected": "female", "top_n": 200, "target": "population"}]})
+    rerank: Literal["off", "detgreedy", "detconstsort", "fair"] | None = Field(
+        None, description="off, DetGreedy, DetConstSort (Geyik et al. 2019) or FA*IR (Zehlike et al. 2017); null = the tenant's")
+    attribute: Literal["sex", "age_band", "ethnicity"] | None = None
+    top_n: int | None = Field(None, ge=1, le=2000, description="ranked candidates re-ranked")
+    target: Literal["pool", "population"] | None = Field(None, description="the top N's own distribution or the tenant's file's")
+    protected: str | None = Field(None, max_length=64, description="FA*IR: the protected group, e.g. female")
+    alpha: float | None = Field(None, gt=0, lt=1, description="FA*IR: significance of the ranked group fairness test")
+    min_proportion: float | None = Field(None, ge=0, le=1, description="FA*IR: minimum proportion p (default: the target share)")
+
+
 class SearchBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "query": 'title:"data engineer" AND (spark OR airflow) NOT company:acme',
@@ -81,6 +96,7 @@ class SearchBody(BaseModel):
     qualifications: list[QualificationIn] | None = Field(
         None, min_length=1, max_length=32, description="judge each hit of the page against these (verdicts with evidence) "
         "and order the page with every must-have met first; the engine's order breaks ties")
+    fairness: FairnessBody | None = Field(None, description="this request's fairness-aware re-ranking; null = the tenant's setting")
     cursor: str | None = Field(None, max_length=2048, description="next_cursor of the previous page (same request); "
                                "pages stay consistent while the index and model are unchanged")
 

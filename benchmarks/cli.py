@@ -21,6 +21,8 @@ def add_generate(sub) -> None:
     g.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="reference date (default 2026-11-01)")
     g.add_argument("--plant-bias", action="store_true",
                    help="under-document part of one group's profiles in half the occupations (audit.parquet says who)")
+    g.add_argument("--plant-proxy", action="store_true",
+                   help="career breaks (no current position) far more often for women: a proxy the engine can see")
     g.add_argument("--no-progress", action="store_true")
     g.set_defaults(func=_generate)
 
@@ -67,7 +69,8 @@ def _generate(args) -> int:
 
     kwargs = {"as_of": args.as_of} if args.as_of else {}
     report = generate(args.out, profiles=args.profiles, seed=args.seed, queries=args.queries,
-                      progress=not args.no_progress, plant_bias=args.plant_bias, **kwargs)
+                      progress=not args.no_progress, plant_bias=args.plant_bias,
+                      plant_proxy=args.plant_proxy, **kwargs)
     print(json.dumps(dataclasses.asdict(report), indent=2, default=str))
     return 0
 

@@ -36,17 +36,22 @@ from benchmarks.common import ROOT, load_qrels, load_queries, stamp
 
 AS_OF = dt.date(2026, 11, 1)
 TENANT = "acme-talent"
+# engagement of the simulated recruiters in the gate runs: unbiased, against women (hidden from the engine),
+# against people without a current job (visible; with --plant-proxy mostly women on a career break)
+GATE_CONDITIONS = {"unbiased": None, "biased": ("sex", "female"), "biased-proxy": ("profile", "no_current_job")}
 VARIANTS = ("detgreedy/pool", "detconstsort/pool", "detgreedy/population", "detconstsort/population")
 
 
-def prepare(workdir: Path, profiles: int, seed: int, progress: bool, plant: bool = True, queries: int = 1000):
+def prepare(workdir: Path, profiles: int, seed: int, progress: bool, plant: bool = True, queries: int = 1000,
+            proxy: bool = False):
     from benchmarks.synth import generate
     from indexer.build import IndexConfig, current_version, ingest
     from indexer.encoder import EncoderConfig
 
     corpus, index_dir = workdir / "corpus", workdir / "index"
     if not (corpus / "manifest.json").exists():
-        generate(corpus, profiles=profiles, seed=seed, progress=progress, plant_bias=plant, queries=queries)
+        generate(corpus, profiles=profiles, seed=seed, progress=progress, plant_bias=plant, queries=queries,
+                 plant_proxy=proxy)
     if current_version(index_dir) is None:
         ingest([corpus / "profiles.parquet"], index_dir, IndexConfig(as_of=AS_OF, encoder=EncoderConfig(backend="static")),
                progress=progress)
@@ -118,7 +123,7 @@ def rerank_section(engine, queries, qrels, groups, splits, top_n: int, progress:
 
 def _serve_round(engine, train_q, truth, sim, sessions: int, rnd: int, progress: bool, label: str, seed: int = 42) -> int:
     """One round: every training query searched ``sessions`` times by the tenant's simulated recruiters."""
-    from benchmarks.simulator.loop import bias_factors
+    from benchmarks.simulator.loop import bias_factors, view_bias_factors
     from benchmarks.simulator.recruiters import ClickModel, judge, session_events
 
     model = ClickModel(patience=sim.patience, page=sim.page)
@@ -137,7 +142,8 @@ def _serve_round(engine, train_q, truth, sim, sessions: int, rnd: int, progress:
             batch += session_events(rng, model, tenant=TENANT, recruiter=f"r{s}", request_id=res.request_id, shown=shown,
                                     grades=[g for g, _ in judged], tastes=[t for _, t in judged],
                                     start=start + dt.timedelta(minutes=qi * sessions + s), prefix=res.request_id,
-                                    factors=bias_factors(truth, sim, shown))
+                                    factors=bias_factors(truth, sim, shown),
+                                    view_factors=view_bias_factors(truth, sim, shown))
     engine.ltr.stores.get(TENANT).add(batch, tenant_id=TENANT)
     return len(batch)
 
@@ -226,21 +232,23 @@ def gate_seeds_section(cfg_args, index_dir, corpus, queries, workdir, progress) 
     AttributeStore(fair_dir).put(TENANT, read_audit_file(corpus / "audit.parquet"))
     out = {"seeds": list(cfg_args.gate_seeds), "train_queries": cfg_args.train_queries, "sessions": cfg_args.sessions,
            "threshold": cfg_args.gate_threshold, "max_relative_drop": cfg_args.max_relative_drop,
-           "bias_factor": cfg_args.bias_factor, "confidence": 0.95, "bootstrap": 1000, "runs": []}
+           "bias_factor": cfg_args.bias_factor, "confidence": 0.95, "bootstrap": 1000, "runs": [],
+           "conditions": {c: GATE_CONDITIONS[c] for c in cfg_args.gate_conditions}, "pages": list(cfg_args.gate_pages)}
     for seed in cfg_args.gate_seeds:
         order = np.random.default_rng(seed).permutation(len(queries))
         train_q = [queries[i] for i in order[: cfg_args.train_queries]]
-        for cond, bias in (("unbiased", None), ("biased", ("sex", "female"))):
+        for cond in cfg_args.gate_conditions:
+            bias = GATE_CONDITIONS[cond]
             served = workdir / f"gate-{seed}-{cond}"
             shutil.rmtree(served, ignore_errors=True)
             settings = Settings(index_dir=index_dir, ltr_dir=served, fairness_dir=fair_dir, encoder_backend="static")
             engine = build_engine(settings, today=lambda: AS_OF)
             sim = SimConfig(index_dir=str(index_dir), corpus_dir=str(corpus), bias=bias, bias_factor=cfg_args.bias_factor)
-            with _seeded_request_ids(seed * 10 + (bias is not None)):
+            with _seeded_request_ids(seed * 10 + list(GATE_CONDITIONS).index(cond)):
                 events = _serve_round(engine, train_q, truth, sim, cfg_args.sessions, 0, progress,
                                       f"seed {seed} {cond}", seed=seed)
             engine.ltr.stores.close()
-            for pages in ("holdout", "all"):
+            for pages in cfg_args.gate_pages:
                 ltr_dir = workdir / f"gate-{seed}-{cond}-{pages}"
                 shutil.rmtree(ltr_dir, ignore_errors=True)
                 shutil.copytree(served, ltr_dir)
@@ -277,8 +285,8 @@ def gate_seeds_markdown(g: dict) -> str:
         rows.append((r["seed"], r["engagement"], r["pages"], r["requests"], cells[0], ci, cells[1], cells[2],
                      ", ".join(r["refused_on"]) or "-", ", ".join(r["old_rule_refuses"]) or "-"))
     summary = []
-    for pages in ("holdout", "all"):
-        for cond in ("biased", "unbiased"):
+    for pages in g.get("pages", ("holdout", "all")):
+        for cond in g.get("conditions", ("biased", "unbiased")):
             rs = [r for r in g["runs"] if r["pages"] == pages and r["engagement"] == cond]
             summary.append(f"- {pages} pages, {cond} engagement: refused on sex {sum('sex' in r['refused_on'] for r in rs)}"
                            f"/{len(rs)}, refused on any attribute {sum(bool(r['refused_on']) for r in rs)}/{len(rs)}")
@@ -297,7 +305,8 @@ def run(args) -> dict:
     from api.wiring import build_engine
 
     workdir = Path(args.workdir)
-    corpus, index_dir = prepare(workdir, args.profiles, args.seed, not args.no_progress, plant=not args.no_plant)
+    corpus, index_dir = prepare(workdir, args.profiles, args.seed, not args.no_progress, plant=not args.no_plant,
+                                proxy=args.plant_proxy)
     queries = load_queries(corpus)
     qrels = load_qrels(corpus)
     a = pq.read_table(corpus / "audit.parquet").to_pydict()
@@ -380,10 +389,19 @@ def main(argv: list[str] | None = None) -> int:
                    help="only the gate over these seeds (e.g. 1,2,3): writes fairness-gate-synthetic-PROFILES.*")
     p.add_argument("--max-relative-drop", type=float, default=0.05, help="the gate's relative-drop rule (with --gate-seeds)")
     p.add_argument("--no-plant", action="store_true", help="a corpus without the planted bias (the control)")
+    p.add_argument("--plant-proxy", action="store_true",
+                   help="a corpus where women take career breaks far more often (visible: no current job)")
+    p.add_argument("--gate-conditions", type=lambda v: v.split(","), default=["unbiased", "biased"],
+                   help=f"engagement of the gate runs, of {','.join(GATE_CONDITIONS)}")
+    p.add_argument("--gate-pages", type=lambda v: v.split(","), default=["holdout", "all"], help="holdout,all")
     p.add_argument("--tag", default="", help="suffix of the result files' name")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
-    args.workdir = args.workdir or f"var/bench/fairness-{args.profiles}-{args.seed}{'-noplant' if args.no_plant else ''}"
+    args.workdir = args.workdir or (f"var/bench/fairness-{args.profiles}-{args.seed}{'-noplant' if args.no_plant else ''}"
+                                    f"{'-proxy' if args.plant_proxy else ''}")
+    bad = [c for c in args.gate_conditions if c not in GATE_CONDITIONS] + [x for x in args.gate_pages if x not in ("holdout", "all")]
+    if bad:
+        p.error(f"unknown gate condition or pages: {bad}")
     if args.gate_seeds:
         return run_gate_seeds(args)
     run(args)
@@ -392,11 +410,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_gate_seeds(args) -> int:
     workdir = Path(args.workdir)
-    corpus, index_dir = prepare(workdir, args.profiles, args.seed, not args.no_progress, plant=not args.no_plant)
+    corpus, index_dir = prepare(workdir, args.profiles, args.seed, not args.no_progress, plant=not args.no_plant,
+                                proxy=args.plant_proxy)
     clock = time.perf_counter()
     g = gate_seeds_section(args, index_dir, corpus, load_queries(corpus), workdir, not args.no_progress)
     result = {"benchmark": "fairness-gate", **stamp(), "data": f"synthetic generator, {args.profiles} profiles, seed "
-              f"{args.seed}, {'no planted bias' if args.no_plant else '--plant-bias'}, simulator recruiters, static encoder",
+              f"{args.seed}, {'no planted bias' if args.no_plant else '--plant-bias'}{', --plant-proxy' if args.plant_proxy else ''}, "
+              "simulator recruiters, static encoder",
               "gate": g, "wall_s": round(time.perf_counter() - clock, 1)}
     out = ROOT / "benchmarks" / "results" / f"fairness-gate-synthetic-{args.profiles}{args.tag}"
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")

@@ -10,6 +10,7 @@ from query.lang.filters import Filters
 from query.qualifications import guard_qualifications, parse_qualifications
 from ranking.search.paging import search_page
 from ranking.search.pipeline import SearchRequest
+from records.errors import QueryError, ValidationError
 
 router = APIRouter(prefix="/v1", tags=["search"], route_class=CheckedRoute, responses=errors(401))
 
@@ -25,7 +26,8 @@ def search(body: SearchBody, tenant_id: Tenant, engine: Engine, codec: Cursors) 
     req = SearchRequest(query=body.query, filters=filters, k=body.k, mode=body.mode, syntax=body.syntax,
                         fusion=body.fusion, rrf_k=body.rrf_k, debug=body.debug, rerank=body.rerank,
                         rerank_k=body.rerank_k, explain=body.explain, facets=tuple(body.facets),
-                        facet_size=body.facet_size, highlight=body.highlight, qualifications=quals)
+                        facet_size=body.facet_size, highlight=body.highlight, qualifications=quals,
+                        fairness_settings=_fairness(engine, tenant_id, body.fairness))
     res, next_cursor = search_page(engine, req, body.cursor, codec=codec)
     return SearchResult(
         next_cursor=next_cursor,
@@ -40,6 +42,22 @@ def search(body: SearchBody, tenant_id: Tenant, engine: Engine, codec: Cursors) 
         model_version=res.model_version, explored=res.explored, fairness=res.fairness,
         qualifications=[q.to_dict() for q in quals] if quals else None,
         guard=[f.to_dict() for f in findings] if quals else None)
+
+
+def _fairness(engine, tenant_id: str | None, body):
+    """The request's fairness settings over the tenant's (None: the tenant's own); a bad value is a 422 naming
+    the field under ``fairness``."""
+    if body is None:
+        return None
+    overrides = body.model_dump(exclude_none=True)
+    try:
+        if engine.fairness is None:
+            raise ValidationError("rerank: fairness-aware re-ranking is not configured on this server")
+        return engine.fairness.request_settings(tenant_id, overrides)
+    except ValidationError as exc:
+        err = QueryError(f"fairness.{exc}")
+        err.field = "fairness." + str(exc).split(":", 1)[0]
+        raise err from exc
 
 
 def _evaluation(res, candidate_id: str) -> dict | None:

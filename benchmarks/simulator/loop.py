@@ -226,21 +226,33 @@ def _serve_round(loop, tenant, kind, train_q, truth, cfg, rnd, *, progress, labe
             when = start + dt.timedelta(minutes=qi * cfg.sessions + s)
             batch += session_events(rng, model, tenant=tenant, recruiter=f"{tenant}-r{s}", request_id=res.request_id,
                                     shown=shown, grades=[g for g, _ in judged], tastes=[t for _, t in judged],
-                                    start=when, prefix=f"{res.request_id}", factors=bias_factors(truth, cfg, shown))
+                                    start=when, prefix=f"{res.request_id}", factors=bias_factors(truth, cfg, shown),
+                                    view_factors=view_bias_factors(truth, cfg, shown))
     report = store.add(batch, tenant_id=tenant)
     if report.rejected:
         raise RuntimeError(f"simulator produced malformed events: {report.rejected[:3]}")
 
 
 def bias_factors(truth, cfg: SimConfig, shown: list[str]) -> list[float] | None:
-    """Per shown candidate, the biased recruiters' engagement multiplier (None: unbiased recruiters)."""
+    """Per shown candidate, the biased recruiters' engagement multiplier (None: unbiased recruiters). The bias
+    is against a self-reported group (``("sex", "female")``, hidden from the engine) or a visible profile
+    trait (``("profile", "no_current_job")``)."""
     if cfg.bias is None:
         return None
     attribute, group = cfg.bias
+    if attribute == "profile":
+        members = truth.trait(group)
+        return [cfg.bias_factor if c in members else 1.0 for c in shown]
     if attribute not in truth.groups:
         raise ValueError(f"bias on {attribute!r}: the corpus has no audit.parquet with that column (generate it again)")
     members = truth.groups[attribute]
     return [cfg.bias_factor if members.get(c) == group else 1.0 for c in shown]
+
+
+def view_bias_factors(truth, cfg: SimConfig, shown: list[str]) -> list[float] | None:
+    """Per shown candidate, the multiplier of opening the profile: a bias against a visible profile trait
+    already acts on the result snippet (None otherwise)."""
+    return bias_factors(truth, cfg, shown) if cfg.bias is not None and cfg.bias[0] == "profile" else None
 
 
 def _page(rng, ranked: list[str], cfg: SimConfig) -> list[str]:
@@ -362,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--select", action="store_true", help="in-product model selection instead of the fixed tree")
     p.add_argument("--reuse", action="store_true", help="load a seed's result from WORK_DIR/seed-N.json if its config matches")
     p.add_argument("--bias", default=None, metavar="ATTRIBUTE:GROUP",
-                   help="biased recruiters engage less with this group (the corpus's audit.parquet), e.g. sex:female")
+                   help="biased recruiters engage less with this group (the corpus's audit.parquet), e.g. sex:female, "
+                        "or with a visible profile trait: profile:no_current_job")
     p.add_argument("--bias-factor", type=float, default=SimConfig.bias_factor)
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)

@@ -20,7 +20,11 @@ A reply ends the session. Every rendered hit gets an impression event.
 Biased recruiters (``SimConfig.bias``, issue 21): with the corpus's ``audit.parquet`` (self-reported
 attributes the engine never sees), recruiters engage less with one group: past the view, the chance of each
 further step is multiplied by ``bias_factor`` for its members (their taste is the same). A model trained
-on that engagement can learn the bias through proxies; the LTR gate's impact ratios must catch it.
+on that engagement can learn the bias only through proxies the engine sees. Biased against a visible trait of
+the profile instead (``("profile", "no_current_job")``: nobody's position is current, e.g. a career break),
+recruiters disadvantage the group that trait is correlated with (the generator's ``--plant-proxy`` gives women
+career breaks fifteen times as often), and the ranker can learn it; the LTR gate's impact ratios must catch it.
+The snippet shows the trait (no current employer), so the factor also applies to opening the profile.
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ import pyarrow.parquet as pq
 from records.geo import haversine_km
 
 PREFERENCES = ("growth", "turnaround")
+PROFILE_TRAITS = ("no_current_job",)   # visible traits biased recruiters may hold against people
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class Truth:
     """Planted truth of a generated corpus: per-candidate attributes and per-query qrels."""
 
     def __init__(self, corpus_dir: str | Path):
-        corpus_dir = Path(corpus_dir)
+        corpus_dir = self.corpus_dir = Path(corpus_dir)
         companies = pq.read_table(corpus_dir / "companies.parquet", columns=["company_id", "trajectory"]).to_pydict()
         trend = {c: {"growing": 1.0, "stable": 0.5, "layoffs": 0.0}.get(t, 0.5)
                  for c, t in zip(companies["company_id"], companies["trajectory"])}
@@ -69,6 +74,17 @@ class Truth:
         for line in (corpus_dir / "qrels.txt").read_text().splitlines():
             qid, _, cid, grade = line.split()
             self.qrels.setdefault(qid, {})[cid] = int(grade)
+        self._traits: dict[str, frozenset[str]] = {}
+
+    def trait(self, name: str) -> frozenset[str]:
+        """Candidates whose profile (profiles.parquet, what recruiters and the engine see) shows a trait."""
+        if name not in PROFILE_TRAITS:
+            raise ValueError(f"profile trait: one of {list(PROFILE_TRAITS)}, got {name!r}")
+        if name not in self._traits:
+            t = pq.read_table(self.corpus_dir / "profiles.parquet", columns=["candidate_id", "positions"]).to_pydict()
+            self._traits[name] = frozenset(c for c, pos in zip(t["candidate_id"], t["positions"])
+                                           if not any(p["end"] is None for p in pos or ()))
+        return self._traits[name]
 
 
 def preference(kind: str, c: Candidate, near: tuple[float, float] | None) -> float:
@@ -106,12 +122,13 @@ class ClickModel:
 
 def session_events(rng: np.random.Generator, model: ClickModel, *, tenant: str, recruiter: str, request_id: str,
                    shown: list[str], grades: list[int], tastes: list[float], start: dt.datetime, prefix: str,
-                   factors: list[float] | None = None) -> list[dict]:
+                   factors: list[float] | None = None, view_factors: list[float] | None = None) -> list[dict]:
     """Events of one recruiter looking at one served page (``shown`` in display order).
 
     The snippet attracts by relevance (``grades``, 0-3); once the profile is open the recruiter decides
     by taste (``tastes``, 0-1): shortlist, message, reply, hire, or dismiss a poor fit. ``factors``
-    (a biased recruiter): per hit, a multiplier of the chance of each step past the view."""
+    (a biased recruiter): per hit, a multiplier of the chance of each step past the view; ``view_factors``: of
+    the chance of opening the profile (a bias against what the result snippet shows)."""
     events, clock = [], start
 
     def emit(kind: str, cid: str, position: int | None = None) -> None:
@@ -125,13 +142,14 @@ def session_events(rng: np.random.Generator, model: ClickModel, *, tenant: str, 
 
     for pos, cid in enumerate(shown, start=1):
         emit("impression", cid, pos)
-    for cid, grade, taste, factor in zip(shown, grades, tastes, factors or [1.0] * len(shown)):
+    for cid, grade, taste, factor, seen in zip(shown, grades, tastes, factors or [1.0] * len(shown),
+                                               view_factors or [1.0] * len(shown)):
         if grade == 0:
             if rng.random() < 0.3:          # an obvious mismatch is dismissed from the list
                 emit("dismiss", cid)
             elif rng.random() < 0.02:
                 emit("view", cid)
-        elif rng.random() < 0.1 + 0.8 * grade / 3.0:
+        elif rng.random() < (0.1 + 0.8 * grade / 3.0) * seen:
             emit("view", cid)
             fit = taste * taste * factor
             steps = (("shortlist", 0.95 * fit), ("message", 0.8 * fit), ("reply", 0.7 * fit), ("hire", 0.5 * fit))

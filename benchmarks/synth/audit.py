@@ -82,3 +82,41 @@ def plant(table: pa.Table, attrs: pa.Table, codes: np.ndarray, rng: np.random.Ge
     out = out.set_column(out.schema.get_field_index("positions"), "positions",
                          pa.array(positions, table.schema.field("positions").type))
     return out.cast(table.schema), int(hit.sum())
+
+
+# --- an engine-visible proxy of sex (``plant_proxy``) ------------------------------------------------------
+# Career breaks for caregiving are far more often taken by women. With ``plant_proxy`` a share of each sex's
+# profiles (all occupations) is on a break today: the whole career moved earlier by the break's length, so the
+# latest position ended that long ago, and the years of experience (the union of the spans), titles, employers
+# and judged grades stay the same. The engine sees it: no current position, so no current employer and
+# ``tenure_months`` unknown (the ``pair_tenure_months`` feature is 0). Simulated recruiters biased against
+# people without a current job (``benchmarks.simulator``, ``--bias profile:no_current_job``) then disadvantage
+# women through a trait the ranker can learn.
+P_CAREER_BREAK = {"female": 0.45, "male": 0.03, "other": 0.15, NOT_DISCLOSED: 0.15}
+BREAK_MONTHS = (6.0, 30.0)
+
+
+def plant_career_breaks(table: pa.Table, attrs: pa.Table, as_of, rng: np.random.Generator) -> tuple[pa.Table, int]:
+    """(profiles with career breaks drawn by sex ``P_CAREER_BREAK``, rows changed). People already between
+    jobs are left as they are."""
+    import datetime as dt
+
+    sex = attrs.column("sex").to_numpy(zero_copy_only=False)
+    p = np.array([P_CAREER_BREAK.get(s, 0.0) for s in sex])
+    draw = rng.random(len(sex)) < p
+    months = rng.uniform(*BREAK_MONTHS, len(sex))
+    positions = table.column("positions").combine_chunks().to_pylist()
+    changed = 0
+    for i in np.flatnonzero(draw):
+        pos = positions[i] or []
+        if not any(q["end"] is None for q in pos):
+            continue
+        shift = dt.timedelta(days=int(round(months[i] * 30.44)))
+        positions[i] = [dict(q, start=q["start"] - shift if q["start"] is not None else None,
+                             end=(q["end"] if q["end"] is not None else as_of) - shift) for q in pos]
+        changed += 1
+    if not changed:
+        return table, 0
+    out = table.set_column(table.schema.get_field_index("positions"), "positions",
+                           pa.array(positions, table.schema.field("positions").type))
+    return out.cast(table.schema), changed

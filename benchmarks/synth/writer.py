@@ -68,10 +68,12 @@ class GenerateReport:
 
 
 def generate(out_dir, *, profiles: int, seed: int, as_of: dt.date = dt.date(2026, 11, 1), queries: int = 240,
-             progress: bool = True, tenants: tuple = ("acme-talent", "globex-hr"), plant_bias: bool = False) -> GenerateReport:
+             progress: bool = True, tenants: tuple = ("acme-talent", "globex-hr"), plant_bias: bool = False,
+             plant_proxy: bool = False) -> GenerateReport:
     """Generate ``profiles`` synthetic profiles with planted truth and ``queries`` judged queries.
     ``plant_bias``: under-document part of one group's profiles in half the occupations
-    (``benchmarks.synth.audit``); the judged grades do not change."""
+    (``benchmarks.synth.audit``); ``plant_proxy``: career breaks drawn far more often for women, visible to the
+    engine as no current position (``audit.plant_career_breaks``). The judged grades do not change."""
     if not isinstance(profiles, int) or profiles < 1:
         raise ValueError(f"profiles must be a positive integer, got {profiles!r}")
     if not isinstance(queries, int) or queries < 0:
@@ -89,7 +91,7 @@ def generate(out_dir, *, profiles: int, seed: int, as_of: dt.date = dt.date(2026
     today = (as_of - dt.date(1970, 1, 1)).days
     width = max(7, len(str(profiles)))
     parts = []
-    planted_rows = 0
+    planted_rows = proxy_rows = 0
     codes = np.asarray(world.codes, dtype=object)
     bar = _progress(profiles, progress)
     with pq.ParquetWriter(paths["profiles.parquet"], PROFILE_SCHEMA, compression="zstd") as pw, \
@@ -108,6 +110,9 @@ def generate(out_dir, *, profiles: int, seed: int, as_of: dt.date = dt.date(2026
             if plant_bias:
                 table, changed = audit_attrs.plant(table, attrs, codes[careers.occ], arng)
                 planted_rows += changed
+            if plant_proxy:
+                table, changed = audit_attrs.plant_career_breaks(table, attrs, as_of, np.random.default_rng([seed, 8, k]))
+                proxy_rows += changed
             pw.write_table(table, row_group_size=CHUNK)
             aw.write_table(attrs, row_group_size=CHUNK)
             tw.write_table(_truth(world, companies, careers, rendered, ids, years, tenants), row_group_size=CHUNK)
@@ -130,7 +135,9 @@ def generate(out_dir, *, profiles: int, seed: int, as_of: dt.date = dt.date(2026
         "as_of": as_of.isoformat(), "tenants": list(tenants),
         "plant_bias": {"planted_group": list(audit_attrs.PLANTED_GROUP), "p_under_documented": audit_attrs.P_UNDER_DOCUMENTED,
                        "planted_occupations": sorted(c for c in world.codes if audit_attrs.planted(c)),
-                       "rows": planted_rows} if plant_bias else None, "seconds": round(seconds, 2),
+                       "rows": planted_rows} if plant_bias else None,
+        "plant_proxy": {"career_break_by_sex": audit_attrs.P_CAREER_BREAK, "break_months": list(audit_attrs.BREAK_MONTHS),
+                        "rows": proxy_rows} if plant_proxy else None, "seconds": round(seconds, 2),
         "attribution": ATTRIBUTION, "files": sorted(paths),
     }
     paths["manifest.json"].write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

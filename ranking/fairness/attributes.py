@@ -200,7 +200,7 @@ class AttributeStore:
         durable.write_json(folder / "rerank.json", settings.to_dict(), indent=2)
 
 
-ALGORITHMS = ("detgreedy", "detconstsort")
+ALGORITHMS = ("detgreedy", "detconstsort", "fair")     # fair: FA*IR (ranking.fairness.fair)
 TARGETS = ("pool", "population")
 
 
@@ -212,6 +212,9 @@ class FairnessSettings:
     algorithm: str = "detgreedy"
     top_n: int = 100                 # fused (or model-ranked) candidates re-ranked
     target: str = "pool"             # pool: the top N's own distribution; population: the tenant's whole file
+    protected: str | None = None     # FA*IR: the protected group (required with algorithm "fair")
+    alpha: float = 0.1               # FA*IR: significance of the ranked group fairness test (adjusted for k tests)
+    min_proportion: float | None = None   # FA*IR: p (default: the protected group's share of the target)
 
     def __post_init__(self) -> None:
         check_attribute(self.attribute)
@@ -219,16 +222,26 @@ class FairnessSettings:
             raise ValidationError(f"algorithm: one of {list(ALGORITHMS)}, got {self.algorithm!r}")
         if self.target not in TARGETS:
             raise ValidationError(f"target: one of {list(TARGETS)}, got {self.target!r}")
-        if not 1 <= self.top_n <= 2000:
-            raise ValidationError(f"top_n: between 1 and 2000, got {self.top_n}")
+        if not isinstance(self.top_n, int) or not 1 <= self.top_n <= 2000:
+            raise ValidationError(f"top_n: between 1 and 2000, got {self.top_n!r}")
+        groups = [g for g in ATTRIBUTES[self.attribute] if g != NOT_DISCLOSED]
+        if self.algorithm == "fair" and self.protected is None:
+            raise ValidationError(f"protected: algorithm 'fair' (FA*IR) needs the protected group, one of {groups}")
+        if self.protected is not None and self.protected not in groups:
+            raise ValidationError(f"protected: one of {groups} for {self.attribute}, got {self.protected!r}")
+        if not isinstance(self.alpha, (int, float)) or not 0 < self.alpha < 1:
+            raise ValidationError(f"alpha: between 0 and 1 (exclusive), got {self.alpha!r}")
+        if self.min_proportion is not None and (not isinstance(self.min_proportion, (int, float))
+                                                or not 0 <= self.min_proportion <= 1):
+            raise ValidationError(f"min_proportion: between 0 and 1, got {self.min_proportion!r}")
 
     def to_dict(self) -> dict:
         return {"enabled": self.enabled, "attribute": self.attribute, "algorithm": self.algorithm, "top_n": self.top_n,
-                "target": self.target}
+                "target": self.target, "protected": self.protected, "alpha": self.alpha, "min_proportion": self.min_proportion}
 
     @classmethod
     def from_dict(cls, d: dict) -> "FairnessSettings":
-        unknown = sorted(set(d) - {"enabled", "attribute", "algorithm", "top_n", "target"})
+        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
         if unknown:
             raise ValidationError(f"fairness settings: unknown key(s) {unknown}")
         return cls(**d)

@@ -1,6 +1,6 @@
 """Fairness-aware re-ranking toward a target distribution of one attribute (Geyik, Ambler and Kenthapadi,
 "Fairness-Aware Ranking in Search & Recommendation Systems with Application to LinkedIn Talent Search",
-KDD 2019): DetGreedy and DetConstSort.
+KDD 2019): DetGreedy and DetConstSort; FA*IR (``ranking.fairness.fair``) through the same ``fair_order``.
 
 Both take the ranked list (best first, with scores), each item's group and the target share of every group
 (LinkedIn: the group's share of the qualified pool, here the share of the re-ranked top N), and return a new
@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from ranking.fairness.attributes import ALGORITHMS
+from ranking.fairness.fair import fa_ir
 
 
 def target_shares(groups: Sequence[str]) -> dict[str, float]:
@@ -86,18 +87,26 @@ def det_const_sort(scores: Sequence[float], groups: Sequence[str], shares: dict[
     return placed
 
 
-RERANKERS = {"detgreedy": det_greedy, "detconstsort": det_const_sort}
+RERANKERS = {"detgreedy": det_greedy, "detconstsort": det_const_sort, "fair": fa_ir}
 assert set(RERANKERS) == set(ALGORITHMS)
 
 
 def fair_order(scores: Sequence[float], groups: Sequence[str], *, algorithm: str = "detgreedy", top_n: int | None = None,
-               shares: dict[str, float] | None = None) -> list[int]:
+               shares: dict[str, float] | None = None, protected: str | None = None, alpha: float = 0.1,
+               min_proportion: float | None = None) -> list[int]:
     """A permutation of ``range(len(scores))``: the first ``top_n`` re-ranked toward ``shares`` (default: the
-    groups' shares among those ``top_n``), the rest in their order. ``scores`` are best-first."""
+    groups' shares among those ``top_n``), the rest in their order. ``scores`` are best-first. FA*IR ("fair")
+    protects ``protected`` with minimum proportion ``min_proportion`` (default: its share in the target)."""
     n = len(scores) if top_n is None else min(top_n, len(scores))
     if n == 0:
         return []
     head_scores, head_groups = list(scores[:n]), list(groups[:n])
     target = shares if shares is not None else target_shares(head_groups)
-    order = RERANKERS[algorithm](head_scores, head_groups, target, n)
+    if algorithm == "fair":
+        if protected is None:
+            raise ValueError("FA*IR needs the protected group")
+        p = target.get(protected, 0.0) if min_proportion is None else min_proportion
+        order = fa_ir(head_scores, head_groups, {protected: p}, n, protected=protected, alpha=alpha)
+    else:
+        order = RERANKERS[algorithm](head_scores, head_groups, target, n)
     return order + list(range(n, len(scores)))

@@ -72,6 +72,7 @@ class SearchRequest:
     facet_size: int = 10                # values per facet
     highlight: bool = False             # mark up the matched words of each hit (lexical backend's highlighter)
     fairness: bool = True               # the tenant's fairness-aware re-ranking, when it turned it on (ranking.fairness)
+    fairness_settings: object | None = None   # this request's FairnessSettings (FairnessStage.request_settings); None: the tenant's
     qualifications: tuple = ()          # query.qualifications (parsed, guarded): judge the page's hits, must-haves first
     evaluate_block: int | None = None   # order within consecutive blocks of this many hits (pages); None: all k
 
@@ -260,7 +261,8 @@ class SearchEngine:
             t["graph"] = _lap(clock)
         request_id = uuid.uuid4().hex
         ranked = None
-        fair = self.fairness.plan(req.filters.tenant_id) if (self.fairness is not None and req.fairness) else None
+        fair = (self.fairness.plan(req.filters.tenant_id, req.fairness_settings)
+                if (self.fairness is not None and req.fairness) else None)
         if self.ltr is not None and fused:
             clock = time.perf_counter()
             ranked = self.ltr.rerank(snap, node, req.filters, boolean=boolean, today=today, fused=fused, runs=runs,

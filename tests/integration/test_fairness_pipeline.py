@@ -39,10 +39,11 @@ def _digests(index_dir):
     return sorted(out)
 
 
-def test_audit_attributes_never_reach_the_index_or_the_features(tmp_path):
+@pytest.mark.parametrize("proxy", [False, True], ids=["plain", "plant-proxy"])
+def test_audit_attributes_never_reach_the_index_or_the_features(tmp_path, proxy):
     from benchmarks.synth import generate
 
-    gen = generate(tmp_path / "gen", profiles=40, seed=5, queries=2, progress=False)
+    gen = generate(tmp_path / "gen", profiles=40, seed=5, queries=2, progress=False, plant_proxy=proxy)
     bare = tmp_path / "bare"
     bare.mkdir()
     shutil.copy(gen.profiles_path, bare / "profiles.parquet")            # the same profiles, no audit.parquet
@@ -63,6 +64,44 @@ def test_audit_attributes_never_reach_the_index_or_the_features(tmp_path):
     X = [FeatureSet().compute(IndexReader(tmp_path / n).snapshot(), ctx, pool) for n in ("with", "shuffled")]
     assert X[0].shape == (40, len(FEATURE_NAMES)) and np.array_equal(X[0], X[1], equal_nan=True)
     assert not [f for f in FEATURE_NAMES if any(a in f for a in ("sex", "age", "ethnic"))]
+
+
+def test_the_planted_proxy_is_engine_visible_while_sex_is_not(tmp_path):
+    """--plant-proxy: career breaks (no current position) drawn mostly for women reach the features as
+    pair_tenure_months == 0; sex itself does not (the test above, on the same kind of corpus)."""
+    from benchmarks.simulator.recruiters import Truth
+    from benchmarks.synth import generate
+
+    gens = {p: generate(tmp_path / f"gen-{p}", profiles=400, seed=5, queries=2, progress=False, plant_proxy=p)
+            for p in (False, True)}
+    sex = dict(zip(*pq.read_table(gens[True].audit_path, columns=["candidate_id", "sex"]).to_pydict().values()))
+    assert pq.read_table(gens[False].audit_path).equals(pq.read_table(gens[True].audit_path))   # same people
+    ctx = build_context(keywords_to_ast("engineer"), Filters(), boolean=False, today=AS_OF)
+    tenure = FEATURE_NAMES.index("pair_tenure_months")
+    share = {}
+    for proxy, gen in gens.items():
+        ingest([gen.profiles_path], tmp_path / f"index-{proxy}", IndexConfig(as_of=AS_OF), progress=False, encoder=HashEncoder())
+        snap = IndexReader(tmp_path / f"index-{proxy}").snapshot()
+        ids = snap.store.table.column("candidate_id").to_pylist()
+        ords = [snap.store.ord_of(c) for c in ids]
+        pool = pool_from_runs([(o, 1.0) for o in ords], {"lexical": [Hit(o, 1.0) for o in ords]})
+        X = FeatureSet().compute(snap, ctx, pool)
+        off = {c for c, x in zip(ids, X[:, tenure]) if x == 0}
+        assert off == set(Truth(gen.out_dir).trait("no_current_job"))        # what recruiters see, the model sees
+        if proxy:
+            from benchmarks.simulator.config import SimConfig
+            from benchmarks.simulator.loop import bias_factors, view_bias_factors
+
+            sim = SimConfig(index_dir="", corpus_dir=str(gen.out_dir), bias=("profile", "no_current_job"), bias_factor=0.1)
+            assert bias_factors(Truth(gen.out_dir), sim, ids) == [0.1 if c in off else 1.0 for c in ids]
+            assert view_bias_factors(Truth(gen.out_dir), sim, ids) == bias_factors(Truth(gen.out_dir), sim, ids)
+        share[proxy] = {g: sum(c in off for c, s in sex.items() if s == g) / sum(s == g for s in sex.values())
+                        for g in ("female", "male")}
+    assert abs(share[False]["female"] - share[False]["male"]) < 0.08          # without the plant: no proxy
+    assert share[True]["female"] > 2.5 * share[True]["male"] and share[True]["female"] > 0.25
+    years = {p: pq.read_table(current_version(tmp_path / f"index-{p}") / "profiles.parquet",
+                              columns=["candidate_id", "years_experience"]).to_pydict() for p in (False, True)}
+    assert years[False] == years[True]                   # the break moves the career, experience is the same
 
 
 @pytest.fixture
@@ -150,3 +189,42 @@ def test_no_response_carries_an_attribute(fair_setup, small_index, tmp_path):
             assert not seen & set(ATTRIBUTES), r.json()
             assert not seen & (VALUES - {"other"}), r.json()
             assert not any(v in json.dumps(r.json()) for v in ("\"female\"", "not_disclosed", "\"25_34\""))
+
+
+def test_a_request_picks_its_fairness_rerank_and_bad_values_name_the_field(fair_setup, small_index, tmp_path):
+    from ranking.fairness.fair import mtable
+
+    store, _ = fair_setup
+    settings = Settings(index_dir=small_index, ltr_dir=tmp_path / "ltr", jobs_dir=tmp_path / "jobs", fairness_dir=store.root)
+    with TestClient(create_app(settings)) as client:
+        def search(fairness=None, tenant="acme-talent"):
+            body = {"query": "engineer", "k": 10, **({"fairness": fairness} if fairness is not None else {})}
+            return client.post("/v1/search", json=body, headers={"X-Tenant-Id": tenant})
+
+        plain = search().json()
+        assert plain["fairness"] is None                                   # the tenant's default: off
+        ids = lambda r: [h["candidate_id"] for h in r["hits"]]             # noqa: E731
+        greedy = search({"rerank": "detgreedy", "top_n": 10}).json()
+        assert greedy["fairness"] == "detgreedy:sex@10" and ids(greedy) != ids(plain)
+        fair = search({"rerank": "fair", "protected": "female", "top_n": 10, "min_proportion": 0.5}).json()
+        assert fair["fairness"] == "fair:sex@10" and "female" not in json.dumps(fair)
+        groups = store.groups("acme-talent", "sex")
+        women = [sum(groups[c] == "female" for c in ids(fair)[: n + 1]) for n in range(10)]
+        assert all(w >= m for w, m in zip(women, mtable(10, 0.5, 0.1))) and women != [0] * 10
+        store.set_settings("acme-talent", FairnessSettings(enabled=True, top_n=10))
+        assert search().json()["fairness"] == "detgreedy:sex@10"          # the tenant's setting...
+        off = search({"rerank": "off"}).json()                              # ...switched off for one request
+        assert off["fairness"] is None and ids(off) == ids(plain)
+        page = client.post("/v1/search", json={"query": "engineer", "k": 4, "fairness": {"rerank": "off"}},
+                           headers={"X-Tenant-Id": "acme-talent"}).json()
+        nxt = client.post("/v1/search", json={"query": "engineer", "k": 4, "fairness": {"rerank": "off"},
+                                              "cursor": page["next_cursor"]}, headers={"X-Tenant-Id": "acme-talent"})
+        assert nxt.status_code == 200 and ids(page) + ids(nxt.json()) == ids(plain)[:8]
+        for body, field in (({"rerank": "magic"}, "fairness.rerank"), ({"rerank": "fair"}, "fairness.protected"),
+                            ({"rerank": "fair", "protected": "robot"}, "fairness.protected"),
+                            ({"top_n": 0}, "fairness.top_n"), ({"alpha": 2}, "fairness.alpha"),
+                            ({"colour": "red"}, "fairness.colour")):
+            r = search(body)
+            assert r.status_code == 422 and r.json()["field"] == field, (body, r.text)
+        r = search({"rerank": "detgreedy"}, tenant="globex-hr")            # supplied no attributes: not another's
+        assert r.status_code == 422 and r.json()["field"] == "fairness.attribute" and "globex-hr" in r.json()["detail"]

@@ -122,7 +122,16 @@ def test_store_keeps_tenants_apart(tmp_path):
     store.set_settings("acme", FairnessSettings(enabled=True, attribute="ethnicity", algorithm="detconstsort"))
     assert store.settings("acme").enabled and store.settings("globex").enabled is False
     with pytest.raises(ValidationError, match="algorithm"):
-        FairnessSettings(algorithm="fair")
+        FairnessSettings(algorithm="sorted")
+    with pytest.raises(ValidationError, match="protected: algorithm 'fair'"):
+        FairnessSettings(algorithm="fair")                      # FA*IR needs the protected group
+    with pytest.raises(ValidationError, match="protected: one of"):
+        FairnessSettings(algorithm="fair", protected="not_disclosed")
+    with pytest.raises(ValidationError, match="alpha"):
+        FairnessSettings(algorithm="fair", protected="female", alpha=1.5)
+    fair = FairnessSettings(enabled=True, algorithm="fair", protected="female", min_proportion=0.5)
+    store.set_settings("acme", fair)
+    assert store.settings("acme") == fair
     with pytest.raises(ValidationError, match="target"):
         FairnessSettings(target="census")
 
@@ -141,6 +150,17 @@ def test_population_target_uses_the_whole_file(tmp_path):
     plan = FairnessStage(store).plan("acme")
     assert plan.population == {"male": 0.5, "female": 0.5} and plan.label == "detgreedy:sex@5/population"
     assert plan.order(ranked, [5, 4, 3, 2, 1])[:2] == [0, 4]            # half the file is women: one by position 2
+    # FA*IR toward p = 0.5 over 12: the binomial test tolerates fewer women early than DetGreedy does
+    from ranking.fairness.fair import mtable
+
+    ranked = [f"m{i}" for i in range(6)] + [f"f{i}" for i in range(6)]
+    store.set_settings("acme", FairnessSettings(enabled=True, top_n=12, algorithm="fair", protected="female", target="population"))
+    order = FairnessStage(store).plan("acme").order(ranked, list(range(12, 0, -1)))
+    need = mtable(12, 0.5, 0.1)
+    women = [sum(i >= 6 for i in order[: n + 1]) for n in range(12)]
+    # a man whenever the table allows and men are left (they score higher), a woman when it demands
+    assert women == [max(m, n + 1 - 6) for n, m in enumerate(need)] and need[4] == 1
+    assert sorted(order) == list(range(12)) and [i for i in order if i < 6] == list(range(6))
 
 
 def test_biased_simulated_recruiters_engage_less_with_the_group():
@@ -161,3 +181,11 @@ def test_biased_simulated_recruiters_engage_less_with_the_group():
 
     fair, biased = engaged(None), engaged([1.0, 0.1])
     assert fair > 100 and biased < fair / 4
+
+    def viewed(view_factors):
+        return sum(any(e["type"] == "view" for e in session_events(
+            np.random.default_rng(seed), ClickModel(patience=1.0), tenant="t", recruiter="r", request_id="q", shown=["b"],
+            grades=[3], tastes=[1.0], start=dt.datetime(2026, 11, 1), prefix=f"p{seed}", view_factors=view_factors))
+            for seed in range(200))
+
+    assert viewed(None) > 150 and viewed([0.1]) < 40       # a bias against what the snippet shows: fewer opened
