@@ -91,7 +91,8 @@ _EEO_SENTENCE = re.compile(
     r"equal (?:employment )?opportunity|without regard to|regardless of (?:race|age|sex|gender)|"
     r"(?:not|never) discriminate|discriminat\w* (?:on the basis|based on|against)|"
     r"affirmative action|e-verify|reasonable accommodations?|veteran status|protected (?:veteran|characteristic|class)|"
-    r"drug[- ]free workplace|background check|fair chance|arrest (?:and|or) conviction", re.IGNORECASE)
+    r"drug[- ]free workplace|background check|fair chance|arrest (?:and|or) conviction|"
+    r"terms and conditions of employment", re.IGNORECASE)
 # A sentence naming three or more protected groups is a diversity statement ("we welcome women, people of color
 # and LGBTQIA people"), not a criterion.
 _GROUPS = re.compile(

@@ -123,6 +123,10 @@ _NICE = re.compile(r"\b(?:nice[- ]to[- ]have|nice to haves|bonus|a plus|is a plu
                    r"desirable|advantageous|would be great|optional)\b", re.IGNORECASE)
 # a sentence of a preferred section that says it is required is a must-have ("FINRA Series 6, 26, and 65 required")
 _REQUIRED = re.compile(r"\b(?:required|requirement|mandatory|must (?:have|hold|possess|be))\b", re.IGNORECASE)
+# the employer as the subject of hiring ("Apex Systems is looking to hire ...", "Salesforce is hiring"): a name, not
+# a skill the job asks for
+_EMPLOYER = re.compile(r"^\s*(?:[A-Z][\w&.'’-]*\s+){1,4}(?:is|are)\s+(?:currently\s+)?(?:looking|seeking|hiring|searching|"
+                       r"recruiting)\b")
 _COMPANY = r"(?P<company>[A-Z][\w&.'’-]*(?:\s[A-Z][\w&.'’-]*){0,3})"
 _EXCLUDE = re.compile(r"\b(?:not from|excluding|exclude|except(?: anyone from)?|no one from|nobody from|no candidates from|"
                       r"never worked at|not (?:have )?worked at|who (?:have|has) worked at)\s+" + _COMPANY)
@@ -354,6 +358,7 @@ class Intake:
                 if re.match(r"\s*(?:nice[- ]to[- ]have|bonus|preferred|plus)\b", line, re.IGNORECASE):
                     nice_mode = True
                 for sentence in _clauses(_SENTENCE.split(line)):
+                    sentence = _EMPLOYER.sub(" ", sentence)
                     explicit = bool(preferred) and _REQUIRED.search(sentence) and not _NICE.search(sentence)
                     bucket = nice if ((nice_mode and not explicit) or _NICE.search(sentence)) else must
                     if preferred is not None:

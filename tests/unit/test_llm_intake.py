@@ -113,3 +113,11 @@ def test_title_words_are_a_skill_only_when_the_requirements_ask_for_them(intake)
     hr = intake.from_text("Senior Human Resources Specialist\n\nOur client is seeking a Senior Human Resources "
                           "Specialist in Berlin (within 50 km).\n")
     assert not any(s.casefold() == "human resources" for s in hr.must_have), hr.must_have
+
+
+def test_the_employer_and_eeo_boilerplate_name_no_skill(intake):
+    req = intake.from_text("Security Engineer\nAtlanta, GA\nApex Systems is looking to hire a Security Engineer.\n"
+                           "Requirements:\n- 3+ years with Microsoft Defender\n- This policy applies to all terms and "
+                           "conditions of employment, including recruiting, hiring, placement and training.")
+    assert "Microsoft Defender" in req.must_have
+    assert not any("apex" in s.casefold() or s.casefold() == "recruiting" for s in req.must_have), req.must_have
