@@ -105,14 +105,23 @@ def _latencies(engine, queries: list[dict]) -> dict:
     out = {}
     for mode in ("hybrid", "lexical"):
         ms: dict[str, list[float]] = {"keywords": [], "boolean": []}
+        stages: dict[str, list[float]] = {}
+        slow: list[tuple[float, str, dict]] = []
         for q in queries:
             req = SearchRequest(query=q["query"], mode=mode, k=20, filters=Filters(tenant_id=q.get("tenant_id")))
             t = time.perf_counter()
-            engine.search(req)
-            ms["boolean" if parse_query(q["query"], "auto")[1] == "boolean" else "keywords"].append(
-                (time.perf_counter() - t) * 1000)
+            resp = engine.search(req)
+            took = (time.perf_counter() - t) * 1000
+            ms["boolean" if parse_query(q["query"], "auto")[1] == "boolean" else "keywords"].append(took)
+            for name, v in resp.timings_ms.items():
+                stages.setdefault(name, []).append(v)
+            slow = sorted(slow + [(took, q["query"], resp.timings_ms)], key=lambda x: -x[0])[:5]
         every = ms["keywords"] + ms["boolean"]
-        out[mode] = {**_pct(every), **{g: {"queries": len(v), **_pct(v)} for g, v in ms.items() if v}}
+        out[mode] = {**_pct(every), **{g: {"queries": len(v), **_pct(v)} for g, v in ms.items() if v},
+                     # where the time goes: each stage's p50/p95 (the pipeline's own timings) and the slowest queries
+                     "stages": {k: _pct(v) for k, v in stages.items()},
+                     "slowest": [{"ms": round(m, 1), "query": qt[:120], "stages": {k: round(v, 1) for k, v in st.items()}}
+                                 for m, qt, st in slow]}
     return out
 
 
