@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmarks.common import ROOT, load_queries, resident_bytes, stamp
+from benchmarks.common import ROOT, load_queries, resident_bytes, resident_files, stamp
 from benchmarks.vectors_bench import SUITE, grow, real_vectors
 
 
@@ -84,6 +84,7 @@ def _serve_child(index_dir: str, corpus: str, n_queries: int) -> dict:
     profiles = len(engine.reader.snapshot().store)
     out["profiles"] = profiles
     out["resident_added_mb"] = {k: round((after[k] - base[k]) / 2**20, 1) for k in base}
+    out["resident_index_files_mb"] = resident_files(Path(index_dir).resolve())   # which mapped files the queries paged in
     out["bytes_per_profile"] = {
         "after_warm": {k: round((warmed[k] - base[k]) / profiles) for k in base},
         "after_queries": {k: round((after[k] - base[k]) / profiles) for k in base},
