@@ -94,7 +94,33 @@ def _serve_child(index_dir: str, corpus: str, n_queries: int) -> dict:
     out["common_terms"] = Settings().lexical_common_terms
     out[f"common_terms_{'on' if other else 'off'}"] = _latencies(alt, queries)
     out["default_again"] = _latencies(engine, queries)
+    out["parallel_ab"] = _parallel_ab(engine, queries)
     return out
+
+
+def _parallel_ab(engine, queries: list[dict]) -> dict:
+    """Hybrid p50/p95 with the dense retriever in a thread beside the lexical one (``search_parallel``) and
+    without, interleaved query by query on one engine (which goes first alternates), results compared."""
+    from query.lang.filters import Filters
+    from query.lang.syntax import parse_query
+    from ranking.search.pipeline import SearchRequest
+
+    ms = {on: {"keywords": [], "boolean": []} for on in (True, False)}
+    differ = 0
+    for i, q in enumerate(queries):
+        req = SearchRequest(query=q["query"], mode="hybrid", k=20, filters=Filters(tenant_id=q.get("tenant_id")))
+        group = "boolean" if parse_query(q["query"], "auto")[1] == "boolean" else "keywords"
+        got = {}
+        for on in ((True, False) if i % 2 == 0 else (False, True)):
+            engine.parallel = on
+            t = time.perf_counter()
+            got[on] = [(h.candidate_id, round(h.score, 9)) for h in engine.search(req).hits]
+            ms[on][group].append((time.perf_counter() - t) * 1000)
+        differ += got[True] != got[False]
+    engine.parallel = True
+    return {("parallel" if on else "sequential"): {**_pct(v["keywords"] + v["boolean"]),
+                                                   **{g: {"queries": len(x), **_pct(x)} for g, x in v.items() if x}}
+            for on, v in ms.items()} | {"queries_with_different_hits": differ}
 
 
 def _latencies(engine, queries: list[dict]) -> dict:
