@@ -1,6 +1,6 @@
 """A whole index built end to end through the CLI, then served: ingest per stage, peak RSS, latency, memory.
 
-    python -m benchmarks.scale_e2e --profiles 1000000 --work /tmp/scale    # ~35 min on 2 cores, ~8 GB in --work
+    python -m benchmarks.scale_e2e --profiles 1000000 --work /tmp/scale    # ~45 min on 2 cores, ~4.5 GB in --work
     python -m benchmarks.scale_e2e --profiles 100000 --work /tmp/scale     # ~5 min
 
 Steps, each timed and shown with progress:
@@ -34,7 +34,12 @@ import pyarrow.parquet as pq
 
 from benchmarks.common import ROOT, stamp
 
-ENV = {"TALENTSEARCH_ENCODER_BACKEND": "static", "TALENTSEARCH_VECTOR_KIND": "ivf-sq8"}
+ENV = {"TALENTSEARCH_VECTOR_KIND": "ivf-sq8"}
+
+
+def _env(source: str) -> dict:
+    """The index and serve children's settings: the query encoder is the model of the imported vectors."""
+    return {**ENV, "TALENTSEARCH_ENCODER_BACKEND": "static" if source == "static" else "auto"}
 
 
 def make_vectors(corpus: Path, out: Path, source: str, seed: int) -> dict:
@@ -72,13 +77,13 @@ def make_vectors(corpus: Path, out: Path, source: str, seed: int) -> dict:
             "profiles_per_s": round(n / s), "file_mb": round(out.stat().st_size / 2**20, 1)}
 
 
-def index_via_cli(corpus: Path, index_dir: Path, vectors: Path, as_of: str) -> dict:
+def index_via_cli(corpus: Path, index_dir: Path, vectors: Path, as_of: str, source: str) -> dict:
     """``talentsearch index`` in a child process: its JSON report, wall time and peak resident memory."""
     cmd = [sys.executable, "-m", "api.cli", "index", str(corpus / "profiles.parquet"), "--index-dir", str(index_dir),
            "--as-of", as_of, "--vectors", str(vectors), "--rebuild", "--json"]
     print("$", " ".join(cmd), flush=True)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **ENV}, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **_env(source)}, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()                     # progress goes to stderr, straight through
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -87,17 +92,17 @@ def index_via_cli(corpus: Path, index_dir: Path, vectors: Path, as_of: str) -> d
         raise SystemExit(f"talentsearch index exited {proc.returncode}")
     rep = json.loads(out)
     return {"command": "python -m api.cli index CORPUS/profiles.parquet --index-dir DIR --as-of D --vectors FILE "
-                       "--rebuild --json", "env": ENV, "wall_s": round(wall, 1),
+                       "--rebuild --json", "env": _env(source), "wall_s": round(wall, 1),
             "seconds": {k: round(v, 1) for k, v in rep["seconds"].items()},
             "peak_rss_mb": round(usage.ru_maxrss / 1024), "profiles": rep["total"],
             "vectors_imported": rep.get("vectors_imported"), "rejected": rep.get("rejected"),
             "index_mb": round(sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file()) / 2**20)}
 
 
-def serve(index_dir: Path, corpus: Path, queries: int) -> dict:
+def serve(index_dir: Path, corpus: Path, queries: int, source: str) -> dict:
     code = ("import json; from benchmarks.scale_bench import _serve_child; "
             f"print(json.dumps(_serve_child({str(index_dir)!r}, {str(corpus)!r}, {queries})))")
-    child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **ENV},
+    child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **_env(source)},
                            capture_output=True, text=True)
     if child.returncode:
         print(child.stderr[-3000:], file=sys.stderr)
@@ -114,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=240)
     ap.add_argument("--clean", action="store_true", help="delete the index and vectors file afterwards")
     ap.add_argument("--serve-only", action="store_true", help="reuse the index already built under --work")
+    ap.add_argument("--out", type=Path, default=None, help="result file (default benchmarks/results/scale-e2e-N.json)")
     args = ap.parse_args(argv)
     from benchmarks.synth import generate
 
@@ -129,13 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vectors for {args.profiles:,} profiles -> {vec_path}", flush=True)
         result["vectors"] = make_vectors(corpus, vec_path, args.vectors, args.seed)
         as_of = json.loads((corpus / "manifest.json").read_text())["as_of"]
-        result["ingest"] = index_via_cli(corpus, index_dir, vec_path, as_of)
+        result["ingest"] = index_via_cli(corpus, index_dir, vec_path, as_of, args.vectors)
         print(json.dumps(result["ingest"]), flush=True)
     print("serving in a fresh process ...", flush=True)
-    result["serve"] = s = serve(index_dir, corpus, args.queries)
+    result["serve"] = s = serve(index_dir, corpus, args.queries, args.vectors)
     added = s["resident_added_mb"]
     result["serve"]["bytes_per_profile_all"] = {k: round(v * 2**20 / s["profiles"]) for k, v in added.items()}
-    out = ROOT / "benchmarks" / "results" / f"scale-e2e-{args.profiles}.json"
+    out = args.out or ROOT / "benchmarks" / "results" / f"scale-e2e-{args.profiles}.json"
     out.write_text(json.dumps(result, indent=2))
     h, lx = s["hybrid"], s["lexical"]
     print(f"{s['profiles']:,} profiles: hybrid p50/p95 {h['p50_ms']}/{h['p95_ms']} ms, lexical {lx['p50_ms']}/"
