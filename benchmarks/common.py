@@ -50,7 +50,9 @@ def resident_files(under: Path, *, top: int = 12) -> dict[str, float]:
     for p, b in per.items():              # by kind: the directory and the suffix (tantivy's segments are many files)
         key = f"{Path(p).parent.name}/*{Path(p).suffix}"
         kinds[key] = kinds.get(key, 0) + b
-    mb = lambda d: {k: round(b / 2**20, 1) for k, b in sorted(d.items(), key=lambda x: -x[1])[:top]}   # noqa: E731
+    def mb(d: dict[str, int]) -> dict[str, float]:
+        return {k: round(b / 2**20, 1) for k, b in sorted(d.items(), key=lambda x: -x[1])[:top]}
+
     return {"by_kind": mb(kinds), "by_file": mb({str(Path(p).relative_to(under)): b for p, b in per.items()})}
 
 

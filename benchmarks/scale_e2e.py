@@ -44,10 +44,11 @@ def _env(source: str) -> dict:
 
 def make_vectors(corpus: Path, out: Path, source: str, seed: int) -> dict:
     """The --vectors file for ``corpus``: static-encoder vectors of each profile's dense text, or random."""
+    from tqdm.auto import tqdm
+
     from indexer.documents import dense_text
     from indexer.encoder import EncoderConfig
     from indexer.static_encoder import StaticEncoder
-    from tqdm.auto import tqdm
 
     t0 = time.perf_counter()
     pf = pq.ParquetFile(corpus / "profiles.parquet")
@@ -102,7 +103,7 @@ def index_via_cli(corpus: Path, index_dir: Path, vectors: Path, as_of: str, sour
 def serve(index_dir: Path, corpus: Path, queries: int, source: str) -> dict:
     code = ("import json; from benchmarks.scale_bench import _serve_child; "
             f"print(json.dumps(_serve_child({str(index_dir)!r}, {str(corpus)!r}, {queries})))")
-    child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **_env(source)},
+    child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **_env(source)}, check=False,
                            capture_output=True, text=True)
     if child.returncode:
         print(child.stderr[-3000:], file=sys.stderr)
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work / f"scale-{args.profiles}"
     corpus, index_dir, vec_path = work / "corpus", work / f"index-e2e-{args.vectors}", work / f"vectors-{args.vectors}.parquet"
     result = {"benchmark": "scale-e2e", **stamp(), "profiles": args.profiles, "vector_kind": "ivf-sq8",
-              "data": "benchmarks.synth generated profiles and judged queries (seed %d)" % args.seed}
+              "data": f"benchmarks.synth generated profiles and judged queries (seed {args.seed})"}
     if not (corpus / "manifest.json").exists():
         t0 = time.perf_counter()
         generate(corpus, profiles=args.profiles, seed=args.seed, progress=True)
