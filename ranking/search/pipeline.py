@@ -54,6 +54,15 @@ def _dense_pool() -> ThreadPoolExecutor:
     return _DENSE_POOL
 
 
+def _forget_pool_in_child() -> None:
+    """A forked child has none of the parent's threads: it starts a pool of its own when it needs one."""
+    global _DENSE_POOL
+    _DENSE_POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     query: str = ""

@@ -142,3 +142,22 @@ def test_parallel_dense_failure_reaches_the_caller(small_engine):
     with pytest.raises(RuntimeError, match="encoder down"):
         engine.search(SearchRequest(query="spark kafka", k=5, mode="hybrid"))
     assert engine.search(SearchRequest(query="spark kafka", k=5, mode="lexical")).hits
+
+
+def test_parallel_search_works_in_a_forked_child(small_engine):
+    """A child forked after the parent used the dense thread pool gets a pool of its own (no hang)."""
+    import multiprocessing as mp
+
+    req = SearchRequest(query="spark kafka", k=5, mode="hybrid")
+    want = [h.candidate_id for h in small_engine.search(req).hits]
+    ctx = mp.get_context("fork")
+    results = ctx.Queue()
+    child = ctx.Process(target=lambda: results.put([h.candidate_id for h in small_engine.search(req).hits]))
+    child.start()
+    try:
+        got = results.get(timeout=60)
+    finally:
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+    assert got == want and want
