@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     # embedded tantivy: ranked keyword searches skip candidates holding only words in > max_df of the
     # documents (indexer.common_terms), from min_docs documents on; off by default (no gain measured at 100k)
     lexical_common_terms: bool = False
+    search_parallel: bool = True     # hybrid keyword searches: dense retrieval in a thread beside the lexical one
     lexical_common_terms_max_df: float = Field(0.05, gt=0.0, le=1.0)
     lexical_common_terms_min_docs: int = Field(50_000, ge=0)
     opensearch_url: str = "http://localhost:9200"    # comma-separated for several nodes

@@ -52,7 +52,8 @@ def build_engine(settings: Settings, *, encoder=None, dense: bool = True, ltr: b
         encoder = build_encoder(settings)
     engine = SearchEngine(build_reader(settings), encoder if dense else None, today=today or dt.date.today,
                           ltr=build_ltr_stage(settings) if ltr else None,
-                          fairness=FairnessStage(AttributeStore(settings.fairness_dir)))
+                          fairness=FairnessStage(AttributeStore(settings.fairness_dir)),
+                          parallel=settings.search_parallel)
     return use_llm_evaluator(settings, engine)
 
 

@@ -35,6 +35,27 @@ def resident_bytes() -> dict[str, int]:
     return {k: int(v.split()[0]) * 1024 for k, v in fields.items()}
 
 
+def resident_files(under: Path, *, top: int = 12) -> dict[str, float]:
+    """Resident MB of this process's memory-mapped files below ``under`` (/proc/self/smaps), by file, largest first."""
+    per: dict[str, int] = {}
+    path = None
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            head = line.split(None, 5)
+            if len(head) >= 5 and "-" in head[0] and not line.startswith(("Rss", "Size")) and ":" not in head[0]:
+                path = head[5].strip() if len(head) == 6 else None
+            elif line.startswith("Rss:") and path and path.startswith(str(under)):
+                per[path] = per.get(path, 0) + int(line.split()[1]) * 1024
+    kinds: dict[str, int] = {}
+    for p, b in per.items():              # by kind: the directory and the suffix (tantivy's segments are many files)
+        key = f"{Path(p).parent.name}/*{Path(p).suffix}"
+        kinds[key] = kinds.get(key, 0) + b
+    def mb(d: dict[str, int]) -> dict[str, float]:
+        return {k: round(b / 2**20, 1) for k, b in sorted(d.items(), key=lambda x: -x[1])[:top]}
+
+    return {"by_kind": mb(kinds), "by_file": mb({str(Path(p).relative_to(under)): b for p, b in per.items()})}
+
+
 def prepare(workdir: Path, profiles: int, seed: int, *, progress: bool = True):
     """Generate (once) and index (once) a synthetic corpus; returns (corpus_dir, index_dir, ingest_report or None)."""
     from benchmarks.synth import generate

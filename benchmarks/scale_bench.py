@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmarks.common import ROOT, load_queries, resident_bytes, stamp
+from benchmarks.common import ROOT, load_queries, resident_bytes, resident_files, stamp
 from benchmarks.vectors_bench import SUITE, grow, real_vectors
 
 
@@ -84,6 +84,7 @@ def _serve_child(index_dir: str, corpus: str, n_queries: int) -> dict:
     profiles = len(engine.reader.snapshot().store)
     out["profiles"] = profiles
     out["resident_added_mb"] = {k: round((after[k] - base[k]) / 2**20, 1) for k in base}
+    out["resident_index_files_mb"] = resident_files(Path(index_dir).resolve())   # which mapped files the queries paged in
     out["bytes_per_profile"] = {
         "after_warm": {k: round((warmed[k] - base[k]) / profiles) for k in base},
         "after_queries": {k: round((after[k] - base[k]) / profiles) for k in base},
@@ -93,7 +94,33 @@ def _serve_child(index_dir: str, corpus: str, n_queries: int) -> dict:
     out["common_terms"] = Settings().lexical_common_terms
     out[f"common_terms_{'on' if other else 'off'}"] = _latencies(alt, queries)
     out["default_again"] = _latencies(engine, queries)
+    out["parallel_ab"] = _parallel_ab(engine, queries)
     return out
+
+
+def _parallel_ab(engine, queries: list[dict]) -> dict:
+    """Hybrid p50/p95 with the dense retriever in a thread beside the lexical one (``search_parallel``) and
+    without, interleaved query by query on one engine (which goes first alternates), results compared."""
+    from query.lang.filters import Filters
+    from query.lang.syntax import parse_query
+    from ranking.search.pipeline import SearchRequest
+
+    ms = {on: {"keywords": [], "boolean": []} for on in (True, False)}
+    differ = 0
+    for i, q in enumerate(queries):
+        req = SearchRequest(query=q["query"], mode="hybrid", k=20, filters=Filters(tenant_id=q.get("tenant_id")))
+        group = "boolean" if parse_query(q["query"], "auto")[1] == "boolean" else "keywords"
+        got = {}
+        for on in ((True, False) if i % 2 == 0 else (False, True)):
+            engine.parallel = on
+            t = time.perf_counter()
+            got[on] = [(h.candidate_id, round(h.score, 9)) for h in engine.search(req).hits]
+            ms[on][group].append((time.perf_counter() - t) * 1000)
+        differ += got[True] != got[False]
+    engine.parallel = True
+    return {("parallel" if on else "sequential"): {**_pct(v["keywords"] + v["boolean"]),
+                                                   **{g: {"queries": len(x), **_pct(x)} for g, x in v.items() if x}}
+            for on, v in ms.items()} | {"queries_with_different_hits": differ}
 
 
 def _latencies(engine, queries: list[dict]) -> dict:
@@ -105,14 +132,23 @@ def _latencies(engine, queries: list[dict]) -> dict:
     out = {}
     for mode in ("hybrid", "lexical"):
         ms: dict[str, list[float]] = {"keywords": [], "boolean": []}
+        stages: dict[str, list[float]] = {}
+        slow: list[tuple[float, str, dict]] = []
         for q in queries:
             req = SearchRequest(query=q["query"], mode=mode, k=20, filters=Filters(tenant_id=q.get("tenant_id")))
             t = time.perf_counter()
-            engine.search(req)
-            ms["boolean" if parse_query(q["query"], "auto")[1] == "boolean" else "keywords"].append(
-                (time.perf_counter() - t) * 1000)
+            resp = engine.search(req)
+            took = (time.perf_counter() - t) * 1000
+            ms["boolean" if parse_query(q["query"], "auto")[1] == "boolean" else "keywords"].append(took)
+            for name, v in resp.timings_ms.items():
+                stages.setdefault(name, []).append(v)
+            slow = sorted(slow + [(took, q["query"], resp.timings_ms)], key=lambda x: -x[0])[:5]
         every = ms["keywords"] + ms["boolean"]
-        out[mode] = {**_pct(every), **{g: {"queries": len(v), **_pct(v)} for g, v in ms.items() if v}}
+        out[mode] = {**_pct(every), **{g: {"queries": len(v), **_pct(v)} for g, v in ms.items() if v},
+                     # where the time goes: each stage's p50/p95 (the pipeline's own timings) and the slowest queries
+                     "stages": {k: _pct(v) for k, v in stages.items()},
+                     "slowest": [{"ms": round(m, 1), "query": qt[:120], "stages": {k: round(v, 1) for k, v in st.items()}}
+                                 for m, qt, st in slow]}
     return out
 
 

@@ -110,3 +110,54 @@ def test_syntax_error_names_the_column(small_engine):
         small_engine.search(SearchRequest(query="title:(data AND"))
     assert err.value.column == 16
     assert "column 16" in str(err.value)
+
+
+@pytest.mark.parametrize("query", ["spark pipelines, kafka?", "data engineer in Berlin", MUST_SHOW])
+@pytest.mark.parametrize("tenant", [None, "acme-talent"])
+def test_parallel_retrievers_give_the_sequential_results(small_engine, query, tenant):
+    """Hybrid keyword searches run the dense retriever in a thread beside the lexical one: same hits, same
+    scores, same per-retriever ranks as one after the other (Boolean queries stay sequential)."""
+    from ranking.search.pipeline import SearchEngine
+
+    engine = SearchEngine(small_engine.reader, small_engine.encoder, today=small_engine.today, parallel=False)
+    req = SearchRequest(query=query, filters=Filters(tenant_id=tenant), k=20, mode="hybrid")
+    seq, par = engine.search(req), small_engine.search(req)
+    assert small_engine.parallel and not engine.parallel
+    assert [(h.candidate_id, h.score, h.ranks, h.scores) for h in par.hits] == \
+           [(h.candidate_id, h.score, h.ranks, h.scores) for h in seq.hits]
+    assert par.hits and {"lexical", "dense", "encode", "total"} <= set(par.timings_ms)
+
+
+def test_parallel_dense_failure_reaches_the_caller(small_engine):
+    """An error in the dense thread (here: the vector index failing) is raised by search, not lost."""
+    from ranking.search.pipeline import SearchEngine
+
+    class Broken:
+        name, dim = small_engine.encoder.name, small_engine.encoder.dim
+
+        def encode_query(self, text):
+            raise RuntimeError("encoder down")
+
+    engine = SearchEngine(small_engine.reader, Broken(), today=small_engine.today)
+    with pytest.raises(RuntimeError, match="encoder down"):
+        engine.search(SearchRequest(query="spark kafka", k=5, mode="hybrid"))
+    assert engine.search(SearchRequest(query="spark kafka", k=5, mode="lexical")).hits
+
+
+def test_parallel_search_works_in_a_forked_child(small_engine):
+    """A child forked after the parent used the dense thread pool gets a pool of its own (no hang)."""
+    import multiprocessing as mp
+
+    req = SearchRequest(query="spark kafka", k=5, mode="hybrid")
+    want = [h.candidate_id for h in small_engine.search(req).hits]
+    ctx = mp.get_context("fork")
+    results = ctx.Queue()
+    child = ctx.Process(target=lambda: results.put([h.candidate_id for h in small_engine.search(req).hits]))
+    child.start()
+    try:
+        got = results.get(timeout=60)
+    finally:
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+    assert got == want and want
