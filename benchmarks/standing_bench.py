@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import random
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -139,8 +140,14 @@ def add_searches(svc: LiveService, bodies) -> float:
     return time.perf_counter() - t0
 
 
+def _fresh(path: Path) -> Path:
+    """A standing-search directory of an earlier run would hold its searches too: start empty."""
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
 def throughput(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
-    svc = LiveService(workdir / "index", workdir / "standing-throughput", LiveConfig(index=_config(as_of), fold_interval_s=0),
+    svc = LiveService(workdir / "index", _fresh(workdir / "standing-throughput"), LiveConfig(index=_config(as_of), fold_interval_s=0),
                       today=lambda: as_of)
     svc.warm()
     bodies = make_searches(profiles, max(args.searches), rng)
@@ -152,7 +159,10 @@ def throughput(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
             out.setdefault("create_seconds", {})[str(n)] = round(add_searches(svc, bodies[have:n]), 1)
             have = n
         ops = make_writes(profiles, args.throughput_writes, rng, latest)
-        secs = run_ops(svc, ops, args.batch)
+        if args.profile and n == max(args.searches):
+            secs = _profiled(args.profile, lambda: run_ops(svc, ops, args.batch))
+        else:
+            secs = run_ops(svc, ops, args.batch)
         fold = svc.fold()
         single = make_writes(profiles, args.single_writes, rng, latest)
         secs1 = run_ops(svc, single, 1)
@@ -169,8 +179,24 @@ def throughput(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
     return out
 
 
+def _profiled(path: Path, fn) -> float:
+    """Run ``fn`` under cProfile; write the top functions (by own time and by cumulative time) to ``path``."""
+    import cProfile
+    import io
+    import pstats
+
+    prof = cProfile.Profile()
+    secs = prof.runcall(fn)
+    buf = io.StringIO()
+    for key in ("tottime", "cumulative"):
+        pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key).print_stats(30)
+    path.write_text(f"cProfile of the upserts at the largest search count ({secs:.2f} s under the profiler)\n" + buf.getvalue())
+    print(f"profile written to {path}", flush=True)
+    return secs
+
+
 def exactness(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
-    svc = LiveService(workdir / "index", workdir / "standing-exact", LiveConfig(index=_config(as_of), fold_interval_s=0),
+    svc = LiveService(workdir / "index", _fresh(workdir / "standing-exact"), LiveConfig(index=_config(as_of), fold_interval_s=0),
                       today=lambda: as_of)
     svc.fold()
     svc.warm()
@@ -204,7 +230,7 @@ def exactness(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
 
 
 def freshness(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
-    svc = LiveService(workdir / "index", workdir / "standing-fresh",
+    svc = LiveService(workdir / "index", _fresh(workdir / "standing-fresh"),
                       LiveConfig(index=_config(as_of), fold_interval_s=args.fold_interval), today=lambda: as_of)
     svc.fold()
     bodies = make_searches(profiles, args.fresh_searches, random.Random(args.seed + 2))
@@ -268,6 +294,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fresh-searches", type=int, default=1000)
     ap.add_argument("--rate", type=float, default=10.0, help="freshness: writes per second")
     ap.add_argument("--fold-interval", type=float, default=1.0)
+    ap.add_argument("--profile", type=Path, default=None,
+                    help="cProfile the timed upserts at the largest search count, top functions written here")
     ap.add_argument("--skip", nargs="*", default=[], choices=["throughput", "exactness", "freshness"])
     args = ap.parse_args(argv)
     workdir = args.workdir or ROOT / "var" / "bench" / f"standing-{args.profiles}"

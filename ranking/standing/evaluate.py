@@ -39,6 +39,7 @@ class Doc:
     tokens: dict[str, frozenset[str]]
     pairs: frozenset[tuple[str, str]] = frozenset()     # every (field, token)
     bigrams: dict[str, frozenset[tuple[str, str]]] | None = None   # per field, adjacent tokens inside a value
+    features: frozenset[tuple] = frozenset()            # every (field, token) and (field, token, next token)
 
 
 def document(profile: dict) -> Doc:
@@ -49,7 +50,9 @@ def document(profile: dict) -> Doc:
         values[field] = vals
         tokens[field] = frozenset(tok for v in vals for tok in v)
         bigrams[field] = frozenset(pair for v in vals for pair in zip(v, v[1:]))
-    return Doc(values, tokens, frozenset((f, t) for f, toks in tokens.items() for t in toks), bigrams)
+    pairs = frozenset((f, t) for f, toks in tokens.items() for t in toks)
+    features = pairs.union((f, a, b) for f, bg in bigrams.items() for a, b in bg)
+    return Doc(values, tokens, pairs, bigrams, features)
 
 
 def compile_tree(node: qa.Node | None):
