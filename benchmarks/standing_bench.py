@@ -10,7 +10,9 @@ corpus re-written with another profile's title and skills (upserts) and deletes.
 
 * **throughput**: acknowledged upserts/s through ``LiveService.upsert_many`` in batches of ``--batch``
   (validation, fsync'd log append, reverse matching, feed commit) with 0, 1k, 10k standing searches; the
-  background fold is off while timing and its cost for the same writes is reported next to it.
+  background fold is off while timing and its cost for the same writes is reported next to it. Also the
+  process's CPU seconds for them (``upserts_per_cpu_s``: the cost, whatever else shares the CPU) and the feed
+  entries each upsert produced. ``--profile FILE``: cProfile of the writes at the largest search count.
 * **exactness**: ``--writes`` upserts and deletes (80/20) against the first 1,000 searches; each search's feed
   replayed on its match set before the stream must equal its match set after (folded), none missing or twice.
   A match set is the lexical retriever's full hit list on the published index (``ranking.standing.feed``).
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import random
 import shutil
@@ -111,14 +114,16 @@ def make_writes(profiles: list[dict], n: int, rng: random.Random, latest: dt.dat
     return ops
 
 
-def run_ops(svc: LiveService, ops, batch: int) -> float:
-    """Apply ``ops`` in batches of consecutive upserts (deletes one by one, as the API does); seconds taken."""
-    t0 = time.perf_counter()
+def run_ops(svc: LiveService, ops, batch: int, stats: dict | None = None) -> float:
+    """Apply ``ops`` in batches of consecutive upserts (deletes one by one, as the API does); seconds taken.
+    ``stats`` gets ``feed_entries`` (entries the writes produced) and ``cpu_s`` (this process's CPU seconds:
+    what the writes cost when other processes share the CPU)."""
+    t0, c0, entries = time.perf_counter(), time.process_time(), 0
     i = 0
     while i < len(ops):
         if ops[i][0] == "delete":
             try:
-                svc.delete(ops[i][1], "root", admin=True)
+                entries += svc.delete(ops[i][1], "root", admin=True).feed_entries
             except NotFoundError:     # deleted twice by the generator: not a write
                 pass
             i += 1
@@ -126,8 +131,10 @@ def run_ops(svc: LiveService, ops, batch: int) -> float:
         j = i
         while j < len(ops) and j - i < batch and ops[j][0] == "upsert":
             j += 1
-        svc.upsert_many([(k, ops[k][1]) for k in range(i, j)], "root", admin=True)
+        entries += svc.upsert_many([(k, ops[k][1]) for k in range(i, j)], "root", admin=True).feed_entries
         i = j
+    if stats is not None:
+        stats.update(feed_entries=entries, cpu_s=time.process_time() - c0)
     return time.perf_counter() - t0
 
 
@@ -159,15 +166,18 @@ def throughput(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
             out.setdefault("create_seconds", {})[str(n)] = round(add_searches(svc, bodies[have:n]), 1)
             have = n
         ops = make_writes(profiles, args.throughput_writes, rng, latest)
+        stats: dict = {}
         if args.profile and n == max(args.searches):
-            secs = _profiled(args.profile, lambda: run_ops(svc, ops, args.batch))
+            secs = _profiled(args.profile, functools.partial(run_ops, svc, ops, args.batch, stats))
         else:
-            secs = run_ops(svc, ops, args.batch)
+            secs = run_ops(svc, ops, args.batch, stats)
         fold = svc.fold()
         single = make_writes(profiles, args.single_writes, rng, latest)
         secs1 = run_ops(svc, single, 1)
         svc.fold()
         out[str(n)] = {"upserts": len(ops), "seconds": round(secs, 2), "upserts_per_s": round(len(ops) / secs, 1),
+                       "cpu_seconds": round(stats["cpu_s"], 2), "upserts_per_cpu_s": round(len(ops) / stats["cpu_s"], 1),
+                       "feed_entries_per_upsert": round(stats["feed_entries"] / len(ops), 1),
                        "fold_seconds": round(fold.seconds, 2),
                        "with_fold_upserts_per_s": round(len(ops) / (secs + fold.seconds), 1),
                        "single_write_upserts_per_s": round(len(single) / secs1, 1)}

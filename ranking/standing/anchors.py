@@ -149,11 +149,8 @@ class AnchorIndex:
     def lookup(self, features: frozenset) -> set[str]:
         out = set(self._free)
         first = self._first
-        for f in features:
-            sub = first.get(f)
-            if sub is None:
-                continue
-            for b, sids in sub.items():
+        for f in first.keys() & features:      # one C loop over the features
+            for b, sids in first[f].items():
                 if b is _NONE or b in features:
                     out |= sids
         return out

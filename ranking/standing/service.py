@@ -134,6 +134,20 @@ class LiveService:
             return False, None
         return True, store.table.column("owner_tenant")[row].as_py()
 
+    def unfolded(self, candidate_id: str, tenant_id: str | None) -> dict | None:
+        """The profile as an acknowledged write not folded yet left it (derived as ``ingest`` derives it), so a
+        read sees the write before search does; None: no unfolded write, the published index is current. A
+        pending delete, or another tenant's private profile, raises NotFoundError."""
+        op = self.log.pending(candidate_id)
+        if op is None:
+            return None
+        if op.op == "delete" or (op.owner_tenant is not None and op.owner_tenant != tenant_id):
+            raise NotFoundError(f"candidate {candidate_id!r} not found")
+        row = derive_rows([op.record], as_of=self.config.index.as_of or self.today())[0]
+        row.pop("ord", None)
+        row.pop("content_hash", None)
+        return row
+
     def _check(self, candidate_id: str, tenant_id: str, admin: bool, *, delete: bool = False) -> None:
         exists, owner = self.owner(candidate_id)
         if delete and not exists:
