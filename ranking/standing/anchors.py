@@ -14,6 +14,8 @@ value, of a lexical field (``evaluate.Doc.features``). The *normal form* of a co
 ``AnchorIndex`` keys each search by a feature of its rarest group and, under it, by a feature of its second
 rarest group (the *conjunction* of the two rarest conditions): a profile reaches a search only when it holds
 both, so a profile with common tokens (``skill: python``) is not tested against every search naming them.
+(A search whose two rarest groups would need more than ``MAX_KEYS`` pairs is keyed by its rarest group only;
+``depth`` says which groups the index checked, the matcher tests the others.)
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ from dataclasses import dataclass
 from query.lang import ast as qa
 
 Feature = tuple  # (field, token) | (field, token, next_token)
-_NONE = ()       # second-level key of a search with a single group
+_NONE = ()       # second-level key of a search keyed by its rarest group alone
+MAX_KEYS = 256   # feature pairs one search may be keyed by; above (wide ORs on both sides), its rarest group alone
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,15 @@ def _leaf(per_field, cost) -> tuple[list[frozenset], set, bool]:
     return [frozenset(reps)], set(), exact
 
 
+def depth(nf: NormalForm) -> int:
+    """How many of ``nf``'s groups (rarest first) the anchor index checks: 0, 1 or 2. The matcher tests the rest."""
+    if not nf.groups:
+        return 0
+    if len(nf.groups) > 1 and len(nf.groups[0]) * len(nf.groups[1]) <= MAX_KEYS:
+        return 2
+    return 1
+
+
 class AnchorIndex:
     """search_id -> its first two groups, inverted: ``lookup(features)`` returns every search whose two
     rarest groups the features both meet, and the searches without groups."""
@@ -130,7 +142,7 @@ class AnchorIndex:
         if nf.never:
             self._keys[search_id] = []        # matches nothing: never a candidate
             return
-        second = nf.groups[1] if len(nf.groups) > 1 else (_NONE,)
+        second = nf.groups[1] if depth(nf) == 2 else (_NONE,)
         keys = [(a, b) for a in nf.groups[0] for b in second]
         for a, b in keys:
             self._first[a][b].add(search_id)
@@ -156,4 +168,4 @@ class AnchorIndex:
         return out
 
 
-__all__ = ["AnchorIndex", "Feature", "NormalForm", "normal_form"]
+__all__ = ["MAX_KEYS", "AnchorIndex", "Feature", "NormalForm", "depth", "normal_form"]

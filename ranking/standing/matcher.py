@@ -35,7 +35,13 @@ from indexer.lexical import build_schema, compile_query, document_fields
 from query.lang import ast as qa
 from query.lang.filters import Filters
 from query.lang.syntax import parse_query
-from ranking.standing.anchors import AnchorIndex, NormalForm, _length_cost, normal_form
+from ranking.standing.anchors import (
+    AnchorIndex,
+    NormalForm,
+    _length_cost,
+    depth,
+    normal_form,
+)
 from ranking.standing.evaluate import Doc, compile_tree, document, matches, passes
 from records.errors import QuerySyntaxError
 from records.schema import INDEXED_SCHEMA, PROFILE_SCHEMA
@@ -52,7 +58,7 @@ class CompiledSearch:
     tree: tuple = ()              # ranking.standing.evaluate's form of ``node``
     needs_index: bool = False     # a sloppy phrase: evaluated on a tantivy index of the batch instead
     positive: tuple = ()          # per positive leaf, its fields as (scope, feature or None, tree entry): score, fields
-    rest: tuple = ()              # the groups the anchor index does not check (all but the two rarest)
+    rest: tuple = ()              # the groups the anchor index does not check (anchors.depth)
     plain: bool = True            # no filter but tenant visibility (which the candidate lookup applies)
 
 
@@ -116,7 +122,7 @@ class Matcher:
                          if t[0] == "leaf") if node is not None else ()
         nf = normal_form(tree, self._cost)
         return CompiledSearch(search_id, tenant_id, node, flt, tq, nf, tree, needs_index, positive,
-                              nf.groups[2:], flt.is_empty)
+                              nf.groups[depth(nf):], flt.is_empty)
 
     def add(self, search: CompiledSearch) -> None:
         self.remove(search.search_id)

@@ -85,3 +85,20 @@ def test_anchor_index_returns_every_matching_search(cases):
         pruned += len(trees) - len(found)
     assert pruned > len(trees) * len(docs) // 3     # the index rules most searches out without evaluating them
 
+
+
+def test_wide_searches_are_keyed_by_one_group_and_the_matcher_tests_the_other():
+    import datetime as dt
+
+    from ranking.standing.anchors import MAX_KEYS
+    from ranking.standing.matcher import Matcher
+
+    m = Matcher()
+    s = m.compile("wide", "acme", "(python OR java OR golang OR rust OR scala) AND (kafka OR spark OR flink OR beam OR storm)", None)
+    assert len(s.nf.groups[0]) * len(s.nf.groups[1]) > MAX_KEYS and s.nf.exact
+    m.add(s)
+    assert len(m._index._keys["wide"]) <= MAX_KEYS
+    both = {"candidate_id": "both", "skills": ["Python", "Spark"], "headline": "x"}
+    one = {"candidate_id": "one", "skills": ["Python"], "headline": "x"}
+    found = m.match([both, one], {}, today=dt.date(2026, 1, 1))
+    assert [(x.candidate_id, x.matched) for x in found] == [("both", True)]
