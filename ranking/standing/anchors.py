@@ -45,13 +45,13 @@ class NormalForm:
 def normal_form(tree, cost=None) -> NormalForm:
     """The normal form of ``evaluate.compile_tree``'s tree; ``cost(feature)``: estimated document frequency
     (the published index's, so the index anchors on rare features)."""
-    cost = cost or _length_cost
+    cost = cost or length_cost
     groups, forbidden, exact = _nf(tree, cost)
     unique = sorted(set(groups), key=lambda g: (sum(cost(f) for f in g), sorted(g)))
     return NormalForm(tuple(unique), frozenset(forbidden), exact)
 
 
-def _length_cost(feature: Feature) -> int:
+def length_cost(feature: Feature) -> int:
     """Without document frequencies: longer tokens and token pairs are rarer."""
     return 1_000_000 // (1 + sum(len(t) for t in feature[1:]) * len(feature))
 
@@ -168,4 +168,4 @@ class AnchorIndex:
         return out
 
 
-__all__ = ["MAX_KEYS", "AnchorIndex", "Feature", "NormalForm", "depth", "normal_form"]
+__all__ = ["MAX_KEYS", "AnchorIndex", "Feature", "NormalForm", "depth", "length_cost", "normal_form"]

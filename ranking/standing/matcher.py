@@ -38,8 +38,8 @@ from query.lang.syntax import parse_query
 from ranking.standing.anchors import (
     AnchorIndex,
     NormalForm,
-    _length_cost,
     depth,
+    length_cost,
     normal_form,
 )
 from ranking.standing.evaluate import Doc, compile_tree, document, matches, passes
@@ -103,7 +103,7 @@ class Matcher:
 
     def _cost(self, feature) -> int:
         if self.df is None:
-            return _length_cost(feature)
+            return length_cost(feature)
         if len(feature) == 2:
             return self.df(*feature)
         return min(self.df(feature[0], feature[1]), self.df(feature[0], feature[2]))   # a pair: at most its rarer token's
