@@ -15,6 +15,7 @@ import datetime as dt
 import gc
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from indexer.build import IndexConfig
@@ -97,7 +98,12 @@ class LiveService:
             self._folder = None
 
     def _fold_loop(self) -> None:
-        while not self._stop.wait(self.config.fold_interval_s):
+        """A fold starts every ``fold_interval_s`` (start to start): a fold longer than the interval is followed
+        at once by the next one when writes are waiting, so a write waits for at most one fold before its own."""
+        interval = self.config.fold_interval_s
+        next_at = time.monotonic() + interval
+        while not self._stop.wait(max(0.0, next_at - time.monotonic())):
+            next_at = time.monotonic() + interval
             if self.log.pending_count():
                 try:
                     self.fold()
