@@ -10,7 +10,9 @@ corpus re-written with another profile's title and skills (upserts) and deletes.
 
 * **throughput**: acknowledged upserts/s through ``LiveService.upsert_many`` in batches of ``--batch``
   (validation, fsync'd log append, reverse matching, feed commit) with 0, 1k, 10k standing searches; the
-  background fold is off while timing and its cost for the same writes is reported next to it.
+  background fold is off while timing and its cost for the same writes is reported next to it. Also the
+  process's CPU seconds for them (``upserts_per_cpu_s``: the cost, whatever else shares the CPU) and the feed
+  entries each upsert produced. ``--profile FILE``: cProfile of as many more writes at the largest search count (untimed).
 * **exactness**: ``--writes`` upserts and deletes (80/20) against the first 1,000 searches; each search's feed
   replayed on its match set before the stream must equal its match set after (folded), none missing or twice.
   A match set is the lexical retriever's full hit list on the published index (``ranking.standing.feed``).
@@ -21,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import random
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -110,14 +114,16 @@ def make_writes(profiles: list[dict], n: int, rng: random.Random, latest: dt.dat
     return ops
 
 
-def run_ops(svc: LiveService, ops, batch: int) -> float:
-    """Apply ``ops`` in batches of consecutive upserts (deletes one by one, as the API does); seconds taken."""
-    t0 = time.perf_counter()
+def run_ops(svc: LiveService, ops, batch: int, stats: dict | None = None) -> float:
+    """Apply ``ops`` in batches of consecutive upserts (deletes one by one, as the API does); seconds taken.
+    ``stats`` gets ``feed_entries`` (entries the writes produced) and ``cpu_s`` (this process's CPU seconds:
+    what the writes cost when other processes share the CPU)."""
+    t0, c0, entries = time.perf_counter(), time.process_time(), 0
     i = 0
     while i < len(ops):
         if ops[i][0] == "delete":
             try:
-                svc.delete(ops[i][1], "root", admin=True)
+                entries += svc.delete(ops[i][1], "root", admin=True).feed_entries
             except NotFoundError:     # deleted twice by the generator: not a write
                 pass
             i += 1
@@ -125,8 +131,10 @@ def run_ops(svc: LiveService, ops, batch: int) -> float:
         j = i
         while j < len(ops) and j - i < batch and ops[j][0] == "upsert":
             j += 1
-        svc.upsert_many([(k, ops[k][1]) for k in range(i, j)], "root", admin=True)
+        entries += svc.upsert_many([(k, ops[k][1]) for k in range(i, j)], "root", admin=True).feed_entries
         i = j
+    if stats is not None:
+        stats.update(feed_entries=entries, cpu_s=time.process_time() - c0)
     return time.perf_counter() - t0
 
 
@@ -139,8 +147,14 @@ def add_searches(svc: LiveService, bodies) -> float:
     return time.perf_counter() - t0
 
 
+def _fresh(path: Path) -> Path:
+    """A standing-search directory of an earlier run would hold its searches too: start empty."""
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
 def throughput(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
-    svc = LiveService(workdir / "index", workdir / "standing-throughput", LiveConfig(index=_config(as_of), fold_interval_s=0),
+    svc = LiveService(workdir / "index", _fresh(workdir / "standing-throughput"), LiveConfig(index=_config(as_of), fold_interval_s=0),
                       today=lambda: as_of)
     svc.warm()
     bodies = make_searches(profiles, max(args.searches), rng)
@@ -152,16 +166,23 @@ def throughput(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
             out.setdefault("create_seconds", {})[str(n)] = round(add_searches(svc, bodies[have:n]), 1)
             have = n
         ops = make_writes(profiles, args.throughput_writes, rng, latest)
-        secs = run_ops(svc, ops, args.batch)
+        stats: dict = {}
+        secs = run_ops(svc, ops, args.batch, stats)
         fold = svc.fold()
         single = make_writes(profiles, args.single_writes, rng, latest)
         secs1 = run_ops(svc, single, 1)
         svc.fold()
         out[str(n)] = {"upserts": len(ops), "seconds": round(secs, 2), "upserts_per_s": round(len(ops) / secs, 1),
+                       "cpu_seconds": round(stats["cpu_s"], 2), "upserts_per_cpu_s": round(len(ops) / stats["cpu_s"], 1),
+                       "feed_entries_per_upsert": round(stats["feed_entries"] / len(ops), 1),
                        "fold_seconds": round(fold.seconds, 2),
                        "with_fold_upserts_per_s": round(len(ops) / (secs + fold.seconds), 1),
                        "single_write_upserts_per_s": round(len(single) / secs1, 1)}
         print(f"{n:>6} searches: {out[str(n)]}", flush=True)
+        if args.profile and n == max(args.searches):     # more writes, untimed, under the profiler
+            _profiled(args.profile, functools.partial(run_ops, svc, make_writes(profiles, args.throughput_writes, rng, latest),
+                                                      args.batch))
+            svc.fold()
     base = out[str(min(args.searches))]["upserts_per_s"]
     for n in args.searches:
         out[str(n)]["ratio_to_fewest_searches"] = round(out[str(n)]["upserts_per_s"] / base, 3)
@@ -169,8 +190,25 @@ def throughput(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
     return out
 
 
+def _profiled(path: Path, fn) -> float:
+    """Run ``fn`` under cProfile; write the top functions (by own time and by cumulative time) to ``path``."""
+    import cProfile
+    import io
+    import pstats
+
+    prof = cProfile.Profile()
+    secs = prof.runcall(fn)
+    buf = io.StringIO()
+    for key in ("tottime", "cumulative"):
+        pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key).print_stats(30)
+    path.write_text("cProfile of the standing write path: more upserts in batches at the largest search count, after the"
+                    f" timed ones ({secs:.2f} s under the profiler)\n" + buf.getvalue())
+    print(f"profile written to {path}", flush=True)
+    return secs
+
+
 def exactness(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
-    svc = LiveService(workdir / "index", workdir / "standing-exact", LiveConfig(index=_config(as_of), fold_interval_s=0),
+    svc = LiveService(workdir / "index", _fresh(workdir / "standing-exact"), LiveConfig(index=_config(as_of), fold_interval_s=0),
                       today=lambda: as_of)
     svc.fold()
     svc.warm()
@@ -204,7 +242,7 @@ def exactness(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
 
 
 def freshness(args, workdir: Path, as_of: dt.date, profiles, rng) -> dict:
-    svc = LiveService(workdir / "index", workdir / "standing-fresh",
+    svc = LiveService(workdir / "index", _fresh(workdir / "standing-fresh"),
                       LiveConfig(index=_config(as_of), fold_interval_s=args.fold_interval), today=lambda: as_of)
     svc.fold()
     bodies = make_searches(profiles, args.fresh_searches, random.Random(args.seed + 2))
@@ -268,6 +306,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fresh-searches", type=int, default=1000)
     ap.add_argument("--rate", type=float, default=10.0, help="freshness: writes per second")
     ap.add_argument("--fold-interval", type=float, default=1.0)
+    ap.add_argument("--profile", type=Path, default=None,
+                    help="cProfile more upserts (untimed) at the largest search count, top functions written here")
     ap.add_argument("--skip", nargs="*", default=[], choices=["throughput", "exactness", "freshness"])
     args = ap.parse_args(argv)
     workdir = args.workdir or ROOT / "var" / "bench" / f"standing-{args.profiles}"

@@ -152,7 +152,11 @@ class TermStats:
         old = self.table
         if len(removed_ords):
             old = old.filter(pc.invert(pc.is_in(old.column("ord"), value_set=pa.array(sorted(removed_ords), pa.int64()))))
-        return TermStats(pa.concat_tables([old, fresh.cast(SCHEMA)]).sort_by("ord"))
+        table = pa.concat_tables([old, fresh.cast(SCHEMA)])
+        ords = table.column("ord").to_numpy()
+        if len(ords) > 1 and not bool((ords[1:] > ords[:-1]).all()):
+            table = table.sort_by("ord")        # fresh ords follow the old ones: sorting (a take of every row) is rare
+        return TermStats(table)
 
     def aligned_with(self, store_ords: np.ndarray) -> bool:
         return len(store_ords) == len(self.ords) and bool(np.array_equal(store_ords, self.ords))

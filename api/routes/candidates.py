@@ -1,9 +1,9 @@
-"""``GET /v1/candidates/{candidate_id}``: one indexed profile as stored (records/schema.py), tenant-scoped."""
+"""``GET /v1/candidates/{candidate_id}``: one profile as stored (records/schema.py), tenant-scoped; an unfolded live write as written."""
 from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from api.deps import CheckedRoute, Engine, Tenant
@@ -65,6 +65,9 @@ class Candidate(BaseModel):
 
 @router.get("/candidates/{candidate_id}", operation_id="getCandidate", response_model=Candidate,
             responses=errors(404, 422, 503))
-def get_candidate(candidate_id: str, tenant_id: Tenant, engine: Engine) -> Candidate:
-    """One profile; another tenant's private profile is "not found"."""
-    return Candidate.model_validate(engine.get(candidate_id, tenant_id=tenant_id))
+def get_candidate(candidate_id: str, tenant_id: Tenant, engine: Engine, request: Request) -> Candidate:
+    """One profile; another tenant's private profile is "not found". An acknowledged write that is not folded
+    into the published index yet is shown as written (a delete: "not found")."""
+    live = getattr(request.app.state, "live", None)
+    pending = live.unfolded(candidate_id, tenant_id) if live is not None else None
+    return Candidate.model_validate(pending if pending is not None else engine.get(candidate_id, tenant_id=tenant_id))

@@ -14,6 +14,7 @@ distance, seniority levels, company ids or names, open to work, recency, tenant 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ class Doc:
     tokens: dict[str, frozenset[str]]
     pairs: frozenset[tuple[str, str]] = frozenset()     # every (field, token)
     bigrams: dict[str, frozenset[tuple[str, str]]] | None = None   # per field, adjacent tokens inside a value
+    features: frozenset[tuple] = frozenset()            # every (field, token) and (field, token, next token)
 
 
 def document(profile: dict) -> Doc:
@@ -48,8 +50,10 @@ def document(profile: dict) -> Doc:
         vals = [tuple(analyze(name, t)) for t in texts if t]
         values[field] = vals
         tokens[field] = frozenset(tok for v in vals for tok in v)
-        bigrams[field] = frozenset(pair for v in vals for pair in zip(v, v[1:]))
-    return Doc(values, tokens, frozenset((f, t) for f, toks in tokens.items() for t in toks), bigrams)
+        bigrams[field] = frozenset(pair for v in vals for pair in itertools.pairwise(v))
+    pairs = frozenset((f, t) for f, toks in tokens.items() for t in toks)
+    features = pairs.union((f, a, b) for f, bg in bigrams.items() for a, b in bg)
+    return Doc(values, tokens, pairs, bigrams, features)
 
 
 def compile_tree(node: qa.Node | None):
@@ -107,7 +111,7 @@ def matches(tree, doc: Doc) -> bool:
                     return True
             elif all(w in toks for w in want):            # an exact phrase: its adjacent pairs first (a set test each)
                 pairs = doc.bigrams.get(field, ())
-                if all(pair in pairs for pair in zip(want, want[1:])) and \
+                if all(pair in pairs for pair in itertools.pairwise(want)) and \
                         (len(want) == 2 or any(_contains(list(v), list(want), leaf) for v in doc.values.get(field, ()))):
                     return True
         return False

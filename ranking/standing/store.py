@@ -19,6 +19,7 @@ from pathlib import Path
 from records.errors import NotFoundError
 
 DB_FILE = "standing.sqlite"
+CACHE_KIB = 128 * 1024     # SQLite page cache of the store
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS searches (search_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, body TEXT NOT NULL,
     created_at REAL NOT NULL, updated_at REAL NOT NULL);
@@ -86,6 +87,8 @@ class StandingStore:
         self._db = sqlite3.connect(str(self.dir / DB_FILE), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        # members and feed indexes are updated at random places: keep their pages in memory (default: 2 MiB)
+        self._db.execute(f"PRAGMA cache_size={-CACHE_KIB}")
         self._db.executescript(_SCHEMA)
 
     def _tx(self):

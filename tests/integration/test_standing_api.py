@@ -242,3 +242,22 @@ def test_refresh_and_update_report_what_moved(client):
     assert client.post(f"/v1/searches/{sid}/refresh", headers=ACME).json()["feed_entries"] == 0   # nothing moved since
     assert client.delete(f"/v1/searches/{sid}", headers=ACME).status_code == 200
     assert client.get(f"/v1/searches/{sid}", headers=ACME).status_code == 404
+
+
+def test_a_read_sees_an_acknowledged_write_before_it_is_folded(tmp_path):
+    ingest([DATA / "profiles_small.jsonl"], tmp_path / "index", IndexConfig(as_of=AS_OF, encoder=EncoderConfig(backend="static")),
+           progress=False)
+    network = _rows()[1]["candidate_id"]
+    with TestClient(create_app(_settings(tmp_path).model_copy(update={"live_fold_interval_s": 0}))) as c:   # no folding
+        assert c.put("/v1/candidates/unfolded-1", json=_profile("unfolded-1", title="Quantum Welder"), headers=ACME).status_code == 200
+        r = c.get("/v1/candidates/unfolded-1", headers=ACME)
+        assert r.status_code == 200, r.text
+        assert r.json()["current_title"] == "Quantum Welder" and r.json()["owner_tenant"] == "acme"   # derived as ingest does
+        assert c.get("/v1/candidates/unfolded-1", headers=GLOBEX).status_code == 404
+        assert _ids(c, "title:quantum", ACME) == set()              # search has not seen it: the read came from the log
+        changed = {**_rows()[1], "headline": "Rewritten Headline"}
+        assert c.put(f"/v1/candidates/{network}", json=changed, headers=ROOT).status_code == 200
+        assert c.get(f"/v1/candidates/{network}", headers=GLOBEX).json()["headline"] == "Rewritten Headline"
+        assert c.delete("/v1/candidates/unfolded-1", headers=ACME).status_code == 200
+        assert c.get("/v1/candidates/unfolded-1", headers=ACME).status_code == 404
+        assert c.app.state.live.log.pending_count() == 2             # still nothing folded

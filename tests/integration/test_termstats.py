@@ -71,3 +71,16 @@ def test_an_older_version_gets_termstats_on_the_next_run(tmp_path, rows, encoder
     again = ingest([src], idx, CONFIG, progress=False, encoder=encoder)
     assert again.version == version.name and again.unchanged == len(rows)
     assert_matches_store(version)
+
+
+def test_merged_rows_stay_in_ord_order(tmp_path, rows, encoder):
+    idx = tmp_path / "idx"
+    ingest([write(tmp_path / "a.jsonl", rows[:6])], idx, CONFIG, progress=False, encoder=encoder)
+    version = current_version(idx)
+    store, stats = ProfileStore.load(version), TermStats.load(version)
+    ords = store.table.column("ord").to_numpy()
+    again = build_table(store.table.slice(0, 2))                  # rows re-added after the others: out of order
+    merged = stats.merged(again, ords[:2].tolist())
+    assert merged.aligned_with(np.sort(ords))
+    appended = stats.merged(build_table(store.table.slice(0, 0)), [])   # nothing new: the same rows, no sort needed
+    assert appended.aligned_with(ords)
