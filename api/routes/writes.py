@@ -54,7 +54,8 @@ class WriteReceipt(BaseModel):
     operation: str = Field(description="upsert or delete")
     seq: int = Field(description="the write's sequence number in the index's write-ahead log")
     feed_entries: int = Field(description="standing-search feed entries this write produced")
-    searchable_within_s: float = Field(description="the fold interval: search sees the write within about this long")
+    searchable_within_s: float = Field(description="search sees the write within about this long: the fold interval "
+                                                   "plus the last fold's duration")
 
 
 class RejectedRecord(BaseModel):
@@ -77,10 +78,10 @@ def _admin(settings: Settings, tenant_id: str) -> bool:
     return tenant_id in settings.admin_tenants
 
 
-def _receipt(result: WriteResult, settings: Settings) -> WriteReceipt:
+def _receipt(result: WriteResult, live: LiveService) -> WriteReceipt:
     op = result.ops[0]
     return WriteReceipt(candidate_id=op.candidate_id, operation=op.op, seq=op.seq, feed_entries=result.feed_entries,
-                        searchable_within_s=settings.live_fold_interval_s)
+                        searchable_within_s=live.searchable_within_s())
 
 
 @router.put("/candidates/{candidate_id}", operation_id="putCandidate", response_model=WriteReceipt,
@@ -89,14 +90,14 @@ def put_candidate(candidate_id: str, body: Annotated[dict[str, Any], Body(descri
                       "a profile (records/schema.py); candidate_id may be left out; owner_tenant is the caller's"))],
                   tenant_id: RequiredTenant, live: Live, settings: Config) -> WriteReceipt:
     """Create or replace one of the caller's candidates."""
-    return _receipt(live.put(candidate_id, body, tenant_id, admin=_admin(settings, tenant_id)), settings)
+    return _receipt(live.put(candidate_id, body, tenant_id, admin=_admin(settings, tenant_id)), live)
 
 
 @router.delete("/candidates/{candidate_id}", operation_id="deleteCandidate", response_model=WriteReceipt,
                responses=errors(403, 404, 422, 503))
 def delete_candidate(candidate_id: str, tenant_id: RequiredTenant, live: Live, settings: Config) -> WriteReceipt:
     """Delete one of the caller's candidates."""
-    return _receipt(live.delete(candidate_id, tenant_id, admin=_admin(settings, tenant_id)), settings)
+    return _receipt(live.delete(candidate_id, tenant_id, admin=_admin(settings, tenant_id)), live)
 
 
 @router.post("/candidates:batch", operation_id="writeCandidates", response_model=BatchReceipt,
@@ -126,7 +127,7 @@ async def write_candidates(request: Request, tenant_id: RequiredTenant, live: Li
     return BatchReceipt(accepted=len(result.ops), duplicates=result.duplicates,
                         rejected=[RejectedRecord(row=r.row, candidate_id=r.candidate_id, reason=r.reason) for r in result.rejects],
                         first_seq=result.ops[0].seq if result.ops else None, last_seq=result.ops[-1].seq if result.ops else None,
-                        feed_entries=result.feed_entries, searchable_within_s=settings.live_fold_interval_s)
+                        feed_entries=result.feed_entries, searchable_within_s=live.searchable_within_s())
 
 
 def _suffix(content_type: str, data: bytes) -> str:

@@ -68,6 +68,7 @@ class LiveService:
         self._matcher = Matcher()
         self._rev = -1
         self._encoder = None
+        self.last_fold_s = 0.0                # how long the last fold took (a write waits about interval + this)
         self._pending: Pending | None = None
         self._stop = threading.Event()
         self._folder: threading.Thread | None = None
@@ -115,7 +116,15 @@ class LiveService:
         if self._encoder is None:
             enc = self.config.index.encoder
             self._encoder = MiniLMEncoder(enc) if enc.backend != "static" else open_encoder(enc)
-        return self.log.fold(self.config.index, encoder=self._encoder, keep_after=self.store.meta("matched_through"))
+        report = self.log.fold(self.config.index, encoder=self._encoder, keep_after=self.store.meta("matched_through"))
+        if report.version is not None:
+            self.last_fold_s = report.seconds
+        return report
+
+    def searchable_within_s(self) -> float:
+        """About how long until search sees a write acknowledged now: the next fold starts within one interval
+        and takes about as long as the last one (folds cost time in proportion to the corpus)."""
+        return round(self.config.fold_interval_s + self.last_fold_s, 3)
 
     def replay(self) -> int:
         """Match log rows the feed has not seen (after a crash); returns how many."""

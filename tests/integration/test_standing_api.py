@@ -92,6 +92,8 @@ def test_a_write_enters_the_feed_at_once_and_search_within_the_fold_interval(cli
     assert "live-1" not in _ids(client, DE, GLOBEX)                  # acme's private candidate
     # an update that stops matching leaves; a delete of a non-member adds nothing
     r = client.put("/v1/candidates/live-1", json=_profile("live-1", title="Nurse"), headers=ACME)
+    # a fold has run (live-1 became searchable): the receipt adds its duration to the 0.2 s interval
+    assert client.app.state.live.last_fold_s > 0 and r.json()["searchable_within_s"] > 0.2
     cursor = _feed(client, sid)["next_cursor"]
     assert [(e["candidate_id"], e["event"]) for e in _feed(client, sid)["entries"]][-1] == ("live-1", "left")
     assert client.delete("/v1/candidates/live-1", headers=ACME).status_code == 200
