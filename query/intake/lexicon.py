@@ -195,7 +195,8 @@ _KNOWLEDGE: dict[str, tuple[str, ...]] = {
     "Account management": ("account management",),
     "Cold calling": ("cold calling", "prospecting", "lead generation"),
     "CRM": ("crm", "crm software", "customer relationship management"),
-    "Negotiation": ("negotiation", "contract negotiation"),
+    # negotiation alone is a social skill (O*NET files it with persuasion and service orientation): a competency
+    "Contract negotiation": ("contract negotiation", "contract negotiations"),
     "Bookkeeping": ("bookkeeping",),
     "Accounting": ("accounting", "general ledger", "account reconciliation", "reconciliations", "month-end close",
                    "month end close", "journal entries", "financial reporting", "financial statements"),

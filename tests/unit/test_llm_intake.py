@@ -121,3 +121,10 @@ def test_the_employer_and_eeo_boilerplate_name_no_skill(intake):
                            "conditions of employment, including recruiting, hiring, placement and training.")
     assert "Microsoft Defender" in req.must_have
     assert not any("apex" in s.casefold() or s.casefold() == "recruiting" for s in req.must_have), req.must_have
+
+
+def test_negotiation_is_a_soft_skill_and_contract_negotiation_a_skill(intake):
+    req = intake.from_text("Account Executive\nAustin, TX\nRequirements:\n- Strong negotiation skills\n"
+                           "- 3+ years of contract negotiation experience")
+    assert "Negotiation" in req.competencies and "Negotiation" not in req.must_have
+    assert "Contract negotiation" in req.must_have
