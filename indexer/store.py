@@ -9,11 +9,16 @@ Memory: a version keeps ``profiles.arrow`` (uncompressed Arrow IPC) next to ``pr
 the server's heap; only the filter columns (numpy, a few dozen bytes a profile) and a sorted id index
 (no Python object per profile) live in memory. Versions written before ``profiles.arrow`` existed are
 read from Parquet.
+
+Hydration (``records``) reads each hit's row-major copy from ``profiles.rows`` by ``pread``
+(``indexer.rowstore``), so a hit maps none of the Arrow file's ~40 column buffers; ``rows=False``
+(``TALENTSEARCH_HYDRATE_ROWS=false``) or a version without that file hydrates from the Arrow table.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +30,11 @@ import pyarrow.parquet as pq
 from query.lang.filters import Filters
 from records.errors import ValidationError
 from records.geo import bounding_box, haversine_km
+from indexer.rowstore import RowReader, write_rows
 from records.schema import INDEXED_SCHEMA, SENIORITY_LEVELS
+
+log = logging.getLogger(__name__)
+_warned_no_rows = False
 
 PROFILES_FILE = "profiles.parquet"
 MAPPED_FILE = "profiles.arrow"
@@ -64,27 +73,49 @@ class ProfileStore:
         self._id_order = np.argsort(digests, kind="stable")
         self._id_digests = digests[self._id_order]
         self._build_columns()
+        self.rows: RowReader | None = None     # row-major copy for hydration (``load`` attaches it)
 
     @classmethod
-    def load(cls, directory: str | Path) -> "ProfileStore":
-        """The version's profiles, memory-mapped from ``profiles.arrow`` when it is there."""
+    def load(cls, directory: str | Path, *, rows: bool = True) -> "ProfileStore":
+        """The version's profiles, memory-mapped from ``profiles.arrow`` when it is there; with ``rows``,
+        hydration reads ``profiles.rows`` (a version without it hydrates from Arrow, logged once)."""
         mapped = Path(directory) / MAPPED_FILE
+        store = None
         if mapped.exists():
             table = pa.ipc.open_file(pa.memory_map(str(mapped), "r")).read_all()
             if table.schema.remove_metadata() == INDEXED_SCHEMA.remove_metadata():
-                return cls(table.replace_schema_metadata(INDEXED_SCHEMA.metadata))
-        return cls(pq.read_table(Path(directory) / PROFILES_FILE, schema=INDEXED_SCHEMA))
+                store = cls(table.replace_schema_metadata(INDEXED_SCHEMA.metadata))
+        if store is None:
+            store = cls(pq.read_table(Path(directory) / PROFILES_FILE, schema=INDEXED_SCHEMA))
+        if rows:
+            store.rows = RowReader.open(directory, INDEXED_SCHEMA, len(store))
+            if store.rows is None:
+                global _warned_no_rows
+                if not _warned_no_rows:
+                    _warned_no_rows = True
+                    log.warning("%s has no profiles.rows (written by an older version): hydrating from "
+                                "profiles.arrow; `python -m indexer.rowstore %s` writes it", directory, directory)
+        return store
 
     @classmethod
     def empty(cls) -> "ProfileStore":
         return cls(INDEXED_SCHEMA.empty_table())
 
-    def save(self, directory: str | Path) -> None:
-        """``profiles.parquet`` (compressed, for tools) and ``profiles.arrow`` (uncompressed, memory-mapped)."""
+    def save(self, directory: str | Path, *, previous: "ProfileStore | None" = None) -> None:
+        """``profiles.parquet`` (compressed, for tools), ``profiles.arrow`` (uncompressed, memory-mapped)
+        and ``profiles.rows`` (row-major, for hydration; ``previous``'s rows are copied, not re-encoded)."""
         pq.write_table(self.table, Path(directory) / PROFILES_FILE, row_group_size=100_000, compression="zstd")
         with pa.OSFile(str(Path(directory) / MAPPED_FILE), "wb") as sink, \
                 pa.ipc.new_file(sink, self.table.schema) as writer:
             writer.write_table(self.table, max_chunksize=100_000)
+        prev_rows = None
+        if previous is not None and previous.rows is not None and previous.n_ord:
+            ords = self._ord_by_row()
+            prev_rows = np.full(len(ords), -1, np.int64)
+            known = ords < previous.n_ord
+            prev_rows[known] = previous.columns.row[ords[known]]
+        write_rows(directory, self.table, previous=previous.rows if prev_rows is not None else None,
+                   previous_rows=prev_rows)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -194,6 +225,12 @@ class ProfileStore:
     def records(self, ords) -> list[dict]:
         """Full indexed profiles (dicts) for ``ords``, in that order."""
         rows = self.columns.row[np.asarray(ords, dtype=np.int64)]
+        if self.rows is not None:
+            out = self.rows.records(rows)
+            for o, rec in zip(ords, out):
+                if rec["ord"] != int(o):
+                    raise ValueError(f"{self.rows.path}: row of ord {int(o)} holds ord {rec['ord']}")
+            return out
         # row slices, not Table.take: take on a chunked (memory-mapped) table concatenates whole nested
         # columns first (170 ms a page at 1M profiles, against well under 1 ms for 20 slices)
         return [rec for r in rows for rec in self.table.slice(int(r), 1).to_pylist()]

@@ -1,0 +1,195 @@
+"""A row-major, compressed copy of the profile store, read with ``os.pread`` for hydration.
+
+Hydrating a hit from the memory-mapped ``profiles.arrow`` touches every column's buffers (about 40), and
+the kernel maps large page-cache folios for each touch: at 1M profiles the 9,600 rows hydrated by 480
+searches mapped 1,382 of 1,467 MB into the server (``benchmarks/results/scale-e2e.md``). Here each profile
+is one blob, so a hit costs one ``pread`` of a few hundred bytes and maps nothing.
+
+Files next to ``profiles.arrow`` in a version directory:
+
+- ``profiles.rows``: the blobs, in table-row (= ord) order. A blob is a 4-byte little-endian length of the
+  raw text, then that text compressed with zstd. The raw text is the row's ``to_pylist()`` dict as compact
+  JSON, dates as days since 1970-01-01; ``RowReader`` turns them back into ``datetime.date`` from the schema,
+  so a decoded row equals ``table.slice(row, 1).to_pylist()[0]`` (same keys in order, types, lists, nulls).
+- ``profiles.rows.idx``: ``numpy`` int64 offsets (``n + 1``; blob ``i`` is ``[off[i], off[i + 1])``).
+
+A new version copies the unchanged profiles' blobs from the previous version's file (ords never change
+for a stored profile version) and encodes only the fresh rows, so a live fold stays cheap. Backfill an
+index written before this file existed with ``python -m indexer.rowstore VERSION_DIR``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import struct
+import sys
+import weakref
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+
+ROWS_FILE = "profiles.rows"
+ROWS_INDEX = "profiles.rows.idx"
+_CODEC = pa.Codec("zstd", compression_level=3)
+_HEAD = struct.Struct("<I")
+_EPOCH = dt.date(1970, 1, 1)
+_CHUNK = 20_000          # rows converted to Python objects at a time while writing
+_COPY = 64 << 20         # bytes copied at a time from the previous version's file
+
+
+def _json_default(value):
+    if isinstance(value, dt.date):
+        return (value - _EPOCH).days
+    raise TypeError(f"profile row holds a {type(value).__name__}, which the row store cannot encode")
+
+
+def encode_row(record: dict) -> bytes:
+    raw = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode("utf-8")
+    compressed = _CODEC.compress(raw, asbytes=True)
+    return _HEAD.pack(len(raw)) + compressed
+
+
+def _decoder(dtype: pa.DataType) -> Callable | None:
+    """A function restoring dates inside a value of ``dtype`` (None: the JSON value is already right)."""
+    if pa.types.is_date32(dtype):
+        return lambda v: None if v is None else _EPOCH + dt.timedelta(days=v)
+    if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
+        inner = _decoder(dtype.value_type)
+        return None if inner is None else (lambda v: None if v is None else [inner(x) for x in v])
+    if pa.types.is_struct(dtype):
+        subs = [(f.name, d) for f in dtype for d in [_decoder(f.type)] if d is not None]
+        if not subs:
+            return None
+
+        def struct_value(v):
+            if v is not None:
+                for name, d in subs:
+                    v[name] = d(v[name])
+            return v
+        return struct_value
+    if pa.types.is_date(dtype) or pa.types.is_timestamp(dtype) or pa.types.is_time(dtype) \
+            or pa.types.is_binary(dtype) or pa.types.is_decimal(dtype):
+        raise TypeError(f"the row store cannot hold a {dtype} column")
+    return None
+
+
+def row_decoder(schema: pa.Schema) -> Callable[[dict], dict]:
+    subs = [(f.name, d) for f in schema for d in [_decoder(f.type)] if d is not None]
+
+    def decode(record: dict) -> dict:
+        for name, d in subs:
+            record[name] = d(record[name])
+        return record
+    return decode
+
+
+def write_rows(directory: str | Path, table: pa.Table, *, previous: "RowReader | None" = None,
+               previous_rows: np.ndarray | None = None) -> None:
+    """``profiles.rows`` and its offsets for ``table``. ``previous_rows[i]`` (with ``previous``): the row of
+    ``table`` row ``i`` in the previous version's row file, or -1 to encode it afresh."""
+    directory = Path(directory)
+    row_decoder(table.schema)                       # refuses a schema it could not restore
+    n = table.num_rows
+    offsets = np.zeros(n + 1, np.int64)
+    reuse = previous_rows if previous is not None and previous_rows is not None else np.full(n, -1, np.int64)
+    with open(directory / ROWS_FILE, "wb") as out:
+        pos, i = 0, 0
+        while i < n:
+            if reuse[i] >= 0:                       # a run of rows consecutive in the previous file
+                j = i + 1
+                while j < n and reuse[j] == reuse[j - 1] + 1:
+                    j += 1
+                src = reuse[i:j]
+                lengths = previous.offsets[src + 1] - previous.offsets[src]
+                previous.copy_range(int(previous.offsets[src[0]]), int(previous.offsets[src[-1] + 1]), out)
+                offsets[i + 1:j + 1] = pos + np.cumsum(lengths)
+                pos = int(offsets[j])
+            else:
+                j = i + 1
+                while j < n and reuse[j] < 0 and j - i < _CHUNK:
+                    j += 1
+                for k, rec in enumerate(table.slice(i, j - i).to_pylist()):
+                    blob = encode_row(rec)
+                    out.write(blob)
+                    pos += len(blob)
+                    offsets[i + k + 1] = pos
+            i = j
+    with open(directory / ROWS_INDEX, "wb") as fh:
+        np.save(fh, offsets, allow_pickle=False)
+
+
+class RowReader:
+    """Reads rows of one version's ``profiles.rows`` by ``pread``; nothing is memory-mapped."""
+
+    def __init__(self, directory: str | Path, schema: pa.Schema, n_rows: int):
+        directory = Path(directory)
+        with open(directory / ROWS_INDEX, "rb") as fh:
+            self.offsets = np.load(fh, allow_pickle=False)
+        if self.offsets.ndim != 1 or len(self.offsets) != n_rows + 1:
+            raise ValueError(f"{directory / ROWS_INDEX}: {len(self.offsets) - 1} rows, the store has {n_rows}")
+        self._fd = os.open(directory / ROWS_FILE, os.O_RDONLY)
+        self._finalizer = weakref.finalize(self, os.close, self._fd)
+        size = os.fstat(self._fd).st_size
+        if size != int(self.offsets[-1]):
+            self.close()
+            raise ValueError(f"{directory / ROWS_FILE}: {size} bytes, its offsets say {int(self.offsets[-1])}")
+        self._decode = row_decoder(schema)
+        self.path = directory / ROWS_FILE
+
+    @classmethod
+    def open(cls, directory: str | Path, schema: pa.Schema, n_rows: int) -> "RowReader | None":
+        """The reader, or None when the version has no row file (written before it existed)."""
+        if not (Path(directory) / ROWS_INDEX).exists():
+            return None
+        return cls(directory, schema, n_rows)
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def record(self, row: int) -> dict:
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        blob = os.pread(self._fd, end - start, start)
+        if len(blob) != end - start:
+            raise ValueError(f"{self.path}: short read at row {row}")
+        (raw,) = _HEAD.unpack_from(blob)
+        text = _CODEC.decompress(memoryview(blob)[_HEAD.size:], decompressed_size=raw, asbytes=True)
+        return self._decode(json.loads(text))
+
+    def records(self, rows) -> list[dict]:
+        return [self.record(int(r)) for r in rows]
+
+    def copy_range(self, start: int, end: int, out) -> None:
+        while start < end:
+            chunk = os.pread(self._fd, min(_COPY, end - start), start)
+            if not chunk:
+                raise ValueError(f"{self.path}: ends before byte {end}")
+            out.write(chunk)
+            start += len(chunk)
+
+
+def backfill(version_dir: str | Path) -> Path:
+    """Write the row file of a version written before it existed (atomically: temporaries, then rename)."""
+    from indexer.store import ProfileStore
+
+    version_dir = Path(version_dir)
+    store = ProfileStore.load(version_dir, rows=False)
+    tmp = version_dir / f".rows.tmp-{os.getpid()}"
+    tmp.mkdir(exist_ok=True)
+    try:
+        write_rows(tmp, store.table)
+        os.replace(tmp / ROWS_FILE, version_dir / ROWS_FILE)   # data first: the index marks it complete
+        os.replace(tmp / ROWS_INDEX, version_dir / ROWS_INDEX)
+    finally:
+        for p in tmp.iterdir():
+            p.unlink()
+        tmp.rmdir()
+    return version_dir / ROWS_FILE
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m indexer.rowstore VERSION_DIR   (e.g. var/index/versions/v000003)")
+    print(backfill(sys.argv[1]))
