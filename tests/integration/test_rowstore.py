@@ -63,8 +63,9 @@ def test_a_fold_encodes_only_fresh_rows_and_still_matches(tmp_path, rows, encode
     idx = tmp_path / "idx"
     ingest([write(tmp_path / "p.jsonl", rows)], idx, CONFIG, progress=False, encoder=encoder)
     encoded = []
-    real = rowstore.encode_row
-    monkeypatch.setattr(rowstore, "encode_row", lambda rec: encoded.append(rec["candidate_id"]) or real(rec))
+    real = rowstore.encode_rows
+    monkeypatch.setattr(rowstore, "encode_rows", lambda schema, recs: encoded.extend(r["candidate_id"] for r in recs)
+                        or real(schema, recs))
     rows[9]["positions"][0]["title"] = "Flight Nurse"                 # rn-001 changes
     rows.append({**rows[0], "candidate_id": "new-1", "headline": "Quantum Plumber"})
     ingest([write(tmp_path / "p2.jsonl", rows)], idx, CONFIG, progress=False, encoder=encoder)
