@@ -199,7 +199,17 @@ def backfill(version_dir: str | Path) -> Path:
     return version_dir / ROWS_FILE
 
 
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Write profiles.rows for an index version written before it existed.")
+    ap.add_argument("version_dir", type=Path, help="a version directory, e.g. var/index/versions/v000003")
+    args = ap.parse_args(argv)
+    if not (args.version_dir / "manifest.json").exists():
+        ap.error(f"{args.version_dir}: not an index version directory (no manifest.json)")
+    print(backfill(args.version_dir))
+    return 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m indexer.rowstore VERSION_DIR   (e.g. var/index/versions/v000003)")
-    print(backfill(sys.argv[1]))
+    sys.exit(main())
