@@ -174,7 +174,7 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
             _write_termstats(prev_dir, prev, tmp, fresh, removed_ords, progress)
             timings["termstats"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            store.save(tmp, previous=prev)      # parquet, mapped arrow and the row file for hydration
+            store.save(tmp, previous=prev, progress=progress)   # parquet, mapped arrow, rows for hydration
             timings["store"] = time.perf_counter() - t0
             manifest = _manifest(version, store, fresh, config, as_of, timings)
             manifest["dense"] = dense_model.to_dict()

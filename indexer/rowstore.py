@@ -26,8 +26,8 @@ import os
 import struct
 import sys
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -98,15 +98,18 @@ def encode_rows(schema: pa.Schema, records) -> list[bytes]:
 
 
 def write_rows(directory: str | Path, table: pa.Table, *, previous: "RowReader | None" = None,
-               previous_rows: np.ndarray | None = None) -> None:
+               previous_rows: np.ndarray | None = None, progress: bool = False) -> None:
     """``profiles.rows`` and its offsets for ``table``. ``previous_rows[i]`` (with ``previous``): the row of
     ``table`` row ``i`` in the previous version's row file, or -1 to encode it afresh."""
     directory = Path(directory)
     row_encoder(table.schema)                       # refuses a schema it could not restore
     n = table.num_rows
     offsets = np.zeros(n + 1, np.int64)
+    from tqdm.auto import tqdm
+
     reuse = previous_rows if previous is not None and previous_rows is not None else np.full(n, -1, np.int64)
-    with open(directory / ROWS_FILE, "wb") as out:
+    with open(directory / ROWS_FILE, "wb") as out, \
+            tqdm(total=n, desc="row store", unit="profile", disable=not progress) as bar:
         pos, i = 0, 0
         while i < n:
             if reuse[i] >= 0:                       # a run of rows consecutive in the previous file
@@ -126,6 +129,7 @@ def write_rows(directory: str | Path, table: pa.Table, *, previous: "RowReader |
                     out.write(blob)
                     pos += len(blob)
                     offsets[i + k + 1] = pos
+            bar.update(j - i)
             i = j
     with open(directory / ROWS_INDEX, "wb") as fh:
         np.save(fh, offsets, allow_pickle=False)
@@ -189,7 +193,7 @@ def backfill(version_dir: str | Path) -> Path:
     tmp = version_dir / f".rows.tmp-{os.getpid()}"
     tmp.mkdir(exist_ok=True)
     try:
-        write_rows(tmp, store.table)
+        write_rows(tmp, store.table, progress=True)
         os.replace(tmp / ROWS_FILE, version_dir / ROWS_FILE)   # data first: the index marks it complete
         os.replace(tmp / ROWS_INDEX, version_dir / ROWS_INDEX)
     finally:

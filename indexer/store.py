@@ -101,7 +101,7 @@ class ProfileStore:
     def empty(cls) -> "ProfileStore":
         return cls(INDEXED_SCHEMA.empty_table())
 
-    def save(self, directory: str | Path, *, previous: "ProfileStore | None" = None) -> None:
+    def save(self, directory: str | Path, *, previous: "ProfileStore | None" = None, progress: bool = False) -> None:
         """``profiles.parquet`` (compressed, for tools), ``profiles.arrow`` (uncompressed, memory-mapped)
         and ``profiles.rows`` (row-major, for hydration; ``previous``'s rows are copied, not re-encoded)."""
         pq.write_table(self.table, Path(directory) / PROFILES_FILE, row_group_size=100_000, compression="zstd")
@@ -115,7 +115,7 @@ class ProfileStore:
             known = ords < previous.n_ord
             prev_rows[known] = previous.columns.row[ords[known]]
         write_rows(directory, self.table, previous=previous.rows if prev_rows is not None else None,
-                   previous_rows=prev_rows)
+                   previous_rows=prev_rows, progress=progress)
 
     def __len__(self) -> int:
         return self.table.num_rows

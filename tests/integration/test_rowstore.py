@@ -7,8 +7,8 @@ import logging
 import pyarrow as pa
 import pytest
 
-import indexer.rowstore as rowstore
 import indexer.store as store_module
+from indexer import rowstore
 from indexer.build import IndexConfig, current_version, ingest
 from indexer.reader import IndexReader
 from indexer.rowstore import ROWS_FILE, ROWS_INDEX, RowReader, backfill, write_rows
