@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -13,6 +15,7 @@ from indexer.build import IndexConfig, current_version, ingest
 from indexer.reader import IndexReader
 from indexer.rowstore import ROWS_FILE, ROWS_INDEX, RowReader, backfill, write_rows
 from indexer.store import ProfileStore
+from query.lang.filters import Filters
 from ranking.search.pipeline import SearchEngine, SearchRequest
 from records.schema import INDEXED_SCHEMA
 from tests.conftest import AS_OF
@@ -121,3 +124,28 @@ def test_the_setting_turns_row_hydration_off(small_index, monkeypatch):
     on = build_reader(Settings(index_dir=small_index)).snapshot().store
     assert off.rows is None and on.rows is not None
     assert json.dumps(off.records([0]), default=str) == json.dumps(on.records([0]), default=str)
+
+
+def _mapped_rss(path) -> int:
+    """Resident bytes of this process's mappings of ``path`` (/proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            head = line.split(None, 5)
+            if len(head) >= 5 and "-" in head[0] and ":" not in head[0]:
+                inside = len(head) == 6 and head[5].strip() == str(path)
+            elif inside and line.startswith("Rss:"):
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="Linux only")
+def test_with_rows_the_arrow_pages_read_at_load_are_released(small_index, tmp_path):
+    version = current_version(small_index)
+    for name in ("rows", "arrow"):
+        shutil.copytree(version, tmp_path / name)
+    with_rows, arrow = ProfileStore.load(tmp_path / "rows"), ProfileStore.load(tmp_path / "arrow", rows=False)
+    assert _mapped_rss(tmp_path / "arrow" / "profiles.arrow") > 0            # build_columns touched them
+    assert _mapped_rss(tmp_path / "rows" / "profiles.arrow") == 0            # released after load
+    same(with_rows.records([0, 3]), arrow.records([0, 3]))                   # still readable: they map again
+    assert len(with_rows.mask(Filters(), today=AS_OF)) == with_rows.n_ord
