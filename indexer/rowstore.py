@@ -20,8 +20,10 @@ index written before this file existed with ``python -m indexer.rowstore VERSION
 """
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import json
+import logging
 import os
 import struct
 import sys
@@ -31,6 +33,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
+log = logging.getLogger(__name__)
+_warned_missing = False
 
 ROWS_FILE = "profiles.rows"
 ROWS_INDEX = "profiles.rows.idx"
@@ -172,8 +177,14 @@ class RowReader:
         text = _CODEC.decompress(memoryview(blob)[_HEAD.size:], decompressed_size=raw, asbytes=True)
         return self._decode(json.loads(text))
 
-    def records(self, rows) -> list[dict]:
-        return [self.record(int(r)) for r in rows]
+    def records(self, rows, *, expect_ords=None) -> list[dict]:
+        """The rows' dicts; with ``expect_ords``, each row's ``ord`` is checked (a row file that does not
+        belong to its store is an error, never someone else's profile)."""
+        out = [self.record(int(r)) for r in rows]
+        for o, rec in zip(expect_ords if expect_ords is not None else (), out):
+            if rec["ord"] != int(o):
+                raise ValueError(f"{self.path}: the row of ord {int(o)} holds ord {rec['ord']}")
+        return out
 
     def copy_range(self, start: int, end: int, out) -> None:
         while start < end:
@@ -182,6 +193,42 @@ class RowReader:
                 raise ValueError(f"{self.path}: ends before byte {end}")
             out.write(chunk)
             start += len(chunk)
+
+
+def open_rows(directory: str | Path, schema: pa.Schema, n_rows: int) -> RowReader | None:
+    """``RowReader.open``, logging once per process when a version has no row file (hydration then
+    reads the Arrow store)."""
+    global _warned_missing
+    reader = RowReader.open(directory, schema, n_rows)
+    if reader is None and not _warned_missing:
+        _warned_missing = True
+        log.warning("%s has no profiles.rows (written by an older version): hydrating from profiles.arrow; "
+                    "`python -m indexer.rowstore %s` writes it", directory, directory)
+    return reader
+
+
+def rows_in_previous(ords: np.ndarray, previous_row_by_ord: np.ndarray) -> np.ndarray:
+    """For each row's ord, its row in the previous version (-1: new). Ords never change for a stored
+    profile version, so an ord the previous version held is the same profile, byte for byte."""
+    out = np.full(len(ords), -1, np.int64)
+    known = ords < len(previous_row_by_ord)
+    out[known] = previous_row_by_ord[ords[known]]
+    return out
+
+
+def release_mapping(mapping: pa.Buffer) -> None:
+    """Drop this process's pages of a read-only file mapping (madvise MADV_DONTNEED, Linux only). Building
+    the filter arrays reads ids, locations and every position's company once, and those pages of
+    ``profiles.arrow`` would stay resident (224 B a profile). They stay in the page cache; a later touch
+    maps them again. Used only with the row store: Arrow hydration would touch them again at once."""
+    if not sys.platform.startswith("linux") or not mapping.size:
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.madvise(ctypes.c_void_p(mapping.address), ctypes.c_size_t(mapping.size), 4) != 0:  # 4: DONTNEED
+            log.debug("madvise(DONTNEED) on the profile store failed: errno %d", ctypes.get_errno())
+    except (OSError, AttributeError) as exc:
+        log.debug("madvise unavailable: %s", exc)
 
 
 def backfill(version_dir: str | Path) -> Path:

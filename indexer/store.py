@@ -9,18 +9,13 @@ Memory: a version keeps ``profiles.arrow`` (uncompressed Arrow IPC) next to ``pr
 the server's heap; only the filter columns (numpy, a few dozen bytes a profile) and a sorted id index
 (no Python object per profile) live in memory. Versions written before ``profiles.arrow`` existed are
 read from Parquet.
-
-Hydration (``records``) reads each hit's row-major copy from ``profiles.rows`` by ``pread``
-(``indexer.rowstore``), so a hit maps none of the Arrow file's ~40 column buffers; ``rows=False``
-(``TALENTSEARCH_HYDRATE_ROWS=false``) or a version without that file hydrates from the Arrow table.
+Hydration (``records``) reads each hit's row-major copy, ``profiles.rows``, by pread (``indexer.rowstore``);
+``rows=False`` (``TALENTSEARCH_HYDRATE_ROWS=false``) or a version without that file reads the Arrow table.
 """
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
 import hashlib
-import logging
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,14 +24,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from indexer.rowstore import (
+    RowReader,
+    open_rows,
+    release_mapping,
+    rows_in_previous,
+    write_rows,
+)
 from query.lang.filters import Filters
 from records.errors import ValidationError
 from records.geo import bounding_box, haversine_km
-from indexer.rowstore import RowReader, write_rows
 from records.schema import INDEXED_SCHEMA, SENIORITY_LEVELS
-
-log = logging.getLogger(__name__)
-_warned_no_rows = False
 
 PROFILES_FILE = "profiles.parquet"
 MAPPED_FILE = "profiles.arrow"
@@ -81,8 +79,7 @@ class ProfileStore:
     def load(cls, directory: str | Path, *, rows: bool = True) -> "ProfileStore":
         """The version's profiles, memory-mapped from ``profiles.arrow`` when it is there; with ``rows``,
         hydration reads ``profiles.rows`` (a version without it hydrates from Arrow, logged once)."""
-        mapped = Path(directory) / MAPPED_FILE
-        store = None
+        mapped, store = Path(directory) / MAPPED_FILE, None
         if mapped.exists():
             source = pa.memory_map(str(mapped), "r")
             whole = source.read_buffer(source.size())          # zero-copy: the mapping's address and size
@@ -91,17 +88,11 @@ class ProfileStore:
             if table.schema.remove_metadata() == INDEXED_SCHEMA.remove_metadata():
                 store = cls(table.replace_schema_metadata(INDEXED_SCHEMA.metadata))
                 if rows:
-                    _release(whole)
+                    release_mapping(whole)      # the pages build_columns read; hydration will not need them
         if store is None:
             store = cls(pq.read_table(Path(directory) / PROFILES_FILE, schema=INDEXED_SCHEMA))
         if rows:
-            store.rows = RowReader.open(directory, INDEXED_SCHEMA, len(store))
-            if store.rows is None:
-                global _warned_no_rows
-                if not _warned_no_rows:
-                    _warned_no_rows = True
-                    log.warning("%s has no profiles.rows (written by an older version): hydrating from "
-                                "profiles.arrow; `python -m indexer.rowstore %s` writes it", directory, directory)
+            store.rows = open_rows(directory, INDEXED_SCHEMA, len(store))
         return store
 
     @classmethod
@@ -115,14 +106,9 @@ class ProfileStore:
         with pa.OSFile(str(Path(directory) / MAPPED_FILE), "wb") as sink, \
                 pa.ipc.new_file(sink, self.table.schema) as writer:
             writer.write_table(self.table, max_chunksize=100_000)
-        prev_rows = None
-        if previous is not None and previous.rows is not None and previous.n_ord:
-            ords = self._ord_by_row()
-            prev_rows = np.full(len(ords), -1, np.int64)
-            known = ords < previous.n_ord
-            prev_rows[known] = previous.columns.row[ords[known]]
-        write_rows(directory, self.table, previous=previous.rows if prev_rows is not None else None,
-                   previous_rows=prev_rows, progress=progress)
+        reuse = previous is not None and previous.rows is not None
+        write_rows(directory, self.table, previous=previous.rows if reuse else None, progress=progress,
+                   previous_rows=rows_in_previous(self._ord_by_row(), previous.columns.row) if reuse else None)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -233,11 +219,7 @@ class ProfileStore:
         """Full indexed profiles (dicts) for ``ords``, in that order."""
         rows = self.columns.row[np.asarray(ords, dtype=np.int64)]
         if self.rows is not None:
-            out = self.rows.records(rows)
-            for o, rec in zip(ords, out):
-                if rec["ord"] != int(o):
-                    raise ValueError(f"{self.rows.path}: row of ord {int(o)} holds ord {rec['ord']}")
-            return out
+            return self.rows.records(rows, expect_ords=ords)
         # row slices, not Table.take: take on a chunked (memory-mapped) table concatenates whole nested
         # columns first (170 ms a page at 1M profiles, against well under 1 ms for 20 slices)
         return [rec for r in rows for rec in self.table.slice(int(r), 1).to_pylist()]
@@ -310,21 +292,6 @@ class ProfileStore:
         out = np.zeros(self.n_ord, dtype=bool)
         out[owner[hit]] = True
         return out
-
-
-def _release(mapping: pa.Buffer) -> None:
-    """Drop this process's pages of a read-only file mapping (madvise MADV_DONTNEED, Linux): building the
-    filter arrays reads ids, locations and every position's company once, and those pages would stay
-    resident (224 B a profile). They stay in the page cache; a later touch maps them again. Only with the
-    row store: the Arrow hydration path would touch them again at once."""
-    if not sys.platform.startswith("linux") or not mapping.size:
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.madvise(ctypes.c_void_p(mapping.address), ctypes.c_size_t(mapping.size), 4) != 0:   # 4 = DONTNEED
-            log.debug("madvise(DONTNEED) on the profile store failed: errno %d", ctypes.get_errno())
-    except (OSError, AttributeError) as exc:
-        log.debug("madvise unavailable: %s", exc)
 
 
 def _id_digests(ids) -> np.ndarray:

@@ -9,7 +9,6 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-import indexer.store as store_module
 from indexer import rowstore
 from indexer.build import IndexConfig, current_version, ingest
 from indexer.reader import IndexReader
@@ -87,9 +86,9 @@ def test_an_old_index_without_rows_falls_back_logs_once_and_backfills(tmp_path, 
     version = current_version(idx)
     (version / ROWS_FILE).unlink()
     (version / ROWS_INDEX).unlink()
-    monkeypatch.setattr(store_module, "_warned_no_rows", False)
+    monkeypatch.setattr(rowstore, "_warned_missing", False)
     engine = SearchEngine(IndexReader(idx), encoder, today=lambda: AS_OF)
-    with caplog.at_level(logging.WARNING, logger="indexer.store"):
+    with caplog.at_level(logging.WARNING, logger="indexer.rowstore"):
         old = engine.search(SearchRequest(query="nurse", k=5, mode="lexical")).hits
         ProfileStore.load(version)
     assert old and [r.message for r in caplog.records].count(caplog.records[0].message) == 1
