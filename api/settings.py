@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # embedded tantivy: ranked keyword searches skip candidates holding only words in > max_df of the
     # documents (indexer.common_terms), from min_docs documents on; off by default (no gain measured at 100k)
     lexical_common_terms: bool = False
+    # hydration reads each hit from profiles.rows by pread (indexer.rowstore); false: from profiles.arrow
+    hydrate_rows: bool = True
     search_parallel: bool = True     # hybrid keyword searches: dense retrieval in a thread beside the lexical one
     lexical_common_terms_max_df: float = Field(0.05, gt=0.0, le=1.0)
     lexical_common_terms_min_docs: int = Field(50_000, ge=0)

@@ -27,7 +27,7 @@ from query.llm.openai import LLMConfig
 def build_reader(settings: Settings) -> IndexReader:
     """The index reader: embedded index or OpenSearch, with the configured vector index."""
     return IndexReader(settings.index_dir, vectors=settings.vector_config(), opensearch=settings.opensearch_config(),
-                       common_terms=settings.common_terms_config())
+                       common_terms=settings.common_terms_config(), hydrate_rows=settings.hydrate_rows)
 
 
 def build_encoder(settings: Settings):

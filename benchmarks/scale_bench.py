@@ -67,8 +67,9 @@ def prepare(n: int, seed: int, kind: str, source: str = "suite") -> tuple[Path, 
     return corpus, index_dir, report
 
 
-def _serve_child(index_dir: str, corpus: str, n_queries: int) -> dict:
-    """In a fresh process: open, warm and query the engine as the server does."""
+def _serve_child(index_dir: str, corpus: str, n_queries: int, extras: bool = True) -> dict:
+    """In a fresh process: open, warm and query the engine as the server does (``extras``: then the
+    common-terms and parallel-retriever comparisons)."""
     from api.settings import Settings
     from api.wiring import build_engine
 
@@ -89,6 +90,9 @@ def _serve_child(index_dir: str, corpus: str, n_queries: int) -> dict:
         "after_warm": {k: round((warmed[k] - base[k]) / profiles) for k in base},
         "after_queries": {k: round((after[k] - base[k]) / profiles) for k in base},
     }
+    out["hydrate_rows"] = Settings().hydrate_rows
+    if not extras:
+        return out
     other = not Settings().lexical_common_terms
     alt = build_engine(Settings(index_dir=Path(index_dir), vector_mmap=True, lexical_common_terms=other), ltr=False)
     out["common_terms"] = Settings().lexical_common_terms

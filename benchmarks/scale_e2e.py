@@ -100,10 +100,11 @@ def index_via_cli(corpus: Path, index_dir: Path, vectors: Path, as_of: str, sour
             "index_mb": round(sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file()) / 2**20)}
 
 
-def serve(index_dir: Path, corpus: Path, queries: int, source: str) -> dict:
+def serve(index_dir: Path, corpus: Path, queries: int, source: str, *, hydrate: str = "rows", extras: bool = True) -> dict:
     code = ("import json; from benchmarks.scale_bench import _serve_child; "
-            f"print(json.dumps(_serve_child({str(index_dir)!r}, {str(corpus)!r}, {queries})))")
-    child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **_env(source)}, check=False,
+            f"print(json.dumps(_serve_child({str(index_dir)!r}, {str(corpus)!r}, {queries}, {extras})))")
+    env = {**os.environ, **_env(source), "TALENTSEARCH_HYDRATE_ROWS": "true" if hydrate == "rows" else "false"}
+    child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=False,
                            capture_output=True, text=True)
     if child.returncode:
         print(child.stderr[-3000:], file=sys.stderr)
@@ -121,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clean", action="store_true", help="delete the index and vectors file afterwards")
     ap.add_argument("--serve-only", action="store_true", help="reuse the index already built under --work")
     ap.add_argument("--out", type=Path, default=None, help="result file (default benchmarks/results/scale-e2e-N.json)")
+    ap.add_argument("--hydrate", choices=("rows", "arrow"), default="rows",
+                    help="serve hydrating hits from profiles.rows (default) or from the mapped profiles.arrow")
+    ap.add_argument("--no-extras", action="store_true", help="serve: skip the common-terms and parallel comparisons")
     args = ap.parse_args(argv)
     from benchmarks.synth import generate
 
@@ -139,7 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         result["ingest"] = index_via_cli(corpus, index_dir, vec_path, as_of, args.vectors)
         print(json.dumps(result["ingest"]), flush=True)
     print("serving in a fresh process ...", flush=True)
-    result["serve"] = s = serve(index_dir, corpus, args.queries, args.vectors)
+    result["serve"] = s = serve(index_dir, corpus, args.queries, args.vectors, hydrate=args.hydrate,
+                                extras=not args.no_extras)
+    from indexer.build import current_version
+
+    version = current_version(index_dir)
+    result["store_files_mb"] = {f.name: round(f.stat().st_size / 2**20, 1) for f in sorted(version.glob("profiles.*"))}
     added = s["resident_added_mb"]
     result["serve"]["bytes_per_profile_all"] = {k: round(v * 2**20 / s["profiles"]) for k, v in added.items()}
     out = args.out or ROOT / "benchmarks" / "results" / f"scale-e2e-{args.profiles}.json"

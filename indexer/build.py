@@ -173,7 +173,9 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
             t0 = time.perf_counter()
             _write_termstats(prev_dir, prev, tmp, fresh, removed_ords, progress)
             timings["termstats"] = time.perf_counter() - t0
-            store.save(tmp)
+            t0 = time.perf_counter()
+            store.save(tmp, previous=prev, progress=progress)   # parquet, mapped arrow, rows for hydration
+            timings["store"] = time.perf_counter() - t0
             manifest = _manifest(version, store, fresh, config, as_of, timings)
             manifest["dense"] = dense_model.to_dict()
             manifest["lexical"] = {"backend": "opensearch", "index": lexical["index"]} if config.opensearch is not None else lexical

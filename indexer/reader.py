@@ -29,12 +29,14 @@ class IndexReader:
     """Opens the version named in CURRENT and re-opens when a newer one is published."""
 
     def __init__(self, index_dir: str | Path, *, vectors: VectorIndexConfig = VectorIndexConfig(), opensearch=None,
-                 common_terms: CommonTermsConfig = CommonTermsConfig()):
+                 common_terms: CommonTermsConfig = CommonTermsConfig(), hydrate_rows: bool = True):
         """``opensearch`` (an OpenSearchConfig) reads the lexical side from the cluster's index of
         the live version, ``<prefix>-vNNNNNN``; None reads the embedded tantivy index (with the
-        ``common_terms`` cut-off for ranked keyword searches)."""
+        ``common_terms`` cut-off for ranked keyword searches). ``hydrate_rows``: hits are read from the
+        version's ``profiles.rows`` (False: from the memory-mapped Arrow store)."""
         self.index_dir = Path(index_dir)
         self._common_terms = common_terms
+        self._hydrate_rows = hydrate_rows
         self._opensearch = opensearch
         self._client = None
         self._vectors_config = vectors
@@ -62,7 +64,7 @@ class IndexReader:
         try:
             manifest = json.loads((path / "manifest.json").read_text())
             return IndexSnapshot(
-                version=path.name, manifest=manifest, store=ProfileStore.load(path),
+                version=path.name, manifest=manifest, store=ProfileStore.load(path, rows=self._hydrate_rows),
                 lexical=self._lexical(path),
                 vectors=FaissVectorIndex.load(path / "dense", self._vectors_config, writable=False), path=path,
             )
