@@ -229,8 +229,8 @@ class Intake:
         place, locations = self._posting_place(posting, notes)
         skill_years = self._skill_years(years.per_skill)
         # a skill the posting asks years of is required, whatever the skill pass read ("2+ years of accounts payable")
+        must = _dedupe(must + [n for n, _y in skill_years])
         held = {x.casefold() for x in must}
-        must += [n for n, _y in skill_years if n.casefold() not in held and not held.add(n.casefold())]
         nice = [n for n in nice if n.casefold() not in held]
         read = posting.text_of("title", "role", "responsibilities", "requirements", "preferred")
         req = HiringRequirements(
