@@ -43,7 +43,7 @@ DATA = ROOT.parent / "shared" / "data" / "job_postings" / "postings_dev.jsonl"
 JUDGED = ROOT / "benchmarks" / "postings" / "judged.jsonl"
 # judged later, after the tuning they measure: "fresh" (postings 121-180) was first measured at 4e08914 and then
 # used while building; "fresh2" (postings 181-240) was measured once, after the last change it reports on
-FRESH = (ROOT / "benchmarks" / "postings" / "judged_fresh.jsonl", ROOT / "benchmarks" / "postings" / "judged_fresh2.jsonl")
+FRESH = tuple(ROOT / "benchmarks" / "postings" / f"judged_fresh{n}.jsonl" for n in ("", "2", "3", "4"))
 SECOND = ROOT / "benchmarks" / "postings" / "occupations_second_judge.jsonl"  # postings 1-120, occupations again
 SECOND_SKILLS = ROOT / "benchmarks" / "postings" / "skills_second_judge.jsonl"  # postings 121-180, skills again
 TUNE = 60     # the first 60 judged postings were looked at while building; the rest are held out
