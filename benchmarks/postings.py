@@ -152,7 +152,8 @@ def run_intake(postings: list[dict], judged: dict[str, dict], gen, *, fresh: dic
                 loc = read_location(req.locations[0].name)
             row.update(occupation=req.occupation_code, occupation_title=req.occupation_title, titles=list(req.titles),
                        location=loc.label if loc else None, must_have=list(req.must_have),
-                       nice_to_have=list(req.nice_to_have), min_years=req.min_years, seniority=list(req.seniority))
+                       nice_to_have=list(req.nice_to_have), min_years=req.min_years, seniority=list(req.seniority),
+                       skill_kinds=dict(req.skill_kinds))
             row["location_ok"], row["location_city_level"] = _location_ok(p["location"], loc)
         else:
             row["location_ok"] = row["location_city_level"] = False

@@ -37,6 +37,8 @@ _NOT_EXPERIENCE = re.compile(
 # "4 years of education above high school", "one year of full-time academic study": schooling, not experience
 _SCHOOLING = re.compile(r"\b(?:education|study|studies|college|university|school(?:ing)?|coursework|degree)\b",
                         re.IGNORECASE)
+_DEGREE_AFTER = re.compile(r"[\s-]*(?:(?:college|university|bachelor'?s?|associate'?s?|technical)\s+)?"
+                           r"(?:degree|college|university|program|diploma)\b", re.IGNORECASE)
 # "PREFERREDA working knowledge", "PreferredExperience": a heading or a line glued to the next one
 _PREFERRED = re.compile(r"\b(?:preferred(?-i:(?=[A-Z]))|(?:preferred|prefer|a plus|plus\b(?!\s+years)|desired|desirable|ideally|"
                         r"ideal|nice to have|bonus|helpful|advantageous|welcome|would be great|strongly considered)\b)",
@@ -121,6 +123,10 @@ def mentions(text: str, *, preferred_section: bool = False, terse: bool = False,
     for sent in _sentences(text):
         found = False
         for m in _BOARD_LINE.finditer(sent):                # "Salesforce: 2 years (Required)"
+            what = m.group("what")
+            if _DEGREE_AFTER.match(sent[m.end():]) or (_SCHOOLING.search(what) and "experience" not in what.lower()):
+                found = True                                # "Education: 4 Year Degree": schooling
+                continue
             tag = (m.group("tag") or "").lower()
             required = "required" in tag or (not tag and not preferred_section and not _PREFERRED.search(sent))
             what = m.group("what").strip()
@@ -140,6 +146,8 @@ def mentions(text: str, *, preferred_section: bool = False, terse: bool = False,
             after = sent[m.end(): m.end() + 80]
             if _NOT_EXPERIENCE.search(sent[m.end(): m.end() + 25]) or re.search(r"\bold\b|\bof age\b", after[:15], re.I):
                 continue
+            if _DEGREE_AFTER.match(after):
+                continue                          # "4 Year Degree", "a 2-year college program": schooling
             if not terse and not _EXPERIENCE_CUE.search(around):
                 continue
             if prose and (not re.search(r"experience", sent[max(0, m.start() - 30): m.end() + 30], re.IGNORECASE)

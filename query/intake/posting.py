@@ -47,12 +47,16 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
         r"ideal candidate(?: will have)?", r"the ideal candidate(?: will have| has| is)?", r"who we(?:'|’)?re looking for",
         r"licen[sc]es?(?:(?:,| and| &|/) certifications?)?", r"licensure", r"certifications?(?: and licen[sc]es?)?",
         r"physical requirements", r"requirements include", r"candidate requirements", r"job specifications?",
-        r"is this you\??", r"do you have what it takes\??", r"what it takes"),
+        r"is this you\??", r"do you have what it takes\??", r"what it takes",
+        r"required (?:education|skills?|experience|knowledge)(?: and (?:education|skills?|experience|abilities|training))?",
+        r"(?:minimum|required) experience", r"experience required", r"(?:language|computer|technical) skills"),
     "responsibilities": (
         r"(?:key |primary |main |essential |major |core |job |general )?(?:responsibilit\w*|duties)(?: and (?:responsibilit\w*|duties))?",
         r"essential (?:job )?functions?", r"what you(?:'|’)?ll (?:do|be doing)", r"what you will (?:do|be doing)",
         r"day[- ]to[- ]day", r"a day in the life", r"your (?:role|responsibilities|impact|day)", r"in this role,? you will",
-        r"the work", r"job functions?", r"tasks", r"accountabilities"),
+        r"the work", r"job functions?", r"tasks", r"accountabilities",
+        r"roles? and responsibilit\w*", r"(?:key |primary |main |essential |job )?(?:responsibilit\w*|duties) include",
+        r"(?:supervisory|potential|additional|other) responsibilit\w*", r"essential functions? and responsibilit\w*"),
     "role": (
         r"(?:job|position|role) (?:summary|overview|description|purpose|details)", r"(?:about|the) (?:the )?(?:role|position|job|opportunity)",
         r"overview", r"summary", r"job description", r"description", r"the opportunity", r"position", r"purpose"),
@@ -63,16 +67,23 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
     "benefits": (
         r"(?:employee |our |great |competitive )?benefits?(?: and perks| & perks| include| package| offered)?", r"perks(?: and benefits)?",
         r"what we offer", r"we offer", r"what(?:'|’)?s in it for you", r"compensation(?: and benefits)?", r"pay(?: range| rate)?",
-        r"salary(?: range)?", r"total rewards", r"why you(?:'|’)?ll love it", r"supplemental pay(?: types?)?"),
+        r"salary(?: range)?", r"total rewards", r"why you(?:'|’)?ll love it", r"supplemental pay(?: types?)?",
+        r"compensation package", r"compensation and benefits?", r"featured benefits", r"(?:hourly|pay) rate",
+        r"hiring range", r"pay band"),
     "logistics": (
         r"job types?", r"schedule", r"shifts?", r"work location", r"location", r"work (?:environment|setting|hours)",
         r"hours", r"expected hours", r"travel", r"how to apply", r"application process", r"ability to (?:commute|relocate)",
         r"work remotely", r"physical demands", r"working conditions", r"start date", r"reports? to", r"department",
-        r"employment type", r"job id", r"req(?:uisition)? (?:id|number)", r"posted", r"salary/pay"),
+        r"employment type", r"job id", r"req(?:uisition)? (?:id|number)", r"posted", r"salary/pay",
+        r"(?:job|position) (?:title|location|category|type)", r"type of position", r"experience level",
+        r"recruitment type", r"to apply", r"work schedule"),
     "eeo": (r"eeo(?: statement)?", r"equal (?:employment )?opportunity(?: employer)?(?: statement)?",
             r"diversity(?:,? equity,? (?:and|&) inclusion)?(?: statement)?", r"accommodations?", r"disclaimer",
             r"notice to (?:applicants|agencies|recruiters)"),
 }
+# "Duties/Responsibilities", "Skills & Abilities", "License/Certification": "/" and "&" join headings as "and" does
+_HEADINGS = {kind: tuple(p.replace(" and ", r"\s*(?:and|&|/)\s*").replace("(?:,| and| &|/) ", r"\s*(?:,|and|&|/)\s*")
+                         for p in pats) for kind, pats in _HEADINGS.items()}
 _KIND_OF: list[tuple[re.Pattern, str]] = [
     (re.compile(rf"(?:{p})", re.IGNORECASE), kind) for kind, pats in _HEADINGS.items() for p in pats]
 _ANY_HEADING = "|".join(p for pats in _HEADINGS.values() for p in pats)
@@ -92,7 +103,7 @@ _EEO_SENTENCE = re.compile(
     r"(?:not|never) discriminate|discriminat\w* (?:on the basis|based on|against)|"
     r"affirmative action|e-verify|reasonable accommodations?|veteran status|protected (?:veteran|characteristic|class)|"
     r"drug[- ]free workplace|background check|fair chance|arrest (?:and|or) conviction|"
-    r"terms and conditions of employment", re.IGNORECASE)
+    r"terms and conditions of employment|\beoe\b|\baa/eeo?\b|\bm/f/d/v\b", re.IGNORECASE)
 # A sentence naming three or more protected groups is a diversity statement ("we welcome women, people of color
 # and LGBTQIA people"), not a criterion.
 _GROUPS = re.compile(

@@ -112,6 +112,8 @@ def test_remote_and_nonsense_locations():
     ("Dedicate 15 hours a week over a period of 3-4 months of mentored work.", None),   # the job's own length
     ("0-2 years of customer service experience", None),                            # none required
     ("Four years of education above high school, or one year of office experience.", 1),   # schooling is not work
+    ("Required Education: 4 Year Degree", None),                                     # a degree's length
+    ("A 2-year college program or 3 years of experience", 3),
 ])
 def test_years_in_numerals_and_words(text, years):
     assert read_years(text).min_years == years
@@ -127,6 +129,23 @@ def test_years_in_the_role_text_and_list_items_next_to_boilerplate(intake):
     p = read_posting("Cleaner\nDayton, OH\nRequired Qualifications:· Pass a background check· Minimum 3 Years "
                      "Experience· Able to lift 25 pounds")
     assert "Minimum 3 Years Experience" in p.text_of("requirements")   # not moved to EEO with its neighbour
+
+
+@pytest.mark.parametrize("heading, kind", [
+    ("Required Skills/Abilities", "requirements"), ("Duties/Responsibilities", "responsibilities"),
+    ("License/Certification", "requirements"), ("Roles & Responsibilities", "responsibilities"),
+    ("Essential Functions/Responsibilities", "responsibilities"), ("Compensation and Benefit", "benefits"),
+    ("Position Type", "logistics"), ("Minimum Experience", "requirements"),
+])
+def test_headings_joined_by_slash_or_ampersand_are_read_like_and(heading, kind):
+    p = read_posting(f"Clerk\nAustin, TX\nWe file records.\n{heading}: Microsoft Excel and QuickBooks.")
+    assert [s.kind for s in p.sections][-1] == kind
+
+
+def test_eeo_acronyms_are_boilerplate_not_skills(intake):
+    req = intake.from_text("Counselor\nAustin, TX\nQualifications:\n- Spanish\n- Crisis intervention\n"
+                           "Responsibilities:\n- Answer the hotline\nAA/EOE/ADA")
+    assert not any(s.casefold() == "ada" for s in req.must_have + req.nice_to_have)
 
 
 def test_desired_qualifications_heading_is_one_preferred_section():
