@@ -134,7 +134,8 @@ _CAMEL_OK = frozenset(w.casefold() for w in (
     "McKinsey", "MacBook", "CompTIA", "ServSafe", "PeopleSoft", "EpicCare", "eClinicalWorks", "AthenaHealth",
     "PointClickCare", "MatrixCare", "BlackBerry", "SnapChat", "HealthStream", "RevCycle", "CareerBuilder"))
 _GLUE = re.compile(r"(?<=[a-z0-9%)])(?=[A-Z][a-z])")
-_GLUED_STOP = re.compile(r"(?<=[a-z)]{2})\.(?=[A-Z][a-z])")
+# also after an acronym ("...Python, C++, and JAVA.Experience in ..."), never inside a name ("ASP.Net", "VB.Net")
+_GLUED_STOP = re.compile(r"(?:(?<=[a-z)]{2})|(?<=[A-Z]{3}))\.(?=[A-Z][a-z])(?!Net\b|Js\b)")
 # an acronym glued to the next list item ("...at least 50 WPMBasic math skills", "valid CDLAbility to lift"):
 # only before the words list items start with, so "SQLServer", "CDLPlus" stay whole
 _GLUED_ACRONYM = re.compile(r"(?<=[A-Z]{2})(?=(?:Ability|Able|Basic|Excellent|Experience|Familiarity|Knowledge|Minimum|"

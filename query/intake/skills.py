@@ -87,6 +87,10 @@ _CUE_AFTER = frozenset({"experience", "skills", "skill", "knowledge", "backgroun
                         "license", "experienced", "expertise", "proficiency", "required", "preferred", "is", "a"})
 
 
+# office products postings write in lower case ("proficient in excel, word and outlook"); each is also an English
+# word, so in lower case it counts only after a cue or next to a certain tool (``extract_tokens``)
+_LOWER_PRODUCTS = frozenset({"excel", "outlook", "word", "powerpoint", "visio", "sharepoint", "onenote", "quickbooks"})
+_MODAL = frozenset({"to", "will", "must", "can", "should", "may", "would", "could", "you", "we", "they"})   # "to excel in"
 _REJECTED = object()
 # words written in capitals in postings' shouting headings and taglines that are also product acronyms
 _CAPS_WORDS = frozenset({"fast", "calm", "lead", "fear", "harvest", "act", "san", "now", "new", "team", "care", "hope",
@@ -309,6 +313,13 @@ class SkillExtractor:
         if size == 1 and len(tokens) == 1 and words[0][:1].isupper() and len(words[0]) > 1:
             canonical = self.taxonomy.normalize_skill(phrase)       # a list item of its own: "Spark.", "Excel"
             return (SkillMention(phrase, canonical, TECHNOLOGY, i, i + size), False) if canonical else None
+        # "word processing" names no product, "to excel in" is the verb
+        following = tokens[i + 1].lower().strip(".,;:()") if i + 1 < len(tokens) else ""
+        if size == 1 and low in _LOWER_PRODUCTS and words[0].islower() and not sentence_start \
+                and not following.startswith("process") and (i == 0 or tokens[i - 1].lower() not in _MODAL):
+            canonical = self.taxonomy.normalize_skill(phrase)   # "experience with excel and word": doubtful, so only
+            if canonical:                                        # after a cue or in a list with a certain tool
+                return SkillMention(phrase, canonical, TECHNOLOGY, i, i + size), True
         if size == 1 and not self._plausible_single(words[0], sentence_start=sentence_start):
             return None
         canonical = self.taxonomy.normalize_skill(phrase)

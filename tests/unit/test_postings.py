@@ -148,6 +148,24 @@ def test_eeo_acronyms_are_boilerplate_not_skills(intake):
     assert not any(s.casefold() == "ada" for s in req.must_have + req.nice_to_have)
 
 
+@pytest.mark.parametrize("text, present, absent", [
+    ("Experience with excel and word.", {"Microsoft Excel", "Microsoft Word"}, set()),
+    ("Knowledge of excel, word and outlook.", {"Microsoft Excel", "Microsoft Word", "Microsoft Outlook"}, set()),
+    ("Creative skills to excel in developing new business.", set(), {"Microsoft Excel"}),
+    ("Proficiency in word processing.", set(), {"Microsoft Word"}),
+    ("You will excel in a fast-paced team.", set(), {"Microsoft Excel"}),
+])
+def test_office_products_in_lower_case_need_a_cue(extractor, text, present, absent):
+    got = {m.canonical for m in extractor.extract(text)}
+    assert present <= got and not (absent & got)
+
+
+def test_a_sentence_glued_after_an_acronym_is_cut():
+    p = read_posting("Developer\nAustin, TX\nQualifications:\nProficient in Python, C++, and JAVA.Experience with "
+                     "CAN bus is a plus.\nWe use ASP.Net daily.")
+    assert "JAVA.\nExperience" in p.text_of("requirements") and "ASP.Net" in p.text_of("requirements")
+
+
 def test_desired_qualifications_heading_is_one_preferred_section():
     p = read_posting("Clerk\nAustin, TX\nDuties: file records.\n\nDesired Qualifications: two years of filing experience.")
     assert [s.kind for s in p.sections][-1] == "preferred" and read_years(*p.requirement_text()).min_years is None
