@@ -166,6 +166,14 @@ def test_a_sentence_glued_after_an_acronym_is_cut():
     assert "JAVA.\nExperience" in p.text_of("requirements") and "ASP.Net" in p.text_of("requirements")
 
 
+def test_duties_knowledge_counts_only_when_the_requirements_name_almost_no_skill(intake):
+    duties = "Project Manager\nAustin, TX\nResponsibilities:\n- Ensure work follows building codes\nRequirements:\n"
+    thin = intake.from_text(duties + "- Strong communication skills")
+    assert "Building codes" in thin.must_have
+    full = intake.from_text(duties + "- Procore\n- Microsoft Project\n- AutoCAD")
+    assert "Building codes" not in full.must_have and "Autodesk AutoCAD" in full.must_have
+
+
 def test_desired_qualifications_heading_is_one_preferred_section():
     p = read_posting("Clerk\nAustin, TX\nDuties: file records.\n\nDesired Qualifications: two years of filing experience.")
     assert [s.kind for s in p.sections][-1] == "preferred" and read_years(*p.requirement_text()).min_years is None
