@@ -38,7 +38,11 @@ methods concepts principles standards demonstrated ability best regard regards i
 _CONCRETE_TAILS = frozenset("tools equipment codes regulations procedures principles".split())
 _STOP_START = frozenset("a an the this that these those our your their its his her my we you they it such other any all "
                         "strong superior both different excellent good great solid extensive exceptional outstanding "
-                        "preferably ideally lieu when how where what why can could must should may".split())
+                        "preferably ideally lieu when how where what why can could must should may particularly "
+                        "specifically especially mainly mostly primarily major mainstream proven updated plethora".split())
+# nouns that name a person's manner or a circumstance, never a skill a profile would list
+_TRAITS = frozenset("personality demeanor demeanour attitude mindset manner disposition ethic temperament opportunity "
+                    "opportunities advantage comfort culture peace hope barriers friendly approachable outgoing".split())
 _CUT = re.compile(r"\s+(?:in|on|to|at|by|of|with|within|across|into|through|under|over|related|regarding|"
                   r"adhering|using)\s+.*$", re.IGNORECASE)
 _ADJECTIVE_END = re.compile(r"(?:al|ive|ous|ful|ent|ant|ible|able|ic)$", re.IGNORECASE)
@@ -72,30 +76,47 @@ def cue_phrases(text: str, *, max_words: int = 5, common: frozenset[str] = froze
             raw = raw.rsplit(" ", 1)[0]
         phrase = _CUT.sub("", _END.sub("", raw)).strip(" -–,")
         for item in _SPLIT.split(phrase):
-            words = item.strip(" -–,'\"").split()
-            while words and words[0].lower() in _STOP_START:
-                words = words[1:]
-            whole = list(words)
-            while words and words[-1].lower().strip(".,") in _GENERIC:
-                words = words[:-1]
-            if len(words) == 1 and len(whole) == 2 and whole[1].lower().strip(".,") in _CONCRETE_TAILS \
-                    and (words[0].lower() in common or words[0].lower() in _GENERIC):
-                words = whole                     # "power tools", "construction principles": the tail makes the skill
-            if not words or len(words) > max_words or _VERBY.match(words[0]):
-                continue
-            content = [w for w in words if w.lower() not in _GENERIC and w.lower() not in _STOP_START and len(w) > 1]
-            if not content or all(w.isdigit() for w in content) or any(c.isdigit() for c in words[0]) and len(words) > 1:
-                continue
-            if len(words) == 1 and (words[0].lower() in common or words[0].lower() in _GENERIC or len(words[0]) < 3
-                                    or _ADJECTIVE_END.search(words[0]) and words[0].lower() not in _NOUNS_AL
-                                    or words[0].lower() in _ABSTRACT):
-                continue                          # "order", "rules", "journalistic", "curiosity": not a skill
-            if any(w.lower() in _CLAUSE_WORDS for w in words):
-                continue                          # "accounts were handled", "PR must be": a clause, not a skill
-            if len(words) > 1 and _ADJECTIVE_END.search(words[-1]) and words[-1].lower() not in _NOUNS_AL:
-                continue                          # "superior organizational": the noun is missing
-            out.append(" ".join(words))
+            words = tidy(item.strip(" -–,'\"").split(), common=common, max_words=max_words)
+            if words:
+                out.append(" ".join(words))
     return list(dict.fromkeys(out))
 
 
-__all__ = ["cue_phrases"]
+def tidy(words: list[str], *, common: frozenset[str] = frozenset(), max_words: int = 5,
+         tails: bool = True) -> list[str] | None:
+    """The words of a candidate skill phrase without leading qualifiers and generic tails, or None when what is
+    left names no skill: a trait ("outgoing personality"), a clause, an adjective without its noun ("superior
+    organizational"), an ordinary or abstract word alone. Shared by the cue phrases and the learned spans (``tails``:
+    drop generic tail words, "... environment"; a learned span keeps its own: "Design software")."""
+    while words and words[0].lower().strip(".,") in _STOP_START:
+        words = words[1:]
+    whole = list(words)
+    while tails and words and words[-1].lower().strip(".,") in _GENERIC:
+        words = words[:-1]
+    if len(words) == 1 and len(whole) == 2 and whole[1].lower().strip(".,") in _CONCRETE_TAILS \
+            and (words[0].lower() in common or words[0].lower() in _GENERIC):
+        words = whole                     # "power tools", "construction principles": the tail makes the skill
+    if not words or len(words) > max_words or _VERBY.match(words[0]):
+        return None
+    content = [w for w in words if w.lower() not in _GENERIC and w.lower() not in _STOP_START and len(w) > 1]
+    if not content or all(w.isdigit() for w in content) or any(c.isdigit() for c in words[0]) and len(words) > 1:
+        return None
+    low = [w.lower().strip(".,") for w in words]
+    if len(words) == 1 and (low[0] in common or low[0] in _GENERIC or len(words[0]) < 3
+                            or _adjective(low[0]) or low[0] in _ABSTRACT):
+        return None                       # "order", "rules", "journalistic", "curiosity": not a skill
+    if any(w in _CLAUSE_WORDS for w in low):
+        return None                       # "accounts were handled", "PR must be": a clause, not a skill
+    if len(words) > 1 and _adjective(low[-1]):
+        return None                       # "superior organizational": the noun is missing
+    if low[-1] in _TRAITS or " ".join(low[-2:]) == "track record":
+        return None                       # "outgoing personality", "approachable demeanor": who, not what
+    return words
+
+
+def _adjective(word: str) -> bool:
+    """"organizational", "clinical", "relevant": an adjective by its ending ("development", "recruitment": nouns)."""
+    return bool(_ADJECTIVE_END.search(word)) and word not in _NOUNS_AL and not word.endswith("ment")
+
+
+__all__ = ["cue_phrases", "tidy"]

@@ -10,6 +10,8 @@ about sentences of requirement sections, and keeps a span only when
   after one ("degree in Computer Science"), not glued text;
 * its last word is not a category word ("technologies", "principles", "tools"...);
 * a one-word span is written as a name (capitalised) and is no ordinary English word (``common``);
+* it passes the cue phrases' word rules (``query.intake.phrases.tidy``): leading qualifiers dropped ("Particularly
+  Excel" -> "Excel"), no trait ("Outgoing personality"), no adjective without its noun ("Updated clinical");
 * no dictionary mention and no phrase already read overlaps it (the dictionary's name wins).
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from query.intake.phrases import tidy
 from query.intake.spans import SpanTagger
 
 _EDUCATION = re.compile(r"(?i)\b(?:degrees?|diplomas?|bachelor'?s?|bachelors|master'?s?|masters|associate'?s?|ged|"
@@ -48,9 +51,13 @@ def learned_skills(tagger: SpanTagger, sentence: str, *, covered: Iterable[str] 
             continue
         if _EDUCATION.search(text) or _GLUED.search(text) or words[-1].lower().strip(".,") in _CATEGORY:
             continue
+        words = tidy(words, common=common, max_words=max_words, tails=False)   # "Particularly Excel" -> "Excel"
+        if not words:
+            continue                                  # "Outgoing personality", "Updated clinical"
         if len(words) == 1 and (not words[0][:1].isupper() or words[0].lower() in common
                                 or sum(c.isalpha() for c in words[0]) < 3):
             continue                                  # "maintenance", "Present", "US": not a skill on their own
+        text = " ".join(words)
         low = text.casefold()
         if any(low in c or c in low for c in seen):
             continue                                  # the dictionary or a cue phrase has it already

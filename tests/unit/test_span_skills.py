@@ -53,3 +53,14 @@ def test_intake_uses_learned_spans_in_requirement_sections_only():
     assert any("consumer packaged goods" in s.lower() for s in with_spans.must_have)
     without = Intake(spans=False).from_text(text)
     assert not any("consumer packaged goods" in s.lower() for s in without.must_have)
+
+
+@pytest.mark.parametrize("words, kept", [
+    ("Particularly Excel", "Excel"), ("Mainstream social media", "social media"), ("Outgoing personality", None),
+    ("Approachable demeanor", None), ("Proven track record", None), ("Friendly", None),
+    ("Test Driven Development", "Test Driven Development"), ("Design software", "Design software"),
+])
+def test_learned_spans_pass_the_cue_phrase_word_rules(words, kept):
+    from query.intake.phrases import tidy
+    got = tidy(words.split(), tails=False)
+    assert (" ".join(got) if got else None) == kept
