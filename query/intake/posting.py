@@ -193,6 +193,19 @@ def clean_markup(text: str, notes: list[str]) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u200b", "")
 
 
+_NUMBERED_GLUE = re.compile(r"(?<=[A-Za-z)])(?P<n>\d{1,2})\.\s+(?=[A-Z])")
+
+
+def _unglue_numbered(text: str) -> str:
+    """"...hydraulic systems2. Proficient with ...3. Must ...": a numbered list glued together, cut before each
+    number, only when the numbers run in sequence (so "Windows 10. Then" stays)."""
+    ms = list(_NUMBERED_GLUE.finditer(text))
+    nums = [int(m.group("n")) for m in ms]
+    if len(ms) < 2 or not any(b == a + 1 for a, b in zip(nums, nums[1:])):
+        return text
+    return _NUMBERED_GLUE.sub(lambda m: "\n" + m.group(0), text)
+
+
 def deglue(text: str) -> str:
     """Line breaks where list items were glued together ("Current RN LicenseAbility to ...")."""
     def cut(m: re.Match) -> str:
@@ -209,7 +222,7 @@ def deglue(text: str) -> str:
         pos = m.start()
     out.append(text[pos:])
     # "...principles.Experience with..." : a sentence end glued to the next sentence
-    return _GLUED_ACRONYM.sub("\n", _GLUED_STOP.sub(".\n", "".join(out)))
+    return _GLUED_ACRONYM.sub("\n", _GLUED_STOP.sub(".\n", _unglue_numbered("".join(out))))
 
 
 _STOPWORDS_OTHER = {

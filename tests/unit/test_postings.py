@@ -174,6 +174,13 @@ def test_duties_knowledge_counts_only_when_the_requirements_name_almost_no_skill
     assert "Building codes" not in full.must_have and "Autodesk AutoCAD" in full.must_have
 
 
+def test_a_glued_numbered_list_is_cut_into_items(intake):
+    req = intake.from_text("Heavy Equipment Mechanic\nDayton, OH\n1. Must be able to trouble shoot hydraulic systems2. "
+                           "Proficient with heavy equipment3. Must have a current CDL4. Must be able to weld")
+    assert any("CDL" in s for s in req.must_have)
+    assert "Windows 10." in read_posting("Clerk\nAustin, TX\nWe use Windows 10. Then we file.").text_of("role")
+
+
 def test_desired_qualifications_heading_is_one_preferred_section():
     p = read_posting("Clerk\nAustin, TX\nDuties: file records.\n\nDesired Qualifications: two years of filing experience.")
     assert [s.kind for s in p.sections][-1] == "preferred" and read_years(*p.requirement_text()).min_years is None
