@@ -176,6 +176,7 @@ def run_intake(postings: list[dict], judged: dict[str, dict], gen, *, fresh: dic
             row["years_ok"] = (req.min_years is None and j["min_years"] is None) or (
                 req.min_years is not None and j["min_years"] is not None and abs(req.min_years - j["min_years"]) < 0.01)
             row["judged_min_years"] = j["min_years"]
+            row["judged_seniority"] = j.get("seniority")
             row["pred_correct"] = [s for s in pred if any(any_match(names[s], f) for f in any_forms)]
             row["pred_wrong"] = [s for s in pred if s not in row["pred_correct"]]
             row["pred_correct_must"] = [s for s in pred if any(any_match(names[s], f) for f in must_forms)]
@@ -201,7 +202,12 @@ def run_intake(postings: list[dict], judged: dict[str, dict], gen, *, fresh: dic
                 "skill_precision": round(sum(len(r["pred_correct"]) for r in rs) / n_pred, 4) if n_pred else None,
                 "skill_precision_must_only": round(sum(len(r["pred_correct_must"]) for r in rs) / n_pred, 4) if n_pred else None,
                 "skill_recall": round(sum(len(r["gold_found"]) for r in rs) / n_gold, 4) if n_gold else None,
-                "predicted_skills": n_pred, "judged_skills": n_gold}
+                "predicted_skills": n_pred, "judged_skills": n_gold,
+                # the engine reads seniority from the title only (a years-derived level would narrow every query);
+                # the judges also infer it from the years asked ("2-4 years -> mid"), so exact agreement is low
+                "seniority_exact": _share((r.get("seniority") or [None])[0] == r.get("judged_seniority") for r in rs),
+                "seniority_precision": _share(r["seniority"][0] == r.get("judged_seniority") for r in rs
+                                              if r.get("seniority"))}
 
     loc_rows = rows
     first = [r for r in jrows if r["job_id"] not in fresh]
@@ -401,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         m = s[part]
         print(f"{part:<10} n={m['postings']:<3} occupation {m['occupation']} (same SOC {m['occupation_same_soc']}; "
               f"label title alone {m['occupation_from_label_title_alone']})  min_years {m['min_years']}  "
-              f"skills P {m['skill_precision']} (must-only {m['skill_precision_must_only']}) R {m['skill_recall']}")
+              f"skills P {m['skill_precision']} (must-only {m['skill_precision_must_only']}) R {m['skill_recall']}  "
+              f"seniority {m['seniority_exact']} (named: {m['seniority_precision']})")
     if s["second_judge"]:
         a = s["second_judge"]
         print(f"judges     n={a['postings']} second judge's best in the first's set {a['second_judge_best_in_first_set']}, "
