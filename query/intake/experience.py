@@ -38,7 +38,8 @@ _NOT_EXPERIENCE = re.compile(
 _SCHOOLING = re.compile(r"\b(?:education|study|studies|college|university|school(?:ing)?|coursework|degree)\b",
                         re.IGNORECASE)
 _DEGREE_AFTER = re.compile(r"[\s-]*(?:(?:college|university|bachelor'?s?|associate'?s?|technical)\s+)?"
-                           r"(?:degree|college|university|program|diploma)\b", re.IGNORECASE)
+                           r"(?:degree|college|university|program|diploma)\b|"
+                           r"[\s-]*(?:contract|assignment|engagement|internship|fellowship|commitment)\b", re.IGNORECASE)
 # "PREFERREDA working knowledge", "PreferredExperience": a heading or a line glued to the next one
 _PREFERRED = re.compile(r"\b(?:preferred(?-i:(?=[A-Z]))|(?:preferred|prefer|a plus|plus\b(?!\s+years)|desired|desirable|ideally|"
                         r"ideal|nice to have|bonus|helpful|advantageous|welcome|would be great|strongly considered)\b)",
@@ -147,7 +148,7 @@ def mentions(text: str, *, preferred_section: bool = False, terse: bool = False,
             if _NOT_EXPERIENCE.search(sent[m.end(): m.end() + 25]) or re.search(r"\bold\b|\bof age\b", after[:15], re.I):
                 continue
             if _DEGREE_AFTER.match(after):
-                continue                          # "4 Year Degree", "a 2-year college program": schooling
+                continue                          # "4 Year Degree", "a 3-month contract": schooling, the job's length
             if not terse and not _EXPERIENCE_CUE.search(around):
                 continue
             if prose and (not re.search(r"experience", sent[max(0, m.start() - 30): m.end() + 30], re.IGNORECASE)

@@ -114,6 +114,7 @@ def test_remote_and_nonsense_locations():
     ("Four years of education above high school, or one year of office experience.", 1),   # schooling is not work
     ("Required Education: 4 Year Degree", None),                                     # a degree's length
     ("A 2-year college program or 3 years of experience", 3),
+    ("Role type: 3 month contract", None),                                           # the job's length
 ])
 def test_years_in_numerals_and_words(text, years):
     assert read_years(text).min_years == years
