@@ -23,6 +23,8 @@ _CUE = re.compile(
 _END = re.compile(r"\s+(?:is|are|will|to|that|which|who|as well as|preferred|required|a plus|desired|ideally|"
                   r"including|such as|e\.g\.|is a plus|would be|and/or the|for|from|within|while|in order|"
                   r"with (?:a|an|the|strong|excellent|good|minimal)|at least|\d+\+?\s+years?)\b.*$", re.IGNORECASE)
+_EXAMPLES = re.compile(r"\b(?:including|such as|e\.g\.,?|especially|particularly)(?:,?\s*but not limited to)?:?\s+"
+                       r"(?P<list>.{2,160})", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*(?:,|/(?=\s)|\band\b|\bor\b|&)\s*", re.IGNORECASE)
 _GENERIC = frozenset("""environment environments setting settings industry industries field fields role roles position
 positions team teams company companies organization organizations business businesses work job jobs tasks task duties
@@ -75,7 +77,11 @@ def cue_phrases(text: str, *, max_words: int = 5, common: frozenset[str] = froze
         if len(raw) >= 120:                      # cut off mid-phrase: the last word may be cut too
             raw = raw.rsplit(" ", 1)[0]
         phrase = _CUT.sub("", _END.sub("", raw)).strip(" -–,")
-        for item in _SPLIT.split(phrase):
+        items = _SPLIT.split(phrase)
+        ex = _EXAMPLES.search(raw)
+        if ex:        # "knowledge of office systems, including VOIP phone systems and file management": the examples
+            items += _SPLIT.split(_END.sub("", ex.group("list")).strip(" -–,"))
+        for item in items:
             words = tidy(item.strip(" -–,'\"").split(), common=common, max_words=max_words)
             if words:
                 out.append(" ".join(words))

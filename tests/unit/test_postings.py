@@ -182,6 +182,12 @@ def test_a_glued_numbered_list_is_cut_into_items(intake):
     assert "Windows 10." in read_posting("Clerk\nAustin, TX\nWe use Windows 10. Then we file.").text_of("role")
 
 
+def test_the_examples_after_a_cue_phrase_are_skills_too():
+    got = cue_phrases("Knowledge of construction documents, including but not limited to submittals, RFIs and change orders")
+    assert {"construction documents", "submittals", "RFIs", "change orders"} <= set(got)
+    assert not any("limited" in g for g in got)
+
+
 def test_desired_qualifications_heading_is_one_preferred_section():
     p = read_posting("Clerk\nAustin, TX\nDuties: file records.\n\nDesired Qualifications: two years of filing experience.")
     assert [s.kind for s in p.sections][-1] == "preferred" and read_years(*p.requirement_text()).min_years is None
