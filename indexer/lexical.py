@@ -57,6 +57,9 @@ def build_schema():
 NARROW_MASK = 4096      # masks allowing at most this many documents become an ord term-set clause
 
 
+COUNT_RANKED = False      # benchmarks flip it to measure counting ranked keyword searches (the old behaviour)
+
+
 class TantivyLexicalIndex:
     """A tantivy index in ``directory``; ``search`` takes a parsed query AST."""
 
@@ -127,11 +130,15 @@ class TantivyLexicalIndex:
                                         field_boosts)
             if rare:
                 tq = self._query(query, mask, filter_clauses, keywords, field_boosts, expansions, (rare, common))
-                hits, _ = self._collect(searcher, tq, k, mask, None)
+                hits, _ = self._collect(searcher, tq, k, mask, None, count=COUNT_RANKED)
                 if len(hits) >= k:
                     return RetrieverResult(hits, -1)    # the full match set was not counted
         tq = self._query(query, mask, filter_clauses, keywords, field_boosts, expansions, None)
-        hits, total = self._collect(searcher, tq, k, mask, None if query is not None else "last_active")
+        # a ranked keyword search is not a match set: not counting it lets tantivy skip blocks that cannot reach the
+        # top k (block-max WAND); counting scores every document that has any query word
+        ranked_only = bool(keywords and top_k and query is not None) and COUNT_RANKED is False
+        hits, total = self._collect(searcher, tq, k, mask, None if query is not None else "last_active",
+                                    count=not ranked_only)
         return RetrieverResult(hits, total)
 
     def _query(self, query, mask, filter_clauses, keywords, field_boosts, expansions, split):
@@ -152,20 +159,23 @@ class TantivyLexicalIndex:
         return t.Query.boolean_query(clauses)
 
     @staticmethod
-    def _collect(searcher, tq, k: int, mask: np.ndarray, order: str | None) -> tuple[list[Hit], int]:
-        """The best ``k`` hits of ``tq`` that pass ``mask`` and the match count (-1 when the mask removed some)."""
+    def _collect(searcher, tq, k: int, mask: np.ndarray, order: str | None, *,
+                 count: bool = True) -> tuple[list[Hit], int]:
+        """The best ``k`` hits of ``tq`` that pass ``mask`` and the match count (-1 when the mask removed some, or
+        when ``count`` is False: then only the top hits are scored)."""
         limit = max(k, 1) + 16
         while True:
-            result = searcher.search(tq, limit, count=True, order_by_field=order)
+            result = searcher.search(tq, limit, count=count, order_by_field=order)
             addrs = [addr for _, addr in result.hits]
             ords = np.asarray(searcher.fast_field_values("ord", addrs), dtype=np.int64) if addrs else np.zeros(0, np.int64)
             keep = (ords < len(mask)) & mask[np.minimum(ords, len(mask) - 1)] if len(mask) else np.zeros(len(ords), bool)
-            if keep.sum() >= k or len(addrs) >= result.count:
+            exhausted = len(addrs) >= result.count if count else len(addrs) < limit
+            if keep.sum() >= k or exhausted:
                 break
-            limit = min(result.count, limit * 4)   # the exact mask removed some: ask for more
+            limit = min(result.count, limit * 4) if count else limit * 4   # the exact mask removed some: ask for more
         scores = [0.0 if order else float(s) for s, _ in result.hits]
         hits = [Hit(int(o), s) for o, s, ok in zip(ords.tolist(), scores, keep.tolist()) if ok][:k]
-        return hits, (result.count if keep.all() else -1)   # exact only when the mask removed nothing
+        return hits, (result.count if count and keep.all() else -1)   # exact only when the mask removed nothing
 
     # ---- the LexicalIndex protocol (indexer.backend) ---------------------------------------
     def _compiled(self, lq):

@@ -54,8 +54,10 @@ def test_common_words_score_but_do_not_make_candidates(lexical):
 
 def test_too_few_rare_matches_runs_the_full_query(lexical):
     full = _search(lexical, "data kafka", k=10, config=CommonTermsConfig(enabled=False))
-    assert _search(lexical, "data kafka", k=10) == full          # k above the rare matches: full query, counted
-    assert full.total > 0
+    assert _search(lexical, "data kafka", k=10) == full          # k above the rare matches: the full query
+    assert full.total == -1                                      # a ranked search is not counted ...
+    match_set = _search(lexical, "data kafka", k=10, top_k=False)
+    assert match_set.total > 0 and match_set.hits == full.hits   # ... a match set is, with the same top hits
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -69,7 +71,9 @@ def test_the_cut_off_leaves_other_searches_alone(lexical, kwargs):
     text = kwargs.pop("text", "data kafka")
     got = _search(lexical, text, k=1, **kwargs)
     want = _search(lexical, text, k=1, **{**kwargs, "config": CommonTermsConfig(enabled=False)})
-    assert got == want and got.total != -1
+    assert got == want
+    ranked = kwargs.get("top_k", True) and kwargs.get("syntax", "keywords") == "keywords"
+    assert (got.total == -1) == ranked       # only a ranked keyword search goes uncounted (top k, block-max WAND)
 
 
 def test_a_narrow_mask_is_not_cut(lexical):
