@@ -22,12 +22,19 @@ def migrate(cur: sqlite3.Cursor) -> None:
     """Create the table; a store made before it (``members (candidate_id, search_id)`` rows, with a
     ``members_search`` index) has its rows packed into it, in one transaction."""
     cur.executescript(SCHEMA)
-    if cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'members'").fetchone():
-        cur.execute("BEGIN IMMEDIATE")
-        cur.execute("INSERT OR REPLACE INTO memberships SELECT candidate_id, group_concat(search_id, ' ') FROM members"
-                    " GROUP BY candidate_id")
-        cur.execute("DROP TABLE members")
+    old = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'members'"
+    if not cur.execute(old).fetchone():
+        return
+    cur.execute("BEGIN IMMEDIATE")
+    try:
+        if cur.execute(old).fetchone():      # again under the write lock: another process may have converted it
+            cur.execute("INSERT OR REPLACE INTO memberships SELECT candidate_id, group_concat(search_id, ' ')"
+                        " FROM members GROUP BY candidate_id")
+            cur.execute("DROP TABLE members")
         cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
 
 
 def of_candidates(cur: sqlite3.Cursor, candidate_ids: list[str]) -> dict[str, set[str]]:
