@@ -8,7 +8,7 @@ which is what makes each entry appear exactly once.
 Both tables that every write changes have one key each, in the order writes arrive: memberships by
 candidate (``ranking.standing.members``: one row per candidate), ``feed`` by seq, so a batch's entries are
 appended. A write that moves 75 memberships therefore rewrites one row and appends 75, instead of touching
-~150 random pages of (search_id, ...) indexes (issue 20: 317 -> 500+ upserts/s at 10,000 searches). Reads
+~150 random pages of (search_id, ...) indexes (issue 20, at 10,000 searches: README). Reads
 by search use ``FeedIndex`` (in memory) for the feed and a scan of the memberships for a search's members
 (``members`` / ``members_many``: saving, changing, refreshing or deleting a search, which cost a search
 over the index anyway).
