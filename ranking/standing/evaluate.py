@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,17 @@ class Doc:
     pairs: frozenset[tuple[str, str]] = frozenset()     # every (field, token)
     bigrams: dict[str, frozenset[tuple[str, str]]] | None = None   # per field, adjacent tokens inside a value
     features: frozenset[tuple] = frozenset()            # every (field, token) and (field, token, next token)
+    grams: dict = dataclasses.field(default_factory=dict, compare=False)   # (field, n) -> n-token runs inside a value, on demand
+
+
+def _grams(doc: Doc, name: str, n: int) -> set[tuple[str, ...]]:
+    """Every run of ``n`` adjacent tokens inside one value of field ``name`` (built on first use, then a set test
+    decides an exact phrase of ``n`` tokens, as ``highlight._contains`` would value by value)."""
+    key = (name, n)
+    out = doc.grams.get(key)
+    if out is None:
+        out = doc.grams[key] = {v[i:i + n] for v in doc.values.get(name, ()) for i in range(len(v) - n + 1)}
+    return out
 
 
 def document(profile: dict) -> Doc:
@@ -112,7 +124,7 @@ def matches(tree, doc: Doc) -> bool:
             elif all(w in toks for w in want):            # an exact phrase: its adjacent pairs first (a set test each)
                 pairs = doc.bigrams.get(field, ())
                 if all(pair in pairs for pair in itertools.pairwise(want)) and \
-                        (len(want) == 2 or any(_contains(list(v), list(want), leaf) for v in doc.values.get(field, ()))):
+                        (len(want) == 2 or want in _grams(doc, field, len(want))):
                     return True
         return False
     if kind == "and":

@@ -26,7 +26,7 @@ from indexer.reader import IndexReader
 from indexer.validate import Reject, RowError, coerce_row
 from ranking.standing.feed import Pending, baseline_changes, match_set
 from ranking.standing.matcher import Matcher, derive_rows
-from ranking.standing.store import Change, SavedSearch, StandingStore
+from ranking.standing.store import Change, SavedSearch, StandingStore, write_why
 from ranking.standing.webhooks import Deliverer, WebhookConfig, check_url
 from records.errors import (
     BackendUnavailableError,
@@ -270,8 +270,7 @@ class LiveService:
         for m in self._matcher.match(rows, members, today=self.today(), company_ids=company_ids):
             was = m.search_id in members.get(m.candidate_id, ())
             if m.matched != was:
-                why = {"source": "write", "write_seq": seq_of[m.candidate_id], "matched_fields": list(m.matched_fields),
-                       "score": round(m.score, 4), "rank": None}
+                why = write_why(seq_of[m.candidate_id], m.matched_fields, round(m.score, 4))
                 changes.append(Change(m.search_id, m.candidate_id, "entered" if m.matched else "left", why))
         for op in ops:
             if op.op == "delete":
@@ -292,7 +291,7 @@ class LiveService:
             compiled = self._compile("new", tenant_id, body)
             s = self.store.create(tenant_id, body)
             self._install(s, compiled)
-            self._rebase(s, record=backfill, source="created")
+            self._rebase(s, record=backfill, source="created", members=set())     # a new id has no members yet
             return s
 
     def update_search(self, search: SavedSearch, changes: dict) -> SavedSearch:
@@ -318,12 +317,14 @@ class LiveService:
         changes moved in or out); returns feed entries per search."""
         with self._lock:
             self._sync()
+            todo = [s for s in self.store.list() if (search_ids is None or s.search_id in search_ids)
+                    and s.search_id in self._matcher.searches]
             out = {}
-            for s in self.store.list():
-                if search_ids is not None and s.search_id not in search_ids:
-                    continue
-                if s.search_id in self._matcher.searches:
-                    out[s.search_id] = self._rebase(s, source="refresh", record=True)
+            for i in range(0, len(todo), 500):       # members are keyed by candidate: one scan per 500 searches
+                chunk = todo[i:i + 500]
+                members = self.store.members_many([s.search_id for s in chunk])
+                for s in chunk:
+                    out[s.search_id] = self._rebase(s, source="refresh", record=True, members=members[s.search_id])
             return out
 
     def _compile(self, search_id: str, tenant_id: str, body: dict):
@@ -344,12 +345,14 @@ class LiveService:
         self._matcher.add(dataclasses.replace(compiled, search_id=s.search_id))
         self._rev = self.store.revision()
 
-    def _rebase(self, s: SavedSearch, *, source: str, record: bool) -> int:
-        """Make the search's members its current match set; with ``record`` each change is a feed entry."""
+    def _rebase(self, s: SavedSearch, *, source: str, record: bool, members: set[str] | None = None) -> int:
+        """Make the search's members (``members``: known already) its current match set; with ``record`` each
+        change is a feed entry."""
         today = self.today()
         found = match_set(self.reader, self._matcher.searches[s.search_id], today=today,
                           pending=self._pending_rows(today), explain=record)
-        changes = baseline_changes(s.search_id, found, self.store.members(s.search_id), source=source)
+        members = self.store.members(s.search_id) if members is None else members
+        changes = baseline_changes(s.search_id, found, members, source=source)
         self.store.apply(changes, record=record)
         if changes and record:
             self.deliverer.notify()
