@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from tqdm.auto import tqdm
 
 from indexer.analysis import analyze
 from indexer.documents import TEXT_FIELDS, lexical_fields
@@ -42,6 +43,7 @@ _EPOCH = dt.date(1970, 1, 1)
 SCHEMA = pa.schema([("ord", pa.int64()), ("keys", pa.list_(pa.int64())), ("tf", pa.list_(pa.int32())),
                     ("length", pa.list_(pa.int32())), ("first_start", pa.int32()), ("moves", pa.int32())])
 _KEYS: dict[tuple[int, str], int] = {}
+BATCH = 5_000                  # profiles analysed at a time
 
 
 def term_key(group: int, term: str) -> int:
@@ -66,6 +68,13 @@ class ProfileStats:
 
 def profile_stats(p: dict) -> ProfileStats:
     """The term statistics of one indexed profile (a ``ProfileStore.records`` dict)."""
+    keys, tfs, length, first, moves = _entries(p)
+    return ProfileStats(np.array(keys, dtype=np.int64), np.array(tfs, dtype=np.float64),
+                        np.array(length, dtype=np.float64), first, moves)
+
+
+def _entries(p: dict) -> tuple[list[int], list[int], list[int], int, int]:
+    """(keys, counts, tokens per LEX_GROUP, first start, moves) of one profile, as plain lists."""
     values = lexical_fields(p)
     keys, tfs, length = [], [], []
     for gi, fields in enumerate(LEX_GROUPS.values()):
@@ -81,8 +90,7 @@ def profile_stats(p: dict) -> ProfileStats:
         keys.append(term_key(TITLE_GROUP, t))
         tfs.append(1)
     first, moves = career_moves(p.get("positions") or ())
-    return ProfileStats(np.array(keys, dtype=np.int64), np.array(tfs, dtype=np.float64),
-                        np.array(length, dtype=np.float64), first, moves)
+    return keys, tfs, length, first, moves
 
 
 def career_moves(positions) -> tuple[int, int]:
@@ -96,41 +104,108 @@ def career_moves(positions) -> tuple[int, int]:
     return (dated[0][0] - _EPOCH).days, moves
 
 
+def stats_batch(records: list[dict]) -> pa.RecordBatch:
+    """Term statistics of indexed-profile rows (dicts with their ``ord``), as one SCHEMA record batch: flat
+    lists per batch, no numpy array per profile."""
+    ords, keys, tfs, offsets, lengths, firsts, moves = [], [], [], [0], [], [], []
+    for p in records:
+        k, t, n, first, move = _entries(p)
+        ords.append(p["ord"])
+        keys += k
+        tfs += t
+        offsets.append(len(keys))
+        lengths += n
+        firsts.append(first)
+        moves.append(move)
+    at = pa.array(offsets, pa.int32())
+    groups = pa.array(np.arange(0, len(lengths) + 1, len(LEX_GROUPS), dtype=np.int32))
+    return pa.RecordBatch.from_arrays(
+        [pa.array(ords, pa.int64()), pa.ListArray.from_arrays(at, pa.array(keys, pa.int64())),
+         pa.ListArray.from_arrays(at, pa.array(tfs, pa.int32())),
+         pa.ListArray.from_arrays(groups, pa.array(lengths, pa.int32())),
+         pa.array(firsts, pa.int32()), pa.array(moves, pa.int32())], schema=SCHEMA)
+
+
 def build_table(profiles: pa.Table, *, progress: bool = False) -> pa.Table:
     """Term statistics of ``profiles`` (indexed-profile rows, any order), as a SCHEMA table."""
-    from tqdm.auto import tqdm
-
-    cols: dict[str, list] = {name: [] for name in SCHEMA.names}
     with tqdm(total=profiles.num_rows, desc="term stats", unit="doc", disable=not progress) as bar:
-        for batch in profiles.to_batches(5_000):
-            for p in batch.to_pylist():
-                s = profile_stats(p)
-                cols["ord"].append(p["ord"])
-                cols["keys"].append(s.keys)
-                cols["tf"].append(s.tf.astype(np.int32))
-                cols["length"].append(s.length.astype(np.int32))
-                cols["first_start"].append(s.first_start)
-                cols["moves"].append(s.moves)
+        batches = []
+        for batch in profiles.to_batches(BATCH):
+            batches.append(stats_batch(batch.to_pylist()))
             bar.update(batch.num_rows)
-    return pa.table(cols, schema=SCHEMA)
+    return pa.Table.from_batches(batches, schema=SCHEMA)
+
+
+class StatsWriter:
+    """Writes a version's ``termstats.arrow`` batch by batch, in ord order (memory: one batch, not the
+    corpus): the previous version's rows that survive, then the fresh rows' statistics."""
+
+    def __init__(self, directory: str | Path):
+        self._sink = pa.OSFile(str(Path(directory) / FILE), "wb")
+        self._writer = pa.ipc.new_file(self._sink, SCHEMA)
+        self.rows = 0
+        self._last_ord = -1
+
+    def write_previous(self, stats: "TermStats", removed_ords) -> None:
+        """``stats``' rows less ``removed_ords`` (written straight from its mapped file)."""
+        gone = pa.array(sorted(removed_ords), pa.int64()) if len(removed_ords) else None
+        for batch in stats.table.to_batches(BATCH * 4):     # filtered batch by batch: no copy of the whole file
+            self._write(batch if gone is None else batch.filter(pc.invert(pc.is_in(batch.column(0), value_set=gone))))
+
+    def add(self, records: list[dict]) -> None:
+        """Analyse and write the fresh rows ``records`` (indexed-profile dicts, ords above every written one)."""
+        if records:
+            self._write(stats_batch(records))
+
+    def add_table(self, profiles: pa.Table, *, progress: bool = False) -> None:
+        with tqdm(total=profiles.num_rows, desc="term stats", unit="doc", disable=not progress) as bar:
+            for batch in profiles.to_batches(BATCH):
+                self.add(batch.to_pylist())
+                bar.update(batch.num_rows)
+
+    def _write(self, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
+            return
+        ords = batch.column(0).to_numpy()
+        if ords[0] <= self._last_ord or (len(ords) > 1 and not bool((ords[1:] > ords[:-1]).all())):
+            raise ValueError("term statistics must be written in ascending ord order")
+        self._writer.write_batch(batch.cast(SCHEMA) if batch.schema != SCHEMA else batch)
+        self._last_ord = int(ords[-1])
+        self.rows += batch.num_rows
+
+    def close(self) -> None:
+        self._writer.close()
+        self._sink.close()
+
+    def __enter__(self) -> "StatsWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class TermStats:
     """The term statistics of one index version, aligned with its store's rows."""
 
     def __init__(self, table: pa.Table):
-        table = table.combine_chunks()
+        # the key and count lists stay in their chunks (a mapped file is not copied into the heap: a file
+        # written batch by batch has many); only the small per-row columns are concatenated
+        if len({tuple(len(c) for c in table.column(n).chunks) for n in ("keys", "tf", "length")}) > 1:
+            table = table.combine_chunks()          # the list columns are read chunk by chunk together
         self.table = table
-        self.ords = table.column("ord").to_numpy()
-        keys = table.column("keys").chunk(0) if table.num_rows else pa.array([], pa.list_(pa.int64()))
-        tf = table.column("tf").chunk(0) if table.num_rows else pa.array([], pa.list_(pa.int32()))
-        self._offsets = keys.offsets.to_numpy().astype(np.int64)
-        self._keys = keys.values.to_numpy()
-        self._tf = tf.values.to_numpy()
-        length = table.column("length").chunk(0).values.to_numpy() if table.num_rows else np.zeros(0, np.int32)
-        self._length = length.reshape(-1, len(LEX_GROUPS))
-        self._first = table.column("first_start").to_numpy()
-        self._moves = table.column("moves").to_numpy()
+        self.ords = _flat(table.column("ord"), np.int64)
+        keys, tf = table.column("keys").chunks, table.column("tf").chunks
+        self._keys = [c.flatten().to_numpy() for c in keys]
+        self._tf = [c.flatten().to_numpy() for c in tf]
+        sizes = [len(k) for k in self._keys]
+        self._value_starts = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64)))
+        parts = [c.offsets.to_numpy().astype(np.int64)[:-1] - c.offsets[0].as_py() + base
+                 for c, base in zip(keys, self._value_starts[:-1])]
+        self._offsets = np.concatenate([*parts, [self._value_starts[-1]]]).astype(np.int64)
+        lengths = [c.flatten().to_numpy() for c in table.column("length").chunks]
+        self._length = (np.concatenate(lengths) if lengths else np.zeros(0, np.int32)).reshape(-1, len(LEX_GROUPS))
+        self._first = _flat(table.column("first_start"), np.int32)
+        self._moves = _flat(table.column("moves"), np.int32)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -167,8 +242,19 @@ class TermStats:
         sizes = ends - starts
         total = int(sizes.sum())
         idx = np.repeat(starts - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes) + np.arange(total)
-        return PoolStats(np.repeat(np.arange(len(rows)), sizes), self._keys[idx], self._tf[idx].astype(np.float64),
+        keys, tf = np.empty(total, np.int64), np.empty(total, np.float64)
+        chunk = np.searchsorted(self._value_starts, idx, side="right") - 1
+        for c in np.unique(chunk):
+            hit = chunk == c
+            at = idx[hit] - self._value_starts[c]
+            keys[hit], tf[hit] = self._keys[c][at], self._tf[c][at]
+        return PoolStats(np.repeat(np.arange(len(rows)), sizes), keys, tf,
                          self._length[rows].astype(np.float64), self._first[rows], self._moves[rows])
+
+
+def _flat(column: pa.ChunkedArray, dtype) -> np.ndarray:
+    return np.concatenate([c.to_numpy() for c in column.chunks]).astype(dtype, copy=False) if column.num_chunks \
+        else np.zeros(0, dtype)
 
 
 @dataclass(frozen=True)
