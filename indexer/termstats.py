@@ -38,6 +38,7 @@ LEX_GROUPS: dict[str, tuple[str, ...]] = {
 }
 SKILL_GROUP = len(LEX_GROUPS)
 TITLE_GROUP = SKILL_GROUP + 1
+_GROUPS = TITLE_GROUP + 1
 NO_START = np.iinfo(np.int32).min
 _EPOCH = dt.date(1970, 1, 1)
 SCHEMA = pa.schema([("ord", pa.int64()), ("keys", pa.list_(pa.int64())), ("tf", pa.list_(pa.int32())),
@@ -105,25 +106,66 @@ def career_moves(positions) -> tuple[int, int]:
 
 
 def stats_batch(records: list[dict]) -> pa.RecordBatch:
-    """Term statistics of indexed-profile rows (dicts with their ``ord``), as one SCHEMA record batch: flat
-    lists per batch, no numpy array per profile."""
-    ords, keys, tfs, offsets, lengths, firsts, moves = [], [], [], [0], [], [], []
+    """Term statistics of indexed-profile rows (dicts with their ``ord``), as one SCHEMA record batch, equal
+    to ``profile_stats`` of each row. Python only collects each profile's tokens (group by group, into one
+    flat list); counting, keying and ordering run in numpy over the whole batch."""
+    tokens: list[str] = []
+    runs: list[int] = []              # tokens of each (profile, group): _GROUPS per profile, in order
+    ords, firsts, moves = [], [], []
     for p in records:
-        k, t, n, first, move = _entries(p)
+        _collect(p, tokens, runs)
+        first, move = career_moves(p.get("positions") or ())
         ords.append(p["ord"])
-        keys += k
-        tfs += t
-        offsets.append(len(keys))
-        lengths += n
         firsts.append(first)
         moves.append(move)
-    at = pa.array(offsets, pa.int32())
-    groups = pa.array(np.arange(0, len(lengths) + 1, len(LEX_GROUPS), dtype=np.int32))
+    n = len(records)
+    runs_np = np.asarray(runs, np.int64).reshape(n, _GROUPS)
+    keys, tf, offsets = _count(tokens, runs_np)
+    at = pa.array(offsets.astype(np.int32))
+    groups = pa.array(np.arange(0, n * len(LEX_GROUPS) + 1, len(LEX_GROUPS), dtype=np.int32))
     return pa.RecordBatch.from_arrays(
-        [pa.array(ords, pa.int64()), pa.ListArray.from_arrays(at, pa.array(keys, pa.int64())),
-         pa.ListArray.from_arrays(at, pa.array(tfs, pa.int32())),
-         pa.ListArray.from_arrays(groups, pa.array(lengths, pa.int32())),
+        [pa.array(ords, pa.int64()), pa.ListArray.from_arrays(at, pa.array(keys)),
+         pa.ListArray.from_arrays(at, pa.array(tf)),
+         pa.ListArray.from_arrays(groups, pa.array(runs_np[:, :len(LEX_GROUPS)].ravel().astype(np.int32))),
          pa.array(firsts, pa.int32()), pa.array(moves, pa.int32())], schema=SCHEMA)
+
+
+def _collect(p: dict, tokens: list[str], runs: list[int]) -> None:
+    """Append one profile's tokens, group by group as ``_entries`` sees them, and each group's count."""
+    values = lexical_fields(p)
+    for fields in LEX_GROUPS.values():
+        before = len(tokens)
+        for f in fields:
+            for v in values.get(f, ()):
+                if v:
+                    tokens += analyze(TEXT_FIELDS[f], v)
+        runs.append(len(tokens) - before)
+    before = len(tokens)
+    tokens += dict.fromkeys(s.casefold() for s in (p.get("skills_normalized") or ()))
+    runs.append(len(tokens) - before)
+    before = len(tokens)
+    tokens += dict.fromkeys(analyze(TEXT_FIELDS["title_current"], p.get("current_title") or ""))
+    runs.append(len(tokens) - before)
+
+
+def _count(tokens: list[str], runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, counts, offsets per profile) of the distinct (profile, group, token) in first-seen order,
+    which is the order of ``_entries`` (groups in order, a Counter's tokens in first-occurrence order)."""
+    n = len(runs)
+    if not tokens:
+        return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(n + 1, np.int64)
+    encoded = pa.array(tokens, pa.string()).dictionary_encode()
+    words = encoded.dictionary.to_pylist()
+    size = len(words)
+    segment = np.repeat(np.arange(n * _GROUPS, dtype=np.int64), runs.ravel())     # profile * _GROUPS + group
+    pair, first, counts = np.unique(segment * size + encoded.indices.to_numpy(), return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    pair, counts = pair[order], counts[order]
+    segment, word = pair // size, pair % size
+    term, where = np.unique((segment % _GROUPS) * size + word, return_inverse=True)
+    known = np.fromiter((term_key(int(t // size), words[int(t % size)]) for t in term), np.int64, count=len(term))
+    offsets = np.searchsorted(segment // _GROUPS, np.arange(n + 1), side="left")
+    return known[where.ravel()], counts.astype(np.int32), offsets
 
 
 def build_table(profiles: pa.Table, *, progress: bool = False) -> pa.Table:
