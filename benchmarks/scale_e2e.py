@@ -2,6 +2,7 @@
 
     python -m benchmarks.scale_e2e --profiles 1000000 --work /tmp/scale    # ~45 min on 2 cores, ~4.5 GB in --work
     python -m benchmarks.scale_e2e --profiles 100000 --work /tmp/scale     # ~5 min
+    python -m benchmarks.scale_e2e --profiles 1000000 --work /tmp/scale --vectors random --ingest-only   # steps 1-3
 
 Steps, each timed and shown with progress:
 1. generate N synthetic profiles and judged queries (``benchmarks.synth``) under ``--work`` (once);
@@ -125,13 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hydrate", choices=("rows", "arrow"), default="rows",
                     help="serve hydrating hits from profiles.rows (default) or from the mapped profiles.arrow")
     ap.add_argument("--no-extras", action="store_true", help="serve: skip the common-terms and parallel comparisons")
+    ap.add_argument("--ingest-only", action="store_true", help="generate, vectors and index only: no serving pass")
     args = ap.parse_args(argv)
     from benchmarks.synth import generate
 
     work = args.work / f"scale-{args.profiles}"
     corpus, index_dir, vec_path = work / "corpus", work / f"index-e2e-{args.vectors}", work / f"vectors-{args.vectors}.parquet"
     result = {"benchmark": "scale-e2e", **stamp(), "profiles": args.profiles, "vector_kind": "ivf-sq8",
-              "data": f"benchmarks.synth generated profiles and judged queries (seed {args.seed})"}
+              "data": f"benchmarks.synth generated profiles and judged queries (seed {args.seed})",
+              "load_avg_start": [round(x, 2) for x in os.getloadavg()]}
     if not (corpus / "manifest.json").exists():
         t0 = time.perf_counter()
         generate(corpus, profiles=args.profiles, seed=args.seed, progress=True)
@@ -142,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         as_of = json.loads((corpus / "manifest.json").read_text())["as_of"]
         result["ingest"] = index_via_cli(corpus, index_dir, vec_path, as_of, args.vectors)
         print(json.dumps(result["ingest"]), flush=True)
+    out = args.out or ROOT / "benchmarks" / "results" / f"scale-e2e-{args.profiles}.json"
+    if args.ingest_only:
+        result["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+        out.write_text(json.dumps(result, indent=2))
+        print(f"wrote {out}")
+        return 0
     print("serving in a fresh process ...", flush=True)
     result["serve"] = s = serve(index_dir, corpus, args.queries, args.vectors, hydrate=args.hydrate,
                                 extras=not args.no_extras)
@@ -151,7 +160,6 @@ def main(argv: list[str] | None = None) -> int:
     result["store_files_mb"] = {f.name: round(f.stat().st_size / 2**20, 1) for f in sorted(version.glob("profiles.*"))}
     added = s["resident_added_mb"]
     result["serve"]["bytes_per_profile_all"] = {k: round(v * 2**20 / s["profiles"]) for k, v in added.items()}
-    out = args.out or ROOT / "benchmarks" / "results" / f"scale-e2e-{args.profiles}.json"
     out.write_text(json.dumps(result, indent=2))
     h, lx = s["hybrid"], s["lexical"]
     print(f"{s['profiles']:,} profiles: hybrid p50/p95 {h['p50_ms']}/{h['p95_ms']} ms, lexical {lx['p50_ms']}/"
