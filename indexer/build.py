@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
-from indexer.derive import derive
+from indexer.derive import derive_batches
 from indexer.documents import dense_text
 from indexer.encoder import EncoderConfig, MiniLMEncoder, model_identity, open_encoder, same_model
 from indexer.imported import DenseModel, ImportedVectors, read_vectors
@@ -149,7 +149,7 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
 
         t0 = time.perf_counter()
         as_of = config.as_of or dt.date.today()
-        fresh = derive(plan.upserts, as_of=as_of)
+        fresh = derive_batches(plan.upserts, as_of=as_of, batch_rows=config.batch_rows)
         ords = pa.array(np.arange(prev.n_ord, prev.n_ord + fresh.num_rows, dtype=np.int64))
         fresh = fresh.add_column(0, "ord", ords).select(INDEXED_SCHEMA.names).cast(INDEXED_SCHEMA)
         plan.upserts = plan.upserts.slice(0, 0)
