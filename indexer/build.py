@@ -139,7 +139,7 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
         t0 = time.perf_counter()
         plan = _plan(prev, inputs.table.append_column("content_hash", hashes), set(delete_ids))
         # from here on only the plan's rows are held (no copy of them when every input row is new or changed)
-        inputs = dataclasses.replace(inputs, table=inputs.table.schema.empty_table(), hashes=hashes[:0])
+        inputs = dataclasses.replace(inputs, table=inputs.table.schema.empty_table(), hashes=pa.array([], pa.string()))
         hashes = None
         timings["plan"] = time.perf_counter() - t0
         if not plan.changes and prev_dir is not None:
@@ -152,7 +152,7 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
         fresh = derive_batches(plan.upserts, as_of=as_of, batch_rows=config.batch_rows)
         ords = pa.array(np.arange(prev.n_ord, prev.n_ord + fresh.num_rows, dtype=np.int64))
         fresh = fresh.add_column(0, "ord", ords).select(INDEXED_SCHEMA.names).cast(INDEXED_SCHEMA)
-        plan.upserts = plan.upserts.slice(0, 0)
+        plan.upserts = plan.upserts.schema.empty_table()    # (a slice would keep the rows' buffers alive)
         timings["derive"] = time.perf_counter() - t0
 
         version = _next_version(index_dir)
@@ -178,12 +178,17 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
                 total_s, fresh_s = _write_lexical(prev_dir, tmp, fresh, removed_ids, progress, prev_store=prev, stats=stats)
                 timings["lexical"], timings["termstats"] = total_s - fresh_s, previous_s + fresh_s
             stats.close()
-            timings["dense"], n_imported = _write_dense(prev_dir, tmp, fresh, removed_ords, config, progress, encoder,
-                                                        imported, dense_model.dim)
+            dense_in = _dense_input(fresh, imported, config)
             t0 = time.perf_counter()
             store.save(tmp, previous=prev, progress=progress)   # parquet, mapped arrow, rows for hydration
             timings["store"] = time.perf_counter() - t0
-            manifest = _manifest(version, store, fresh, config, as_of, timings)
+            facts = _store_facts(store)
+            # the rows are on disk now: let them go before the vectors are read and indexed
+            store = fresh = prev = None
+            pa.default_memory_pool().release_unused()
+            timings["dense"], n_imported = _write_dense(prev_dir, tmp, dense_in, removed_ords, config, progress, encoder,
+                                                        imported, dense_model.dim)
+            manifest = _manifest(version, facts, config, as_of, timings)
             manifest["dense"] = dense_model.to_dict()
             manifest["lexical"] = {"backend": "opensearch", "index": lexical["index"]} if config.opensearch is not None else lexical
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
@@ -197,7 +202,7 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return IngestReport(version, plan.added, len(plan.replaced_ids), plan.unchanged, len(plan.deleted_ids),
-                            total=len(store), rejects_path=rejects_path, seconds=timings, vectors_imported=n_imported,
+                            total=facts["profiles"], rejects_path=rejects_path, seconds=timings, vectors_imported=n_imported,
                             vectors_rejected=len(imported.rejects) if imported else 0,
                             dense_model=dense_model.to_dict(), **_input_counts(inputs))
 
@@ -299,25 +304,42 @@ def _write_lexical(prev_dir, tmp: Path, fresh: pa.Table, removed_ids, progress, 
     return time.perf_counter() - t0, in_stats
 
 
-def _write_dense(prev_dir, tmp: Path, fresh: pa.Table, removed_ords, config: IndexConfig, progress, encoder,
+@dataclass(frozen=True)
+class _DenseInput:
+    """What the vector stage needs of the fresh rows, taken before they are let go."""
+    ords: np.ndarray                     # int64, each fresh row's ord
+    where: np.ndarray                    # fresh rows whose vector was imported ...
+    rows: np.ndarray                     # ... and their rows in ``imported.vectors``
+    todo: np.ndarray                     # fresh rows to encode here
+    texts: list[str]                     # their dense texts
+
+
+def _dense_input(fresh: pa.Table, imported: ImportedVectors | None, config: IndexConfig) -> _DenseInput:
+    n = fresh.num_rows
+    where, rows = imported.lookup(fresh.column("candidate_id").to_pylist()) if imported else (np.zeros(0, np.int64),) * 2
+    todo = np.setdiff1d(np.arange(n), where)
+    texts = []
+    if len(todo):
+        sub = fresh if len(todo) == n else fresh.take(pa.array(todo))
+        texts = [dense_text(p, max_chars=config.dense_max_chars) for b in sub.to_batches(10_000) for p in b.to_pylist()]
+    return _DenseInput(fresh.column("ord").to_numpy(), where, rows, todo, texts)
+
+
+def _write_dense(prev_dir, tmp: Path, given: _DenseInput, removed_ords, config: IndexConfig, progress, encoder,
                  imported: ImportedVectors | None, dim: int) -> tuple[float, int]:
     """Write the version's vector index: imported vectors where given, the rest encoded here (the encoder is
     loaded only when something needs encoding). Returns (seconds, how many vectors were imported)."""
     t0 = time.perf_counter()
-    n = fresh.num_rows
-    where, rows = imported.lookup(fresh.column("candidate_id").to_pylist()) if imported else (np.zeros(0, np.int64),) * 2
-    todo = np.setdiff1d(np.arange(n), where)
-    in_order = len(where) == n == len(imported.vectors) and _identity(where) and _identity(rows) if imported else False
+    n, where, rows = len(given.ords), given.where, given.rows
+    in_order = imported is not None and len(where) == n == len(imported.ids) and _identity(where) and _identity(rows)
     vectors = imported.vectors if in_order else np.empty((n, dim), np.float32)   # the file's own order: no copy
-    if len(todo):
+    if len(given.todo):
         encoder = encoder or (MiniLMEncoder(config.encoder) if config.encoder.backend != "static"
                               else open_encoder(config.encoder))
-        sub = fresh if len(todo) == n else fresh.take(pa.array(todo))
-        texts = [dense_text(p, max_chars=config.dense_max_chars) for b in sub.to_batches(10_000) for p in b.to_pylist()]
-        vectors[todo] = encoder.encode(texts, batch_size=config.encode_batch, progress=progress)
+        vectors[given.todo] = encoder.encode(given.texts, batch_size=config.encode_batch, progress=progress)
     if len(where) and not in_order:
         vectors[where] = imported.vectors[rows]
-    ords = fresh.column("ord").to_numpy()
+    ords = given.ords
     if prev_dir is not None:
         index = FaissVectorIndex.load(prev_dir / "dense", config.vectors)
         if removed_ords:
@@ -417,15 +439,19 @@ def _merge_store(prev: ProfileStore, fresh: pa.Table, removed: set[str]) -> Prof
     return ProfileStore(pa.concat_tables([old, fresh]).combine_chunks())
 
 
-def _manifest(version, store: ProfileStore, fresh, config: IndexConfig, as_of, timings) -> dict:
+def _store_facts(store: ProfileStore) -> dict:
+    """The manifest's facts about the version's profiles: count, ord space and the corpus fingerprint."""
     digest = hashlib.blake2b(digest_size=16)
     for h in sorted(store.table.column("content_hash").to_pylist()):
         digest.update(h.encode())
+    return {"profiles": len(store), "n_ord": store.n_ord, "corpus_fingerprint": digest.hexdigest()}
+
+
+def _manifest(version, facts: dict, config: IndexConfig, as_of, timings) -> dict:
     return {
         "kind": MANIFEST_KIND, "schema_version": SCHEMA_VERSION, "version": version,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "as_of": as_of.isoformat(), "profiles": len(store), "n_ord": store.n_ord,
-        "corpus_fingerprint": digest.hexdigest(), "encoder": asdict(config.encoder),
+        "as_of": as_of.isoformat(), **facts, "encoder": asdict(config.encoder),
         "vectors": asdict(config.vectors), "seconds": {k: round(v, 3) for k, v in timings.items()},
     }
 

@@ -57,8 +57,27 @@ class ImportedVectors:
     model: str
     dim: int
     ids: np.ndarray                      # candidate ids (object array), unique
-    vectors: np.ndarray                  # (len(ids), dim) float32, unit rows
     rejects: tuple[Reject, ...]          # rows that were not usable, with the reason
+    file_rows: np.ndarray                # 0-based row of the file holding each of ``ids``' vectors, ascending
+
+    @functools.cached_property
+    def vectors(self) -> np.ndarray:
+        """(len(ids), dim) float32, unit rows: read from the file again when first wanted, so that ingest
+        holds them only while it builds the vector index (``read_vectors`` checked every row already)."""
+        path = Path(self.path)
+        try:
+            pf = pq.ParquetFile(path)
+        except (OSError, *ARROW_ERRORS) as exc:
+            raise ValidationError(f"{self.path}: vectors file cannot be read again ({exc})") from None
+        used = np.zeros(pf.metadata.num_rows, bool)
+        if len(self.file_rows) and self.file_rows[-1] >= len(used):
+            raise ValidationError(f"{self.path}: the vectors file changed while it was being indexed")
+        used[self.file_rows] = True
+        matrix = np.empty((len(self.file_rows), self.dim), np.float32)
+        finite, norms = _scan_rows(pf, used, self.dim, self.path, out=matrix)
+        if len(finite) != len(matrix) or not (finite & (norms > 1e-12)).all():
+            raise ValidationError(f"{self.path}: the vectors file changed while it was being indexed")
+        return matrix
 
     @functools.cached_property
     def _row_of(self) -> dict[str, int]:
@@ -118,7 +137,7 @@ def read_vectors(path: str | Path, *, model: str | None = None) -> ImportedVecto
         else:
             rejects.append(Reject(where, int(n) + 1, ids[n], f"vector: {lengths[n]} values, the file's vectors have {dim}"))
     rows = np.flatnonzero(keep)
-    matrix, finite, norms = _unit_rows(pf, keep, dim, where)
+    finite, norms = _scan_rows(pf, keep, dim, where)
     usable = finite & (norms > 1e-12)
     for n in np.flatnonzero(~usable):
         rejects.append(Reject(where, int(rows[n]) + 1, ids[rows[n]],
@@ -133,9 +152,7 @@ def read_vectors(path: str | Path, *, model: str | None = None) -> ImportedVecto
     if not len(pick):
         raise ValidationError(f"{where}: no usable vector (" + "; ".join(r.reason for r in rejects[:3]) + ")")
     rejects.sort(key=lambda r: r.row or 0)
-    if len(pick) != len(matrix):                      # the usual file (every row good) is not copied again
-        matrix = matrix[pick]
-    return ImportedVectors(where, model, dim, ids[rows[pick]].astype(object), matrix, tuple(rejects))
+    return ImportedVectors(where, model, dim, ids[rows[pick]].astype(object), tuple(rejects), rows[pick])
 
 
 def _ids_and_lengths(pf: pq.ParquetFile, vtype: pa.DataType, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -157,16 +174,16 @@ def _ids_and_lengths(pf: pq.ParquetFile, vtype: pa.DataType, where: str) -> tupl
     return np.concatenate(ids), np.concatenate(lengths).astype(np.int64)
 
 
-def _unit_rows(pf: pq.ParquetFile, keep: np.ndarray, dim: int, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``keep`` rows' vectors scaled to unit length, filled in place batch by batch (peak memory: the
-    matrix and one batch, not the file's table), with each row's finiteness and original norm."""
-    matrix = np.empty((int(keep.sum()), dim), np.float32)
-    finite = np.zeros(len(matrix), bool)
-    norms = np.zeros(len(matrix), np.float32)
+def _scan_rows(pf: pq.ParquetFile, select: np.ndarray, dim: int, where: str,
+               out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each ``select``ed row's finiteness and norm, read batch by batch (memory: one batch); with ``out``
+    ((select.sum(), dim) float32), the rows scaled to unit length are written into it in file order."""
+    finite = np.zeros(int(select.sum()), bool)
+    norms = np.zeros(len(finite), np.float32)
     at, start = 0, 0
     try:
         for batch in pf.iter_batches(batch_size=_BATCH, columns=["vector"]):
-            sel = keep[start:start + batch.num_rows]
+            sel = select[start:start + batch.num_rows]
             start += batch.num_rows
             if not sel.any():
                 continue
@@ -174,13 +191,14 @@ def _unit_rows(pf: pq.ParquetFile, keep: np.ndarray, dim: int, where: str) -> tu
             part = np.asarray(flat, dtype=np.float32).reshape(-1, dim)
             ok = np.isfinite(part).all(axis=1)
             norm = np.linalg.norm(np.where(ok[:, None], part, 0), axis=1)
-            scale = np.where(ok & (norm > 1e-12), norm, 1).astype(np.float32)
-            matrix[at:at + len(part)] = part / scale[:, None]
+            if out is not None:
+                scale = np.where(ok & (norm > 1e-12), norm, 1).astype(np.float32)
+                out[at:at + len(part)] = part / scale[:, None]
             finite[at:at + len(part)], norms[at:at + len(part)] = ok, norm
             at += len(part)
-    except ARROW_ERRORS as exc:
+    except (ValueError, *ARROW_ERRORS) as exc:
         raise ValidationError(f"{where}: cannot be read to the end ({exc})") from None
-    return matrix, finite, norms
+    return finite, norms
 
 
 __all__ = ["DenseModel", "EncoderMismatchError", "ImportedVectors", "read_vectors"]

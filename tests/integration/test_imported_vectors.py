@@ -246,3 +246,20 @@ def test_vectors_read_batch_by_batch_as_read_whole(tmp_path, monkeypatch):
     np.testing.assert_array_equal(parts.vectors, whole.vectors)
     assert parts.rejects == whole.rejects and [r.row for r in parts.rejects] == [4, 5, 8, 10, 16]
     assert np.allclose(np.linalg.norm(parts.vectors, axis=1), 1, atol=1e-6)
+
+
+def test_vectors_are_read_when_first_wanted_and_a_changed_file_is_refused(tmp_path):
+    """``read_vectors`` checks every row but keeps no matrix; the vectors are read again when wanted, and a
+    file that changed in between is an error naming it, not vectors of other rows."""
+    rng = np.random.default_rng(3)
+    path = _write_vectors(tmp_path / "v.parquet", ["a", "b", "c"], [rng.standard_normal(4) for _ in range(3)])
+    got = read_vectors(path)
+    assert "vectors" not in got.__dict__                   # nothing read into memory yet
+    assert got.vectors.shape == (3, 4) and np.allclose(np.linalg.norm(got.vectors, axis=1), 1)
+    again = read_vectors(path)
+    _write_vectors(path, ["a", "b", "c"], [np.ones(4), np.zeros(4), np.ones(4)])      # b's vector is now zeros
+    with pytest.raises(ValidationError, match="changed while it was being indexed"):
+        again.vectors
+    _write_vectors(path, ["a"], [np.ones(4)])                                         # two rows fewer
+    with pytest.raises(ValidationError, match="changed while it was being indexed"):
+        again.vectors
