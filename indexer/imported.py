@@ -27,7 +27,9 @@ from indexer.validate import ARROW_ERRORS, Reject
 from records.errors import BackendUnavailableError, ValidationError
 
 MODEL_KEYS = (b"model", b"talentsearch.model")
-_BATCH = 50_000                          # rows read at a time
+# rows decoded at a time: the reader's list buffers grow to several times a batch's raw size, and without
+# pre-buffering a row group (a writer's default group holds a million rows) is not read whole into memory
+_BATCH = 10_000
 
 
 class EncoderMismatchError(BackendUnavailableError):
@@ -66,7 +68,7 @@ class ImportedVectors:
         holds them only while it builds the vector index (``read_vectors`` checked every row already)."""
         path = Path(self.path)
         try:
-            pf = pq.ParquetFile(path)
+            pf = _open(path)
         except (OSError, *ARROW_ERRORS) as exc:
             raise ValidationError(f"{self.path}: vectors file cannot be read again ({exc})") from None
         used = np.zeros(pf.metadata.num_rows, bool)
@@ -75,6 +77,7 @@ class ImportedVectors:
         used[self.file_rows] = True
         matrix = np.empty((len(self.file_rows), self.dim), np.float32)
         finite, norms = _scan_rows(pf, used, self.dim, self.path, out=matrix)
+        pa.default_memory_pool().release_unused()        # the reader's buffers, kept by the allocator otherwise
         if len(finite) != len(matrix) or not (finite & (norms > 1e-12)).all():
             raise ValidationError(f"{self.path}: the vectors file changed while it was being indexed")
         return matrix
@@ -100,7 +103,7 @@ def read_vectors(path: str | Path, *, model: str | None = None) -> ImportedVecto
     path = Path(path)
     where = str(path)
     try:
-        pf = pq.ParquetFile(path)
+        pf = _open(path)
     except FileNotFoundError:
         raise ValidationError(f"{where}: vectors file not found") from None
     except IsADirectoryError:
@@ -152,7 +155,12 @@ def read_vectors(path: str | Path, *, model: str | None = None) -> ImportedVecto
     if not len(pick):
         raise ValidationError(f"{where}: no usable vector (" + "; ".join(r.reason for r in rejects[:3]) + ")")
     rejects.sort(key=lambda r: r.row or 0)
+    pa.default_memory_pool().release_unused()
     return ImportedVectors(where, model, dim, ids[rows[pick]].astype(object), tuple(rejects), rows[pick])
+
+
+def _open(path: Path) -> pq.ParquetFile:
+    return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
 
 
 def _ids_and_lengths(pf: pq.ParquetFile, vtype: pa.DataType, where: str) -> tuple[np.ndarray, np.ndarray]:
