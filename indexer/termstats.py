@@ -232,10 +232,9 @@ class TermStats:
     def __init__(self, table: pa.Table):
         # the key and count lists stay in their chunks (a mapped file is not copied into the heap: a file
         # written batch by batch has many); only the small per-row columns are concatenated
-        if len({tuple(len(c) for c in table.column(n).chunks) for n in ("keys", "tf", "length")}) > 1:
-            table = table.combine_chunks()          # the list columns are read chunk by chunk together
+        if len({tuple(len(c) for c in column.chunks) for column in table.columns}) > 1:
+            table = table.combine_chunks()          # the columns are read chunk by chunk together
         self.table = table
-        self.ords = _flat(table.column("ord"), np.int64)
         keys, tf = table.column("keys").chunks, table.column("tf").chunks
         self._keys = [c.flatten().to_numpy() for c in keys]
         self._tf = [c.flatten().to_numpy() for c in tf]
@@ -244,10 +243,16 @@ class TermStats:
         parts = [c.offsets.to_numpy().astype(np.int64)[:-1] - c.offsets[0].as_py() + base
                  for c, base in zip(keys, self._value_starts[:-1])]
         self._offsets = np.concatenate([*parts, [self._value_starts[-1]]]).astype(np.int64)
-        lengths = [c.flatten().to_numpy() for c in table.column("length").chunks]
-        self._length = (np.concatenate(lengths) if lengths else np.zeros(0, np.int32)).reshape(-1, len(LEX_GROUPS))
-        self._first = _flat(table.column("first_start"), np.int32)
-        self._moves = _flat(table.column("moves"), np.int32)
+        # per-row columns stay in their (mapped) chunks too: row r is row r - _row_starts[c] of chunk c
+        self._row_starts = np.concatenate(([0], np.cumsum([len(c) for c in keys], dtype=np.int64)))
+        self._length = [c.flatten().to_numpy().reshape(-1, len(LEX_GROUPS)) for c in table.column("length").chunks]
+        self._first = [c.to_numpy() for c in table.column("first_start").chunks]
+        self._moves = [c.to_numpy() for c in table.column("moves").chunks]
+
+    @property
+    def ords(self) -> np.ndarray:
+        """Each row's ord (int64; a copy, made when asked)."""
+        return _flat(self.table.column("ord"), np.int64)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -276,7 +281,8 @@ class TermStats:
         return TermStats(table)
 
     def aligned_with(self, store_ords: np.ndarray) -> bool:
-        return len(store_ords) == len(self.ords) and bool(np.array_equal(store_ords, self.ords))
+        ords = self.ords
+        return len(store_ords) == len(ords) and bool(np.array_equal(store_ords, ords))
 
     def gather(self, rows: np.ndarray) -> "PoolStats":
         """The entries of the store ``rows`` (same row numbers as the store), flattened in row order."""
@@ -290,8 +296,14 @@ class TermStats:
             hit = chunk == c
             at = idx[hit] - self._value_starts[c]
             keys[hit], tf[hit] = self._keys[c][at], self._tf[c][at]
-        return PoolStats(np.repeat(np.arange(len(rows)), sizes), keys, tf,
-                         self._length[rows].astype(np.float64), self._first[rows], self._moves[rows])
+        length = np.empty((len(rows), len(LEX_GROUPS)), np.float64)
+        first, moves = np.empty(len(rows), np.int32), np.empty(len(rows), np.int32)
+        chunk = np.searchsorted(self._row_starts, rows, side="right") - 1
+        for c in np.unique(chunk):
+            hit = chunk == c
+            at = rows[hit] - self._row_starts[c]
+            length[hit], first[hit], moves[hit] = self._length[c][at], self._first[c][at], self._moves[c][at]
+        return PoolStats(np.repeat(np.arange(len(rows)), sizes), keys, tf, length, first, moves)
 
 
 def _flat(column: pa.ChunkedArray, dtype) -> np.ndarray:
