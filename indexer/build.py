@@ -32,22 +32,24 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from tqdm.auto import tqdm
 
-from indexer.derive import derive
+from indexer.derive import derive_batches
 from indexer.documents import dense_text
 from indexer.encoder import EncoderConfig, MiniLMEncoder, model_identity, open_encoder, same_model
 from indexer.imported import DenseModel, ImportedVectors, read_vectors
 from indexer.inputs import FileNote, Inputs, read_inputs
 from indexer.lexical import TantivyLexicalIndex
 from indexer.store import ProfileStore
+from indexer.termstats import BATCH as TERMSTATS_BATCH
 from indexer.termstats import FILE as TERMSTATS_FILE
-from indexer.termstats import TermStats
+from indexer.termstats import StatsWriter, TermStats
 from indexer.termstats import build_table as build_termstats
 from indexer.validate import Reject, latest_date
 from indexer.vectors import FaissVectorIndex, VectorIndexConfig
 from records import durable
 from records.errors import NotFoundError, ValidationError
-from records.schema import INDEXED_SCHEMA, PROFILE_SCHEMA
+from records.schema import INDEXED_SCHEMA
 
 log = logging.getLogger(__name__)
 MANIFEST_KIND = "talentsearch-index"
@@ -126,7 +128,7 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
         prev_dir = None if rebuild else current_version(index_dir)
         imported = read_vectors(vectors, model=vectors_model) if vectors is not None else None
         prev = ProfileStore.load(prev_dir) if prev_dir else ProfileStore.empty()
-        hashes = _content_hashes(inputs.table)
+        hashes = inputs.hashes
         dense_model, inputs, hashes = _dense_model(inputs, hashes, prev, prev_dir, imported, config, encoder)
         rejects_path = _write_rejects(index_dir, [*inputs.reject_lines(), *(imported.rejects if imported else ())])
         timings["read_validate"] = time.perf_counter() - t0
@@ -135,8 +137,10 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
         for note in inputs.unreadable:          # in the report too: callers decide how loud to be
             log.info("%s: not read (%s): none of its rows is indexed", note.path, note.reason)
         t0 = time.perf_counter()
-        incoming = inputs.table.append_column("content_hash", hashes)
-        plan = _plan(prev, incoming, set(delete_ids))
+        plan = _plan(prev, inputs.table.append_column("content_hash", hashes), set(delete_ids))
+        # from here on only the plan's rows are held (no copy of them when every input row is new or changed)
+        inputs = dataclasses.replace(inputs, table=inputs.table.schema.empty_table(), hashes=pa.array([], pa.string()))
+        hashes = None
         timings["plan"] = time.perf_counter() - t0
         if not plan.changes and prev_dir is not None:
             ensure_termstats(prev_dir, prev, progress=progress)
@@ -145,9 +149,10 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
 
         t0 = time.perf_counter()
         as_of = config.as_of or dt.date.today()
-        fresh = derive(plan.upserts, as_of=as_of)
+        fresh = derive_batches(plan.upserts, as_of=as_of, batch_rows=config.batch_rows)
         ords = pa.array(np.arange(prev.n_ord, prev.n_ord + fresh.num_rows, dtype=np.int64))
         fresh = fresh.add_column(0, "ord", ords).select(INDEXED_SCHEMA.names).cast(INDEXED_SCHEMA)
+        plan.upserts = plan.upserts.schema.empty_table()    # (a slice would keep the rows' buffers alive)
         timings["derive"] = time.perf_counter() - t0
 
         version = _next_version(index_dir)
@@ -158,6 +163,7 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
             removed_ids = plan.replaced_ids + plan.deleted_ids
             removed_ords = [prev.ord_of(c) for c in removed_ids]
             store = _merge_store(prev, fresh, set(removed_ids))
+            stats = StatsWriter(tmp)
             if config.opensearch is not None:
                 from indexer.opensearch.sync import write_version
 
@@ -165,18 +171,24 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
                                         removed_ids=removed_ids, store_table=store.table,
                                         rejects_dir=index_dir / "rejects", progress=progress, on_progress=on_bulk_progress)
                 timings["lexical"] = lexical["seconds"]
+                timings["termstats"] = _write_termstats(prev_dir, prev, stats, removed_ords, fresh, progress)
             else:
                 lexical = {"backend": "tantivy"}
-                timings["lexical"] = _write_lexical(prev_dir, tmp, fresh, removed_ids, progress, prev_store=prev)
-            timings["dense"], n_imported = _write_dense(prev_dir, tmp, fresh, removed_ords, config, progress, encoder,
-                                                        imported, dense_model.dim)
-            t0 = time.perf_counter()
-            _write_termstats(prev_dir, prev, tmp, fresh, removed_ords, progress)
-            timings["termstats"] = time.perf_counter() - t0
+                previous_s = _write_termstats(prev_dir, prev, stats, removed_ords, None, progress)
+                total_s, fresh_s = _write_lexical(prev_dir, tmp, fresh, removed_ids, progress, prev_store=prev, stats=stats)
+                timings["lexical"], timings["termstats"] = total_s - fresh_s, previous_s + fresh_s
+            stats.close()
+            dense_in = _dense_input(fresh, imported, config)
             t0 = time.perf_counter()
             store.save(tmp, previous=prev, progress=progress)   # parquet, mapped arrow, rows for hydration
             timings["store"] = time.perf_counter() - t0
-            manifest = _manifest(version, store, fresh, config, as_of, timings)
+            facts = _store_facts(store)
+            # the rows are on disk now: let them go before the vectors are read and indexed
+            store = fresh = prev = None
+            pa.default_memory_pool().release_unused()
+            timings["dense"], n_imported = _write_dense(prev_dir, tmp, dense_in, removed_ords, config, progress, encoder,
+                                                        imported, dense_model.dim)
+            manifest = _manifest(version, facts, config, as_of, timings)
             manifest["dense"] = dense_model.to_dict()
             manifest["lexical"] = {"backend": "opensearch", "index": lexical["index"]} if config.opensearch is not None else lexical
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
@@ -190,7 +202,7 @@ def ingest(paths, index_dir: str | Path, config: IndexConfig = IndexConfig(), *,
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return IngestReport(version, plan.added, len(plan.replaced_ids), plan.unchanged, len(plan.deleted_ids),
-                            total=len(store), rejects_path=rejects_path, seconds=timings, vectors_imported=n_imported,
+                            total=facts["profiles"], rejects_path=rejects_path, seconds=timings, vectors_imported=n_imported,
                             vectors_rejected=len(imported.rejects) if imported else 0,
                             dense_model=dense_model.to_dict(), **_input_counts(inputs))
 
@@ -249,12 +261,11 @@ def _plan(prev: ProfileStore, incoming: pa.Table, delete_ids: set[str]) -> _Plan
         else:
             replaced.append(cid)
     deleted = sorted(c for c in delete_ids if c in prev_hash)
-    return _Plan(incoming.take(pa.array(keep, pa.int64())), replaced, deleted, added, unchanged)
+    upserts = incoming if len(keep) == incoming.num_rows else incoming.take(pa.array(keep, pa.int64()))
+    return _Plan(upserts, replaced, deleted, added, unchanged)
 
 
 def _read_all(paths: list, config: IndexConfig, progress: bool) -> Inputs:
-    from tqdm.auto import tqdm
-
     def bar(path: Path, total: int | None):
         return tqdm(total=total, desc=f"validate {path.name}", unit="row")
 
@@ -262,19 +273,11 @@ def _read_all(paths: list, config: IndexConfig, progress: bool) -> Inputs:
                        progress=bar if progress else None)
 
 
-def _content_hashes(table: pa.Table) -> pa.Array:
-    """A digest of each input row, so an identical re-run is recognised as unchanged."""
-    out = []
-    for batch in table.select(PROFILE_SCHEMA.names).to_batches(10_000):
-        for row in batch.to_pylist():
-            out.append(hashlib.blake2b(json.dumps(row, default=str, sort_keys=True).encode(), digest_size=16).hexdigest())
-    return pa.array(out, pa.string())
-
-
-def _write_lexical(prev_dir, tmp: Path, fresh: pa.Table, removed_ids, progress, prev_store=None) -> float:
-    from tqdm.auto import tqdm
-
-    t0 = time.perf_counter()
+def _write_lexical(prev_dir, tmp: Path, fresh: pa.Table, removed_ids, progress, prev_store=None,
+                   stats: StatsWriter | None = None) -> tuple[float, float]:
+    """The version's tantivy index; the fresh rows' term statistics go to ``stats`` in the same pass (one
+    ``to_pylist`` per batch for both). Returns (seconds in all, of which term statistics)."""
+    t0, in_stats = time.perf_counter(), 0.0
     if prev_dir is not None and (prev_dir / "lexical").exists():
         TantivyLexicalIndex(prev_dir / "lexical").copy_to(tmp / "lexical")
         lex = TantivyLexicalIndex(tmp / "lexical")
@@ -287,32 +290,56 @@ def _write_lexical(prev_dir, tmp: Path, fresh: pa.Table, removed_ids, progress, 
             lex.add(survivors)
             removed_ids = []
     lex.delete(removed_ids)
-    with tqdm(total=fresh.num_rows, desc="lexical index", unit="doc", disable=not progress) as bar:
-        for batch in fresh.to_batches(5_000):
-            lex.add(batch.to_pylist())
+    desc = "lexical index + term stats" if stats is not None else "lexical index"
+    with tqdm(total=fresh.num_rows, desc=desc, unit="doc", disable=not progress) as bar:
+        for batch in fresh.to_batches(TERMSTATS_BATCH):
+            records = batch.to_pylist()
+            lex.add(records)
+            if stats is not None:
+                t1 = time.perf_counter()
+                stats.add(records)
+                in_stats += time.perf_counter() - t1
             bar.update(batch.num_rows)
     lex.commit()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, in_stats
 
 
-def _write_dense(prev_dir, tmp: Path, fresh: pa.Table, removed_ords, config: IndexConfig, progress, encoder,
+@dataclass(frozen=True)
+class _DenseInput:
+    """What the vector stage needs of the fresh rows, taken before they are let go."""
+    ords: np.ndarray                     # int64, each fresh row's ord
+    where: np.ndarray                    # fresh rows whose vector was imported ...
+    rows: np.ndarray                     # ... and their rows in ``imported.vectors``
+    todo: np.ndarray                     # fresh rows to encode here
+    texts: list[str]                     # their dense texts
+
+
+def _dense_input(fresh: pa.Table, imported: ImportedVectors | None, config: IndexConfig) -> _DenseInput:
+    n = fresh.num_rows
+    where, rows = imported.lookup(fresh.column("candidate_id").to_pylist()) if imported else (np.zeros(0, np.int64),) * 2
+    todo = np.setdiff1d(np.arange(n), where)
+    texts = []
+    if len(todo):
+        sub = fresh if len(todo) == n else fresh.take(pa.array(todo))
+        texts = [dense_text(p, max_chars=config.dense_max_chars) for b in sub.to_batches(10_000) for p in b.to_pylist()]
+    return _DenseInput(fresh.column("ord").to_numpy(), where, rows, todo, texts)
+
+
+def _write_dense(prev_dir, tmp: Path, given: _DenseInput, removed_ords, config: IndexConfig, progress, encoder,
                  imported: ImportedVectors | None, dim: int) -> tuple[float, int]:
     """Write the version's vector index: imported vectors where given, the rest encoded here (the encoder is
     loaded only when something needs encoding). Returns (seconds, how many vectors were imported)."""
     t0 = time.perf_counter()
-    n = fresh.num_rows
-    where, rows = imported.lookup(fresh.column("candidate_id").to_pylist()) if imported else (np.zeros(0, np.int64),) * 2
-    todo = np.setdiff1d(np.arange(n), where)
-    vectors = np.empty((n, dim), np.float32)
-    if len(todo):
+    n, where, rows = len(given.ords), given.where, given.rows
+    in_order = imported is not None and len(where) == n == len(imported.ids) and _identity(where) and _identity(rows)
+    vectors = imported.vectors if in_order else np.empty((n, dim), np.float32)   # the file's own order: no copy
+    if len(given.todo):
         encoder = encoder or (MiniLMEncoder(config.encoder) if config.encoder.backend != "static"
                               else open_encoder(config.encoder))
-        sub = fresh if len(todo) == n else fresh.take(pa.array(todo))
-        texts = [dense_text(p, max_chars=config.dense_max_chars) for b in sub.to_batches(10_000) for p in b.to_pylist()]
-        vectors[todo] = encoder.encode(texts, batch_size=config.encode_batch, progress=progress)
-    if len(where):
+        vectors[given.todo] = encoder.encode(given.texts, batch_size=config.encode_batch, progress=progress)
+    if len(where) and not in_order:
         vectors[where] = imported.vectors[rows]
-    ords = fresh.column("ord").to_numpy()
+    ords = given.ords
     if prev_dir is not None:
         index = FaissVectorIndex.load(prev_dir / "dense", config.vectors)
         if removed_ords:
@@ -364,13 +391,23 @@ def _dense_model(inputs: Inputs, hashes: pa.Array, prev: ProfileStore, prev_dir:
                                       rejects=(*inputs.rejects, *missing)), hashes.filter(keep)
 
 
-def _write_termstats(prev_dir, prev: ProfileStore, tmp: Path, fresh: pa.Table, removed_ords, progress) -> None:
-    """The next version's term statistics: the previous file minus the removed ords plus the fresh rows
-    (the whole previous store is analysed once when its version predates the file)."""
-    stats = TermStats.load(prev_dir) if prev_dir is not None else None
-    if stats is None or not stats.aligned_with(prev.table.column("ord").to_numpy()):
-        stats = TermStats(build_termstats(prev.table, progress=progress))
-    stats.merged(build_termstats(fresh, progress=progress), [o for o in removed_ords if o is not None]).save(tmp)
+def _identity(positions: np.ndarray) -> bool:
+    return bool((positions == np.arange(len(positions))).all())
+
+
+def _write_termstats(prev_dir, prev: ProfileStore, stats: StatsWriter, removed_ords, fresh: pa.Table | None,
+                     progress) -> float:
+    """The previous version's term statistics less the removed ords (the whole previous store is analysed
+    once when its version predates the file), then ``fresh``'s when given (the tantivy path analyses them
+    while indexing). Returns seconds."""
+    t0 = time.perf_counter()
+    old = TermStats.load(prev_dir) if prev_dir is not None else None
+    if old is None or not old.aligned_with(prev.table.column("ord").to_numpy()):
+        old = TermStats(build_termstats(prev.table, progress=progress))
+    stats.write_previous(old, [o for o in removed_ords if o is not None])
+    if fresh is not None:
+        stats.add_table(fresh, progress=progress)
+    return time.perf_counter() - t0
 
 
 def ensure_termstats(version_dir: Path, store: ProfileStore, *, progress: bool = False) -> bool:
@@ -382,7 +419,8 @@ def ensure_termstats(version_dir: Path, store: ProfileStore, *, progress: bool =
     tmp = version_dir / f".termstats.tmp-{os.getpid()}"
     tmp.mkdir(exist_ok=True)
     try:
-        TermStats(build_termstats(store.table, progress=progress)).save(tmp)
+        with StatsWriter(tmp) as stats:
+            stats.add_table(store.table, progress=progress)
         durable.fsync_tree(tmp)
         os.replace(tmp / TERMSTATS_FILE, version_dir / TERMSTATS_FILE)
         durable.fsync_dir(version_dir)
@@ -392,6 +430,8 @@ def ensure_termstats(version_dir: Path, store: ProfileStore, *, progress: bool =
 
 
 def _merge_store(prev: ProfileStore, fresh: pa.Table, removed: set[str]) -> ProfileStore:
+    if not len(prev):
+        return ProfileStore(fresh)                # a rebuild: the fresh rows as they are, not copied again
     old = prev.table
     if removed:
         keep = pc.invert(pc.is_in(old.column("candidate_id"), value_set=pa.array(sorted(removed), pa.string())))
@@ -399,15 +439,19 @@ def _merge_store(prev: ProfileStore, fresh: pa.Table, removed: set[str]) -> Prof
     return ProfileStore(pa.concat_tables([old, fresh]).combine_chunks())
 
 
-def _manifest(version, store: ProfileStore, fresh, config: IndexConfig, as_of, timings) -> dict:
+def _store_facts(store: ProfileStore) -> dict:
+    """The manifest's facts about the version's profiles: count, ord space and the corpus fingerprint."""
     digest = hashlib.blake2b(digest_size=16)
     for h in sorted(store.table.column("content_hash").to_pylist()):
         digest.update(h.encode())
+    return {"profiles": len(store), "n_ord": store.n_ord, "corpus_fingerprint": digest.hexdigest()}
+
+
+def _manifest(version, facts: dict, config: IndexConfig, as_of, timings) -> dict:
     return {
         "kind": MANIFEST_KIND, "schema_version": SCHEMA_VERSION, "version": version,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "as_of": as_of.isoformat(), "profiles": len(store), "n_ord": store.n_ord,
-        "corpus_fingerprint": digest.hexdigest(), "encoder": asdict(config.encoder),
+        "as_of": as_of.isoformat(), **facts, "encoder": asdict(config.encoder),
         "vectors": asdict(config.vectors), "seconds": {k: round(v, 3) for k, v in timings.items()},
     }
 

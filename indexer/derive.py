@@ -26,10 +26,25 @@ def days(value: dt.date) -> int:
 
 def derive(table: pa.Table, *, as_of: dt.date, taxonomy: Taxonomy | None = None) -> pa.Table:
     """Return ``table`` with the ``DERIVED_FIELDS`` columns appended (same row order)."""
-    taxonomy = taxonomy or Taxonomy.load()
+    return _derive(table, as_of, _Memo(taxonomy or Taxonomy.load()))
+
+
+def derive_batches(table: pa.Table, *, as_of: dt.date, taxonomy: Taxonomy | None = None,
+                   batch_rows: int = 50_000) -> pa.Table:
+    """``derive`` of ``table`` ``batch_rows`` rows at a time (one chunk each, the same rows and values): the
+    per-position arrays and strings live for one batch, not the corpus. The normalisation memo is shared."""
+    memo = _Memo(taxonomy or Taxonomy.load())
+    if table.num_rows <= batch_rows:
+        return _derive(table, as_of, memo)
+    parts = [_derive(table.slice(at, batch_rows), as_of, memo) for at in range(0, table.num_rows, batch_rows)]
+    return pa.concat_tables(parts)
+
+
+def _derive(table: pa.Table, as_of: dt.date, memo: "_Memo") -> pa.Table:
     n = table.num_rows
     pos = table.column("positions").combine_chunks() if n else pa.array([], type=table.schema.field("positions").type)
     offsets = np.asarray(pos.offsets if n else [0], dtype=np.int64)
+    offsets -= offsets[0]             # a slice's list offsets start where the slice does; flatten() starts at 0
     flat = pos.flatten() if n else None
     parent = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets)) if n else np.zeros(0, np.int64)
     today = days(as_of)
@@ -55,7 +70,6 @@ def derive(table: pa.Table, *, as_of: dt.date, taxonomy: Taxonomy | None = None)
     tenure = np.where(has_cur, (today - _take_num(start, cur_idx)) / DAYS_PER_MONTH, np.nan).astype(np.float32)
     past = _past_companies(parent, comp_ids, cur_idx, offsets, n)
 
-    memo = _Memo(taxonomy)
     occ_code, occ_title, occ_score, seniority, level = [], [], [], [], []
     for title, yoe in zip(current_title, years.tolist()):
         code, name, score = memo.title(title)

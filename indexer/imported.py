@@ -27,6 +27,9 @@ from indexer.validate import ARROW_ERRORS, Reject
 from records.errors import BackendUnavailableError, ValidationError
 
 MODEL_KEYS = (b"model", b"talentsearch.model")
+# rows decoded at a time: the reader's list buffers grow to several times a batch's raw size, and without
+# pre-buffering a row group (a writer's default group holds a million rows) is not read whole into memory
+_BATCH = 10_000
 
 
 class EncoderMismatchError(BackendUnavailableError):
@@ -56,8 +59,28 @@ class ImportedVectors:
     model: str
     dim: int
     ids: np.ndarray                      # candidate ids (object array), unique
-    vectors: np.ndarray                  # (len(ids), dim) float32, unit rows
     rejects: tuple[Reject, ...]          # rows that were not usable, with the reason
+    file_rows: np.ndarray                # 0-based row of the file holding each of ``ids``' vectors, ascending
+
+    @functools.cached_property
+    def vectors(self) -> np.ndarray:
+        """(len(ids), dim) float32, unit rows: read from the file again when first wanted, so that ingest
+        holds them only while it builds the vector index (``read_vectors`` checked every row already)."""
+        path = Path(self.path)
+        try:
+            pf = _open(path)
+        except (OSError, *ARROW_ERRORS) as exc:
+            raise ValidationError(f"{self.path}: vectors file cannot be read again ({exc})") from None
+        used = np.zeros(pf.metadata.num_rows, bool)
+        if len(self.file_rows) and self.file_rows[-1] >= len(used):
+            raise ValidationError(f"{self.path}: the vectors file changed while it was being indexed")
+        used[self.file_rows] = True
+        matrix = np.empty((len(self.file_rows), self.dim), np.float32)
+        finite, norms = _scan_rows(pf, used, self.dim, self.path, out=matrix)
+        pa.default_memory_pool().release_unused()        # the reader's buffers, kept by the allocator otherwise
+        if len(finite) != len(matrix) or not (finite & (norms > 1e-12)).all():
+            raise ValidationError(f"{self.path}: the vectors file changed while it was being indexed")
+        return matrix
 
     @functools.cached_property
     def _row_of(self) -> dict[str, int]:
@@ -80,7 +103,7 @@ def read_vectors(path: str | Path, *, model: str | None = None) -> ImportedVecto
     path = Path(path)
     where = str(path)
     try:
-        pf = pq.ParquetFile(path)
+        pf = _open(path)
     except FileNotFoundError:
         raise ValidationError(f"{where}: vectors file not found") from None
     except IsADirectoryError:
@@ -101,15 +124,7 @@ def read_vectors(path: str | Path, *, model: str | None = None) -> ImportedVecto
     if not (pa.types.is_list(vtype) or pa.types.is_large_list(vtype) or pa.types.is_fixed_size_list(vtype)) \
             or not (pa.types.is_floating(vtype.value_type) or pa.types.is_integer(vtype.value_type)):
         raise ValidationError(f"{where}: column vector: wants a list of floats, found {vtype}")
-    try:
-        table = pf.read(columns=["candidate_id", "vector"])
-    except ARROW_ERRORS as exc:
-        raise ValidationError(f"{where}: cannot be read to the end ({exc})") from None
-    ids = table.column("candidate_id").cast(pa.string()).to_numpy(zero_copy_only=False)
-    col = table.column("vector").combine_chunks()
-    lengths = pc.fill_null(pc.list_value_length(col), -1).to_numpy(zero_copy_only=False).astype(np.int64) \
-        if not pa.types.is_fixed_size_list(vtype) else np.where(col.is_null().to_numpy(zero_copy_only=False),
-                                                                -1, vtype.list_size)
+    ids, lengths = _ids_and_lengths(pf, vtype, where)
     good_len = lengths[lengths > 0]
     if not len(good_len):
         raise ValidationError(f"{where}: no row has a vector")
@@ -125,26 +140,73 @@ def read_vectors(path: str | Path, *, model: str | None = None) -> ImportedVecto
         else:
             rejects.append(Reject(where, int(n) + 1, ids[n], f"vector: {lengths[n]} values, the file's vectors have {dim}"))
     rows = np.flatnonzero(keep)
-    flat = pc.list_flatten(col.filter(pa.array(keep))).to_numpy(zero_copy_only=False)
-    matrix = np.asarray(flat, dtype=np.float32).reshape(len(rows), dim)
-    finite = np.isfinite(matrix).all(axis=1)
-    norms = np.linalg.norm(np.where(finite[:, None], matrix, 0), axis=1)
+    finite, norms = _scan_rows(pf, keep, dim, where)
     usable = finite & (norms > 1e-12)
     for n in np.flatnonzero(~usable):
         rejects.append(Reject(where, int(rows[n]) + 1, ids[rows[n]],
                               "vector: NaN or infinite values" if not finite[n] else "vector: all zeros"))
-    rows, matrix = rows[usable], matrix[usable] / norms[usable, None]
     # a candidate_id given twice keeps its last vector
-    _, last = np.unique(ids[rows][::-1].astype(str), return_index=True)
-    pick = np.sort(len(rows) - 1 - last)
-    for n in np.setdiff1d(np.arange(len(rows)), pick):
+    good = np.flatnonzero(usable)
+    _, last = np.unique(ids[rows[good]][::-1].astype(str), return_index=True)
+    pick = good[np.sort(len(good) - 1 - last)]
+    for n in np.setdiff1d(good, pick):
         rejects.append(Reject(where, int(rows[n]) + 1, ids[rows[n]], "candidate_id: given again later in the file; "
                                                                      "the last vector is used"))
     if not len(pick):
         raise ValidationError(f"{where}: no usable vector (" + "; ".join(r.reason for r in rejects[:3]) + ")")
     rejects.sort(key=lambda r: r.row or 0)
-    return ImportedVectors(where, model, dim, ids[rows[pick]].astype(object), np.ascontiguousarray(matrix[pick]),
-                           tuple(rejects))
+    pa.default_memory_pool().release_unused()
+    return ImportedVectors(where, model, dim, ids[rows[pick]].astype(object), tuple(rejects), rows[pick])
+
+
+def _open(path: Path) -> pq.ParquetFile:
+    return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+
+
+def _ids_and_lengths(pf: pq.ParquetFile, vtype: pa.DataType, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """The ids (object array) and each row's vector length (-1: null), read batch by batch (a fixed-size
+    list column is read only for its nulls)."""
+    ids, lengths = [], []
+    try:
+        for batch in pf.iter_batches(batch_size=_BATCH, columns=["candidate_id", "vector"]):
+            ids.append(batch.column(0).cast(pa.string()).to_numpy(zero_copy_only=False))
+            col = batch.column(1)
+            if pa.types.is_fixed_size_list(vtype):
+                lengths.append(np.where(col.is_null().to_numpy(zero_copy_only=False), -1, vtype.list_size))
+            else:
+                lengths.append(pc.fill_null(pc.list_value_length(col), -1).to_numpy(zero_copy_only=False))
+    except ARROW_ERRORS as exc:
+        raise ValidationError(f"{where}: cannot be read to the end ({exc})") from None
+    if not ids:
+        return np.zeros(0, object), np.zeros(0, np.int64)
+    return np.concatenate(ids), np.concatenate(lengths).astype(np.int64)
+
+
+def _scan_rows(pf: pq.ParquetFile, select: np.ndarray, dim: int, where: str,
+               out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each ``select``ed row's finiteness and norm, read batch by batch (memory: one batch); with ``out``
+    ((select.sum(), dim) float32), the rows scaled to unit length are written into it in file order."""
+    finite = np.zeros(int(select.sum()), bool)
+    norms = np.zeros(len(finite), np.float32)
+    at, start = 0, 0
+    try:
+        for batch in pf.iter_batches(batch_size=_BATCH, columns=["vector"]):
+            sel = select[start:start + batch.num_rows]
+            start += batch.num_rows
+            if not sel.any():
+                continue
+            flat = pc.list_flatten(batch.column(0).filter(pa.array(sel))).to_numpy(zero_copy_only=False)
+            part = np.asarray(flat, dtype=np.float32).reshape(-1, dim)
+            ok = np.isfinite(part).all(axis=1)
+            norm = np.linalg.norm(np.where(ok[:, None], part, 0), axis=1)
+            if out is not None:
+                scale = np.where(ok & (norm > 1e-12), norm, 1).astype(np.float32)
+                out[at:at + len(part)] = part / scale[:, None]
+            finite[at:at + len(part)], norms[at:at + len(part)] = ok, norm
+            at += len(part)
+    except (ValueError, *ARROW_ERRORS) as exc:
+        raise ValidationError(f"{where}: cannot be read to the end ({exc})") from None
+    return finite, norms
 
 
 __all__ = ["DenseModel", "EncoderMismatchError", "ImportedVectors", "read_vectors"]

@@ -51,6 +51,7 @@ class FileNote:
 @dataclass(frozen=True)
 class Inputs:
     table: pa.Table                   # the valid rows, PROFILE_SCHEMA, one per candidate_id (its last copy)
+    hashes: pa.Array                  # the content hash of each row of ``table`` (``validate.content_hash``)
     rejects: tuple[Reject, ...]       # invalid rows
     duplicates: tuple[Reject, ...]    # earlier copies of a candidate_id, replaced by a later one
     files: tuple[str, ...]            # files read to the end, in reading order
@@ -71,7 +72,7 @@ def read_inputs(paths: Iterable[str | Path], *, batch_rows: int = 20_000, latest
     ``progress(path, total_rows_or_None)`` returns a context manager with ``update(n)`` (a tqdm bar)."""
     files, unreadable, skipped = expand(paths)
     latest = latest or latest_date()
-    tables, where, rejects, read = [], [], [], []
+    tables, hashes, where, rejects, read = [], [], [], [], []
     for path in files:
         with (progress(path, count_rows(path)) if progress else contextlib.nullcontext()) as bar:
             try:
@@ -85,13 +86,16 @@ def read_inputs(paths: Iterable[str | Path], *, batch_rows: int = 20_000, latest
                 continue
         for batch in batches:
             tables.append(batch.table)
+            hashes.extend(batch.hashes)
             where.append(np.stack([np.full(len(batch.rows), len(read), np.int64), np.asarray(batch.rows, np.int64)]))
             rejects.extend(batch.rejects)
         read.append(str(path))
     table = pa.concat_tables(tables) if tables else PROFILE_SCHEMA.empty_table()
     origin = np.concatenate(where, axis=1) if where else np.zeros((2, 0), np.int64)
-    table, duplicates = _last_copies(table, origin, read)
-    return Inputs(table, tuple(rejects), tuple(duplicates), tuple(read), tuple(unreadable), tuple(skipped))
+    table, keep, duplicates = _last_copies(table, origin, read)
+    digests = pa.array(hashes, pa.string())
+    return Inputs(table, digests if keep is None else digests.take(keep), tuple(rejects), tuple(duplicates),
+                  tuple(read), tuple(unreadable), tuple(skipped))
 
 
 def expand(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileNote], list[FileNote]]:
@@ -171,13 +175,15 @@ def _not_profile_lines(path: Path, suffix: str) -> str | None:
     return None
 
 
-def _last_copies(table: pa.Table, origin: np.ndarray, files: list[str]) -> tuple[pa.Table, list[Reject]]:
+def _last_copies(table: pa.Table, origin: np.ndarray,
+                 files: list[str]) -> tuple[pa.Table, pa.Array | None, list[Reject]]:
     """Keep the last row of each candidate_id; the earlier ones become rejects naming the winner.
-    ``origin`` is (2, rows): the index in ``files`` and the row number of each row of ``table``."""
+    ``origin`` is (2, rows): the index in ``files`` and the row number of each row of ``table``.
+    Returns (the rows kept, their row numbers in ``table`` or None for all, the rejects)."""
     ids = table.column("candidate_id").to_pylist()
     last = {cid: i for i, cid in enumerate(ids)}
     if len(last) == len(ids):
-        return table, []
+        return table, None, []
 
     def at(i: int) -> str:
         source = files[origin[0, i]]
@@ -186,4 +192,5 @@ def _last_copies(table: pa.Table, origin: np.ndarray, files: list[str]) -> tuple
     duplicates = [Reject(files[origin[0, i]], int(origin[1, i]), cid,
                          f"duplicate candidate_id: the later copy ({at(last[cid])}) is indexed")
                   for i, cid in enumerate(ids) if last[cid] != i]
-    return table.take(pa.array(sorted(last.values()), pa.int64())), duplicates
+    keep = pa.array(sorted(last.values()), pa.int64())
+    return table.take(keep), keep, duplicates

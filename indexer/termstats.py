@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from tqdm.auto import tqdm
 
 from indexer.analysis import analyze
 from indexer.documents import TEXT_FIELDS, lexical_fields
@@ -37,11 +38,13 @@ LEX_GROUPS: dict[str, tuple[str, ...]] = {
 }
 SKILL_GROUP = len(LEX_GROUPS)
 TITLE_GROUP = SKILL_GROUP + 1
+_GROUPS = TITLE_GROUP + 1
 NO_START = np.iinfo(np.int32).min
 _EPOCH = dt.date(1970, 1, 1)
 SCHEMA = pa.schema([("ord", pa.int64()), ("keys", pa.list_(pa.int64())), ("tf", pa.list_(pa.int32())),
                     ("length", pa.list_(pa.int32())), ("first_start", pa.int32()), ("moves", pa.int32())])
 _KEYS: dict[tuple[int, str], int] = {}
+BATCH = 5_000                  # profiles analysed at a time
 
 
 def term_key(group: int, term: str) -> int:
@@ -66,6 +69,13 @@ class ProfileStats:
 
 def profile_stats(p: dict) -> ProfileStats:
     """The term statistics of one indexed profile (a ``ProfileStore.records`` dict)."""
+    keys, tfs, length, first, moves = _entries(p)
+    return ProfileStats(np.array(keys, dtype=np.int64), np.array(tfs, dtype=np.float64),
+                        np.array(length, dtype=np.float64), first, moves)
+
+
+def _entries(p: dict) -> tuple[list[int], list[int], list[int], int, int]:
+    """(keys, counts, tokens per LEX_GROUP, first start, moves) of one profile, as plain lists."""
     values = lexical_fields(p)
     keys, tfs, length = [], [], []
     for gi, fields in enumerate(LEX_GROUPS.values()):
@@ -81,8 +91,7 @@ def profile_stats(p: dict) -> ProfileStats:
         keys.append(term_key(TITLE_GROUP, t))
         tfs.append(1)
     first, moves = career_moves(p.get("positions") or ())
-    return ProfileStats(np.array(keys, dtype=np.int64), np.array(tfs, dtype=np.float64),
-                        np.array(length, dtype=np.float64), first, moves)
+    return keys, tfs, length, first, moves
 
 
 def career_moves(positions) -> tuple[int, int]:
@@ -96,41 +105,154 @@ def career_moves(positions) -> tuple[int, int]:
     return (dated[0][0] - _EPOCH).days, moves
 
 
+def stats_batch(records: list[dict]) -> pa.RecordBatch:
+    """Term statistics of indexed-profile rows (dicts with their ``ord``), as one SCHEMA record batch, equal
+    to ``profile_stats`` of each row. Python only collects each profile's tokens (group by group, into one
+    flat list); counting, keying and ordering run in numpy over the whole batch."""
+    tokens: list[str] = []
+    runs: list[int] = []              # tokens of each (profile, group): _GROUPS per profile, in order
+    ords, firsts, moves = [], [], []
+    for p in records:
+        _collect(p, tokens, runs)
+        first, move = career_moves(p.get("positions") or ())
+        ords.append(p["ord"])
+        firsts.append(first)
+        moves.append(move)
+    n = len(records)
+    runs_np = np.asarray(runs, np.int64).reshape(n, _GROUPS)
+    keys, tf, offsets = _count(tokens, runs_np)
+    at = pa.array(offsets.astype(np.int32))
+    groups = pa.array(np.arange(0, n * len(LEX_GROUPS) + 1, len(LEX_GROUPS), dtype=np.int32))
+    return pa.RecordBatch.from_arrays(
+        [pa.array(ords, pa.int64()), pa.ListArray.from_arrays(at, pa.array(keys)),
+         pa.ListArray.from_arrays(at, pa.array(tf)),
+         pa.ListArray.from_arrays(groups, pa.array(runs_np[:, :len(LEX_GROUPS)].ravel().astype(np.int32))),
+         pa.array(firsts, pa.int32()), pa.array(moves, pa.int32())], schema=SCHEMA)
+
+
+def _collect(p: dict, tokens: list[str], runs: list[int]) -> None:
+    """Append one profile's tokens, group by group as ``_entries`` sees them, and each group's count."""
+    values = lexical_fields(p)
+    for fields in LEX_GROUPS.values():
+        before = len(tokens)
+        for f in fields:
+            for v in values.get(f, ()):
+                if v:
+                    tokens += analyze(TEXT_FIELDS[f], v)
+        runs.append(len(tokens) - before)
+    before = len(tokens)
+    tokens += dict.fromkeys(s.casefold() for s in (p.get("skills_normalized") or ()))
+    runs.append(len(tokens) - before)
+    before = len(tokens)
+    tokens += dict.fromkeys(analyze(TEXT_FIELDS["title_current"], p.get("current_title") or ""))
+    runs.append(len(tokens) - before)
+
+
+def _count(tokens: list[str], runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, counts, offsets per profile) of the distinct (profile, group, token) in first-seen order,
+    which is the order of ``_entries`` (groups in order, a Counter's tokens in first-occurrence order)."""
+    n = len(runs)
+    if not tokens:
+        return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(n + 1, np.int64)
+    encoded = pa.array(tokens, pa.string()).dictionary_encode()
+    words = encoded.dictionary.to_pylist()
+    size = len(words)
+    segment = np.repeat(np.arange(n * _GROUPS, dtype=np.int64), runs.ravel())     # profile * _GROUPS + group
+    pair, first, counts = np.unique(segment * size + encoded.indices.to_numpy(), return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    pair, counts = pair[order], counts[order]
+    segment, word = pair // size, pair % size
+    term, where = np.unique((segment % _GROUPS) * size + word, return_inverse=True)
+    known = np.fromiter((term_key(int(t // size), words[int(t % size)]) for t in term), np.int64, count=len(term))
+    offsets = np.searchsorted(segment // _GROUPS, np.arange(n + 1), side="left")
+    return known[where.ravel()], counts.astype(np.int32), offsets
+
+
 def build_table(profiles: pa.Table, *, progress: bool = False) -> pa.Table:
     """Term statistics of ``profiles`` (indexed-profile rows, any order), as a SCHEMA table."""
-    from tqdm.auto import tqdm
-
-    cols: dict[str, list] = {name: [] for name in SCHEMA.names}
     with tqdm(total=profiles.num_rows, desc="term stats", unit="doc", disable=not progress) as bar:
-        for batch in profiles.to_batches(5_000):
-            for p in batch.to_pylist():
-                s = profile_stats(p)
-                cols["ord"].append(p["ord"])
-                cols["keys"].append(s.keys)
-                cols["tf"].append(s.tf.astype(np.int32))
-                cols["length"].append(s.length.astype(np.int32))
-                cols["first_start"].append(s.first_start)
-                cols["moves"].append(s.moves)
+        batches = []
+        for batch in profiles.to_batches(BATCH):
+            batches.append(stats_batch(batch.to_pylist()))
             bar.update(batch.num_rows)
-    return pa.table(cols, schema=SCHEMA)
+    return pa.Table.from_batches(batches, schema=SCHEMA)
+
+
+class StatsWriter:
+    """Writes a version's ``termstats.arrow`` batch by batch, in ord order (memory: one batch, not the
+    corpus): the previous version's rows that survive, then the fresh rows' statistics."""
+
+    def __init__(self, directory: str | Path):
+        self._sink = pa.OSFile(str(Path(directory) / FILE), "wb")
+        self._writer = pa.ipc.new_file(self._sink, SCHEMA)
+        self.rows = 0
+        self._last_ord = -1
+
+    def write_previous(self, stats: "TermStats", removed_ords) -> None:
+        """``stats``' rows less ``removed_ords`` (written straight from its mapped file)."""
+        gone = pa.array(sorted(removed_ords), pa.int64()) if len(removed_ords) else None
+        for batch in stats.table.to_batches(BATCH * 4):     # filtered batch by batch: no copy of the whole file
+            self._write(batch if gone is None else batch.filter(pc.invert(pc.is_in(batch.column(0), value_set=gone))))
+
+    def add(self, records: list[dict]) -> None:
+        """Analyse and write the fresh rows ``records`` (indexed-profile dicts, ords above every written one)."""
+        if records:
+            self._write(stats_batch(records))
+
+    def add_table(self, profiles: pa.Table, *, progress: bool = False) -> None:
+        with tqdm(total=profiles.num_rows, desc="term stats", unit="doc", disable=not progress) as bar:
+            for batch in profiles.to_batches(BATCH):
+                self.add(batch.to_pylist())
+                bar.update(batch.num_rows)
+
+    def _write(self, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
+            return
+        ords = batch.column(0).to_numpy()
+        if ords[0] <= self._last_ord or (len(ords) > 1 and not bool((ords[1:] > ords[:-1]).all())):
+            raise ValueError("term statistics must be written in ascending ord order")
+        self._writer.write_batch(batch.cast(SCHEMA) if batch.schema != SCHEMA else batch)
+        self._last_ord = int(ords[-1])
+        self.rows += batch.num_rows
+
+    def close(self) -> None:
+        self._writer.close()
+        self._sink.close()
+
+    def __enter__(self) -> "StatsWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class TermStats:
     """The term statistics of one index version, aligned with its store's rows."""
 
     def __init__(self, table: pa.Table):
-        table = table.combine_chunks()
+        # the key and count lists stay in their chunks (a mapped file is not copied into the heap: a file
+        # written batch by batch has many); only the small per-row columns are concatenated
+        if len({tuple(len(c) for c in column.chunks) for column in table.columns}) > 1:
+            table = table.combine_chunks()          # the columns are read chunk by chunk together
         self.table = table
-        self.ords = table.column("ord").to_numpy()
-        keys = table.column("keys").chunk(0) if table.num_rows else pa.array([], pa.list_(pa.int64()))
-        tf = table.column("tf").chunk(0) if table.num_rows else pa.array([], pa.list_(pa.int32()))
-        self._offsets = keys.offsets.to_numpy().astype(np.int64)
-        self._keys = keys.values.to_numpy()
-        self._tf = tf.values.to_numpy()
-        length = table.column("length").chunk(0).values.to_numpy() if table.num_rows else np.zeros(0, np.int32)
-        self._length = length.reshape(-1, len(LEX_GROUPS))
-        self._first = table.column("first_start").to_numpy()
-        self._moves = table.column("moves").to_numpy()
+        keys, tf = table.column("keys").chunks, table.column("tf").chunks
+        self._keys = [c.flatten().to_numpy() for c in keys]
+        self._tf = [c.flatten().to_numpy() for c in tf]
+        sizes = [len(k) for k in self._keys]
+        self._value_starts = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64)))
+        parts = [c.offsets.to_numpy().astype(np.int64)[:-1] - c.offsets[0].as_py() + base
+                 for c, base in zip(keys, self._value_starts[:-1])]
+        self._offsets = np.concatenate([*parts, [self._value_starts[-1]]]).astype(np.int64)
+        # per-row columns stay in their (mapped) chunks too: row r is row r - _row_starts[c] of chunk c
+        self._row_starts = np.concatenate(([0], np.cumsum([len(c) for c in keys], dtype=np.int64)))
+        self._length = [c.flatten().to_numpy().reshape(-1, len(LEX_GROUPS)) for c in table.column("length").chunks]
+        self._first = [c.to_numpy() for c in table.column("first_start").chunks]
+        self._moves = [c.to_numpy() for c in table.column("moves").chunks]
+
+    @property
+    def ords(self) -> np.ndarray:
+        """Each row's ord (int64; a copy, made when asked)."""
+        return _flat(self.table.column("ord"), np.int64)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -159,7 +281,8 @@ class TermStats:
         return TermStats(table)
 
     def aligned_with(self, store_ords: np.ndarray) -> bool:
-        return len(store_ords) == len(self.ords) and bool(np.array_equal(store_ords, self.ords))
+        ords = self.ords
+        return len(store_ords) == len(ords) and bool(np.array_equal(store_ords, ords))
 
     def gather(self, rows: np.ndarray) -> "PoolStats":
         """The entries of the store ``rows`` (same row numbers as the store), flattened in row order."""
@@ -167,8 +290,25 @@ class TermStats:
         sizes = ends - starts
         total = int(sizes.sum())
         idx = np.repeat(starts - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes) + np.arange(total)
-        return PoolStats(np.repeat(np.arange(len(rows)), sizes), self._keys[idx], self._tf[idx].astype(np.float64),
-                         self._length[rows].astype(np.float64), self._first[rows], self._moves[rows])
+        keys, tf = np.empty(total, np.int64), np.empty(total, np.float64)
+        chunk = np.searchsorted(self._value_starts, idx, side="right") - 1
+        for c in np.unique(chunk):
+            hit = chunk == c
+            at = idx[hit] - self._value_starts[c]
+            keys[hit], tf[hit] = self._keys[c][at], self._tf[c][at]
+        length = np.empty((len(rows), len(LEX_GROUPS)), np.float64)
+        first, moves = np.empty(len(rows), np.int32), np.empty(len(rows), np.int32)
+        chunk = np.searchsorted(self._row_starts, rows, side="right") - 1
+        for c in np.unique(chunk):
+            hit = chunk == c
+            at = rows[hit] - self._row_starts[c]
+            length[hit], first[hit], moves[hit] = self._length[c][at], self._first[c][at], self._moves[c][at]
+        return PoolStats(np.repeat(np.arange(len(rows)), sizes), keys, tf, length, first, moves)
+
+
+def _flat(column: pa.ChunkedArray, dtype) -> np.ndarray:
+    return np.concatenate([c.to_numpy() for c in column.chunks]).astype(dtype, copy=False) if column.num_chunks \
+        else np.zeros(0, dtype)
 
 
 @dataclass(frozen=True)

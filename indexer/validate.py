@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -55,6 +56,7 @@ class Batch:
     table: pa.Table           # the valid rows, PROFILE_SCHEMA
     rows: list[int]           # 1-based row (Parquet) or line (JSONL) number of each valid row
     rejects: list[Reject]
+    hashes: list[str]         # ``content_hash`` of each valid row
 
 
 class RowError(ValueError):
@@ -178,23 +180,33 @@ class _Collector:
         self.good: list[dict] = []
         self.rows: list[int] = []
         self.rejects: list[Reject] = []
+        self.hashes: list[str] = []
 
     def __len__(self) -> int:
         return len(self.good) + len(self.rejects)
 
     def check(self, obj, row: int) -> None:
         try:
-            self.good.append(coerce_row(obj, latest=self.latest))
-            self.rows.append(row)
+            good = coerce_row(obj, latest=self.latest)
         except RowError as exc:
             cid = obj.get("candidate_id") if isinstance(obj, dict) else None
             self.reject(row, cid if isinstance(cid, str) else None, str(exc))
+            return
+        self.good.append(good)
+        self.rows.append(row)
+        self.hashes.append(content_hash(good))
 
     def reject(self, row: int, candidate_id: str | None, reason: str) -> None:
         self.rejects.append(Reject(self.source, row, candidate_id, reason))
 
     def batch(self) -> Batch:
-        return Batch(pa.Table.from_pylist(self.good, schema=PROFILE_SCHEMA), self.rows, self.rejects)
+        return Batch(pa.Table.from_pylist(self.good, schema=PROFILE_SCHEMA), self.rows, self.rejects, self.hashes)
+
+
+def content_hash(row: dict) -> str:
+    """A digest of one valid row (``coerce_row``'s dict, equal to its PROFILE_SCHEMA row's ``to_pylist``), so
+    an identical re-run is recognised as unchanged. Computed while validating: no second pass over the rows."""
+    return hashlib.blake2b(json.dumps(row, default=str, sort_keys=True).encode(), digest_size=16).hexdigest()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ import pytest
 
 from api.cli import main as cli_main
 from indexer import build as build_module
+from indexer import imported as imported_module
 from indexer.build import IndexConfig, current_version, ingest
 from indexer.imported import EncoderMismatchError, read_vectors
 from indexer.reader import IndexReader
@@ -227,3 +228,38 @@ def test_compressed_memory_mapped_vector_index_end_to_end(tmp_path, no_minilm):
     assert engine.search(SearchRequest(query=_text(changed), mode="dense", k=1)).hits[0].candidate_id == changed["candidate_id"]
     for target in (profiles[0], profiles[7]):
         assert engine.search(SearchRequest(query=_text(target), mode="dense", k=1)).hits[0].candidate_id == target["candidate_id"]
+
+
+def test_vectors_read_batch_by_batch_as_read_whole(tmp_path, monkeypatch):
+    """The file is read in batches into one matrix: bad rows and repeated ids on either side of a batch
+    boundary are reported as when it is read at once."""
+    rng = np.random.default_rng(7)
+    ids = [f"c{i}" for i in range(23)]
+    vectors = [rng.standard_normal(8) for _ in ids]
+    vectors[4], vectors[7], vectors[9], vectors[15] = None, np.ones(3), np.zeros(8), np.full(8, np.nan)
+    ids[20] = "c3"                                          # c3 again, in a later batch: the last vector wins
+    path = _write_vectors(tmp_path / "v.parquet", ids, vectors)
+    whole = read_vectors(path)
+    monkeypatch.setattr(imported_module, "_BATCH", 5)
+    parts = read_vectors(path)
+    assert parts.ids.tolist() == whole.ids.tolist() and len(parts.ids) == 23 - 5
+    np.testing.assert_array_equal(parts.vectors, whole.vectors)
+    assert parts.rejects == whole.rejects and [r.row for r in parts.rejects] == [4, 5, 8, 10, 16]
+    assert np.allclose(np.linalg.norm(parts.vectors, axis=1), 1, atol=1e-6)
+
+
+def test_vectors_are_read_when_first_wanted_and_a_changed_file_is_refused(tmp_path):
+    """``read_vectors`` checks every row but keeps no matrix; the vectors are read again when wanted, and a
+    file that changed in between is an error naming it, not vectors of other rows."""
+    rng = np.random.default_rng(3)
+    path = _write_vectors(tmp_path / "v.parquet", ["a", "b", "c"], [rng.standard_normal(4) for _ in range(3)])
+    got = read_vectors(path)
+    assert "vectors" not in got.__dict__                   # nothing read into memory yet
+    assert got.vectors.shape == (3, 4) and np.allclose(np.linalg.norm(got.vectors, axis=1), 1)
+    again = read_vectors(path)
+    _write_vectors(path, ["a", "b", "c"], [np.ones(4), np.zeros(4), np.ones(4)])      # b's vector is now zeros
+    with pytest.raises(ValidationError, match="changed while it was being indexed"):
+        again.vectors
+    _write_vectors(path, ["a"], [np.ones(4)])                                         # two rows fewer
+    with pytest.raises(ValidationError, match="changed while it was being indexed"):
+        again.vectors

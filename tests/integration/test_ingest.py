@@ -1,9 +1,14 @@
 """Upsert, delete, idempotent re-runs and atomic publish of index versions."""
 
+import hashlib
+import json
+
 import pytest
 
 import indexer.build as build
 from indexer.build import IndexConfig, current_version, ingest
+from indexer.inputs import read_inputs
+from indexer.validate import latest_date
 from indexer.reader import IndexReader
 from query.lang.filters import Filters
 from ranking.search.pipeline import SearchEngine, SearchRequest
@@ -69,3 +74,15 @@ def test_reader_picks_up_a_new_version(tmp_path, rows, encoder):
     assert len(engine.search(q).hits) == 2
     ingest([write(tmp_path / "b.jsonl", rows[:5])], idx, CONFIG, progress=False, encoder=encoder)
     assert len(engine.search(q).hits) == 5
+
+
+def test_content_hashes_are_the_digests_of_the_rows_kept(tmp_path, rows):
+    """Hashed while validating (no second pass): each equals the digest of the row as stored, and a
+    duplicate's hash goes with the copy that won."""
+    changed = {**rows[1], "headline": "A later copy"}
+    inputs = read_inputs([write(tmp_path / "p.jsonl", [*rows, changed])], latest=latest_date(AS_OF))
+    stored = inputs.table.to_pylist()
+    assert len(stored) == len(rows) and len(inputs.duplicates) == 1
+    assert inputs.hashes.to_pylist() == [
+        hashlib.blake2b(json.dumps(r, default=str, sort_keys=True).encode(), digest_size=16).hexdigest() for r in stored]
+    assert stored[-1]["headline"] == "A later copy"

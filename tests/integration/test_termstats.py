@@ -3,11 +3,12 @@ equal the features computed by analysing the profiles, and an older version gets
 import dataclasses
 
 import numpy as np
+import pytest
 
 from indexer.build import IndexConfig, current_version, ingest
 from indexer.reader import IndexReader
 from indexer.store import ProfileStore
-from indexer.termstats import FILE, TermStats, build_table, profile_stats
+from indexer.termstats import FILE, LEX_GROUPS, StatsWriter, TermStats, build_table, profile_stats, stats_batch
 from query.lang.filters import Filters
 from query.lang.keywords import keywords_to_ast
 from query.lang.parser import parse
@@ -84,3 +85,49 @@ def test_merged_rows_stay_in_ord_order(tmp_path, rows, encoder):
     assert merged.aligned_with(np.sort(ords))
     appended = stats.merged(build_table(store.table.slice(0, 0)), [])   # nothing new: the same rows, no sort needed
     assert appended.aligned_with(ords)
+
+
+def test_batch_statistics_equal_each_profiles_own(tmp_path, rows, encoder):
+    """``stats_batch`` counts a whole batch in numpy: the same keys, counts and order as ``profile_stats``."""
+    idx = tmp_path / "idx"
+    ingest([write(tmp_path / "a.jsonl", rows)], idx, CONFIG, progress=False, encoder=encoder)
+    records = ProfileStore.load(current_version(idx)).table.to_pylist()
+    records.append({**records[0], "ord": 10_000, "headline": None, "summary": None, "positions": [], "skills": [],
+                    "skills_normalized": [], "current_title": None, "occupation_title": None, "location": None})
+    got = stats_batch(records).to_pylist()
+    for p, row in zip(records, got):
+        want = profile_stats(p)
+        assert row["ord"] == p["ord"]
+        assert row["keys"] == want.keys.tolist() and row["tf"] == want.tf.astype(int).tolist()
+        assert row["length"] == want.length.astype(int).tolist()
+        assert (row["first_start"], row["moves"]) == (want.first_start, want.moves)
+    assert got[-1]["keys"] == [] and got[-1]["length"] == [0] * len(LEX_GROUPS)
+    assert stats_batch([]).num_rows == 0
+
+
+def test_a_file_written_batch_by_batch_reads_as_one(tmp_path, rows, encoder):
+    """The writer streams small batches; the mapped file's chunks are gathered as if they were one, the
+    previous version's removed ords are left out, and rows out of ord order are refused."""
+    idx = tmp_path / "idx"
+    ingest([write(tmp_path / "a.jsonl", rows)], idx, CONFIG, progress=False, encoder=encoder)
+    store = ProfileStore.load(current_version(idx))
+    records = store.table.to_pylist()
+    whole = TermStats(build_table(store.table))
+    (tmp_path / "v").mkdir()
+    with StatsWriter(tmp_path / "v") as out:
+        out.write_previous(whole, [records[1]["ord"]])
+    assert TermStats.load(tmp_path / "v").ords.tolist() == [p["ord"] for p in records if p is not records[1]]
+    (tmp_path / "w").mkdir()
+    with StatsWriter(tmp_path / "w") as out:
+        for at in range(0, len(records), 3):
+            out.add(records[at:at + 3])
+    loaded = TermStats.load(tmp_path / "w")
+    assert loaded.table.column("keys").num_chunks > 1 and loaded.aligned_with(whole.ords)
+    rows_wanted = np.array([5, 0, len(records) - 1, 3, 3])
+    for field in ("owner", "keys", "tf", "length", "first_start", "moves"):
+        np.testing.assert_array_equal(getattr(loaded.gather(rows_wanted), field),
+                                      getattr(whole.gather(rows_wanted), field), err_msg=field)
+    (tmp_path / "x").mkdir()
+    with StatsWriter(tmp_path / "x") as out, pytest.raises(ValueError, match="ascending ord order"):
+        out.add(records[3:5])
+        out.add(records[0:2])

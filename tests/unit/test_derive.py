@@ -4,7 +4,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from indexer.derive import DAYS_PER_MONTH, DAYS_PER_YEAR, derive
+from indexer.derive import DAYS_PER_MONTH, DAYS_PER_YEAR, derive, derive_batches
 from indexer.validate import coerce_row
 from records.schema import PROFILE_SCHEMA
 
@@ -61,3 +61,14 @@ def test_seniority_from_years_without_title_hint_and_empty_profile():
 def test_future_dates_are_clamped_to_as_of():
     row = derive(table({"candidate_id": "e", "positions": [pos("Chef", "x", "2019-07-01", "2030-01-01")]}), as_of=AS_OF).to_pylist()[0]
     assert row["years_experience"] == pytest.approx((AS_OF - dt.date(2019, 7, 1)).days / DAYS_PER_YEAR, abs=1e-4)
+
+
+def test_derived_in_batches_equals_derived_at_once():
+    """Slices start their position lists part-way: every batch boundary must give the same rows."""
+    rows = [{"candidate_id": f"c{i}", "skills": ["Python", "sql"][: i % 3],
+             "positions": [pos("Data Analyst", f"co{i % 4}", "2010-01-01", "2014-01-01"),
+                           pos("Senior Data Engineer", f"co{(i + 1) % 4}", "2014-02-01")][: i % 3]}
+            for i in range(11)]
+    whole = derive(table(*rows), as_of=AS_OF)
+    for size in (1, 2, 4, 11, 50):
+        assert derive_batches(table(*rows), as_of=AS_OF, batch_rows=size).equals(whole), size
