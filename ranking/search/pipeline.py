@@ -200,11 +200,12 @@ class SearchEngine:
         BackendUnavailableError when there is no index yet."""
         snap = self.reader.snapshot()
         Taxonomy.load().warm()
-        self.encoder.encode_query("warm up")
-        try:
-            self._check_encoder(snap)
-        except EncoderMismatchError as exc:       # lexical search still serves; dense and hybrid say why not
-            log.warning("%s", exc)
+        if self.encoder is not None:              # a lexical-only engine (dense=False) has none
+            self.encoder.encode_query("warm up")
+            try:
+                self._check_encoder(snap)
+            except EncoderMismatchError as exc:   # lexical search still serves; dense and hybrid say why not
+                log.warning("%s", exc)
         if self.ltr is not None:
             self.ltr.prepare(snap)
 

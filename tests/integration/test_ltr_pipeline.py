@@ -246,3 +246,10 @@ def test_a_search_with_qualifications_logs_eval_features_in_the_order_shown(ltr_
     assert X[:, FEATURE_NAMES.index("eval_attached")].tolist() == [1.0] * len(rows)
     assert must.tolist() == sorted(must.tolist(), reverse=True)                       # must-haves met first
     assert [res.evaluations[h.candidate_id].all_musts for h in res.hits] == [m == 1.0 for m in must]
+
+
+def test_a_lexical_only_engine_warms_up(small_index):
+    """build_engine(dense=False) has no query encoder: warm() loads the rest and does not fail on it."""
+    engine = SearchEngine(IndexReader(small_index), None, today=lambda: AS_OF)
+    engine.warm()
+    assert engine.search(SearchRequest(query="python", mode="lexical", k=3)).hits
