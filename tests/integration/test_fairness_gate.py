@@ -1,5 +1,7 @@
 """The LTR promotion gate weighs impact ratios; the `talentsearch audit` commands."""
 import json
+import random
+import uuid
 
 import pyarrow.parquet as pq
 import pytest
@@ -8,6 +10,7 @@ from api.cli import main
 from indexer.build import current_version
 from ranking.fairness.attributes import AttributeStore, read_audit_file
 from ranking.fairness.gate import FairnessGate
+from ranking.search import pipeline
 from ranking.ltr.registry import ModelRegistry
 from ranking.ltr.train import LtrConfig, train_scope
 from tests.integration.test_ltr_pipeline import _engage, ltr_engine  # noqa: F401  (fixture)
@@ -27,7 +30,12 @@ def by_experience(small_index, tmp_path):
     return store
 
 
-def test_the_gate_reports_impact_ratios_and_refuses_a_model_below_the_threshold(ltr_engine, by_experience):  # noqa: F811
+def test_the_gate_reports_impact_ratios_and_refuses_a_model_below_the_threshold(ltr_engine, by_experience,  # noqa: F811
+                                                                                  monkeypatch):
+    # request ids pick the gate's holdout (a hash of the id): fresh random ids made the split, and so the ratios,
+    # differ from run to run (the test failed about one full-suite run in three); seeded random ids fix the split
+    rng = random.Random(42)
+    monkeypatch.setattr(pipeline.uuid, "uuid4", lambda: uuid.UUID(int=rng.getrandbits(128)))
     engine, ltr_dir = ltr_engine
     engine.ltr.stores.get("acme-talent").add(_engage(engine), tenant_id="acme-talent")
     report_only = FairnessGate.from_store(by_experience, ("acme-talent",), k=3, min_group_pool=0)
@@ -35,11 +43,8 @@ def test_the_gate_reports_impact_ratios_and_refuses_a_model_below_the_threshold(
     tr = train_scope(ltr_dir, "acme-talent", CONFIG, fairness=report_only)
     fair = tr.metrics["fairness"]["sex"]
     assert tr.promoted and "fairness gate" not in tr.reason
-    assert fair["new"]["female"] < 0.8 and fair["flagged_new"] == ["female"]        # learned to prefer the engaged group
-    # ... and is no fairer than the hybrid order it replaces, which already favours them: the holdout is split by a
-    # hash of random request ids, so both ratios move by a few hundredths from run to run (0.379 against 0.377 seen)
-    assert fair["min_new"] <= fair["min_incumbent"] + 0.03
-    assert fair["new"]["female"] <= fair["incumbent"]["female"] + 0.03
+    assert fair["min_new"] < fair["min_incumbent"] and fair["new"]["female"] < 0.8    # learned to prefer the engaged group
+    assert fair["new"]["female"] < fair["incumbent"]["female"] and fair["flagged_new"] == ["female"]
     assert tr.metrics["fairness"]["ethnicity"]["min_new"] is None                  # nobody disclosed: nothing compared
     registry = ModelRegistry(ltr_dir)
     registry.rollback("acme-talent")                                                 # back to the hybrid order
