@@ -136,7 +136,7 @@ class TantivyLexicalIndex:
         tq = self._query(query, mask, filter_clauses, keywords, field_boosts, expansions, None)
         # a ranked keyword search is not a match set: not counting it lets tantivy skip blocks that cannot reach the
         # top k (block-max WAND); counting scores every document that has any query word
-        ranked_only = bool(keywords and top_k and query is not None) and COUNT_RANKED is False
+        ranked_only = bool(keywords and top_k and query is not None) and not COUNT_RANKED
         hits, total = self._collect(searcher, tq, k, mask, None if query is not None else "last_active",
                                     count=not ranked_only)
         return RetrieverResult(hits, total)

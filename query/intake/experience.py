@@ -124,13 +124,12 @@ def mentions(text: str, *, preferred_section: bool = False, terse: bool = False,
     for sent in _sentences(text):
         found = False
         for m in _BOARD_LINE.finditer(sent):                # "Salesforce: 2 years (Required)"
-            what = m.group("what")
+            what = m.group("what").strip()
             if _DEGREE_AFTER.match(sent[m.end():]) or (_SCHOOLING.search(what) and "experience" not in what.lower()):
                 found = True                                # "Education: 4 Year Degree": schooling
                 continue
             tag = (m.group("tag") or "").lower()
             required = "required" in tag or (not tag and not preferred_section and not _PREFERRED.search(sent))
-            what = m.group("what").strip()
             out.append(YearsMention(_number(m.group("n")), None,
                                     None if _GENERAL.match(what) or what.lower() in ("experience", "work") else what,
                                     required, m.group(0)))

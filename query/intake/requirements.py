@@ -18,6 +18,7 @@ from query.intake.location import PostingLocation, looks_like_location, read_loc
 from query.intake.occupation import OccupationResolver, title_candidates
 from query.intake.phrases import cue_phrases
 from query.intake.posting import Posting, clean_markup, read_posting
+from query.intake.lexicon import KNOWLEDGE
 from query.intake.skills import COMPETENCY, CREDENTIAL, SKILL_KINDS, SkillExtractor
 from query.intake.span_skills import learned_skills
 from query.intake.spans import SpanTagger
@@ -386,7 +387,7 @@ class Intake:
                             kinds.setdefault(phrase, "phrase")        # as written: a learned span
                     for m in mentions:
                         if preferred is None and m.kind not in DUTY_KINDS and not (
-                                thin and m.kind == "knowledge"):
+                                thin and m.kind == KNOWLEDGE):
                             continue          # duties name tools the job plainly uses, not every domain word
                         if m.kind == COMPETENCY:
                             comps.append(m.canonical)
