@@ -10,7 +10,7 @@ location line, the description. Measured:
   nothing invented for "United States"), minimum years (equal to the judged value, null included),
   must-have skills precision and recall (matching rule in ``skill_matches``); reported for the whole judged
   set and for its two halves: ``tune`` (the first 60, looked at while building) and ``holdout`` (the last 60,
-  only measured); and for the later judged sets (``judged_fresh*.jsonl``: postings 121-240), with the agreement
+  only measured); and for the later judged sets (``judged_fresh*.jsonl``: postings 121-480), with the agreement
   of a blind second judge (occupations of the first 120, skills and years of postings 121-180);
 * **queries** (``--index-dir``, a synthetic index): the strict query's pool (with the posting's filters but the
   location, and with the location too), the title-alone pool, and the pool after the refinement loop
@@ -42,8 +42,9 @@ from query.intake.lexicon import forms_of
 DATA = ROOT.parent / "shared" / "data" / "job_postings" / "postings_dev.jsonl"
 JUDGED = ROOT / "benchmarks" / "postings" / "judged.jsonl"
 # judged later, after the tuning they measure: "fresh" (postings 121-180) was first measured at 4e08914 and then
-# used while building; "fresh2" (postings 181-240) was measured once, after the last change it reports on
-FRESH = tuple(ROOT / "benchmarks" / "postings" / f"judged_fresh{n}.jsonl" for n in ("", "2", "3", "4"))
+# used while building; "fresh2" (postings 181-240) was measured once, after the last change it reports on; "fresh3" and
+# "fresh4" (241-360) were the unseen test sets from 831fd0b; "fresh5" and "fresh6" (361-480), judged blind in a fourth session, are the unseen test sets from then on
+FRESH = tuple(ROOT / "benchmarks" / "postings" / f"judged_fresh{n}.jsonl" for n in ("", "2", "3", "4", "5", "6"))
 SECOND = ROOT / "benchmarks" / "postings" / "occupations_second_judge.jsonl"  # postings 1-120, occupations again
 SECOND_SKILLS = ROOT / "benchmarks" / "postings" / "skills_second_judge.jsonl"  # postings 121-180, skills again
 TUNE = 60     # the first 60 judged postings were looked at while building; the rest are held out
