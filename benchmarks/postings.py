@@ -183,6 +183,9 @@ def run_intake(postings: list[dict], judged: dict[str, dict], gen, *, fresh: dic
             row["pred_correct_must"] = [s for s in pred if any(any_match(names[s], f) for f in must_forms)]
             row["gold_found"] = [i["name"] for i, f in zip(j["must_have"], must_forms) if any(any_match(names[s], f) for s in pred)]
             row["gold_missed"] = [i["name"] for i in j["must_have"] if i["name"] not in row["gold_found"]]
+            listed = [pred_forms(s, tax) for s in list(req.must_have) + list(req.nice_to_have)]
+            row["gold_found_any_list"] = [i["name"] for i, f in zip(j["must_have"], must_forms)
+                                          if any(any_match(n, f) for n in listed)]
         elif j is not None:
             row.update(judged=True, occupation_ok=False, years_ok=False, pred_correct=[], pred_wrong=[],
                        pred_correct_must=[], gold_found=[], gold_missed=[i["name"] for i in j["must_have"]])
@@ -203,6 +206,10 @@ def run_intake(postings: list[dict], judged: dict[str, dict], gen, *, fresh: dic
                 "skill_precision": round(sum(len(r["pred_correct"]) for r in rs) / n_pred, 4) if n_pred else None,
                 "skill_precision_must_only": round(sum(len(r["pred_correct_must"]) for r in rs) / n_pred, 4) if n_pred else None,
                 "skill_recall": round(sum(len(r["gold_found"]) for r in rs) / n_gold, 4) if n_gold else None,
+                # the judged must-haves found among the must-haves or the nice-to-haves (the verifier demotes, it
+                # does not drop: a demoted requirement is still in front of the recruiter)
+                "skill_recall_any_list": round(sum(len(r.get("gold_found_any_list", ())) for r in rs) / n_gold, 4)
+                if n_gold else None,
                 "predicted_skills": n_pred, "judged_skills": n_gold,
                 # the engine reads seniority from the title only (a years-derived level would narrow every query);
                 # the judges also infer it from the years asked ("2-4 years -> mid"), so exact agreement is low
@@ -408,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         m = s[part]
         print(f"{part:<10} n={m['postings']:<3} occupation {m['occupation']} (same SOC {m['occupation_same_soc']}; "
               f"label title alone {m['occupation_from_label_title_alone']})  min_years {m['min_years']}  "
-              f"skills P {m['skill_precision']} (must-only {m['skill_precision_must_only']}) R {m['skill_recall']}  "
+              f"skills P {m['skill_precision']} (must-only {m['skill_precision_must_only']}) R {m['skill_recall']} (must or nice {m['skill_recall_any_list']})  "
               f"seniority {m['seniority_exact']} (named: {m['seniority_precision']})")
     if s["second_judge"]:
         a = s["second_judge"]

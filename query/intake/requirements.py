@@ -19,9 +19,10 @@ from query.intake.occupation import OccupationResolver, title_candidates
 from query.intake.phrases import cue_phrases
 from query.intake.posting import Posting, clean_markup, read_posting
 from query.intake.lexicon import KNOWLEDGE
-from query.intake.skills import COMPETENCY, CREDENTIAL, SKILL_KINDS, SkillExtractor
+from query.intake.skills import COMPETENCY, CREDENTIAL, LANGUAGE, SKILL_KINDS, SkillExtractor
 from query.intake.span_skills import learned_skills
 from query.intake.spans import SpanTagger
+from query.intake.verify import Evidence, OccupationContext, SkillVerifier
 from query.lang import ast as qa
 from records.errors import BackendUnavailableError, FilterError, NotFoundError, QueryError
 from records.geo import resolve_place
@@ -30,6 +31,11 @@ from records.taxonomy import Taxonomy, seniority_hint
 
 DEFAULT_RADIUS_KM = 50.0
 DUTY_KINDS = ("technology",)
+# a language the competency table reads ("English") is a required language where the sentence says it is spoken
+_SPOKEN_LANGUAGES = frozenset({"English", "German"})
+_SPOKEN = re.compile(r"\b(?:fluen\w*|proficien\w*|speak\w*|spoken|written|verbal|bilingual|native|command of|"
+                     r"read\w* and writ\w*)\b", re.IGNORECASE)
+_DICT_SOURCES = frozenset({"dict_technology", "dict_knowledge", "dict_credential", "dict_language"})
 # requirement sections that name fewer skills than this (only traits, a degree, years): the duties' domain knowledge
 # is what the posting asks for ("Duties: construction estimating, submittals ..."); measured on the judged postings
 # used while building (first 120, 121-240): recall +0.01 to +0.06, precision -0.00 to -0.02; at 3, -0.03 on the first 120
@@ -153,13 +159,22 @@ class Intake:
     """Turns job descriptions or structured fields into normalised ``HiringRequirements``."""
 
     def __init__(self, taxonomy: Taxonomy | None = None, extractor: SkillExtractor | None = None, *,
-                 spans: SpanTagger | bool = True):
+                 spans: SpanTagger | bool = True, verifier: SkillVerifier | bool = True):
         """``spans``: the learned span tagger read as a recall source in requirement sections (True: the shipped
-        model, when present; False: dictionaries and cue phrases only)."""
+        model, when present; False: dictionaries and cue phrases only). ``verifier``: the learned check that keeps
+        or demotes each must-have of a posting (True: the shipped weights, when present; False: the rules alone)."""
         self.taxonomy = taxonomy or Taxonomy.load()
         self.extractor = extractor or SkillExtractor(self.taxonomy)
         self._resolver: OccupationResolver | None = None
         self._spans = spans
+        self._verifier = verifier
+        self.trace: list | None = None     # set to a list, (skill, features) of every must-have read are appended
+
+    @property
+    def verifier(self) -> SkillVerifier | None:
+        if self._verifier is True:
+            self._verifier = SkillVerifier.load() or False
+        return self._verifier or None
 
     @property
     def tagger(self) -> SpanTagger | None:
@@ -225,7 +240,7 @@ class Intake:
         lv = title_level(posting.title or (titles[0] if titles else ""))
         seniority = [lv] if lv else []
         duties = posting.text_of("responsibilities", "role") if posting.has_requirements else ""
-        must, nice, comps, kinds = self._skills(must_text, nice_text, titles, duties)
+        must, nice, comps, kinds = self._skills(must_text, nice_text, titles, duties, verify=True, occupation=code)
         # in a requirements section bare years ("3+ years with Spark") are experience; elsewhere a cue must say so
         years = read_years(must_text + "\n" + posting.text_of("logistics"), nice_text, terse=posting.has_requirements)
         if years.min_years is None and years.preferred_years is None and duties:
@@ -347,19 +362,28 @@ class Intake:
             levels = [lv for lv, rx in _LEVEL_WORDS if re.search(rx, head + " ", re.IGNORECASE)][:1]
         return list(dict.fromkeys(levels))
 
-    def _skills(self, text: str, nice_text: str, titles: list[str], duties_text: str = "") -> tuple[list[str], list[str], list[str], dict]:
+    def _skills(self, text: str, nice_text: str, titles: list[str], duties_text: str = "", *,
+                verify: bool = False, occupation: str | None = None) -> tuple[list[str], list[str], list[str], dict]:
         """(must-have, nice-to-have, competencies, {skill: kind}) from the required and preferred text, and the
         tools named in the duties (a posting that says "you will build dashboards in Tableau" expects Tableau), and the
-        duties' domain knowledge when the requirement sections name fewer than ``THIN_REQUIREMENTS`` skills."""
+        duties' domain knowledge when the requirement sections name fewer than ``THIN_REQUIREMENTS`` skills.
+        ``verify`` (a posting, with the learned verifier loaded): the duties are read like the requirements (cue
+        phrases, learned spans, every domain word) and each must-have is kept or demoted to nice-to-have by
+        ``SkillVerifier`` from the evidence the readers saw (``query.intake.verify``)."""
         must: list[str] = []
         nice: list[str] = []
         comps: list[str] = []
         kinds: dict[str, str] = {}
+        verifier = self.verifier if verify else None
+        wide = verifier is not None or (verify and self.trace is not None)
+        evidence: dict[str, Evidence] = {}
         title_words = {w.lower() for t in titles for w in t.split()}
         thin = False
         for block, preferred in ((text, False), (nice_text, True), (duties_text, None)):
             if preferred is None:
                 thin = len(_dedupe(must)) < THIN_REQUIREMENTS
+            where = "duties" if preferred is None else "preferred" if preferred else "requirements"
+            reads = preferred is not None or wide          # cue phrases and learned spans
             nice_mode = bool(preferred)
             for line in re.split(r"\n+", block):
                 if re.match(r"\s*(?:must[- ]haves?|requirements?|required|what you bring)\b", line, re.IGNORECASE):
@@ -370,37 +394,58 @@ class Intake:
                     sentence = _EMPLOYER.sub(" ", sentence)
                     explicit = bool(preferred) and _REQUIRED.search(sentence) and not _NICE.search(sentence)
                     bucket = nice if ((nice_mode and not explicit) or _NICE.search(sentence)) else must
-                    if preferred is not None:
+
+                    def take(name: str, kind: str, source: str, surface: str) -> None:
+                        bucket.append(name)
+                        kinds.setdefault(name, kind)
+                        evidence.setdefault(name.casefold(), Evidence(name)).add(source, where, sentence, surface)
+
+                    if reads:
                         for phrase in self._phrases(sentence, titles):
-                            bucket.append(phrase)
-                            kinds.setdefault(phrase, "phrase")        # as written: no dictionary names it
+                            take(phrase, "phrase", "phrase", phrase)          # as written: no dictionary names it
                     if preferred is not None or _HOLD.search(sentence):
                         # a duty to hold or keep a licence is a requirement ("Maintain current ... licensure")
                         for cred in self._credentials(sentence):
-                            bucket.append(cred)
-                            kinds.setdefault(cred, CREDENTIAL)
+                            take(cred, CREDENTIAL, "credential_rule", cred)
                     mentions = self.extractor.extract(sentence)
-                    if preferred is not None and self.tagger is not None:
+                    if reads and self.tagger is not None:
                         covered = [m.text for m in mentions] + [m.canonical for m in mentions] + bucket + titles
                         for phrase in learned_skills(self.tagger, sentence, covered=covered, common=self.extractor.common):
-                            bucket.append(phrase)
-                            kinds.setdefault(phrase, "phrase")        # as written: a learned span
+                            take(phrase, "phrase", "span", phrase)           # as written: a learned span
                     for m in mentions:
                         if preferred is None and m.kind not in DUTY_KINDS and not (
-                                thin and m.kind == KNOWLEDGE):
+                                (thin or wide) and m.kind == KNOWLEDGE):
                             continue          # duties name tools the job plainly uses, not every domain word
-                        if m.kind == COMPETENCY:
+                        if m.kind == COMPETENCY and m.canonical in _SPOKEN_LANGUAGES and _SPOKEN.search(sentence):
+                            take(m.canonical, LANGUAGE, "dict_language", m.text)   # "fluent in written and spoken English"
+                        elif m.kind == COMPETENCY:
                             comps.append(m.canonical)
                         elif (m.text.lower() in title_words and m.text.lower() in self.extractor.common) or (
                                 " " in m.text and any(_names_job(m.text, t, sentence) for t in titles)) or (
                                 m.kind == "technology" and self._is_title(m.text)):
                             continue          # "Data Engineer" is not the skill "Data"; "Restaurant Manager" is a job
                         else:
-                            bucket.append(m.canonical)
-                            kinds.setdefault(m.canonical, m.kind)
+                            take(m.canonical, m.kind, f"dict_{m.kind}" if f"dict_{m.kind}" in _DICT_SOURCES
+                                 else "dict_knowledge", m.text)
         must = _dedupe(must)
+        if verify and (verifier is not None or self.trace is not None):
+            must, nice = self._verified(must, nice, evidence, thin=thin, verifier=verifier,
+                                        occupation=OccupationContext.of(self.taxonomy, occupation))
         nice = [s for s in _dedupe(nice) if s.casefold() not in {m.casefold() for m in must}]
         return must, nice, list(dict.fromkeys(comps)), kinds
+
+    def _verified(self, must: list[str], nice: list[str], evidence: dict[str, Evidence], *, thin: bool,
+                  verifier: SkillVerifier | None, occupation: OccupationContext) -> tuple[list[str], list[str]]:
+        """Must-haves the verifier keeps; the rest join the nice-to-haves, in order. With ``self.trace`` set (the
+        verifier's fitting script) every must-have's features are recorded there too."""
+        keep, demoted = [], []
+        for name in must:
+            ev = evidence.get(name.casefold()) or Evidence(name)
+            f = ev.features(common=self.extractor.common, thin=thin, candidates=len(must), occupation=occupation)
+            if self.trace is not None:
+                self.trace.append((name, f))
+            (keep if verifier is None or verifier.probability(f) >= verifier.threshold else demoted).append(name)
+        return keep, demoted + nice
 
     def _credentials(self, sentence: str) -> list[str]:
         """Licences and certifications the lexicon lacks ("mechanical license", "Florida bar admission", each
