@@ -50,7 +50,7 @@ _NOISE = re.compile(
     r"part[- ]time|per diem|prn|seasonal|temporary|temp|" + HOW_HELD + r"|hybrid|on[- ]?site|wfh|sign[- ]on bonus|"
     r"bonus|weekly pay|paid weekly|days|nights?|evenings?|overnights?|weekends?|shift|mon(?:day)?\s*-\s*fri(?:day)?|\d{1,2}\s*(?:am|pm)"
     r"(?:\s*-\s*\d{1,2}\s*(?:am|pm))?|choose your \w+|\d{4})\b", re.IGNORECASE)
-_SPLIT = re.compile(r"\s+[-–|/]\s+|\s*[|–]\s*|\s*,\s*|\s*\(|\)\s*|\s+/\s*|/\s+|\s+(?:for|at|with|in|needed)\s+",
+_SPLIT = re.compile(r"\s+[-–|/_]\s+|\s*[|–]\s*|\s*,\s*|\s*\(|\)\s*|\s+/\s*|/\s+|\s+(?:for|at|with|in|needed)\s+",
                     re.IGNORECASE)
 _WORD = re.compile(r"[a-z][a-z0-9+#]+")
 _STOP = frozenset("the and of to a in for with you your we our is are be will on as or at this that an by from have has "
@@ -88,10 +88,10 @@ class OccupationChoice:
 
 def title_candidates(title: str) -> list[str]:
     """The cleaned title and its parts, longest first ("Dental Hygienist - choose your shift" -> "Dental Hygienist")."""
-    base = re.sub(r"\s+", " ", _NOISE.sub(" ", re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", title))).strip(" -,:;|")
+    base = re.sub(r"\s+", " ", _NOISE.sub(" ", re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", title))).strip(" -,:;|_")
     out = [base] if base else []
-    parts = [p.strip(" -,:;") for p in _SPLIT.split(title) if p and p.strip(" -,:;")]
-    cleaned = [re.sub(r"\s+", " ", _NOISE.sub(" ", p)).strip(" -,:;") for p in parts]
+    parts = [p.strip(" -,:;_") for p in _SPLIT.split(title) if p and p.strip(" -,:;_")]
+    cleaned = [re.sub(r"\s+", " ", _NOISE.sub(" ", p)).strip(" -,:;_") for p in parts]
     cleaned = [p for p in cleaned if p and len(p) > 1]
     out += cleaned
     if "," in title and len(cleaned) >= 2:             # "Manager, Retail Pharmacy" -> "Retail Pharmacy Manager"
@@ -325,19 +325,24 @@ class OccupationResolver:
 
     def _market_titles(self, keys: list[str], part_of: dict[str, str]) -> list[tuple[str, float, str, str, str]]:
         """(code, cover, alias, how, part) for the occupations ``MARKET_TITLES`` names for the title: the whole title or
-        one of its parts, or a market title of two words or more that ends it ("Enterprise Account Executive"); the
-        first occupation named best, the rest 0.02 less each, and a part or an ending 0.1 less than the whole."""
-        out = []
-        for n, key in enumerate(keys):
-            hit = key if key in self._market else max(
-                (m for m in self._market if " " in m and key.endswith(" " + m)), key=len, default=None)
-            if hit is None:
-                continue
-            for i, code in enumerate(self._market[hit]):
-                cover = 1.0 + OWN_TITLE_BONUS - 0.02 * i - (0.1 if n or hit != key else 0.0)
-                out.append((code, cover, hit, "title" if n == 0 and hit == key else "title part", part_of[key]))
-            break
-        return out
+        each of its parts ("Social Media Manager and Graphic Designer": both, the description decides), else, unless
+        O*NET lists the title or a part whole, a market title of two words or more that ends one ("Enterprise Account
+        Executive"), whose words then are the part the query searches ("Founding Front-End Engineer" -> "Front-End
+        Engineer"); the first occupation named best, the rest 0.02 less each, a part or an ending 0.1 less."""
+        found = [(n, key, key, part_of[key]) for n, key in enumerate(keys) if key in self._market]
+        if not found and not any(key in self._exact for key in keys):   # O*NET lists "(Junior) Back Line Cook" whole
+            for n, key in enumerate(keys):
+                hit = max((m for m in self._market if " " in m and key.endswith(" " + m)), key=len, default=None)
+                if hit is not None:
+                    words = part_of[key].split()
+                    # the ending as written, of two words or more ("RN" of "Registered Nurse RN" reads as one)
+                    ending = next((" ".join(words[i:]) for i in range(1, len(words) - 1)
+                                   if normalize_title(" ".join(words[i:])) == hit), part_of[key])
+                    found = [(n, key, hit, ending)]
+                    break
+        return [(code, 1.0 + OWN_TITLE_BONUS - 0.02 * i - (0.1 if n or hit != key else 0.0), hit,
+                 "title" if n == 0 and hit == key else "title part", part)
+                for n, key, hit, part in found for i, code in enumerate(self._market[hit])]
 
     def _overlap(self, keys: list[str], code: str) -> tuple[float, str, str]:
         """IDF-weighted Jaccard of the title's words with the occupation's closest title (0..1), halved

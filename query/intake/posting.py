@@ -51,17 +51,20 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
         r"required (?:education|skills?|experience|knowledge)(?: and (?:education|skills?|experience|abilities|training))?",
         r"(?:minimum|required) experience", r"experience required", r"(?:language|computer|technical) skills",
         r"(?:additional|other|special|general) (?:qualifications?|requirements?)",
-        r"qualifications and (?:attributes|education requirements|experience requirements)"),
+        r"qualifications and (?:attributes|education requirements|experience requirements)",
+        r"you are", r"you will have", r"you(?:'|’)?ll thrive if you(?: are| have)?", r"you will thrive if you(?: are| have)?"),
     "responsibilities": (
         r"(?:key |primary |main |essential |major |core |job |general )?(?:responsibilit\w*|duties)(?: and (?:responsibilit\w*|duties))?",
         r"essential (?:job )?functions?", r"what you(?:'|’)?ll (?:do|be doing)", r"what you will (?:do|be doing)",
         r"day[- ]to[- ]day", r"a day in the life", r"your (?:role|responsibilities|impact|day)", r"in this role,? you will",
         r"the work", r"job functions?", r"tasks", r"accountabilities",
         r"roles? and responsibilit\w*", r"(?:key |primary |main |essential |job )?(?:responsibilit\w*|duties) include",
-        r"(?:supervisory|potential|additional|other) responsibilit\w*", r"essential functions? and responsibilit\w*"),
+        r"(?:supervisory|potential|additional|other) responsibilit\w*", r"essential functions? and responsibilit\w*",
+        r"you will", r"you will be responsible for", r"what you would do(?: in this job)?"),
     "role": (
-        r"(?:job|position|role) (?:summary|overview|description|purpose|details)", r"(?:about|the) (?:the )?(?:role|position|job|opportunity)",
-        r"overview", r"summary", r"job description", r"description", r"the opportunity", r"position", r"purpose"),
+        r"(?:job|position|role) (?:summary|overview|description|purpose|details)", r"(?:(?:more )?about|the) (?:the |this )?(?:role|position|job|opportunity)",
+        r"overview", r"summary", r"job description", r"description", r"the opportunity", r"position", r"purpose",
+        r"purpose of (?:the )?(?:position|role|job)"),
     "company": (
         r"about (?:us|the company|our company|the team|the organization|[A-Z][\w&.'’ -]{1,40})", r"who we are",
         r"company (?:overview|description|profile)", r"our (?:company|mission|story|culture|values|team)",
@@ -71,7 +74,8 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
         r"what we offer", r"we offer", r"what(?:'|’)?s in it for you", r"compensation(?: and benefits)?", r"pay(?: range| rate)?",
         r"salary(?: range)?", r"total rewards", r"why you(?:'|’)?ll love it", r"supplemental pay(?: types?)?",
         r"compensation package", r"compensation and benefits?", r"featured benefits", r"(?:hourly|pay) rate",
-        r"hiring range", r"pay band", r"what you(?:'|’)?ll love(?: about [\w&.'’ -]{1,40})?"),
+        r"hiring range", r"pay band", r"what you(?:'|’)?ll love(?: about [\w&.'’ -]{1,40})?",
+        r"you will benefit(?: by| from)?"),
     "logistics": (
         r"job types?", r"schedule", r"shifts?", r"work location", r"location", r"work (?:environment|setting|hours)",
         r"hours", r"expected hours", r"travel", r"how to apply", r"application process", r"ability to (?:commute|relocate)",
@@ -84,9 +88,11 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
             r"diversity(?:,? equity,? (?:and|&) inclusion)?(?: statement)?", r"accommodations?", r"disclaimer",
             r"notice to (?:applicants|agencies|recruiters)"),
 }
-# "Duties/Responsibilities", "Skills & Abilities", "License/Certification": "/" and "&" join headings as "and" does
-_HEADINGS = {kind: tuple(p.replace(" and ", r"\s*(?:and|&|/)\s*").replace("(?:,| and| &|/) ", r"\s*(?:,|and|&|/)\s*")
-                         for p in pats) for kind, pats in _HEADINGS.items()}
+# "Duties/Responsibilities", "Skills & Abilities", "License/Certification": "/" and "&" join headings as "and" does;
+# any heading may name what it is about ("Qualifications for this position:", "Physical Demands of the job:")
+_ABOUT_JOB = r"(?: (?:for|of|in) (?:this|the) (?:position|role|job))?"
+_HEADINGS = {kind: tuple("(?:" + p.replace(" and ", r"\s*(?:and|&|/)\s*").replace("(?:,| and| &|/) ", r"\s*(?:,|and|&|/)\s*")
+                         + ")" + _ABOUT_JOB for p in pats) for kind, pats in _HEADINGS.items()}
 _KIND_OF: list[tuple[re.Pattern, str]] = [
     (re.compile(rf"(?:{p})", re.IGNORECASE), kind) for kind, pats in _HEADINGS.items() for p in pats]
 _ANY_HEADING = "|".join(p for pats in _HEADINGS.values() for p in pats)
@@ -141,9 +147,11 @@ _GLUE = re.compile(r"(?<=[a-z0-9%)])(?=[A-Z][a-z])")
 _GLUED_STOP = re.compile(r"(?:(?<=[a-z)]{2})|(?<=[A-Z]{3}))\.(?=[A-Z][a-z])(?!Net\b|Js\b)")
 # an acronym glued to the next list item ("...at least 50 WPMBasic math skills", "valid CDLAbility to lift"):
 # only before the words list items start with, so "SQLServer", "CDLPlus" stay whole
-_GLUED_ACRONYM = re.compile(r"(?<=[A-Z]{2})(?=(?:Ability|Able|Basic|Excellent|Experience|Familiarity|Knowledge|Minimum|"
-                            r"Must|Proficien\w*|Strong|Working|Understanding|Valid|Current|Bachelor|High|Preferred|"
-                            r"Required|Good|Demonstrated|Proven)\b)")
+_ITEM_START = (r"(?:Ability|Able|Basic|Excellent|Experience|Familiarity|Knowledge|Minimum|Must|Proficien\w*|Strong|"
+               r"Working|Understanding|Valid|Current|Bachelor|High|Preferred|Required|Good|Demonstrated|Proven)\b")
+_GLUED_ACRONYM = re.compile(r"(?<=[A-Z]{2})(?=" + _ITEM_START + ")")
+# a dash bullet glued to the item before it ("...HydroCAD and Microsoft Office-Excellent communication")
+_GLUED_DASH = re.compile(r"(?<=[a-z)])-(?=" + _ITEM_START + ")")
 _STOPWORDS_EN = frozenset("the and of to a in for with you your we our is are be will on as or at this that an by "
                           "from have has all who can work".split())
 
@@ -225,7 +233,7 @@ def deglue(text: str) -> str:
         pos = m.start()
     out.append(text[pos:])
     # "...principles.Experience with..." : a sentence end glued to the next sentence
-    return _GLUED_ACRONYM.sub("\n", _GLUED_STOP.sub(".\n", _unglue_numbered("".join(out))))
+    return _GLUED_DASH.sub("\n", _GLUED_ACRONYM.sub("\n", _GLUED_STOP.sub(".\n", _unglue_numbered("".join(out)))))
 
 
 _STOPWORDS_OTHER = {
@@ -276,7 +284,8 @@ def split_sections(body: str) -> list[Section]:
             # "Location: Newark, NJ · Must have 5 years of ...": a logistics value is one line; the rest is
             # text of the posting the glued heading swallowed
             cut = re.search(r"\n|(?<=[.!?·])\s|\s[·•|]\s", chunk[:LOGISTICS_CHARS])
-            cut_at = cut.end() if cut else LOGISTICS_CHARS
+            # or at the last space before the limit, never inside a word ("traffic oft" / "en")
+            cut_at = cut.end() if cut else (chunk.rfind(" ", 0, LOGISTICS_CHARS) + 1 or LOGISTICS_CHARS)
             out.extend(_refine(Section(kind, heading, chunk[:cut_at].strip())))
             heading, kind, chunk = "", "role", chunk[cut_at:].strip(" \t\n:-*•·")
         if chunk:

@@ -51,6 +51,31 @@ def test_glued_posting_is_read_into_typed_sections():
     assert "discriminate" not in strip_boilerplate("Nurse.\nWe do not discriminate on the basis of race. Apply now.")
 
 
+def test_headings_that_name_the_job_or_speak_to_the_reader():
+    text = ("Vet Tech Manager\nDenver, CO\nAbout Us: A hospital for pets. More About the Position:Lead the technicians. "
+            "Physical Demands of the job: Lift 50 lbs.\nQualifications for this position:\nSupervisory experience."
+            "Basic computer skills, i.e., Microsoft Office.\nYOU WILL: Organize events. YOU ARE: Proficient with "
+            "Google Drive.\nYOU WILL BENEFIT BY: Mentoring.LOCATION: This is a remote opportunity which means you "
+            "don't have to deal with traffic often or sitting in an office!")
+    p = read_posting(text)
+    kind = {s.heading: s.kind for s in p.sections}
+    assert kind["More About the Position"] == "role" and kind["Physical Demands of the job"] == "logistics"
+    assert kind["Qualifications for this position"] == "requirements" and kind["YOU ARE"] == "requirements"
+    assert kind["YOU WILL"] == "responsibilities" and kind["YOU WILL BENEFIT BY"] == "benefits"
+    assert "Microsoft Office" in p.text_of("requirements") and "Google Drive" in p.text_of("requirements")
+    assert "Microsoft Office" not in p.text_of("company")
+    # a long logistics value is cut at a word boundary, not inside "often"
+    assert not any(s.text.startswith("en ") for s in p.sections)
+    assert any(s.text.startswith("often or sitting") for s in p.sections)
+
+
+def test_dash_bullets_glued_to_the_item_before_are_cut():
+    p = read_posting("Design Engineer\nQualifications:-BS in Civil Engineering-Proficient with AutoCAD Civil 3D, "
+                     "HydroCAD and Microsoft Office-Excellent communication skills")
+    assert "HydroCAD and Microsoft Office\nExcellent communication" in p.text_of("requirements")
+    assert "Front-End" in read_posting("Front-End Engineer\nRequirements: Front-End work").text_of("requirements")
+
+
 def test_posting_requirements(intake):
     req = intake.from_text(POSTING)
     assert req.occupation_code == "29-1141.00" and req.titles == ("Registered Nurse",)
@@ -350,6 +375,22 @@ def test_executive_or_officer_alone_names_no_manager(intake):
     sales = "Sell advertising airtime and digital ad packages to local businesses; meet sales quotas."
     assert intake.resolver.resolve("Media Sales Executive", sales).code == "41-3011.00"   # not Advertising Managers
     assert intake.resolver.resolve("Chief Executive Officer", "Lead the company and report to the board.").code == "11-1011.00"
+
+
+def test_market_titles_name_their_occupations_and_the_words_the_query_searches(intake):
+    r = intake.resolver
+    choice = r.resolve("Founding Front-End Engineer (Web)", "Build our React web app with TypeScript and CSS.")
+    assert choice.code == "15-1254.00" and choice.part == "Front-End Engineer"     # not "Web", not the whole title
+    assert r.resolve("Enterprise Account Executive", "Sell our SaaS platform to enterprise customers; "
+                     "own quota and pipeline.").part == "Account Executive"
+    assert r.resolve("W2 only _ Java Developer", "Java, Spring Boot, microservices.").part == "Java Developer"
+    # an abbreviation at the end is not the ending searched: "RN" alone would be a poor title query
+    assert r.resolve("Registered Nurse RN - Medical ICU", "Care for ICU patients.").part == "Registered Nurse RN"
+    # both parts of an "X and Y" title are candidates; the description decides
+    title = "Social Media Manager and Graphic Designer"
+    design = "Design print flyers, logos and brochures in Adobe Illustrator, InDesign and Photoshop."
+    assert {"27-1024.00", "27-3031.00"} <= {x["code"] for x in r.rank(title, design)[:4]}
+    assert r.resolve(title, design).code == "27-1024.00"
 
 
 def test_title_words_without_the_head_noun_count_less(intake):
