@@ -150,6 +150,8 @@ _GLUED_STOP = re.compile(r"(?:(?<=[a-z)]{2})|(?<=[A-Z]{3}))\.(?=[A-Z][a-z])(?!Ne
 _ITEM_START = (r"(?:Ability|Able|Basic|Excellent|Experience|Familiarity|Knowledge|Minimum|Must|Proficien\w*|Strong|"
                r"Working|Understanding|Valid|Current|Bachelor|High|Preferred|Required|Good|Demonstrated|Proven)\b")
 _GLUED_ACRONYM = re.compile(r"(?<=[A-Z]{2})(?=" + _ITEM_START + ")")
+# a years sentence glued to the one before ("...field preferred.5+ years of progressive experience")
+_GLUED_YEARS = re.compile(r"(?<=[A-Za-z)]{2})\.(?=\d{1,2}\s*\+?\s*(?:years?|yrs?)\b)", re.IGNORECASE)
 # a dash bullet glued to the item before it ("...HydroCAD and Microsoft Office-Excellent communication")
 _GLUED_DASH = re.compile(r"(?<=[a-z)])-(?=" + _ITEM_START + ")")
 _STOPWORDS_EN = frozenset("the and of to a in for with you your we our is are be will on as or at this that an by "
@@ -233,7 +235,8 @@ def deglue(text: str) -> str:
         pos = m.start()
     out.append(text[pos:])
     # "...principles.Experience with..." : a sentence end glued to the next sentence
-    return _GLUED_DASH.sub("\n", _GLUED_ACRONYM.sub("\n", _GLUED_STOP.sub(".\n", _unglue_numbered("".join(out)))))
+    out = _GLUED_STOP.sub(".\n", _unglue_numbered("".join(out)))
+    return _GLUED_YEARS.sub(".\n", _GLUED_DASH.sub("\n", _GLUED_ACRONYM.sub("\n", out)))
 
 
 _STOPWORDS_OTHER = {

@@ -74,6 +74,11 @@ def test_dash_bullets_glued_to_the_item_before_are_cut():
                      "HydroCAD and Microsoft Office-Excellent communication skills")
     assert "HydroCAD and Microsoft Office\nExcellent communication" in p.text_of("requirements")
     assert "Front-End" in read_posting("Front-End Engineer\nRequirements: Front-End work").text_of("requirements")
+    # a years sentence glued after "preferred." is its own sentence, so the preference does not take its years
+    glued = "A bachelor's degree; finance or similar field preferred.5+ years of progressive experience."
+    assert read_years(glued).min_years is None                  # read as one sentence, "preferred" takes the years
+    assert read_years(read_posting("Accountant\nRequirements:\nA bachelor's degree; finance preferred.5+ years of "
+                                   "accounting experience.").text_of("requirements")).min_years == 5
 
 
 def test_posting_requirements(intake):
