@@ -37,6 +37,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,17 @@ from records import durable
 from records.errors import BackendUnavailableError, MissingDependencyError
 
 log = logging.getLogger(__name__)
+
+
+def _one_openmp_thread_in_child() -> None:
+    """FAISS's OpenMP thread pool (libgomp) does not survive ``fork``: a forked child's first multi-threaded
+    search waits forever on threads that exist only in the parent (facebookresearch/faiss#5206; a gunicorn
+    ``--preload`` worker or a ``multiprocessing`` fork child after the parent searched). A forked child searches
+    on one thread; processes parallelise across each other."""
+    faiss.omp_set_num_threads(1)
+
+
+os.register_at_fork(after_in_child=_one_openmp_thread_in_child)
 
 FORMAT = "talentsearch-faiss"
 SCHEMA_VERSION = 1

@@ -428,3 +428,26 @@ def test_ivf_upsert_remove_and_memory_mapped_reload(ivf_data, tmp_path):
     writable.remove(ids[-10:])
     assert len(writable) == len(index) - 10
     assert np.allclose(writable.vectors(ids[500:502]), vectors[500:502], atol=0.05)   # decoded from 8-bit codes
+
+
+def test_a_forked_child_searches_after_the_parent_ran_openmp():
+    """FAISS's OpenMP pool does not survive fork (faiss#5206): without the at-fork handler the child hangs."""
+    import multiprocessing as mp
+
+    rng = np.random.default_rng(5)
+    ids = np.arange(20_000, dtype=np.int64)
+    vectors = unit(rng.standard_normal((20_000, 64)))
+    index = FaissVectorIndex.build(ids, vectors, FLAT)
+    index.search(vectors[:2000], 10)                 # a batch: FAISS runs an OpenMP parallel region here
+    want = index.search(vectors[:50], 5)[0].tolist()
+    ctx = mp.get_context("fork")
+    results = ctx.Queue()
+    child = ctx.Process(target=lambda: results.put(index.search(vectors[:50], 5)[0].tolist()))
+    child.start()
+    try:
+        got = results.get(timeout=60)
+    finally:
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+    assert got == want
