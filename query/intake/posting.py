@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_CHARS = 60_000
@@ -219,13 +220,16 @@ def _unglue_numbered(text: str) -> str:
     return _NUMBERED_GLUE.sub(lambda m: "\n" + m.group(0), text)
 
 
-def deglue(text: str) -> str:
-    """Line breaks where list items were glued together ("Current RN LicenseAbility to ...")."""
+def deglue(text: str, keep: Callable[[str], bool] | None = None) -> str:
+    """Line breaks where list items were glued together ("Current RN LicenseAbility to ..."); ``keep(word)`` names
+    the caller's products written in camel case ("ZoomInfo", "MicroStrategy"), which stay whole."""
     def cut(m: re.Match) -> str:
         left = re.search(r"[A-Za-z0-9]+$", text[max(0, m.start() - 30):m.start()])
         right = re.match(r"[A-Za-z]+", text[m.start():m.start() + 30])
         word = (left.group(0) if left else "") + (right.group(0) if right else "")
         if left is None or len(left.group(0)) < 3 or word.casefold() in _CAMEL_OK or left.group(0).isupper():
+            return ""
+        if keep is not None and keep(word):
             return ""
         return "\n"
     out, pos = [], 0
@@ -332,10 +336,11 @@ def strip_boilerplate(text: str) -> str:
 
 
 def read_posting(text: str, *, title: str | None = None, location: str | None = None,
-                 is_location=None) -> Posting:
+                 is_location=None, keep_words: Callable[[str], bool] | None = None) -> Posting:
     """Read ``text`` (title line, optional location line, description). ``title``/``location`` given by the
     caller win over what the text says. ``is_location(line) -> bool`` tells a location line (the caller
-    owns the gazetteer); without it only "Location:" lines are taken."""
+    owns the gazetteer); without it only "Location:" lines are taken. ``keep_words(word) -> bool`` names the
+    caller's camel-case products, never cut as glued list items (see ``deglue``)."""
     notes: list[str] = []
     if len(text) > MAX_CHARS:
         notes.append(f"text of {len(text):,} characters: only the first {MAX_CHARS:,} were read")
@@ -368,7 +373,7 @@ def read_posting(text: str, *, title: str | None = None, location: str | None = 
         lm = re.search(r"(?im)^\s*(?:job |work )?location\s*:\s*([^\n]{2,80})", text)
         if lm:
             loc_line = lm.group(1).strip()
-    body = deglue("\n".join(lines[body_start:]))
+    body = deglue("\n".join(lines[body_start:]), keep_words)
     english = looks_english(body or first)
     if not english:
         notes.append("the posting does not look like English: skills and years were read on a best-effort basis")

@@ -201,12 +201,13 @@ class Intake:
             notes: list[str] = []
             text = clean_markup(text, notes)
             if notes and title is None:
-                return self._with_notes(self._from_posting(read_posting(text, title=title, location=location,
-                                                                        is_location=looks_like_location)), notes)
+                return self._with_notes(self._from_posting(read_posting(
+                    text, title=title, location=location, is_location=looks_like_location,
+                    keep_words=self._product_word)), notes)
         lines = [ln for ln in text.strip().splitlines() if ln.strip()]
         if len(lines) >= 2 or title is not None:
             return self._from_posting(read_posting(text, title=title, location=location,
-                                                   is_location=looks_like_location))
+                                                   is_location=looks_like_location, keep_words=self._product_word))
         return self._from_request(text)
 
     @staticmethod
@@ -314,6 +315,10 @@ class Intake:
         if not r:
             notes.append(f"no radius given for {place.near}: {DEFAULT_RADIUS_KM:g} km assumed")
         return place, [Location(place.near, round(radius, 1))]
+
+    def _product_word(self, word: str) -> bool:
+        """A camel-case word the dictionary reads whole as a product ("ZoomInfo", "MicroStrategy", "PowerShell")."""
+        return any(m.text == word and m.kind == "technology" for m in self.extractor.extract(f"experience with {word}."))
 
     def _is_title(self, text: str) -> bool:
         if len(text.split()) < 2:

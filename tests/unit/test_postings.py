@@ -69,6 +69,19 @@ def test_headings_that_name_the_job_or_speak_to_the_reader():
     assert any(s.text.startswith("often or sitting") for s in p.sections)
 
 
+def test_camel_case_products_the_dictionary_knows_stay_whole(intake):
+    text = ("Account Executive\nStrongsville, OH\nRequirements:\nUse software such as Salesforce, ZoomInfo and "
+            "MicroStrategy.\nExperience with Docker, Kubernetes, PowerShell scripting.\nCurrent RN LicenseAbility to "
+            "lift 50 lbs")
+    req = intake.from_text(text)
+    named = set(req.must_have) | set(req.nice_to_have)
+    assert {"ZoomInfo", "Microsoft PowerShell", "RN license"} <= named
+    assert not any(n in {"Zoom", "Info", "Micro", "Strategy"} for n in named)
+    p = read_posting(text, keep_words=intake._product_word)
+    assert "ZoomInfo" in p.text_of("requirements") and "License\nAbility" in p.text_of("requirements")
+    assert "Zoom\nInfo" in read_posting(text).text_of("requirements")      # without the dictionary: cut
+
+
 def test_dash_bullets_glued_to_the_item_before_are_cut():
     p = read_posting("Design Engineer\nQualifications:-BS in Civil Engineering-Proficient with AutoCAD Civil 3D, "
                      "HydroCAD and Microsoft Office-Excellent communication skills")
