@@ -146,18 +146,8 @@ def test_parallel_dense_failure_reaches_the_caller(small_engine):
 
 def test_parallel_search_works_in_a_forked_child(small_engine):
     """A child forked after the parent used the dense thread pool gets a pool of its own (no hang)."""
-    import multiprocessing as mp
+    from tests.support.forked import run_in_forked_child
 
     req = SearchRequest(query="spark kafka", k=5, mode="hybrid")
     want = [h.candidate_id for h in small_engine.search(req).hits]
-    ctx = mp.get_context("fork")
-    results = ctx.Queue()
-    child = ctx.Process(target=lambda: results.put([h.candidate_id for h in small_engine.search(req).hits]))
-    child.start()
-    try:
-        got = results.get(timeout=60)
-    finally:
-        child.join(10)
-        if child.is_alive():
-            child.kill()
-    assert got == want and want
+    assert run_in_forked_child(lambda: [h.candidate_id for h in small_engine.search(req).hits]) == want and want

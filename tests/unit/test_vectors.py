@@ -432,7 +432,7 @@ def test_ivf_upsert_remove_and_memory_mapped_reload(ivf_data, tmp_path):
 
 def test_a_forked_child_searches_after_the_parent_ran_openmp():
     """FAISS's OpenMP pool does not survive fork (faiss#5206): without the at-fork handler the child hangs."""
-    import multiprocessing as mp
+    from tests.support.forked import run_in_forked_child
 
     rng = np.random.default_rng(5)
     ids = np.arange(20_000, dtype=np.int64)
@@ -440,14 +440,4 @@ def test_a_forked_child_searches_after_the_parent_ran_openmp():
     index = FaissVectorIndex.build(ids, vectors, FLAT)
     index.search(vectors[:2000], 10)                 # a batch: FAISS runs an OpenMP parallel region here
     want = index.search(vectors[:50], 5)[0].tolist()
-    ctx = mp.get_context("fork")
-    results = ctx.Queue()
-    child = ctx.Process(target=lambda: results.put(index.search(vectors[:50], 5)[0].tolist()))
-    child.start()
-    try:
-        got = results.get(timeout=60)
-    finally:
-        child.join(10)
-        if child.is_alive():
-            child.kill()
-    assert got == want
+    assert run_in_forked_child(lambda: index.search(vectors[:50], 5)[0].tolist()) == want
