@@ -433,7 +433,7 @@ class Intake:
                             take(m.canonical, m.kind, f"dict_{m.kind}" if f"dict_{m.kind}" in _DICT_SOURCES
                                  else "dict_knowledge", m.text)
         must = _dedupe(must)
-        if verify and (verifier is not None or self.trace is not None):
+        if wide:
             must, nice = self._verified(must, nice, evidence, thin=thin, verifier=verifier,
                                         occupation=OccupationContext.of(self.taxonomy, occupation))
         nice = [s for s in _dedupe(nice) if s.casefold() not in {m.casefold() for m in must}]
