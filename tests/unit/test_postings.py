@@ -69,6 +69,22 @@ def test_headings_that_name_the_job_or_speak_to_the_reader():
     assert any(s.text.startswith("often or sitting") for s in p.sections)
 
 
+def test_physical_requirements_are_no_qualifications_and_top_skills_required_are(intake):
+    # a numbered list whose 13th item says "Physical requirements:" is still the list of requirements
+    text = ("Heavy Equipment Mechanic\nMadison, WI\n1. Must be able to trouble shoot hydraulic systems\n"
+            "2. Candidate must have a good driving record and have a current CDL\n"
+            "3. Physical requirements: lift 75 pounds, walking, climbing\n4. Service truck will be provided")
+    p = read_posting(text)
+    assert [s.kind for s in p.sections if s.heading == "Physical requirements"] == ["logistics"]
+    assert "CDL" in intake.from_text(text).must_have
+    # "TOP SKILLS REQUIRED:" opens the requirements, even after a benefits list
+    text = ("Hardware Design Engineer\nHillsboro, OR\nFeatured Benefits:Medical Insurance401(k)\n"
+            "TOP SKILLS REQUIRED:Sr. Hardware Engineer. Verilog coding & Python scripting. Experienced in PCB Layout.")
+    p = read_posting(text)
+    assert {s.heading: s.kind for s in p.sections}["TOP SKILLS REQUIRED"] == "requirements"
+    assert {"Python", "Verilog"} <= set(intake.from_text(text).must_have)
+
+
 def test_camel_case_products_the_dictionary_knows_stay_whole(intake):
     text = ("Account Executive\nStrongsville, OH\nRequirements:\nUse software such as Salesforce, ZoomInfo and "
             "MicroStrategy.\nExperience with Docker, Kubernetes, PowerShell scripting.\nCurrent RN LicenseAbility to "
