@@ -50,7 +50,7 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
         r"requirements include", r"candidate requirements", r"job specifications?",
         r"is this you\??", r"do you have what it takes\??", r"what it takes",
         r"required (?:education|skills?|experience|knowledge)(?: and (?:education|skills?|experience|abilities|training))?",
-        r"(?:minimum|required) experience", r"experience required", r"(?:top |key |core )?skills? required", r"(?:language|computer|technical) skills",
+        r"required", r"(?:minimum|required) experience", r"experience required", r"(?:top |key |core )?skills? required", r"(?:language|computer|technical) skills",
         r"(?:additional|other|special|general) (?:qualifications?|requirements?)",
         r"qualifications and (?:attributes|education requirements|experience requirements)",
         r"you are", r"you will have", r"you(?:'|’)?ll thrive if you(?: are| have)?", r"you will thrive if you(?: are| have)?"),
@@ -97,6 +97,9 @@ _HEADINGS = {kind: tuple("(?:" + p.replace(" and ", r"\s*(?:and|&|/)\s*").replac
 _KIND_OF: list[tuple[re.Pattern, str]] = [
     (re.compile(rf"(?:{p})", re.IGNORECASE), kind) for kind, pats in _HEADINGS.items() for p in pats]
 _ANY_HEADING = "|".join(p for pats in _HEADINGS.values() for p in pats)
+# a pay heading takes a value, like a logistics one ("Salary: $32 - $35/Hr"), not a section
+_PAY_HEADING = re.compile(r"(?i)(?:pay|salary|hourly|compensation|hiring)(?: range| rate| band)?|(?:pay|hourly) rate|"
+                          r"salary/pay")
 # a heading: at a line start, or glued after a sentence end / a lower-case word ("offSchedule:"),
 # ending with a colon, or alone on its line; markdown decorations allowed
 _HEADING = re.compile(
@@ -287,9 +290,9 @@ def split_sections(body: str) -> list[Section]:
     pos, heading, kind = 0, "", "role"
     for start, end, h in cuts + [(len(body), len(body), None)]:
         chunk = body[pos:start].strip(" \t\n:-*•")
-        if chunk and kind == "logistics" and len(chunk) > LOGISTICS_CHARS:
-            # "Location: Newark, NJ · Must have 5 years of ...": a logistics value is one line; the rest is
-            # text of the posting the glued heading swallowed
+        if chunk and (kind == "logistics" or _PAY_HEADING.fullmatch(heading)) and len(chunk) > LOGISTICS_CHARS:
+            # "Location: Newark, NJ · Must have 5 years of ...", "Pay Range: $40-$70/Hour\n\nBy using the app ...": a
+            # logistics or pay value is one line; the rest is text of the posting the glued heading swallowed
             cut = re.search(r"\n|(?<=[.!?·])\s|\s[·•|]\s", chunk[:LOGISTICS_CHARS])
             # or at the last space before the limit, never inside a word ("traffic oft" / "en")
             cut_at = cut.end() if cut else (chunk.rfind(" ", 0, LOGISTICS_CHARS) + 1 or LOGISTICS_CHARS)

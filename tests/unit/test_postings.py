@@ -85,6 +85,16 @@ def test_physical_requirements_are_no_qualifications_and_top_skills_required_are
     assert {"Python", "Verilog"} <= set(intake.from_text(text).must_have)
 
 
+def test_a_pay_heading_takes_one_line_and_required_opens_the_requirements():
+    text = ("Dental Hygienist\nAustin, TX\nPay Range: $40-$70/Hour\n\nBy using the app you find local temporary "
+            "and permanent opportunities. Hygienists perform dental prophylaxis and periodontal charting every day.\n"
+            "Salary: $32 - $35/Hr Candidates must reside in Texas.Required:Minimum one year of Dentrix experience.")
+    p = read_posting(text)
+    pay = [s for s in p.sections if s.heading == "Pay Range"]
+    assert [s.text for s in pay] == ["$40-$70/Hour"] and "prophylaxis" in p.text_of("role")
+    assert "Dentrix" in p.text_of("requirements") and "Dentrix" not in p.text_of("benefits")
+
+
 def test_camel_case_products_the_dictionary_knows_stay_whole(intake):
     text = ("Account Executive\nStrongsville, OH\nRequirements:\nUse software such as Salesforce, ZoomInfo and "
             "MicroStrategy.\nExperience with Docker, Kubernetes, PowerShell scripting.\nCurrent RN LicenseAbility to "
