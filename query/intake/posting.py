@@ -35,7 +35,7 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
         r"preferred (?:qualifications?|skills?|experience|requirements?|education|knowledge)(?: and \w+)?",
         r"desired (?:qualifications?|skills?|experience)", r"nice[- ]to[- ]haves?", r"bonus(?: points)?",
         r"pluses", r"preferred", r"desirable", r"additional (?:preferred )?qualifications?", r"it'?s a plus if",
-        r"extra credit", r"ideally you(?: also)? have"),
+        r"extra credit", r"ideally you(?: also)? have", r"we(?:'d|’d| would) love (?:it )?if you (?:had|have)"),
     "requirements": (
         r"(?:minimum|basic|required|essential|key|job|position|required minimum|the) (?:qualifications?|requirements?)",
         r"qualifications?(?: and (?:requirements?|skills?|experience|education))?", r"requirements?(?: and qualifications?)?",
@@ -305,9 +305,28 @@ def split_sections(body: str) -> list[Section]:
     return out
 
 
+# where an "About us" section turns to the job: "We are seeking a Project Manager to join ...", "As a licensed
+# healthcare agent, you will educate ..." ("As an SKF team member, you will join 40,000 colleagues" is still the company)
+_TURN_TO_JOB = re.compile(
+    r"\b(?:(?:we are|we're|we’re|is|are) (?:currently )?(?:looking|seeking|searching) for|"
+    r"(?:is|are) (?:currently )?seeking (?:an?|the)\b|the (?:ideal|successful) candidate|bring the following|"
+    r"as an? (?![\w -]{0,60}\b(?:member|family|part|employee)\b)[\w -]{2,60}, you (?:will|'ll|’ll) "
+    r"(?!join|be part|become|have the opportunity))", re.IGNORECASE)
+
+
 def _refine(section: Section) -> list[Section]:
     if section.kind == "eeo":
         return [section]
+    if section.kind == "company":
+        # a company blurb that runs on into the job ("About Us ... We are looking for a Systems Engineer ...
+        # Experience with Ansible"): the job's part is the role's, or it would never be read
+        turn = _TURN_TO_JOB.search(section.text)
+        if turn:
+            start = max(section.text.rfind(c, 0, turn.start()) for c in ".!?\n:") + 1
+            head, rest = section.text[:start].strip(), section.text[start:].strip()
+            if rest:
+                return (_refine(Section("company", section.heading, head)) if head else []) + _refine(
+                    Section("role", "", rest))
     keep, eeo, benefits = [], [], []
     # list items are sentences too: "· Pass a background check· Minimum 3 Years Experience" keeps its second item
     for sent in re.split(r"(?<=[.!?])\s+|\n+|\s*[•·▪●]\s*", section.text):

@@ -95,6 +95,17 @@ def test_a_pay_heading_takes_one_line_and_required_opens_the_requirements():
     assert "Dentrix" in p.text_of("requirements") and "Dentrix" not in p.text_of("benefits")
 
 
+def test_an_about_us_section_that_runs_on_into_the_job_is_read_as_the_job():
+    text = ("Systems Engineer\nAustin, TX\nAbout Acme: Acme builds infrastructure for Web3 markets. "
+            "As an SKF team member, you will join 40,000 colleagues. We are looking for a highly skilled Systems "
+            "Engineer. Experience with Ansible and Proxmox.\nMust have:\nLinux administration\nWe would love if "
+            "you had:\nMinimum of 6 months experience in Rust")
+    p = read_posting(text)
+    assert "Acme builds" in p.text_of("company") and "40,000 colleagues" in p.text_of("company")
+    assert "Ansible" in p.text_of("role") and "Ansible" not in p.text_of("company")
+    assert "6 months experience in Rust" in p.text_of("preferred")
+
+
 def test_camel_case_products_the_dictionary_knows_stay_whole(intake):
     text = ("Account Executive\nStrongsville, OH\nRequirements:\nUse software such as Salesforce, ZoomInfo and "
             "MicroStrategy.\nExperience with Docker, Kubernetes, PowerShell scripting.\nCurrent RN LicenseAbility to "
