@@ -19,7 +19,7 @@ _CUE = re.compile(
     r"skills?)\s+(?:with|in|of|using|on|across|working with)|(?:proficient|skilled|versed|experienced|certified|"
     r"trained|fluent|familiar)\s+(?:with|in|at|on)|ability to (?:use|operate|perform|read|administer))\s+"
     r"(?:the\s+|a\s+|an\s+|all\s+|various\s+|basic\s+|modern\s+|common\s+|standard\s+)?"
-    r"(?P<phrase>[^.;:!?()\n•·]{2,120})", re.IGNORECASE)
+    r"(?P<phrase>[^.;:!?()\n•·]{2,300})", re.IGNORECASE)
 _END = re.compile(r"\s+(?:is|are|will|to|that|which|who|as well as|preferred|required|a plus|desired|ideally|"
                   r"including|such as|e\.g\.|is a plus|would be|and/or the|for|from|within|while|in order|"
                   r"with (?:a|an|the|strong|excellent|good|minimal)|at least|\d+\+?\s+years?)\b.*$", re.IGNORECASE)
@@ -42,6 +42,11 @@ _STOP_START = frozenset("a an the this that these those our your their its his h
                         "strong superior both different excellent good great solid extensive exceptional outstanding "
                         "preferably ideally lieu when how where what why can could must should may particularly "
                         "specifically especially mainly mostly primarily major mainstream proven updated plethora".split())
+# words that join list items or introduce examples, never a skill's first or last word ("as QuickBooks", "for
+# automating", "including regulatory requirements", "immunology and preferably", "etc.")
+_JOINERS = frozenset("and or nor as for other including include includes like plus etc e.g eg i.e ie preferably ideally "
+                     "especially particularly".split())
+_GLUED_NUMBER = re.compile(r"[a-z]\.\d")
 # nouns that name a person's manner or a circumstance, never a skill a profile would list
 _TRAITS = frozenset("personality demeanor demeanour attitude mindset manner disposition ethic temperament opportunity "
                     "opportunities advantage comfort culture peace hope barriers friendly approachable outgoing".split())
@@ -74,7 +79,7 @@ def cue_phrases(text: str, *, max_words: int = 5, common: frozenset[str] = froze
     out: list[str] = []
     for m in _CUE.finditer(text):
         raw = m.group("phrase")
-        if len(raw) >= 120:                      # cut off mid-phrase: the last word may be cut too
+        if len(raw) >= 300:                      # cut off mid-phrase: the last word may be cut too
             raw = raw.rsplit(" ", 1)[0]
         phrase = _CUT.sub("", _END.sub("", raw)).strip(" -–,")
         items = _SPLIT.split(phrase)
@@ -88,16 +93,53 @@ def cue_phrases(text: str, *, max_words: int = 5, common: frozenset[str] = froze
     return list(dict.fromkeys(out))
 
 
+def has_cue(text: str) -> bool:
+    """Whether ``text`` introduces a skill with a recruiter's cue ("experience with", "knowledge of", ...)."""
+    return bool(_CUE.search(text))
+
+
+_LIST_LEAD = re.compile(r"^.*?\b(?:include|includes|including|such as|e\.g\.,?|like|of|in|with)\s+", re.IGNORECASE)
+
+
+def list_siblings(sentence: str, known, *, common: frozenset[str] = frozenset(), max_words: int = 4) -> list[str]:
+    """Items of an enumeration that names a known skill, the items no dictionary names, as written: in "including
+    tenant communication, lease administration, property maintenance, rent collection and budgeting" (property
+    maintenance is known) lease administration and rent collection are skills too. ``known(item) -> bool`` tells a
+    dictionary item. Three items or more, most of them short noun phrases (``tidy``); a list of clauses yields none."""
+    parts = [p.strip() for p in re.split(r"\s*[,;]\s*", sentence) if p.strip()]
+    if len(parts) < 3:
+        return []
+    last = re.split(r"^(?:and|or|&)\s+|\s+(?:and|or|&)\s+(?=\S+$)", parts[-1], flags=re.IGNORECASE)
+    parts[-1:] = [x for x in last if x and x.strip()]
+    m = _CUE.search(parts[0])
+    parts[0] = m.group("phrase") if m else _LIST_LEAD.sub("", parts[0])
+    items = []
+    for part in parts:
+        part = re.sub(r"\s*\([^)]*\)?", "", part).strip(" .-–'\"")
+        words = tidy(part.split(), common=common, max_words=max_words)
+        items.append(" ".join(words) if words else None)
+    good = [i for i in items if i]
+    if len(good) < 3 or len(good) < 0.6 * len(items) or not any(known(i) for i in good):
+        return []
+    return list(dict.fromkeys(i for i in good if not known(i)))
+
+
 def tidy(words: list[str], *, common: frozenset[str] = frozenset(), max_words: int = 5,
          tails: bool = True) -> list[str] | None:
     """The words of a candidate skill phrase without leading qualifiers and generic tails, or None when what is
     left names no skill: a trait ("outgoing personality"), a clause, an adjective without its noun ("superior
     organizational"), an ordinary or abstract word alone. Shared by the cue phrases and the learned spans (``tails``:
     drop generic tail words, "... environment"; a learned span keeps its own: "Design software")."""
-    while words and words[0].lower().strip(".,") in _STOP_START:
+    words = [w.strip("()[]{}") for w in words]
+    words = [w for w in words if w.strip(".,")]
+    while words and (words[0].lower().strip(".,") in _STOP_START or words[0].lower().strip(".,") in _JOINERS):
         words = words[1:]
+    while words and words[-1].lower().strip(".,") in _JOINERS:
+        words = words[:-1]                # "Financial software and", "And Outlook": a list's joiner, cut off
+    if any(_GLUED_NUMBER.search(w) for w in words):
+        return None                       # "applications.7": the next list item's number glued on
     whole = list(words)
-    while tails and words and words[-1].lower().strip(".,") in _GENERIC:
+    while words and ((tails and words[-1].lower().strip(".,") in _GENERIC) or words[-1].lower().strip(".,") in _JOINERS):
         words = words[:-1]
     if len(words) == 1 and len(whole) == 2 and whole[1].lower().strip(".,") in _CONCRETE_TAILS \
             and (words[0].lower() in common or words[0].lower() in _GENERIC):
@@ -125,4 +167,4 @@ def _adjective(word: str) -> bool:
     return bool(_ADJECTIVE_END.search(word)) and word not in _NOUNS_AL and not word.endswith("ment")
 
 
-__all__ = ["cue_phrases", "tidy"]
+__all__ = ["cue_phrases", "has_cue", "list_siblings", "tidy"]

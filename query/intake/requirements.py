@@ -16,7 +16,7 @@ from query.intake.credentials import credential_phrases, special_credentials
 from query.intake.experience import read_years
 from query.intake.location import PostingLocation, looks_like_location, read_location, state_names, us_states
 from query.intake.occupation import OccupationResolver, title_candidates
-from query.intake.phrases import cue_phrases
+from query.intake.phrases import cue_phrases, has_cue, list_siblings
 from query.intake.posting import Posting, clean_markup, read_posting
 from query.intake.lexicon import KNOWLEDGE
 from query.intake.skills import COMPETENCY, CREDENTIAL, LANGUAGE, SKILL_KINDS, SkillExtractor
@@ -408,6 +408,8 @@ class Intake:
                     if reads:
                         for phrase in self._phrases(sentence, titles):
                             take(phrase, "phrase", "phrase", phrase)          # as written: no dictionary names it
+                        for item in self._list_siblings(sentence, titles):
+                            take(item, "phrase", "list", item)      # listed beside a known skill, as written
                     if preferred is not None or _HOLD.search(sentence):
                         # a duty to hold or keep a licence is a requirement ("Maintain current ... licensure")
                         for cred in self._credentials(sentence):
@@ -475,6 +477,14 @@ class Intake:
     def _is_occupation(self, text: str) -> bool:
         m = self.taxonomy.match_title(text)
         return m is not None and m.score >= 1.0 and self.taxonomy.normalize_skill(text) is None
+
+    def _list_siblings(self, sentence: str, titles: list[str]) -> list[str]:
+        """Items listed beside a skill the dictionary knows ("lease administration, property maintenance, rent
+        collection"), as written; not the job title."""
+        if not has_cue(sentence):
+            return []            # a bare list in the duties is as often tasks as skills (measured: 3 in 10 right)
+        items = list_siblings(sentence, lambda item: bool(self.extractor.extract(item)), common=self.extractor.common)
+        return [i[:1].upper() + i[1:] for i in items if not any(i.lower() in t.lower() for t in titles)]
 
     def _phrases(self, sentence: str, titles: list[str]) -> list[str]:
         """Cue phrases the dictionaries do not cover ("knowledge of personal injury litigation"), as written."""

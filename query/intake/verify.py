@@ -24,7 +24,7 @@ WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "data" / "skill-verifier.js
 
 # where a candidate came from (any of its readings) and how it was written
 SOURCES = ("dict_technology", "dict_knowledge", "dict_credential", "dict_language", "phrase", "span", "credential_rule",
-           "years")
+           "years", "list")
 BLOCKS = ("requirements", "preferred", "duties")
 FEATURES = (*(f"src_{s}" for s in SOURCES), *(f"in_{b}" for b in BLOCKS),
             "only_duties", "cue", "required_word", "nice_word", "in_list", "capitalised", "acronym", "words1", "words3",

@@ -15,7 +15,7 @@ from query.llm.generate import QueryGenerator
 from query.llm.offline import OfflinePlanner
 from query.intake.location import read_location
 from query.lang.parser import parse
-from query.intake.phrases import cue_phrases
+from query.intake.phrases import cue_phrases, list_siblings, tidy
 from query.intake.posting import MAX_CHARS, read_posting, strip_boilerplate
 from query.intake.skills import SkillExtractor
 
@@ -104,6 +104,28 @@ def test_an_about_us_section_that_runs_on_into_the_job_is_read_as_the_job():
     assert "Acme builds" in p.text_of("company") and "40,000 colleagues" in p.text_of("company")
     assert "Ansible" in p.text_of("role") and "Ansible" not in p.text_of("company")
     assert "6 months experience in Rust" in p.text_of("preferred")
+
+
+def test_items_listed_beside_a_known_skill_are_skills_too(intake):
+    known = {"property maintenance", "employment law"}
+    duty = ("Responsibilities include tenant screening, lease administration, property maintenance, rent "
+            "collection, and financial reporting.")
+    assert list_siblings(duty, lambda i: i.lower() in known) == [
+        "tenant screening", "lease administration", "rent collection", "financial reporting"]
+    # no known item, or a list of clauses: nothing
+    assert list_siblings("Greet guests, answer phones, and keep the lobby tidy.", lambda i: i.lower() in known) == []
+    assert list_siblings("You will own the roadmap, talk to customers every week, and ship property maintenance "
+                         "tools for landlords.", lambda i: i.lower() in known) == []
+    # in a requirement with a cue, past the 120 characters a cue phrase used to stop at
+    text = ("HR Project Manager\nRaleigh, NC\nRequirements:\nKnowledge of human resources administration practices, "
+            "performance management, recruitment, interviewing and selection techniques, employment law, "
+            "records management, classification and compensation, employee relations.")
+    req = intake.from_text(text)
+    assert {"Records management", "Classification and compensation"} <= set(req.must_have) | set(req.nice_to_have)
+    # a list's joiners and glued numbers are no part of a skill
+    assert tidy("As QuickBooks".split()) == ["QuickBooks"] and tidy("financial modeling and".split()) == [
+        "financial", "modeling"]
+    assert tidy("Similar applications.7".split()) is None
 
 
 def test_camel_case_products_the_dictionary_knows_stay_whole(intake):
