@@ -156,7 +156,8 @@ def _product_list(tokens: list[str], gaps: list[str], pending: list["SkillMentio
 
 
 _QUANTITY = re.compile(r"(?:max|min|maximum|minimum|top|up|over|under|level|tier|grade|step|phase|class|type|group|zone|"
-                       r"around|about|approx|approximately)\s+\d+(?:[.,]\d+)?")
+                       r"around|about|approx|approximately|one|two|three|four|five|six|seven|eight|nine|ten)\s+\d+(?:[.,]\d+)?")
+# ("one (1) year": a number written twice, not "Sun ONE")
 
 
 @functools.lru_cache(maxsize=4)

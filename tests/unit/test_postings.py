@@ -316,6 +316,7 @@ def test_years_per_skill_and_the_readme_request(intake):
     ("Work in a FAST-PACED environment with a CALM attitude.", {"Final approach spacing tool FAST"}),
     ("Word of mouth matters; access to data.", {"Microsoft Word", "Microsoft Access"}),
     ("We have a SPARK in every team.", {"Apache Spark"}),          # a word in capitals, outside a list of tools
+    ("30 semester hours equal one (1) year of experience.", {"Sun Microsystems Sun ONE"}),   # a number said twice
 ])
 def test_common_words_are_not_products(extractor, text, absent):
     assert not absent & set(extractor.skills(text, kinds=("technology", "knowledge", "credential")))
