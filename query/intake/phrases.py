@@ -83,6 +83,9 @@ def cue_phrases(text: str, *, max_words: int = 5, common: frozenset[str] = froze
             raw = raw.rsplit(" ", 1)[0]
         phrase = _CUT.sub("", _END.sub("", raw)).strip(" -–,")
         items = _SPLIT.split(phrase)
+        shared = _SHARED_HEAD.fullmatch(phrase)
+        if shared:     # "the Hispanic/Latino or minority community": both are communities, not "Hispanic/Latino"
+            items = [f"{shared.group('a')} {shared.group('head')}", shared.group("b") + " " + shared.group("head")]
         ex = _EXAMPLES.search(raw)
         if ex:        # "knowledge of office systems, including VOIP phone systems and file management": the examples
             items += _SPLIT.split(_END.sub("", ex.group("list")).strip(" -–,"))
@@ -91,6 +94,11 @@ def cue_phrases(text: str, *, max_words: int = 5, common: frozenset[str] = froze
             if words:
                 out.append(" ".join(words))
     return list(dict.fromkeys(out))
+
+
+# "A or B head": one word, then a phrase whose last word both share
+_SHARED_HEAD = re.compile(r"(?:the |a |an )?(?P<a>[^\s,]+)\s+(?:or|and|&)\s+(?P<b>[^\s,]+(?:\s+[^\s,]+)*?)\s+(?P<head>[^\s,]+)",
+                          re.IGNORECASE)
 
 
 def has_cue(text: str) -> bool:

@@ -128,6 +128,17 @@ def test_items_listed_beside_a_known_skill_are_skills_too(intake):
     assert tidy("Similar applications.7".split()) is None
 
 
+def test_a_community_the_job_serves_is_a_subject_not_a_protected_criterion(intake):
+    assert cue_phrases("Experience in Python or Java programming.") == ["Python programming", "Java programming"]
+    text = ("Program Manager\nNampa, ID\nRequirements:\nExperience working with the Hispanic/Latino or minority "
+            "community.\nKnowledge of small business management.")
+    req = intake.from_text(text)
+    skills = set(req.must_have) | set(req.nice_to_have)
+    assert "Hispanic/Latino community" in skills and "Hispanic/Latino" not in skills
+    from query.guard import is_protected
+    assert is_protected("Hispanic/Latino community") == [] and is_protected("Hispanic/Latino")
+
+
 def test_camel_case_products_the_dictionary_knows_stay_whole(intake):
     text = ("Account Executive\nStrongsville, OH\nRequirements:\nUse software such as Salesforce, ZoomInfo and "
             "MicroStrategy.\nExperience with Docker, Kubernetes, PowerShell scripting.\nCurrent RN LicenseAbility to "
