@@ -155,6 +155,8 @@ def _product_list(tokens: list[str], gaps: list[str], pending: list["SkillMentio
     return [m for g in groups if len({x.canonical for x in g}) >= min_items for m in g]
 
 
+# a product made an adjective ("Python-based", "JSON-driven"); a lower-case word stays one ("cloud-based" is no skill)
+_ADJECTIVE_SUFFIX = re.compile(r"\b([A-Z][\w+#.]{0,30})-(?:based|driven|powered|enabled|centric|focused|savvy)\b")
 _QUANTITY = re.compile(r"(?:max|min|maximum|minimum|top|up|over|under|level|tier|grade|step|phase|class|type|group|zone|"
                        r"around|about|approx|approximately|one|two|three|four|five|six|seven|eight|nine|ten)\s+\d+(?:[.,]\d+)?")
 # ("one (1) year": a number written twice, not "Sun ONE")
@@ -232,6 +234,7 @@ class SkillExtractor:
         out: list[SkillMention] = []
         offset = 0
         text = text.replace("\u2019", "'").replace("\u2018", "'")
+        text = _ADJECTIVE_SUFFIX.sub(r"\1 ", text)          # "Python-based development": Python
         for sentence in re.split(r"(?<=[.!?;])\s+|\n+", text):     # so a sentence's first word is known
             spans = self._split_slashes(tokenize(sentence))
             tokens = [t for t, _, _ in spans]

@@ -328,12 +328,15 @@ def test_years_per_skill_and_the_readme_request(intake):
     ("Word of mouth matters; access to data.", {"Microsoft Word", "Microsoft Access"}),
     ("We have a SPARK in every team.", {"Apache Spark"}),          # a word in capitals, outside a list of tools
     ("30 semester hours equal one (1) year of experience.", {"Sun Microsystems Sun ONE"}),   # a number said twice
+    ("We build cloud-based, data-driven tools.", {"Cloud computing"}),     # a lower-case word made an adjective
 ])
 def test_common_words_are_not_products(extractor, text, absent):
     assert not absent & set(extractor.skills(text, kinds=("technology", "knowledge", "credential")))
 
 
 @pytest.mark.parametrize("text, present", [
+    ("Expert in Python-based software development and AWS-powered services.",
+     {"Python", "Amazon Web Services AWS software"}),
     ("Proficient in Word, Excel and Outlook.", {"Microsoft Word", "Microsoft Excel", "Microsoft Outlook"}),
     ("Experience with React Native and Redux.", {"React Native", "Redux"}),
     ("Valid CDL Class A and experience with welding.", {"CDL", "Welding"}),
