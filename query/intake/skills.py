@@ -301,6 +301,9 @@ class SkillExtractor:
         phrase = " ".join(words)
         low = phrase.lower()
         sentence_start = i == 0 or tokens[i - 1].endswith((".", ":"))
+        if low not in self.lexicon and size > 1 and low.endswith("s") and not low.endswith("ss") \
+                and low[:-1] in self.lexicon:
+            low = low[:-1]                                  # "internal audits", "wound care plans": the plural of one
         if low in self.lexicon:
             canonical, kind = self.lexicon[low]
             if lexicon.is_abbreviation(low, canonical) and not (phrase.isupper() or any(c.isdigit() for c in phrase)) and (

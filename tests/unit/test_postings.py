@@ -337,6 +337,7 @@ def test_common_words_are_not_products(extractor, text, absent):
 @pytest.mark.parametrize("text, present", [
     ("Expert in Python-based software development and AWS-powered services.",
      {"Python", "Amazon Web Services AWS software"}),
+    ("Conduct regular internal audits.", {"Auditing"}),                 # the plural of a lexicon phrase
     ("Proficient in Word, Excel and Outlook.", {"Microsoft Word", "Microsoft Excel", "Microsoft Outlook"}),
     ("Experience with React Native and Redux.", {"React Native", "Redux"}),
     ("Valid CDL Class A and experience with welding.", {"CDL", "Welding"}),
