@@ -81,7 +81,8 @@ _STOP = frozenset({"a", "an", "the", "of", "and", "or", "for", "in", "to", "with
 _CUE_BEFORE = frozenset({"experience", "experienced", "knowledge", "background", "proficient", "proficiency", "skilled",
                          "familiar", "familiarity", "understanding", "expertise", "certified", "trained", "training",
                          "skills", "years", "year", "degree", "using", "use", "utilize", "utilizing", "operate",
-                         "operating", "including", "such", "like", "e.g.", "eg", "knowledgeable", "working", "competent"})
+                         "operating", "including", "such", "like", "e.g.", "eg", "knowledgeable", "working", "competent",
+                         "read", "reading", "interpret", "interpreting"})
 _CUE_AFTER = frozenset({"experience", "skills", "skill", "knowledge", "background", "environment", "industry", "setting",
                         "software", "systems", "system", "principles", "procedures", "certification", "certified",
                         "license", "experienced", "expertise", "proficiency", "required", "preferred", "is", "a"})

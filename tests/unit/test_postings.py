@@ -338,6 +338,8 @@ def test_common_words_are_not_products(extractor, text, absent):
     ("Expert in Python-based software development and AWS-powered services.",
      {"Python", "Amazon Web Services AWS software"}),
     ("Conduct regular internal audits.", {"Auditing"}),                 # the plural of a lexicon phrase
+    ("Must be able to read and interpret blueprints; must be able to weld.", {"Blueprint reading", "Welding"}),
+    ("Able to operate loaders, bulldozers, excavators", {"Heavy equipment operation"}),
     ("Proficient in Word, Excel and Outlook.", {"Microsoft Word", "Microsoft Excel", "Microsoft Outlook"}),
     ("Experience with React Native and Redux.", {"React Native", "Redux"}),
     ("Valid CDL Class A and experience with welding.", {"CDL", "Welding"}),
