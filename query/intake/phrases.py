@@ -96,8 +96,9 @@ def cue_phrases(text: str, *, max_words: int = 5, common: frozenset[str] = froze
     return list(dict.fromkeys(out))
 
 
-# "A or B head": two words sharing the last ("3Shape and dental implant design" is two skills)
-_SHARED_HEAD = re.compile(r"(?:the |a |an )?(?P<a>[^\s,]+)\s+(?:or|and|&)\s+(?P<b>[^\s,]+)\s+(?P<head>[^\s,]+)",
+# "A or B head": two words sharing the last ("3Shape and dental implant design" is two skills; "administer medication
+# and IV certification" is no "medication certification": only "or" shares a head)
+_SHARED_HEAD = re.compile(r"(?:the |a |an )?(?P<a>[^\s,]+)\s+or\s+(?P<b>[^\s,]+)\s+(?P<head>[^\s,]+)",
                           re.IGNORECASE)
 
 

@@ -130,6 +130,7 @@ def test_items_listed_beside_a_known_skill_are_skills_too(intake):
 
 def test_a_community_the_job_serves_is_a_subject_not_a_protected_criterion(intake):
     assert cue_phrases("Experience in Python or Java programming.") == ["Python programming", "Java programming"]
+    assert "Medication certification" not in cue_phrases("Ability to Administer Medication and IV certification")
     text = ("Program Manager\nNampa, ID\nRequirements:\nExperience working with the Hispanic/Latino or minority "
             "community.\nKnowledge of small business management.")
     req = intake.from_text(text)
