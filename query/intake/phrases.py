@@ -128,9 +128,12 @@ def list_siblings(sentence: str, known, *, common: frozenset[str] = frozenset(),
         words = tidy(part.split(), common=common, max_words=max_words)
         items.append(" ".join(words) if words else None)
     good = [i for i in items if i]
-    if len(good) < 3 or len(good) < 0.6 * len(items) or not any(known(i) for i in good):
+    if len(good) < 3 or len(good) < 0.6 * len(items):
         return []
-    return list(dict.fromkeys(i for i in good if not known(i)))
+    is_known = [known(i) for i in good]          # a dictionary look-up each, once
+    if not any(is_known):
+        return []
+    return list(dict.fromkeys(i for i, k in zip(good, is_known) if not k))
 
 
 def tidy(words: list[str], *, common: frozenset[str] = frozenset(), max_words: int = 5,

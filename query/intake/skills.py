@@ -158,9 +158,9 @@ def _product_list(tokens: list[str], gaps: list[str], pending: list["SkillMentio
 
 # a product made an adjective ("Python-based", "JSON-driven"); a lower-case word stays one ("cloud-based" is no skill)
 _ADJECTIVE_SUFFIX = re.compile(r"\b([A-Z][\w+#.]{0,30})-(?:based|driven|powered|enabled|centric|focused|savvy)\b")
+# a quantity, not a product ("max 3 trips", "level 2"; "one (1) year" is a number written twice, not "Sun ONE")
 _QUANTITY = re.compile(r"(?:max|min|maximum|minimum|top|up|over|under|level|tier|grade|step|phase|class|type|group|zone|"
                        r"around|about|approx|approximately|one|two|three|four|five|six|seven|eight|nine|ten)\s+\d+(?:[.,]\d+)?")
-# ("one (1) year": a number written twice, not "Sun ONE")
 
 
 @functools.lru_cache(maxsize=4)
